@@ -1,0 +1,105 @@
+"""Wiring: the composition root that builds the Bolt ``App``.
+
+``create_app(settings, deps)`` is the only place that assembles the app: it hands the shared
+Slack client to Bolt, injects ``Deps`` through one middleware, de-duplicates retried events in
+the database, registers every listener and installs the one error handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.deps import Deps
+from bot.services import events
+from bot.services.errors import Unavailable, UserFacingError
+from bot.settings import Settings
+from bot.slack_gateway import SlackUnavailable
+
+log = logging.getLogger("bot.app")
+
+SOMETHING_WRONG = (
+    "Something went wrong on my side (ref {ref}). Please try again; "
+    "if it keeps happening, tell your manager the ref."
+)
+
+
+def new_ref() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(4))
+
+
+def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
+    app = App(
+        token=settings.slack_bot_token or "xoxb-local-console",
+        signing_secret=settings.slack_signing_secret or "local-console-secret",
+        client=deps.gateway.client,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="listener"
+        ),
+    )
+
+    @app.middleware
+    def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
+        context["deps"] = deps
+        next()
+
+    @app.middleware
+    def drop_retried_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not events.claim_event(deps, str(event_id)):
+            log.info("event.duplicate_dropped", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    @app.error
+    def handle_error(
+        error: Exception, body: dict[str, Any], context: Any, respond: Any, client: Any
+    ) -> BoltResponse:
+        if isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            error = Unavailable()
+        if isinstance(error, SlackUnavailable):
+            error = Unavailable(
+                "Slack is not answering me right now. Please try again in a moment."
+            )
+        if isinstance(error, UserFacingError):
+            message = error.message
+            log.info("user_error", extra={"kind": type(error).__name__})
+        else:
+            ref = new_ref()
+            log.exception("unexpected_error ref=%s", ref, exc_info=error)
+            message = SOMETHING_WRONG.format(ref=ref)
+        _tell_user(message, body, respond, client)
+        return BoltResponse(status=200, body="")
+
+    from handlers import register_all
+
+    register_all(app)
+    return app
+
+
+def _tell_user(message: str, body: dict[str, Any], respond: Any, client: Any) -> None:
+    try:
+        if respond is not None and (body.get("response_url") or body.get("response_urls")):
+            respond(text=message, response_type="ephemeral", replace_original=False)
+            return
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        event = body.get("event") or {}
+        user = user or event.get("user")
+        if user:
+            channel = client.conversations_open(users=user)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=message)
+    except Exception:  # the error path must never raise; the log has the original error
+        log.warning("user_error.not_delivered")

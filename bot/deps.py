@@ -1,0 +1,39 @@
+"""Wiring: the dependencies every listener, job and service receives.
+
+Built only by the CLI entry points (``build_deps``) and by tests with fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway, make_web_client
+from storage.db import make_engine, make_session_factory
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    gateway: SlackGateway
+
+
+def build_deps(settings: Settings, *, clock: Clock | None = None, slack_retries: int = 2) -> Deps:
+    engine = make_engine(settings.database_url, pool_size=min(settings.listener_threads, 20))
+    client = make_web_client(
+        settings.slack_bot_token, settings.slack_api_url, retries=slack_retries
+    )
+    return Deps(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=clock or SystemClock(),
+        gateway=SlackGateway(client),
+    )

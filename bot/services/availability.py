@@ -1,0 +1,487 @@
+"""Services: availability previews, saves, undo, and the weekly schedule view.
+
+A preview is stored as a pending action; Save, Cancel and Undo are conditional status updates
+(``pending -> applied -> undone``), so a double click, a Slack retry or a second process acts
+once. Each change records who made it, the schedule before and after, in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.availability_text import Intent, ParseResult, parse_availability
+from bot.domain.schedule import Change, WeeklyWindow, apply_change, in_zone, merge, week_monday
+from bot.services.errors import Conflict, NotAllowed, NotFound
+from bot.services.people import Person, identify, provider_for_edit, require_known
+from storage import models as m
+
+KIND = "availability"
+EXAMPLES = (
+    "`Tue 8-11 PT` (your whole week)",
+    "`add Fri 1-4` or `no longer Thursdays after 2`",
+    "`out Dec 23 - Jan 2`",
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The message cannot be saved as it stands: ask, with examples."""
+
+    text: str
+    question: str
+
+
+@dataclass(frozen=True)
+class TimeOffSpan:
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    provider_id: str
+    provider_name: str
+    tz: str
+    windows: tuple[WeeklyWindow, ...]  # current, in the provider's zone
+    upcoming: tuple[tuple[date, tuple[WeeklyWindow, ...]], ...]  # dated changes ahead
+    time_off: tuple[TimeOffSpan, ...]
+    school_zones: tuple[str, ...]
+    monday: date
+    on_behalf: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    pending_id: str
+    provider_name: str
+    tz: str
+    intent: str
+    before: tuple[WeeklyWindow, ...]
+    after: tuple[WeeklyWindow, ...]
+    time_off: TimeOffSpan | None
+    effective_from: date | None
+    assumptions: tuple[str, ...]
+    school_zones: tuple[str, ...]
+    monday: date
+    on_behalf: bool
+    unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class Saved:
+    pending_id: str
+    already: bool
+    view: ScheduleView
+    summary: str
+
+
+@dataclass(frozen=True)
+class Undone:
+    already: bool
+    view: ScheduleView
+
+
+@dataclass
+class _Snapshot:
+    windows: list[list[Any]] = field(default_factory=list)
+    time_off: list[list[str]] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        raw = json.dumps([self.windows, self.time_off], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _today(deps: Deps, tz: str) -> date:
+    return deps.clock.now().astimezone(ZoneInfo(tz)).date()
+
+
+def _valid_on(row: m.AvailabilityWindow, day: date) -> bool:
+    return (row.effective_from is None or row.effective_from <= day) and (
+        row.effective_to is None or row.effective_to >= day
+    )
+
+
+def _rows(s: Session, provider_id: str) -> list[m.AvailabilityWindow]:
+    q = select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider_id)
+    return list(s.scalars(q.order_by(m.AvailabilityWindow.id)))
+
+
+def _as_window(row: m.AvailabilityWindow) -> WeeklyWindow:
+    return WeeklyWindow(row.day, row.start_minute, row.end_minute, row.timezone)
+
+
+def windows_on(s: Session, provider_id: str, day: date) -> tuple[WeeklyWindow, ...]:
+    return merge(_as_window(r) for r in _rows(s, provider_id) if _valid_on(r, day))
+
+
+def _snapshot(s: Session, provider_id: str) -> _Snapshot:
+    snap = _Snapshot()
+    for r in _rows(s, provider_id):
+        snap.windows.append(
+            [
+                r.day,
+                r.start_minute,
+                r.end_minute,
+                r.timezone,
+                r.effective_from.isoformat() if r.effective_from else None,
+                r.effective_to.isoformat() if r.effective_to else None,
+            ]
+        )
+    snap.windows.sort(key=lambda w: json.dumps(w))
+    q = select(m.TimeOff).where(m.TimeOff.provider_id == provider_id)
+    for t in s.scalars(q):
+        snap.time_off.append([str(t.id), t.start_date.isoformat(), t.end_date.isoformat()])
+    snap.time_off.sort()
+    return snap
+
+
+def _school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
+    q = (
+        select(m.School.timezone, m.District.timezone)
+        .join(m.District, m.District.id == m.School.district_id)
+        .join(m.Student, m.Student.school_id == m.School.id)
+        .join(m.Assignment, m.Assignment.student_id == m.Student.id)
+        .where(m.Assignment.provider_id == provider.id)
+        .distinct()
+    )
+    zones = {school_tz or district_tz for school_tz, district_tz in s.execute(q)}
+    zones.discard(provider.timezone)
+    return tuple(sorted(zones))
+
+
+def _view(s: Session, deps: Deps, provider: m.Provider, on_behalf: bool) -> ScheduleView:
+    today = _today(deps, provider.timezone)
+    rows = _rows(s, provider.id)
+    monday = week_monday(today + timedelta(days=2))  # the coming school week from Saturday on
+    current = in_zone(
+        (_as_window(r) for r in rows if _valid_on(r, today)), provider.timezone, monday
+    )
+    starts = sorted(
+        {r.effective_from for r in rows if r.effective_from and r.effective_from > today}
+    )
+    upcoming = tuple(
+        (
+            d,
+            in_zone(
+                (_as_window(r) for r in rows if _valid_on(r, d)), provider.timezone, week_monday(d)
+            ),
+        )
+        for d in starts
+    )
+    q = (
+        select(m.TimeOff)
+        .where(m.TimeOff.provider_id == provider.id, m.TimeOff.end_date >= today)
+        .order_by(m.TimeOff.start_date)
+    )
+    offs = tuple(TimeOffSpan(t.start_date, t.end_date) for t in s.scalars(q))
+    return ScheduleView(
+        provider.id,
+        provider.name,
+        provider.timezone,
+        current,
+        upcoming,
+        offs,
+        _school_zones(s, provider),
+        monday,
+        on_behalf,
+    )
+
+
+def show(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> ScheduleView:
+    with deps.session_factory() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        provider = provider_for_edit(s, person, target_slack_id)
+        return _view(s, deps, provider, on_behalf=provider.slack_user_id != slack_user_id)
+
+
+def view_for_provider(deps: Deps, provider_id: str) -> ScheduleView | None:
+    with deps.session_factory() as s:
+        provider = s.get(m.Provider, provider_id)
+        return None if provider is None else _view(s, deps, provider, on_behalf=False)
+
+
+# --- preview -------------------------------------------------------------------------------
+
+
+def preview(
+    deps: Deps, slack_user_id: str, text: str, target_slack_id: str | None = None
+) -> Preview | Question | ScheduleView:
+    """Understand ``text`` and store a preview; nothing is saved until Save."""
+    with deps.session_factory.begin() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_known(person)
+        provider = provider_for_edit(s, person, target_slack_id)
+        today = _today(deps, provider.timezone)
+        result = parse_availability(text, today=today)
+        if result.error is not None or result.intent is None:
+            return Question(text=text, question=result.error or "I didn't understand that.")
+        on_behalf = provider.slack_user_id != slack_user_id
+        if result.intent == Intent.SHOW:
+            return _view(s, deps, provider, on_behalf)
+        return _store_preview(s, deps, person, provider, result, today, on_behalf)
+
+
+def _store_preview(
+    s: Session,
+    deps: Deps,
+    person: Person,
+    provider: m.Provider,
+    result: ParseResult,
+    today: date,
+    on_behalf: bool,
+) -> Preview:
+    snap = _snapshot(s, provider.id)
+    tz = result.tz or provider.timezone
+    payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
+    time_off: TimeOffSpan | None = None
+    effective: date | None = None
+    if result.intent == Intent.TIME_OFF:
+        assert result.dates is not None
+        end = result.dates.end or result.dates.start
+        time_off = TimeOffSpan(result.dates.start, end)
+        payload["time_off"] = [time_off.start.isoformat(), time_off.end.isoformat()]
+        before = after = windows_on(s, provider.id, today)
+        monday = week_monday(time_off.start)
+    else:
+        effective = result.dates.start if result.dates else None
+        basis_day = effective or today
+        monday = week_monday(basis_day + timedelta(days=2))
+        windows = tuple(WeeklyWindow(w.day_index, w.start, w.end, tz) for w in _windows(result))
+        before = windows_on(s, provider.id, basis_day)
+        after = apply_change(before, Change(str(result.intent), windows), monday)
+        payload["windows"] = [[w.day, w.start, w.end, w.tz] for w in windows]
+        payload["effective_from"] = effective.isoformat() if effective else None
+    pending = m.PendingAction(
+        id=str(uuid.uuid4()),
+        kind=KIND,
+        actor_slack_id=person.slack_user_id,
+        subject_id=provider.id,
+        payload=payload,
+        fingerprint=snap.fingerprint(),
+        status="pending",
+        created_at=deps.clock.now(),
+    )
+    s.add(pending)
+    shown_before = in_zone(before, provider.timezone, monday)
+    shown_after = in_zone(after, provider.timezone, monday)
+    return Preview(
+        pending_id=pending.id,
+        provider_name=provider.name,
+        tz=provider.timezone,
+        intent=str(result.intent),
+        before=shown_before,
+        after=shown_after,
+        time_off=time_off,
+        effective_from=effective,
+        assumptions=tuple(result.assumptions),
+        school_zones=_school_zones(s, provider),
+        monday=monday,
+        on_behalf=on_behalf,
+        unchanged=time_off is None and shown_before == shown_after,
+    )
+
+
+@dataclass(frozen=True)
+class _ParsedWindow:
+    day_index: int
+    start: int
+    end: int
+
+
+def _windows(result: ParseResult) -> list[_ParsedWindow]:
+    order = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    return [_ParsedWindow(order.index(str(w.day)), w.start, w.end) for w in result.windows]
+
+
+# --- save / cancel / undo ------------------------------------------------------------------
+
+
+def _claim(s: Session, pending_id: str, slack_user_id: str, frm: str, to: str, now: Any) -> bool:
+    """Move the action from ``frm`` to ``to`` once; False if someone already did."""
+    res = s.execute(
+        update(m.PendingAction)
+        .where(
+            m.PendingAction.id == pending_id,
+            m.PendingAction.kind == KIND,
+            m.PendingAction.status == frm,
+        )
+        .values(status=to, decided_at=now, decided_by=slack_user_id)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _load_pending(s: Session, pending_id: str, slack_user_id: str) -> m.PendingAction:
+    action = s.get(m.PendingAction, pending_id)
+    if action is None or action.kind != KIND:
+        raise NotFound("That preview has expired. Please send your availability again.")
+    if action.actor_slack_id != slack_user_id:
+        raise NotAllowed("Only the person who asked for this change can save or undo it.")
+    return action
+
+
+def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
+    now = deps.clock.now()
+    with deps.session_factory.begin() as s:
+        action = _load_pending(s, pending_id, slack_user_id)
+        provider = s.get(m.Provider, action.subject_id)
+        if provider is None:
+            raise NotFound("That provider is no longer in the roster.")
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        if action.status != "pending":
+            if action.status in ("applied", "undone"):
+                s.refresh(action)
+                view = _view(s, deps, provider, action.subject_id != _provider_id(person))
+                return Saved(pending_id, True, view, "Already saved.")
+            raise Conflict(
+                "That preview was cancelled. Send your availability again to start over."
+            )
+        snap = _snapshot(s, provider.id)
+        if snap.fingerprint() != action.fingerprint:
+            raise Conflict(
+                "Your availability changed since this preview was made, so I didn't save it. "
+                "Please send the change again and I'll show a fresh preview."
+            )
+        if not _claim(s, pending_id, slack_user_id, "pending", "applied", now):
+            view = _view(s, deps, provider, False)
+            return Saved(pending_id, True, view, "Already saved.")
+        summary = _apply(s, deps, provider, action.payload)
+        after = _snapshot(s, provider.id)
+        action.payload = {
+            **action.payload,
+            "before": snap.windows,
+            "before_time_off": snap.time_off,
+            "after_fingerprint": after.fingerprint(),
+        }
+        s.add(
+            m.AuditLog(
+                at=now,
+                actor=person.actor,
+                action=f"availability.{action.payload['intent']}",
+                subject_type="provider",
+                subject_id=provider.id,
+                before={"windows": snap.windows, "time_off": snap.time_off},
+                after={"windows": after.windows, "time_off": after.time_off},
+            )
+        )
+        view = _view(s, deps, provider, action.subject_id != _provider_id(person))
+        return Saved(pending_id, False, view, summary)
+
+
+def _provider_id(person: Person) -> str | None:
+    return person.provider.id if person.provider else None
+
+
+def _apply(s: Session, deps: Deps, provider: m.Provider, payload: dict[str, Any]) -> str:
+    if payload["intent"] == "time_off":
+        start, end = (date.fromisoformat(d) for d in payload["time_off"])
+        s.add(
+            m.TimeOff(
+                provider_id=provider.id, start_date=start, end_date=end, created_at=deps.clock.now()
+            )
+        )
+        return "Time off saved."
+    today = _today(deps, provider.timezone)
+    effective = (
+        date.fromisoformat(payload["effective_from"]) if payload.get("effective_from") else None
+    )
+    basis_day = effective or today
+    monday = week_monday(basis_day + timedelta(days=2))
+    rows = _rows(s, provider.id)
+    basis = [r for r in rows if _valid_on(r, basis_day)]
+    windows = tuple(WeeklyWindow(d, a, b, tz) for d, a, b, tz in payload["windows"])
+    new = apply_change([_as_window(r) for r in basis], Change(payload["intent"], windows), monday)
+    later = [r.effective_from for r in rows if r.effective_from and r.effective_from > basis_day]
+    next_change = min(later) if later else None
+    for r in basis:
+        if effective is not None and (r.effective_from is None or r.effective_from < effective):
+            r.effective_to = effective - timedelta(days=1)
+        else:
+            s.delete(r)
+    for w in new:
+        s.add(
+            m.AvailabilityWindow(
+                provider_id=provider.id,
+                day=w.day,
+                start_minute=w.start,
+                end_minute=w.end,
+                timezone=w.tz,
+                effective_from=effective,
+                effective_to=next_change - timedelta(days=1) if next_change else None,
+            )
+        )
+    s.flush()
+    return "Availability saved." if effective is None else f"Saved, from {effective:%a %b %-d}."
+
+
+def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
+    with deps.session_factory.begin() as s:
+        _load_pending(s, pending_id, slack_user_id)
+        return _claim(s, pending_id, slack_user_id, "pending", "cancelled", deps.clock.now())
+
+
+def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
+    now = deps.clock.now()
+    with deps.session_factory.begin() as s:
+        action = _load_pending(s, pending_id, slack_user_id)
+        provider = s.get(m.Provider, action.subject_id)
+        if provider is None:
+            raise NotFound("That provider is no longer in the roster.")
+        if action.status == "undone":
+            return Undone(True, _view(s, deps, provider, False))
+        if action.status != "applied":
+            raise Conflict("There is nothing to undo: that change was never saved.")
+        current = _snapshot(s, provider.id)
+        if current.fingerprint() != action.payload.get("after_fingerprint"):
+            raise Conflict(
+                "Your availability has changed again since then, so I can't undo this one. "
+                "Send the schedule you want and I'll replace it."
+            )
+        if not _claim(s, pending_id, slack_user_id, "applied", "undone", now):
+            return Undone(True, _view(s, deps, provider, False))
+        s.execute(
+            delete(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider.id)
+        )
+        for day, start, end, tz, frm, to in action.payload["before"]:
+            s.add(
+                m.AvailabilityWindow(
+                    provider_id=provider.id,
+                    day=day,
+                    start_minute=start,
+                    end_minute=end,
+                    timezone=tz,
+                    effective_from=date.fromisoformat(frm) if frm else None,
+                    effective_to=date.fromisoformat(to) if to else None,
+                )
+            )
+        keep = {int(t[0]) for t in action.payload.get("before_time_off", [])}
+        added_since = delete(m.TimeOff).where(m.TimeOff.provider_id == provider.id)
+        if keep:
+            added_since = added_since.where(m.TimeOff.id.not_in(keep))
+        s.execute(added_since)
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        after = _snapshot(s, provider.id)
+        s.add(
+            m.AuditLog(
+                at=now,
+                actor=person.actor,
+                action="availability.undo",
+                subject_type="provider",
+                subject_id=provider.id,
+                before={"windows": current.windows, "time_off": current.time_off},
+                after={"windows": after.windows, "time_off": after.time_off},
+            )
+        )
+        return Undone(False, _view(s, deps, provider, False))

@@ -1,0 +1,101 @@
+"""Services: who a Slack user is in the roster (provider, manager, both, or nobody)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.services.errors import NotAllowed, NotFound
+from storage import models as m
+
+NOT_IN_ROSTER = (
+    "I don't have you in the roster yet, so I can't save anything for you. "
+    "Please ask your provider-success manager to add your Slack account."
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    slack_user_id: str
+    provider: m.Provider | None
+    manager: m.Manager | None
+    org_timezone: str
+
+    @property
+    def known(self) -> bool:
+        return self.provider is not None or self.manager is not None
+
+    @property
+    def is_manager(self) -> bool:
+        return self.manager is not None
+
+    @property
+    def name(self) -> str:
+        if self.provider is not None:
+            return self.provider.name
+        if self.manager is not None:
+            return self.manager.name
+        return self.slack_user_id
+
+    @property
+    def timezone(self) -> str:
+        if self.provider is not None:
+            return self.provider.timezone
+        if self.manager is not None and self.manager.timezone:
+            return self.manager.timezone
+        return self.org_timezone
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this person."""
+        if self.manager is not None:
+            return f"manager:{self.manager.id}"
+        if self.provider is not None:
+            return f"provider:{self.provider.id}"
+        return f"slack:{self.slack_user_id}"
+
+
+def identify(s: Session, slack_user_id: str, org_timezone: str) -> Person:
+    provider = s.scalars(
+        select(m.Provider).where(m.Provider.slack_user_id == slack_user_id)
+    ).one_or_none()
+    manager = s.scalars(
+        select(m.Manager).where(m.Manager.slack_user_id == slack_user_id)
+    ).one_or_none()
+    return Person(slack_user_id, provider, manager, org_timezone)
+
+
+def require_known(person: Person) -> None:
+    if not person.known:
+        raise NotAllowed(NOT_IN_ROSTER)
+
+
+def require_manager(person: Person, what: str) -> None:
+    require_known(person)
+    if not person.is_manager:
+        raise NotAllowed(f"Only provider-success managers can {what}.")
+
+
+def provider_for_edit(s: Session, person: Person, target_slack_id: str | None) -> m.Provider:
+    """The provider whose availability ``person`` may edit, or a polite refusal.
+
+    Providers edit only themselves; managers may name anyone in the roster.
+    """
+    require_known(person)
+    if target_slack_id is None or target_slack_id == person.slack_user_id:
+        if person.provider is None:
+            raise NotAllowed(
+                "You're in the roster as a manager, not a provider. To set a provider's "
+                "availability, name them: `/availability @someone Tue 8-11 PT`."
+            )
+        return person.provider
+    if not person.is_manager:
+        raise NotAllowed("You can only change your own availability.")
+    target = s.scalars(
+        select(m.Provider).where(m.Provider.slack_user_id == target_slack_id)
+    ).one_or_none()
+    if target is None:
+        raise NotFound(f"<@{target_slack_id}> is not a provider in the roster.")
+    return target

@@ -1,0 +1,111 @@
+"""Wiring: the one Slack Web API gateway.
+
+Every Web API call of every process goes through the ``WebClient`` built here, so
+``SLACK_API_URL`` and the retry policy (429 after Retry-After, 5xx, connection errors, all via
+slack_sdk's retry handlers) hold everywhere. Bolt's ``App`` is given this same client.
+Retries happen only after a listener has acked, because listeners ack first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SlackUnavailable(Exception):
+    """Slack did not take the call (rate limited past retries, 5xx, timeout, network)."""
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+def make_web_client(
+    token: str | None, base_url: str, *, retries: int = 2, timeout: int = 10
+) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            ConnectionErrorRetryHandler(max_retry_count=retries),
+        ],
+    )
+
+
+class SlackGateway:
+    """The bot's outbound Slack calls, as the services need them."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            resp = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            log.warning("slack.call_failed", extra={"method": method, "status": status})
+            raise SlackUnavailable(f"{method} failed: {status} {error or ''}".strip()) from None
+        except Exception as exc:  # timeouts, refused connections: Slack is unreachable
+            log.warning("slack.unreachable", extra={"method": method, "error": type(exc).__name__})
+            raise SlackUnavailable(f"{method} failed: {type(exc).__name__}") from None
+        return dict(resp.data) if isinstance(resp.data, dict) else {}
+
+    def open_dm(self, user_id: str) -> str:
+        channel = self._dm_channels.get(user_id)
+        if channel is None:
+            data = self._call("conversations.open", users=user_id)
+            channel = str(data["channel"]["id"])
+            self._dm_channels[user_id] = channel
+        return channel
+
+    def post_dm(
+        self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> PostedMessage:
+        channel = self.open_dm(user_id)
+        data = self._call("chat.postMessage", channel=channel, text=text, blocks=blocks or [])
+        return PostedMessage(channel=str(data.get("channel", channel)), ts=str(data.get("ts", "")))
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks or [])
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        return self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def user_timezone(self, user_id: str) -> str | None:
+        try:
+            data = self._call("users.info", user=user_id)
+        except SlackUnavailable:
+            return None
+        tz = data.get("user", {}).get("tz")
+        return str(tz) if tz else None
+
+    def upload_csv(self, channel: str, filename: str, content: str, title: str) -> None:
+        try:
+            self.client.files_upload_v2(
+                channel=channel, filename=filename, content=content, title=title
+            )
+        except SlackApiError as exc:
+            raise SlackUnavailable(f"files upload failed: {exc.response.status_code}") from None
