@@ -258,7 +258,9 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot import console
+    from bot.logs import configure
 
+    configure("WARNING")  # the console's screen is for the conversation
     _database_ready(settings, auto_migrate=True)
     return console.run(settings, as_user=args.as_user)
 

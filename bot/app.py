@@ -37,8 +37,8 @@ def new_ref() -> str:
 
 
 def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
+    # The token travels inside the shared client; giving Bolt both only makes it warn.
     app = App(
-        token=settings.slack_bot_token or "xoxb-local-console",
         signing_secret=settings.slack_signing_secret or "local-console-secret",
         client=deps.gateway.client,
         token_verification_enabled=False,

@@ -12,7 +12,12 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -59,6 +64,19 @@ class Settings(BaseSettings):
     web_threads: int = Field(default=32, ge=1, le=512)
     web_workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() is the one reader of the environment; the class takes only what it
+        # is given, so a test's settings never pick up a stray variable.
+        return (init_settings,)
 
     @field_validator("database_url")
     @classmethod
@@ -142,16 +160,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: this bot runs with a single "
             "workspace bot token (SLACK_BOT_TOKEN); unset both variables"
         )
-    values = {k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields}
+    values: dict[str, Any] = {
+        k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields
+    }
     try:
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"{name}: {msg}") from None
-
-
-def environment_flag(name: str) -> str | None:
-    """A non-setting environment read the CLI needs (e.g. CI markers for tests)."""
-    return os.environ.get(name)

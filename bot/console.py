@@ -1,0 +1,456 @@
+"""Wiring: the local console, a shell that needs no Slack and no tokens.
+
+It drives the same Bolt app and listeners as production with real Slack-shaped, signed
+payloads, and points every Web API call at a loopback fake of Slack (``LocalSlack``), whose
+recorded calls it prints as readable text. Buttons are pressed by their number.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from sqlalchemy import func, select
+
+from bot.blocks_text import (
+    Button,
+    InputField,
+    Rendered,
+    action_payload,
+    render_message,
+    render_view,
+)
+from bot.deps import Deps, build_deps
+from bot.local_slack import (
+    LocalSlack,
+    RecordedCall,
+    app_home_opened_event,
+    block_actions_body,
+    event_body,
+    im_message_event,
+    sign_request,
+    slash_command_body,
+    view_submission_body,
+)
+from bot.settings import Settings
+from storage import models as m
+
+SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines")
+HELP = """Type what you would type in Slack:
+  /availability Tue 8-11 PT     set your weekly hours (try: /availability help)
+  /match district=anchorage     propose caseloads (managers)
+  /caseload  /soap  /deadlines  the other slash commands
+  out Dec 23 - Jan 2            any other text is a DM to the bot
+  1, 2, ...                     press the button with that number
+Console commands:
+  /home          open your App Home tab
+  /who           list the people in the roster you can act as
+  /as U0DEMOM01  act as someone else (a Slack user id from /who)
+  /help          this list
+  /quit          leave (Ctrl-D works too)"""
+
+
+@dataclass
+class _Pressable:
+    button: Button
+    source: dict[str, Any]  # how to send the action: container, message or view
+
+
+@dataclass
+class Console:
+    """One console conversation. ``handle(line)`` returns what the bot showed."""
+
+    app: App
+    deps: Deps
+    slack: LocalSlack
+    signing_secret: str
+    user: str
+    buttons: dict[int, _Pressable] = field(default_factory=dict)
+    pending_view: dict[str, Any] | None = None
+    next_number: int = 1
+
+    # --- input -----------------------------------------------------------------------------
+
+    def handle(self, line: str) -> str:
+        line = line.strip()
+        if not line:
+            return ""
+        word = line.split()[0].lower()
+        if word in ("/help", "help") and line.lower() in ("/help", "help"):
+            return HELP
+        if word in ("/quit", "/exit"):
+            raise EOFError
+        if word == "/who":
+            return self.who()
+        if word == "/as":
+            return self.switch(line[3:].strip())
+        if word == "/home":
+            return self.dispatch_event(app_home_opened_event(user_id=self.user))
+        if line.isdigit():
+            return self.press(int(line))
+        if word.startswith("/"):
+            if word not in SLASH_COMMANDS:
+                return f"Unknown command {word}. Type /help for the list."
+            return self.slash(word, line[len(word) :].strip())
+        return self.dispatch_event(im_message_event(user_id=self.user, text=line))
+
+    def who(self) -> str:
+        with self.deps.session_factory() as s:
+            providers = s.execute(
+                select(
+                    m.Provider.slack_user_id,
+                    m.Provider.name,
+                    m.Provider.discipline,
+                    m.Provider.timezone,
+                )
+                .where(m.Provider.slack_user_id.is_not(None))
+                .order_by(m.Provider.id)
+            ).all()
+            managers = s.execute(
+                select(m.Manager.slack_user_id, m.Manager.name)
+                .where(m.Manager.slack_user_id.is_not(None))
+                .order_by(m.Manager.id)
+            ).all()
+        lines = ["Managers:"] + [f"  {u}  {n}" for u, n in managers]
+        lines += ["Providers:"] + [f"  {u}  {n} ({d.upper()}, {tz})" for u, n, d, tz in providers]
+        lines.append(f"You are {self.user}. Switch with /as USER_ID.")
+        return "\n".join(lines)
+
+    def switch(self, user: str) -> str:
+        if not user:
+            return "Usage: /as U0DEMOM01 (see /who)"
+        self.user = user.upper()
+        self.buttons.clear()
+        return f"You are now {self.describe(self.user)}."
+
+    def describe(self, user: str) -> str:
+        with self.deps.session_factory() as s:
+            p = s.scalars(select(m.Provider).where(m.Provider.slack_user_id == user)).first()
+            mg = s.scalars(select(m.Manager).where(m.Manager.slack_user_id == user)).first()
+        if mg is not None:
+            return f"{user} ({mg.name}, manager)"
+        if p is not None:
+            return f"{user} ({p.name}, {p.discipline.upper()}, {p.timezone})"
+        return f"{user} (not in the roster)"
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _send(self, body: str) -> tuple[int, str]:
+        before = len(self.slack.calls)
+        headers = sign_request(self.signing_secret, body)
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        self._since = before
+        return response.status, response.body or ""
+
+    def slash(self, command: str, text: str) -> str:
+        key = uuid.uuid4().hex[:12]
+        body = slash_command_body(
+            command=command,
+            text=text,
+            user_id=self.user,
+            channel_id="D" + self.user,
+            response_url=self.slack.response_url(key),
+        )
+        status, ack_body = self._send(body)
+        return self._output(status, ack_body)
+
+    def dispatch_event(self, event: dict[str, Any]) -> str:
+        body = event_body(event=event, event_id="Ev" + uuid.uuid4().hex[:10].upper())
+        status, ack_body = self._send(body)
+        return self._output(status, "")
+
+    def press(self, number: int) -> str:
+        item = self.buttons.get(number)
+        if item is None:
+            return f"There is no button {number} on screen."
+        b, source = item.button, item.source
+        if b.kind == "close":
+            self.pending_view = None
+            return "(closed)"
+        if b.kind == "submit":
+            return "Fill the form first: the console asks for each field when a form opens."
+        key = uuid.uuid4().hex[:12]
+        container = source.get("container", {"type": "message"})
+        body = block_actions_body(
+            user_id=self.user,
+            action=action_payload(b),
+            response_url=self.slack.response_url(key) if container["type"] == "message" else None,
+            container=container,
+            message=source.get("message"),
+            view=source.get("view"),
+        )
+        status, ack_body = self._send(body)
+        return self._output(status, ack_body)
+
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> str:
+        body = view_submission_body(user_id=self.user, view=view, state_values=values)
+        status, ack_body = self._send(body)
+        if ack_body:
+            try:
+                reply = json.loads(ack_body)
+            except ValueError:
+                reply = {}
+            if reply.get("response_action") == "errors":
+                errs = "; ".join(f"{k}: {v}" for k, v in reply.get("errors", {}).items())
+                return f"The form has problems: {errs}"
+        return self._output(status, "")
+
+    # --- output ----------------------------------------------------------------------------
+
+    def _output(self, status: int, ack_body: str) -> str:
+        parts: list[str] = []
+        if status >= 400:
+            parts.append(f"(the bot answered HTTP {status})")
+        ack = _ack_message(ack_body)
+        if ack:
+            parts.append(
+                self._render(
+                    ack.get("text"),
+                    ack.get("blocks"),
+                    {
+                        "container": {
+                            "type": "message",
+                            "message_ts": "0",
+                            "channel_id": "D" + self.user,
+                            "is_ephemeral": True,
+                        }
+                    },
+                )
+            )
+        for call in self.slack.calls[self._since :]:
+            shown = self._render_call(call)
+            if shown:
+                parts.append(shown)
+        return "\n\n".join(p for p in parts if p) or "(no reply)"
+
+    def _render(
+        self,
+        text: str | None,
+        blocks: list[dict[str, Any]] | None,
+        source: dict[str, Any],
+        *,
+        view: dict[str, Any] | None = None,
+    ) -> str:
+        if view is not None:
+            rendered: Rendered = render_view(view, start_number=self.next_number)
+        else:
+            rendered = render_message(text=text, blocks=blocks, start_number=self.next_number)
+        for b in rendered.buttons:
+            self.buttons[b.number] = _Pressable(b, source)
+            self.next_number = max(self.next_number, b.number + 1)
+        return rendered.text
+
+    def _render_call(self, call: RecordedCall) -> str:
+        p = call.params
+        if call.method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"):
+            ts = (
+                str((call.response or {}).get("ts", "0"))
+                if isinstance(call.response, dict)
+                else "0"
+            )
+            channel = p.get("channel") or "D" + self.user
+            message = {
+                "type": "message",
+                "ts": ts,
+                "text": p.get("text"),
+                "blocks": p.get("blocks"),
+            }
+            source = {
+                "container": {
+                    "type": "message",
+                    "message_ts": ts,
+                    "channel_id": channel,
+                    "is_ephemeral": call.method != "chat.postMessage",
+                },
+                "message": message,
+            }
+            label = {
+                "chat.postMessage": "bot",
+                "chat.update": "bot (updated)",
+                "chat.postEphemeral": "bot (only you)",
+                "response_url": "bot (only you)",
+            }
+            target = p.get("user") or self._dm_user(channel)
+            if call.method == "chat.postMessage" and target and target != self.user:
+                label["chat.postMessage"] = f"bot → DM to {self.describe(target)}"
+            if p.get("delete_original"):
+                return f"{label[call.method]}: (message removed)"
+            body = self._render(p.get("text"), p.get("blocks"), source)
+            return f"── {label[call.method]} ──\n{body}"
+        if call.method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = p.get("view") or {}
+            view = {**view, "id": ((call.response or {}).get("view") or {}).get("id", "V0")}
+            source = {"container": {"type": "view", "view_id": view["id"]}, "view": view}
+            body = self._render(None, None, source, view=view)
+            what = "App Home" if call.method == "views.publish" else "form"
+            if call.method == "views.publish" and p.get("user_id") not in (None, self.user):
+                return ""  # someone else's Home refresh
+            if view.get("type") == "modal":
+                self.pending_view = view
+            return f"── {what} ──\n{body}"
+        if call.method == "files.completeUploadExternal":
+            files = p.get("files") or []
+            names = ", ".join(str(f.get("title") or f.get("id")) for f in files) or "a file"
+            return f"── bot shared {names} ──"
+        return ""
+
+    @staticmethod
+    def _dm_user(channel: str) -> str | None:
+        return channel[1:] if channel.startswith("D") else None
+
+    def modal_inputs(self) -> tuple[InputField, ...]:
+        if self.pending_view is None:
+            return ()
+        return render_view(self.pending_view).inputs
+
+
+def _ack_message(body: str) -> dict[str, Any] | None:
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {"text": body}
+    return data if isinstance(data, dict) and (data.get("text") or data.get("blocks")) else None
+
+
+# --- start-up -----------------------------------------------------------------------------
+
+
+def demo_shift_days(today: date, anchor: date) -> int:
+    """Whole weeks from the demo's anchor to ``today``, so weekdays stay where they were."""
+    return ((today - anchor).days // 7) * 7
+
+
+def load_demo_if_empty(deps: Deps) -> str | None:
+    from demo.generate import ANCHOR
+    from storage.roster import import_roster
+
+    with deps.session_factory() as s:
+        if s.scalar(select(func.count()).select_from(m.District)):
+            return None
+    today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
+    shift = demo_shift_days(today, ANCHOR)
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "demo" / "roster"
+    report = import_roster(folder, deps.session_factory, shift_days=shift)
+    if not report.ok:
+        raise RuntimeError("the demo roster is invalid: " + "; ".join(report.problems[:3]))
+    n = report.counts.get("students")
+    return (
+        f"Loaded the demo roster ({n.created if n else 0} students) with dates around "
+        f"{today:%a %b %-d, %Y}."
+    )
+
+
+def make_console(settings: Settings, slack: LocalSlack, as_user: str | None) -> Console:
+    secret = secrets.token_hex(16)
+    local = settings.model_copy(
+        update={
+            "slack_api_url": slack.api_url,
+            "slack_bot_token": "xoxb-local-console",
+            "slack_signing_secret": secret,
+            "listener_threads": 4,
+        }
+    )
+    deps = build_deps(local, slack_retries=0)
+    from bot.app import create_app
+
+    app = create_app(local, deps, process_before_response=True)
+    user = as_user or _default_user(deps)
+    return Console(app=app, deps=deps, slack=slack, signing_secret=secret, user=user)
+
+
+def _default_user(deps: Deps) -> str:
+    with deps.session_factory() as s:
+        first = s.scalars(
+            select(m.Provider.slack_user_id)
+            .where(m.Provider.slack_user_id.is_not(None))
+            .order_by(m.Provider.id)
+        ).first()
+    return first or "U0NOBODY"
+
+
+def run(
+    settings: Settings,
+    *,
+    as_user: str | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    interactive = stdin.isatty()
+    with LocalSlack() as slack:
+        console = make_console(settings, slack, as_user)
+        loaded = load_demo_if_empty(console.deps)
+        if as_user is None:
+            console.user = _default_user(console.deps)
+        out.write("Caseload bot console — no Slack needed. Type /help for commands.\n")
+        if loaded:
+            out.write(loaded + "\n")
+        out.write(f"You are {console.describe(console.user)}.\n")
+        out.flush()
+        while True:
+            if interactive:
+                out.write("\nyou> ")
+                out.flush()
+            line = stdin.readline()
+            if not line:
+                break
+            try:
+                reply = console.handle(line)
+                if console.pending_view is not None and console.modal_inputs():
+                    reply += "\n" + _fill_form(console, stdin, out, interactive)
+            except EOFError:
+                break
+            if reply:
+                out.write(reply + "\n")
+                out.flush()
+        console.deps.engine.dispose()
+    return 0
+
+
+def _fill_form(console: Console, stdin: TextIO, out: TextIO, interactive: bool) -> str:
+    """Ask for each field of the open form, then submit it (Enter on an optional field skips)."""
+    view = console.pending_view
+    assert view is not None
+    values: dict[str, Any] = {}
+    out.write("Fill in the form (an empty line skips an optional field; '.' cancels):\n")
+    for field_ in console.modal_inputs():
+        if interactive:
+            out.write(f"{field_.label}{'' if field_.optional else ' *'}: ")
+            out.flush()
+        answer = stdin.readline().rstrip("\n")
+        if answer.strip() == ".":
+            console.pending_view = None
+            return "(form cancelled)"
+        if field_.options:
+            chosen = next((v for t, v in field_.options if answer in (t, v)), None)
+            values.setdefault(field_.block_id, {})[field_.action_id] = {
+                "type": field_.kind,
+                "selected_option": {"text": {"type": "plain_text", "text": answer}, "value": chosen}
+                if chosen
+                else None,
+            }
+        elif field_.kind == "datepicker":
+            values.setdefault(field_.block_id, {})[field_.action_id] = {
+                "type": "datepicker",
+                "selected_date": answer or None,
+            }
+        else:
+            values.setdefault(field_.block_id, {})[field_.action_id] = {
+                "type": field_.kind,
+                "value": answer or None,
+            }
+    console.pending_view = None
+    return console.submit_view(view, values)

@@ -1,0 +1,186 @@
+"""End to end: the production server answers health checks, rejects forged or stale requests,
+and carries /availability from a signed slash command to a saved schedule."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from bot.local_slack import (
+    LocalSlack,
+    block_actions_body,
+    event_body,
+    im_message_event,
+    sign_request,
+    slash_command_body,
+)
+from storage import models as m
+from storage.db import make_session_factory
+from storage.roster import import_roster
+from tests.end_to_end.conftest import SECRET, Server
+from tests.storage.roster_files import write_roster
+
+
+def load_roster(db: Engine, tmp_path: Path) -> None:
+    assert import_roster(write_roster(tmp_path / "roster"), make_session_factory(db)).ok
+
+
+def slash(fake: LocalSlack, text: str, user: str = "U0P1", command: str = "/availability") -> str:
+    return slash_command_body(
+        command=command,
+        text=text,
+        user_id=user,
+        response_url=fake.response_url(f"r{time.monotonic_ns()}"),
+    )
+
+
+def press(fake: LocalSlack, user: str, action_id: str, value: str) -> str:
+    return block_actions_body(
+        user_id=user,
+        action={
+            "action_id": action_id,
+            "block_id": "availability_actions",
+            "type": "button",
+            "value": value,
+            "text": {"type": "plain_text", "text": "x"},
+        },
+        response_url=fake.response_url(f"a{time.monotonic_ns()}"),
+        container={
+            "type": "message",
+            "message_ts": "1.1",
+            "channel_id": "DU0P1",
+            "is_ephemeral": True,
+        },
+    )
+
+
+def button_value(call_params: dict, action_id: str) -> str:
+    for block in call_params.get("blocks") or []:
+        for el in block.get("elements", []) if block.get("type") == "actions" else []:
+            if el.get("action_id") == action_id:
+                return str(el["value"])
+    raise AssertionError(f"no {action_id} button in {call_params}")
+
+
+def test_healthz_answers_when_the_database_answers(server: Server) -> None:
+    assert server.get("/healthz") == (200, "ok\n")
+    assert server.get("/nope")[0] == 404
+
+
+def test_unsigned_wrong_and_stale_requests_get_401_and_change_nothing(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    body = slash(fake, "Tue 8-11 PT")
+    assert server.post(body, {"Content-Type": "application/x-www-form-urlencoded"})[0] == 401
+    wrong = sign_request("not-the-secret", body)
+    assert server.post(body, wrong)[0] == 401
+    stale = sign_request(SECRET, body, timestamp=int(time.time()) - 6 * 60)
+    assert server.post(body, stale)[0] == 401
+    tampered = sign_request(SECRET, body)
+    assert server.post(body.replace("Tue", "Wed"), tampered)[0] == 401
+    time.sleep(0.3)
+    assert fake.calls_to("response_url") == []
+    with make_session_factory(db)() as s:
+        assert s.scalar(select(func.count()).select_from(m.PendingAction)) == 0
+
+
+def test_oversized_body_is_refused(server: Server) -> None:
+    body = "payload=" + "x" * (2 * 1024 * 1024)
+    assert server.signed(body)[0] == 401
+
+
+def test_availability_preview_save_and_show(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    status, _, seconds = server.signed(slash(fake, "Tue 8-11 PT"))
+    assert status == 200 and seconds < 3
+    preview = fake.wait_for("response_url")[0].params
+    assert "Tue  08:00–11:00" in str(preview["blocks"])
+    save = button_value(preview, "availability_save")
+
+    fake.clear()
+    assert server.signed(press(fake, "U0P1", "availability_save", save))[0] == 200
+    saved = fake.wait_for("response_url")[0].params
+    assert saved["replace_original"] is True
+    assert "Availability saved" in str(saved["blocks"])
+    # A double click (or Slack retrying the action) saves once.
+    fake.clear()
+    assert server.signed(press(fake, "U0P1", "availability_save", save))[0] == 200
+    assert "Already saved" in str(fake.wait_for("response_url")[0].params["blocks"])
+    with make_session_factory(db)() as s:
+        audits = s.scalars(select(m.AuditLog).where(m.AuditLog.subject_id == "P1")).all()
+        assert [a.action for a in audits] == ["availability.replace"]
+        assert audits[0].actor == "provider:P1"
+
+    fake.clear()
+    server.signed(slash(fake, ""))
+    shown = str(fake.wait_for("response_url")[0].params["blocks"])
+    assert "Tue  08:00–11:00" in shown and "Pacific" in shown
+
+
+def test_dm_time_off_preview_then_save(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    event = im_message_event(user_id="U0P1", text="out Dec 23 - Jan 2")
+    assert server.signed(event_body(event=event, event_id="EvE2E1"))[0] == 200
+    preview = fake.wait_for("chat.postEphemeral")[0].params
+    assert preview["user"] == "U0P1" and "Dec 23" in str(preview["blocks"])
+    fake.clear()
+    server.signed(
+        press(fake, "U0P1", "availability_save", button_value(preview, "availability_save"))
+    )
+    assert "Time off saved" in str(fake.wait_for("response_url")[0].params["blocks"])
+    with make_session_factory(db)() as s:
+        off = s.scalars(select(m.TimeOff)).one()
+        assert (off.provider_id, off.start_date.isoformat(), off.end_date.isoformat()) == (
+            "P1",
+            "2026-12-23",
+            "2027-01-02",
+        )
+
+
+def test_retried_event_is_handled_once(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    body = event_body(
+        event=im_message_event(user_id="U0P1", text="add Fri 1-4"), event_id="EvRETRY1"
+    )
+    assert server.signed(body)[0] == 200
+    fake.wait_for("chat.postEphemeral")
+    headers = {
+        **sign_request(SECRET, body),
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": "http_timeout",
+    }
+    assert server.post(body, headers)[0] == 200
+    time.sleep(0.5)
+    assert len(fake.calls_to("chat.postEphemeral")) == 1
+
+
+def test_second_provider_cannot_edit_the_first(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    server.signed(slash(fake, "<@U0P1|ana> Tue 9-12", user="U0P2"))
+    reply = fake.wait_for("response_url")[0].params
+    assert reply["text"] == "You can only change your own availability."
+    with make_session_factory(db)() as s:
+        assert s.scalar(select(func.count()).select_from(m.PendingAction)) == 0
+        windows = s.scalars(
+            select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == "P1")
+        ).all()
+        assert [(w.day, w.start_minute, w.end_minute) for w in windows] == [(1, 480, 660)]
+
+
+def test_unknown_user_is_told_to_ask_their_manager(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    server.signed(slash(fake, "Tue 8-11", user="U0STRANGER"))
+    assert "ask your provider-success manager" in fake.wait_for("response_url")[0].params["text"]
