@@ -223,9 +223,25 @@ def _today_in(zone: str) -> date:
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.deps import build_deps
     from bot.services import matching
+    from bot.services.errors import UserFacingError
 
-    return matching.run_cli(args, settings)
+    _database_ready(settings, auto_migrate=settings.is_sqlite)
+    deps = build_deps(settings)
+    try:
+        district = matching.resolve_district(deps, args.district)
+        today = args.today or _today_in(district.timezone)
+        proposal = matching.preview_only(deps, district, today)
+    except UserFacingError as exc:
+        raise CliError(exc.message.replace("`", "'")) from None
+    finally:
+        deps.engine.dispose()
+    if args.json:
+        sys.stdout.write(json.dumps(proposal.to_json(), indent=1) + "\n")
+    else:
+        sys.stdout.write(matching.text_summary(proposal) + "\n")
+    return 0
 
 
 def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:

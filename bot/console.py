@@ -146,7 +146,7 @@ class Console:
     def _send(self, body: str) -> tuple[int, str]:
         before = len(self.slack.calls)
         headers = sign_request(self.signing_secret, body)
-        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        response = self.app.dispatch(BoltRequest(body=body, headers=dict(headers.items())))
         self._since = before
         return response.status, response.body or ""
 

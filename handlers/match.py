@@ -1,18 +1,139 @@
-"""Slack edge: /match (placeholder until the matcher is wired)."""
+"""Slack edge: /match and the Approve / Discard / Run again buttons.
+
+The command is acknowledged at once ("Matching Anchorage…"); the solver can take seconds, so
+the proposal follows through ``response_url``.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.services import matching as svc
+from bot.services.errors import UserFacingError
+from bot.slack_gateway import SlackUnavailable
+from handlers.common import deps_of, to_dicts
+from handlers.match_blocks import (
+    MAX_PROVIDER_SECTIONS,
+    MatchIds,
+    approval_blocks,
+    proposal_blocks,
+    stale_blocks,
+)
 
-def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-    ack()
+log = logging.getLogger(__name__)
+
+
+def _send_proposal(deps: Any, user: str, filters: svc.Filters, respond: Respond) -> None:
+    proposal = svc.propose(deps, user, filters)
+    attached = False
+    if len(proposal.plans) > MAX_PROVIDER_SECTIONS:
+        try:
+            channel = deps.gateway.open_dm(user)
+            deps.gateway.upload_csv(
+                channel,
+                f"proposal-{proposal.district_id}-{proposal.week_of}.csv",
+                proposal.to_csv(),
+                f"Proposal for {proposal.district_name}",
+            )
+            attached = True
+        except SlackUnavailable:
+            log.warning("match.csv_not_attached", extra={"proposal": proposal.proposal_id})
     respond(
-        text="Caseload matching is not available yet. It's coming soon.", response_type="ephemeral"
+        text=f"Proposal for {proposal.district_name}",
+        response_type="ephemeral",
+        blocks=to_dicts(proposal_blocks(proposal, attached_csv=attached)),
     )
+
+
+def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:
+    deps = deps_of(context)
+    user = command["user_id"]
+    try:  # cheap checks first, so the acknowledgement itself can say what is wrong
+        filters = svc.parse_filters(command.get("text", ""))
+        svc.check_manager(deps, user)
+        district = svc.resolve_district(deps, filters.district)
+    except UserFacingError as exc:
+        ack(response_type="ephemeral", text=exc.message)
+        return
+    ack(response_type="ephemeral", text=f"Matching {district.name}…")
+    _send_proposal(
+        deps, user, svc.Filters(district.id, filters.service, filters.provider_slack_id), respond
+    )
+
+
+def _approve(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    context: Any,
+    proposal_id: str,
+    provider_id: str | None,
+) -> None:
+    ack()
+    deps = deps_of(context)
+    try:
+        approval = svc.approve(deps, body["user"]["id"], proposal_id, provider_id)
+    except svc.Stale as exc:
+        respond(
+            text=exc.message,
+            blocks=to_dicts(stale_blocks(exc.message, proposal_id)),
+            replace_original=False,
+            response_type="ephemeral",
+        )
+        return
+    respond(
+        text="Approved",
+        blocks=to_dicts(approval_blocks(approval)),
+        replace_original=provider_id is None and not approval.already,
+        response_type="ephemeral",
+    )
+
+
+def handle_match_approve_all_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
+) -> None:
+    _approve(ack, body, respond, context, action["value"], None)
+
+
+def handle_match_approve_provider_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
+) -> None:
+    proposal_id, _, provider_id = action["value"].partition(":")
+    _approve(ack, body, respond, context, proposal_id, provider_id)
+
+
+def handle_match_discard_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
+) -> None:
+    ack()
+    done = svc.discard(deps_of(context), body["user"]["id"], action["value"])
+    respond(
+        text="Proposal discarded." if done else "That proposal was already decided.",
+        replace_original=done,
+    )
+
+
+def handle_match_rerun_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    svc.check_manager(deps, user)
+    filters = svc.proposal_filters(deps, action["value"])
+    if filters is None:
+        respond(text="That proposal no longer exists. Run `/match` again.")
+        return
+    respond(text="Matching again…", replace_original=True)
+    _send_proposal(deps, user, filters, respond)
 
 
 def register(app: App) -> None:
     app.command("/match")(handle_match_command)
+    app.action(MatchIds.APPROVE_ALL.value)(handle_match_approve_all_action)
+    app.action(MatchIds.APPROVE_PROVIDER.value)(handle_match_approve_provider_action)
+    app.action(MatchIds.DISCARD.value)(handle_match_discard_action)
+    app.action(MatchIds.RERUN.value)(handle_match_rerun_action)

@@ -1,0 +1,181 @@
+"""Slack edge: pure Block Kit builders for caseload proposals."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.availability_text import zone_label
+from bot.services.matching import Approval, Proposal, ProviderPlan, hours, zone_abbr
+from handlers.common import escape
+
+MAX_PROVIDER_SECTIONS = 40
+MAX_SECTION_CHARS = 2900
+REASON_LABEL = {
+    "no_licensed_provider": "no licensed provider",
+    "no_common_time": "no common time",
+    "no_capacity": "no capacity",
+}
+
+
+class MatchIds(StrEnum):
+    APPROVE_ALL = "match_approve_all"
+    APPROVE_PROVIDER = "match_approve_provider"
+    DISCARD = "match_discard"
+    RERUN = "match_rerun"
+    BLOCK_ACTIONS = "match_actions"
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def _clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 40].rsplit("\n", 1)[0]
+    return cut + f"\n… {text[len(cut) :].count(chr(10))} more lines in the CSV"
+
+
+def _plan_text(plan: ProviderPlan) -> str:
+    head = (
+        f"*{escape(plan.name)}* — {hours(plan.committed_minutes + plan.new_minutes)} of "
+        f"{hours(plan.capacity_minutes)} h/week (+{hours(plan.new_minutes)} h new)"
+    )
+    lines = []
+    for x in plan.sessions:
+        provider_side = ""
+        if x.timezone != plan.timezone:
+            provider_side = (
+                f" ({x.provider_day.title()} {x.provider_start} {zone_label(plan.timezone)})"
+            )
+        lines.append(
+            f"• {x.day.title()} {x.start}–{x.end} {zone_abbr(x.timezone)}{provider_side} — "
+            f"{escape(', '.join(x.student_labels))} · {x.service.upper()} · {escape(x.school_name)}"
+        )
+    return _clip(head + "\n" + "\n".join(lines))
+
+
+def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
+    pct = f" ({100 * p.students_served / p.students_total:.0f}%)" if p.students_total else ""
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Proposal: {p.district_name}"[:150]),
+        SectionBlock(
+            text=_md(
+                f"Week of {p.week_of:%b %-d}: *{p.students_served}/{p.students_total}* "
+                f"student services served{pct} · *{len(p.plans)}* providers · "
+                f"*{p.hours_booked:g} h* booked"
+            )
+        ),
+    ]
+    if not p.students_total:
+        blocks.append(
+            SectionBlock(text=_md("Every student service in this district already has a provider."))
+        )
+    shown = p.plans[:MAX_PROVIDER_SECTIONS]
+    if shown:
+        blocks.append(DividerBlock())
+    for plan in shown:
+        blocks.append(
+            SectionBlock(
+                text=_md(_plan_text(plan)),
+                accessory=ButtonElement(
+                    text="Approve",
+                    action_id=MatchIds.APPROVE_PROVIDER,
+                    value=f"{p.proposal_id}:{plan.provider_id}",
+                )
+                if p.proposal_id
+                else None,
+            )
+        )
+    if len(p.plans) > len(shown):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        f"…and {len(p.plans) - len(shown)} more providers"
+                        + (" — the full proposal is attached as a CSV." if attached_csv else ".")
+                    )
+                ]
+            )
+        )
+    if p.unmatched:
+        lines = [
+            f"• {escape(p.unmatched_labels.get(u.student_id, u.student_id))} {u.service.upper()} — "
+            f"_{REASON_LABEL.get(u.reason, u.reason)}_: {escape(u.detail)}"
+            for u in p.unmatched
+        ]
+        blocks.append(DividerBlock())
+        blocks.append(
+            SectionBlock(text=_md(_clip(f"*Not served ({len(p.unmatched)})*\n" + "\n".join(lines))))
+        )
+    if p.proposal_id and p.plans:
+        blocks.append(
+            ActionsBlock(
+                block_id=MatchIds.BLOCK_ACTIONS,
+                elements=[
+                    ButtonElement(
+                        text="Approve all",
+                        action_id=MatchIds.APPROVE_ALL,
+                        value=p.proposal_id,
+                        style="primary",
+                        confirm=ConfirmObject(
+                            title="Approve all?",
+                            text=f"Create {sum(len(x.sessions) for x in p.plans)} weekly "
+                            f"sessions for {len(p.plans)} providers and DM each of them.",
+                            confirm="Approve",
+                            deny="Not yet",
+                        ),
+                    ),
+                    ButtonElement(text="Discard", action_id=MatchIds.DISCARD, value=p.proposal_id),
+                ],
+            )
+        )
+    blocks.append(ContextBlock(elements=[_md(f"Solved by {p.method} in {p.solve_seconds:.1f} s.")]))
+    return blocks
+
+
+def approval_blocks(a: Approval) -> list[Block]:
+    if a.already:
+        who = (
+            f"<@{a.approved_by}>"
+            if a.approved_by and a.approved_by[:1] in "UW"
+            else "another manager"
+        )
+        return [SectionBlock(text=_md(f"Already approved by {who}. Nothing changed."))]
+    lines = [f"✅ Approved: *{a.created}* assignments created."]
+    if a.notified:
+        lines.append("Notified: " + ", ".join(escape(n) for n in a.notified) + ".")
+    if a.not_notified:
+        lines.append(
+            "Not notified yet (I'll retry): " + ", ".join(escape(n) for n in a.not_notified) + "."
+        )
+    return [SectionBlock(text=_md("\n".join(lines)))]
+
+
+def stale_blocks(message: str, proposal_id: str) -> list[Block]:
+    return [
+        SectionBlock(text=_md(escape(message))),
+        ActionsBlock(
+            block_id=MatchIds.BLOCK_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text="Run it again",
+                    action_id=MatchIds.RERUN,
+                    value=proposal_id,
+                    style="primary",
+                ),
+            ],
+        ),
+    ]
