@@ -1002,16 +1002,20 @@ def _resolve_start(c: _Cal | date, today: date) -> date:
         if explicit < today:
             raise _Question(_Q_PAST_DATE.format(label=_cal_label(c)))
         return _check_hint(explicit, c)
-    d: date | None
+    # The latest occurrence before today may be last year's ("Dec 23" typed on Jan 10).
+    for year in (today.year, today.year - 1):
+        try:
+            past = date(year, c.month, c.day)
+        except ValueError:  # Feb 29 outside a leap year
+            continue
+        if past < today and (today - past).days <= 60:
+            raise _Question(_Q_PAST_DATE.format(label=_cal_label(c)))
     try:
         d = date(today.year, c.month, c.day)
-    except ValueError:  # Feb 29 outside a leap year
-        d = None
-    if d is not None:
         if d >= today:
             return _check_hint(d, c)
-        if (today - d).days <= 60:
-            raise _Question(_Q_PAST_DATE.format(label=_cal_label(c)))
+    except ValueError:
+        pass
     return _check_hint(_make_date(today.year + 1, c), c)
 
 

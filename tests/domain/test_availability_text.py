@@ -581,9 +581,12 @@ def test_relative_days_from_a_wednesday() -> None:
 
 def test_year_rules_early_in_the_year() -> None:
     january = date(2027, 1, 10)
-    # The rule looks at this year's date only: Dec 23 is still ahead in 2027.
-    assert parse_availability("out Dec 23", today=january).dates == DateSpan(
-        date(2027, 12, 23), date(2027, 12, 23)
+    # Dec 23 passed 18 days ago (last year): a question, not a date eleven months ahead.
+    assert "passed" in (parse_availability("out Dec 23", today=january).error or "")
+    assert "passed" in (parse_availability("out Dec 23 - Jan 2", today=january).error or "")
+    # Older than 60 days, it is next time round.
+    assert parse_availability("out Oct 5", today=january).dates == DateSpan(
+        date(2027, 10, 5), date(2027, 10, 5)
     )
     assert parse_availability("out Jan 2", today=january).error is not None  # 8 days ago
     assert parse_availability("out Feb 1", today=january).dates == DateSpan(
