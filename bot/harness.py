@@ -1,0 +1,101 @@
+"""Wiring: run the real ``python -m bot serve`` in a subprocess and talk to it as Slack does.
+
+Used by the end-to-end tests and the benchmarks under ``bench/``; pair it with ``LocalSlack``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.local_slack import sign_request
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "local-harness-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def post(
+        self, body: str, headers: dict[str, str], timeout: float = 10
+    ) -> tuple[int, str, float]:
+        req = urllib.request.Request(
+            self.url + "/slack/events", data=body.encode(), headers=headers, method="POST"
+        )
+        start = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.read().decode(), time.monotonic() - start
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(), time.monotonic() - start
+
+    def signed(self, body: str, timestamp: int | None = None) -> tuple[int, str, float]:
+        return self.post(body, sign_request(SECRET, body, timestamp))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(
+    database_url: str, api_url: str, tmp: Path, extra_env: dict[str, str] | None = None
+) -> Server:
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-e2e-token",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api_url,
+        "PORT": str(port),
+        "WEB_THREADS": "16",
+        **(extra_env or {}),
+    }
+    log_path = tmp / f"serve-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"serve exited {proc.returncode}:\n{server.log()}")
+        try:
+            if server.get("/healthz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"serve did not answer /healthz in 30 s:\n{server.log()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()

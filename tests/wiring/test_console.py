@@ -1,0 +1,90 @@
+"""Wiring: the console drives the real app with Slack-shaped payloads and no Slack at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.console import Console, demo_shift_days, load_demo_if_empty, make_console
+from bot.deps import Deps
+from bot.local_slack import LocalSlack
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_lists_the_commands_and_exits_0(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="/help\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"},
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    for command in ("/availability", "/match", "/caseload", "/soap", "/deadlines", "/as", "/who"):
+        assert command in out.stdout
+    assert "Loaded the demo roster (60 students)" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_demo_dates_move_by_whole_weeks() -> None:
+    from datetime import date
+
+    anchor = date(2026, 11, 30)
+    assert demo_shift_days(date(2026, 11, 30), anchor) == 0
+    assert demo_shift_days(date(2026, 12, 9), anchor) == 7
+    assert demo_shift_days(date(2026, 11, 27), anchor) == -7
+    assert demo_shift_days(date(2027, 3, 1), anchor) == 91
+
+
+@pytest.fixture
+def console(settings: Settings, deps: Deps) -> Console:
+    # ``deps`` empties the test database; the console builds its own, as the CLI does.
+    with LocalSlack() as slack:
+        c = make_console(settings, slack, "U0DEMOP01")
+        load_demo_if_empty(c.deps)
+        yield c  # type: ignore[misc]
+
+
+def test_availability_flow_in_the_console(console: Console) -> None:
+    preview = console.handle("/availability Tue 8-11 PT")
+    assert "Replace your weekly availability" in preview and "[1] Save" in preview
+    saved = console.handle("1")
+    assert "Availability saved" in saved and "Tue  08:00–11:00" in saved
+    dm = console.handle("out Dec 23 - Jan 2")
+    assert "Time off" in dm and "Save" in dm
+    number = dm.split("] Save")[0].rsplit("[", 1)[1]
+    assert "Time off saved" in console.handle(number)
+    shown = console.handle("/availability")
+    assert "Tue  08:00–11:00" in shown and "Dec 23" in shown
+    assert "There is no button 99" in console.handle("99")
+
+
+def test_provider_cannot_edit_another_and_unknown_user_is_told(console: Console) -> None:
+    assert "only change your own" in console.handle("/availability <@U0DEMOP02> Tue 8-11")
+    console.handle("/as U0SOMEONE")
+    assert "ask your provider-success manager" in console.handle("/availability Tue 8-11")
+
+
+def test_match_flow_in_the_console(console: Console) -> None:
+    assert "Only provider-success managers" in console.handle("/match district=anchorage")
+    assert "manager" in console.handle("/as U0DEMOM01")
+    proposal = console.handle("/match district=anchorage")
+    assert "Matching Anchorage School District…" in proposal
+    assert "Proposal: Anchorage School District" in proposal
+    number = proposal.split("] Approve all")[0].rsplit("[", 1)[1]
+    approved = console.handle(number)
+    assert "Approved" in approved and "DM to" in approved
+    assert "Already approved" in console.handle(number)
+
+
+def test_home_tab_in_the_console(console: Console) -> None:
+    home = console.handle("/home")
+    assert "App Home" in home and "Your availability" in home
