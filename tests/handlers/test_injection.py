@@ -1,0 +1,63 @@
+"""Handlers: user and roster text is shown literally, never as a Slack mention or link."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from bot.console import Console, make_console
+from bot.deps import Deps
+from bot.local_slack import LocalSlack
+from bot.settings import Settings
+from storage import models as m
+from storage.roster import import_roster
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
+HOSTILE = ["<!channel>", "<!here>", "<@U0DEMOM01>", "<https://evil.example|click>"]
+
+
+@pytest.fixture
+def console(settings: Settings, deps: Deps) -> Iterator[Console]:
+    assert import_roster(DEMO, deps.session_factory).ok
+    with deps.session_factory.begin() as s:  # a roster name that tries to ping everyone
+        s.execute(
+            update(m.Provider).where(m.Provider.id == "P01").values(name="<!channel> *Boss* &")
+        )
+    with LocalSlack() as slack:
+        yield make_console(settings, slack, "U0DEMOP01")
+
+
+def outbound(console: Console) -> str:
+    return json.dumps([c.params for c in console.slack.calls], ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "<!channel> Tue 8-11",
+        "Tue 8-11 <@U0DEMOM01>",
+        "out Dec 23 - Jan 2 <!here> *urgent*",
+        "can you move my 2pm with <@U0DEMOP02> to Thursday? <https://evil.example|click>",
+        "/availability <!channel> please",
+        "/availability help <!here>",
+    ],
+)
+def test_hostile_text_is_escaped_in_every_reply(console: Console, line: str) -> None:
+    console.handle(line)
+    sent = outbound(console)
+    for marker in HOSTILE:
+        assert marker not in sent, marker
+
+
+def test_hostile_roster_names_are_escaped(console: Console) -> None:
+    console.handle("/availability")  # a provider's own schedule does not show their name
+    console.user = "U0DEMOM01"
+    console.handle("/availability <@U0DEMOP01> Tue 8-11")
+    console.handle("/match district=anchorage")
+    sent = outbound(console)
+    assert "<!channel>" not in sent
+    assert "&lt;!channel&gt; *Boss* &amp;" in sent
