@@ -87,6 +87,17 @@ def test_unsigned_wrong_and_stale_requests_get_401_and_change_nothing(
         assert s.scalar(select(func.count()).select_from(m.PendingAction)) == 0
 
 
+def test_ssl_check_body_trick_is_refused(server: Server, fake: LocalSlack) -> None:
+    # Older Bolt answered ssl_check=1 without checking the signature; it must not run anything.
+    body = "ssl_check=1&" + slash(fake, "Tue 8-11 PT")
+    assert server.post(body, {"Content-Type": "application/x-www-form-urlencoded"})[0] == 401
+    # Slack's own certificate check, signed, is answered and runs nothing either.
+    assert server.signed("ssl_check=1&token=xyz")[0] == 200
+    assert server.signed(body)[0] == 200
+    time.sleep(0.3)
+    assert fake.calls_to("response_url") == []
+
+
 def test_oversized_body_is_refused(server: Server) -> None:
     body = "payload=" + "x" * (2 * 1024 * 1024)
     assert server.signed(body)[0] == 401
