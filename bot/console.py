@@ -12,7 +12,6 @@ import secrets
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -325,24 +324,27 @@ def _ack_message(body: str) -> dict[str, Any] | None:
 # --- start-up -----------------------------------------------------------------------------
 
 
-def demo_shift_days(today: date, anchor: date) -> int:
-    """Whole weeks from the demo's anchor to ``today``, so weekdays stay where they were."""
-    return ((today - anchor).days // 7) * 7
-
-
 def load_demo_if_empty(deps: Deps) -> str | None:
-    from demo.generate import ANCHOR
+    """Load the demo roster into an empty database, dated around this week.
+
+    The roster is generated afresh for this week's Monday (in ORG_TIMEZONE) rather than shifted,
+    so wall-clock times stay right across daylight-saving changes.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from bot.domain.schedule import week_monday
+    from demo.generate import write_demo_roster
     from storage.roster import import_roster
 
     with deps.session_factory() as s:
         if s.scalar(select(func.count()).select_from(m.District)):
             return None
     today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
-    shift = demo_shift_days(today, ANCHOR)
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parent.parent / "demo" / "roster"
-    report = import_roster(folder, deps.session_factory, shift_days=shift)
+    with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
+        folder = Path(tmp)
+        write_demo_roster(folder, today=week_monday(today))
+        report = import_roster(folder, deps.session_factory)
     if not report.ok:
         raise RuntimeError("the demo roster is invalid: " + "; ".join(report.problems[:3]))
     n = report.counts.get("students")

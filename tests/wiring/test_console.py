@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import Console, demo_shift_days, load_demo_if_empty, make_console
+from bot.console import Console, load_demo_if_empty, make_console
 from bot.deps import Deps
 from bot.local_slack import LocalSlack
 from bot.settings import Settings
@@ -34,14 +34,32 @@ def test_help_lists_the_commands_and_exits_0(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
-def test_demo_dates_move_by_whole_weeks() -> None:
-    from datetime import date
+def test_demo_is_dated_around_this_week(settings: Settings, deps: Deps) -> None:
+    from datetime import timedelta
 
-    anchor = date(2026, 11, 30)
-    assert demo_shift_days(date(2026, 11, 30), anchor) == 0
-    assert demo_shift_days(date(2026, 12, 9), anchor) == 7
-    assert demo_shift_days(date(2026, 11, 27), anchor) == -7
-    assert demo_shift_days(date(2027, 3, 1), anchor) == 91
+    from sqlalchemy import func, select
+
+    from storage import models as m
+
+    with LocalSlack() as slack:
+        c = make_console(settings, slack, "U0DEMOP01")
+        c.deps = deps  # the test's fixed clock: Monday 2026-11-30
+        assert load_demo_if_empty(c.deps)
+        assert load_demo_if_empty(c.deps) is None  # only into an empty database
+    today = deps.clock.now().date()
+    with deps.session_factory() as s:
+        due = s.scalar(
+            select(func.count())
+            .select_from(m.Student)
+            .where(m.Student.annual_review_due.between(today, today + timedelta(days=7)))
+        )
+        sessions = s.scalar(
+            select(func.count())
+            .select_from(m.TherapySession)
+            .where(m.TherapySession.starts_at >= deps.clock.now())
+        )
+    assert due and due > 0  # always something due this week
+    assert sessions and sessions > 0
 
 
 @pytest.fixture
