@@ -6,10 +6,11 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import availability, home, match, messages, placeholders
+    from handlers import availability, caseload, home, match, messages, soap
 
     availability.register(app)
     match.register(app)
-    placeholders.register(app)
+    caseload.register(app)
+    soap.register(app)
     messages.register(app)
     home.register(app)

@@ -18,6 +18,7 @@ from handlers.availability_blocks import (
     undone_blocks,
 )
 from handlers.common import deps_of, split_mention, to_dicts
+from handlers.home import refresh_home
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
 
@@ -62,8 +63,11 @@ def handle_availability_save_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
-    saved = svc.save(deps_of(context), body["user"]["id"], action["value"])
+    deps = deps_of(context)
+    saved = svc.save(deps, body["user"]["id"], action["value"])
     respond(text="Availability saved", blocks=to_dicts(saved_blocks(saved)), replace_original=True)
+    if not saved.view.on_behalf:
+        refresh_home(deps, body["user"]["id"])
 
 
 def handle_availability_cancel_action(
@@ -78,8 +82,11 @@ def handle_availability_undo_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
-    undone = svc.undo(deps_of(context), body["user"]["id"], action["value"])
+    deps = deps_of(context)
+    undone = svc.undo(deps, body["user"]["id"], action["value"])
     respond(text="Undone", blocks=to_dicts(undone_blocks(undone)), replace_original=True)
+    if not undone.view.on_behalf:
+        refresh_home(deps, body["user"]["id"])
 
 
 def register(app: App) -> None:

@@ -1,62 +1,100 @@
-"""Slack edge: the App Home tab."""
+"""Slack edge: the App Home tab — publishing it, a provider's Held / Cancelled / No-show buttons,
+and a manager's Run match button.
+
+``refresh_home`` re-publishes someone's Home after a change they made elsewhere (a note saved,
+availability saved); a refresh that Slack refuses is logged and dropped, since the next
+``app_home_opened`` publishes it again.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_bolt import Ack, App
 
+from bot.deps import Deps
 from bot.services import home as svc
-from handlers.availability_blocks import schedule_blocks
-from handlers.common import deps_of, to_dicts
+from bot.services import matching
+from bot.services import sessions as sessions_svc
+from bot.services.errors import InvalidInput
+from bot.slack_gateway import SlackUnavailable
+from handlers.common import deps_of, escape, to_dicts
+from handlers.home_blocks import MARK_STATUS, HomeIds, home_view
+from handlers.match_blocks import MAX_PROVIDER_SECTIONS, proposal_blocks
+
+log = logging.getLogger(__name__)
 
 
-def home_blocks(home: svc.Home) -> list[Block]:
-    blocks: list[Block] = [
-        HeaderBlock(text=f"Hi {home.name.split()[0]}" if home.known else "Welcome")
-    ]
-    if not home.known:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=svc.NOT_IN_ROSTER)))
-        return blocks
-    if home.schedule is not None:
-        blocks.extend(schedule_blocks(home.schedule))
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Change it any time: DM me `add Fri 1-4` or `out Dec 23 - Jan 2`, "
-                        "or use `/availability`."
-                    )
-                ]
-            )
-        )
-    if home.is_manager:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="*Managers:* run `/match district=<name>` to propose caseloads."
-                )
-            )
-        )
-    return blocks
+def publish_home(deps: Deps, slack_user_id: str) -> None:
+    deps.gateway.publish_home(slack_user_id, home_view(svc.home_for(deps, slack_user_id)))
 
 
-def handle_app_home_opened_event(event: dict[str, Any], client: WebClient, context: Any) -> None:
+def refresh_home(deps: Deps, slack_user_id: str | None) -> None:
+    """Publish again after a change; never fails the change itself."""
+    if not slack_user_id:
+        return
+    try:
+        publish_home(deps, slack_user_id)
+    except SlackUnavailable:
+        log.warning("home.refresh_failed")
+
+
+def handle_app_home_opened_event(event: dict[str, Any], context: Any) -> None:
     if event.get("tab", "home") != "home":
         return
-    home = svc.home_for(deps_of(context), event["user"])
-    client.views_publish(
-        user_id=event["user"], view={"type": "home", "blocks": to_dicts(home_blocks(home))}
+    publish_home(deps_of(context), event["user"])
+
+
+def _session_id(value: str | None) -> int:
+    if not value or not value.isdigit():
+        raise InvalidInput("That button is out of date. Open the Home tab again.")
+    return int(value)
+
+
+def handle_home_mark_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    status = MARK_STATUS[HomeIds(action["action_id"])]
+    sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
+    refresh_home(deps, user)
+
+
+def handle_home_run_match_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    """Run what `/match district=<id>` runs; Home has no response_url, so the answer is a DM."""
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    matching.check_manager(deps, user)
+    district = matching.resolve_district(deps, str(action.get("value") or ""))
+    deps.gateway.post_dm(user, f"Matching {escape(district.name)}… the proposal follows here.")
+    proposal = matching.propose(deps, user, matching.Filters(district.id))
+    attached = False
+    if len(proposal.plans) > MAX_PROVIDER_SECTIONS:
+        try:
+            deps.gateway.upload_csv(
+                deps.gateway.open_dm(user),
+                f"proposal-{proposal.district_id}-{proposal.week_of}.csv",
+                proposal.to_csv(),
+                f"Proposal for {proposal.district_name}",
+            )
+            attached = True
+        except SlackUnavailable:
+            log.warning("home.match_csv_not_attached", extra={"proposal": proposal.proposal_id})
+    deps.gateway.post_dm(
+        user,
+        f"Proposal for {escape(proposal.district_name)}",
+        to_dicts(proposal_blocks(proposal, attached_csv=attached)),
     )
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(handle_app_home_opened_event)
+    for action in MARK_STATUS:
+        app.action(action.value)(handle_home_mark_action)
+    app.action(HomeIds.RUN_MATCH.value)(handle_home_run_match_action)

@@ -19,6 +19,7 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> En
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=NullPool if null_pool else None,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -31,9 +32,15 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> En
 
         return engine
     if null_pool:
-        return create_engine(url, poolclass=NullPool)
+        return create_engine(url, poolclass=NullPool, hide_parameters=True)
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # SQL parameters can hold note text or names; errors and logs must never show them.
+        hide_parameters=True,
     )
 
 

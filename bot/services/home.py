@@ -1,14 +1,78 @@
-"""Services: what the App Home tab shows a person."""
+"""Services: what the App Home tab shows a person.
+
+A provider sees their availability and time off, caseload by school, deadlines in the next 30
+days, overdue notes and recent sessions. A manager sees coverage per district, unserved student
+services with the latest proposal's reasons, overdue notes per provider and licences ending in
+the next 60 days. Someone who is both sees both. Lists are whole here; the edge shows the top
+of each and counts the rest.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.services.availability import ScheduleView, view_for_provider
+from bot.services.caseload import (
+    Caseload,
+    DeadlineItem,
+    DistrictCoverage,
+    NoteCount,
+    OverdueNote,
+    Unserved,
+    coverage,
+    licence_deadlines,
+    overdue_by_provider,
+    overdue_notes,
+    provider_caseload,
+    provider_names,
+    student_deadlines,
+    student_label,
+    today_in,
+    unserved,
+)
 from bot.services.people import NOT_IN_ROSTER, identify
+from storage import models as m
 
-__all__ = ["NOT_IN_ROSTER", "Home", "home_for"]
+__all__ = ["NOT_IN_ROSTER", "Home", "ManagerHome", "ProviderHome", "RecentSession", "home_for"]
+
+PROVIDER_DAYS = 30
+MANAGER_LICENCE_DAYS = 60
+RECENT_DAYS = 7
+RECENT_MAX = 20
+
+
+@dataclass(frozen=True)
+class RecentSession:
+    session_id: int
+    student: str
+    service: str
+    when: datetime  # in the provider's zone
+    tz: str
+    status: str
+    note_done: bool
+
+
+@dataclass(frozen=True)
+class ProviderHome:
+    caseload: Caseload
+    deadlines: tuple[DeadlineItem, ...]
+    overdue: tuple[OverdueNote, ...]
+    recent: tuple[RecentSession, ...]
+    due_hours: int
+
+
+@dataclass(frozen=True)
+class ManagerHome:
+    coverage: tuple[DistrictCoverage, ...]
+    unserved: tuple[Unserved, ...]
+    notes: tuple[NoteCount, ...]
+    licences: tuple[DeadlineItem, ...]
 
 
 @dataclass(frozen=True)
@@ -17,12 +81,78 @@ class Home:
     name: str
     is_manager: bool
     schedule: ScheduleView | None
+    provider: ProviderHome | None = None
+    manager: ManagerHome | None = None
 
 
 def home_for(deps: Deps, slack_user_id: str) -> Home:
+    now = deps.clock.now()
+    names = deps.settings.show_student_names
+    due_hours = deps.settings.soap_note_due_hours
+    provider_home: ProviderHome | None = None
+    manager_home: ManagerHome | None = None
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         provider_id = person.provider.id if person.provider else None
         name, known, is_manager = person.name, person.known, person.is_manager
+        if person.provider is not None:
+            p = person.provider
+            today = today_in(now, p.timezone)
+            until = today + timedelta(days=PROVIDER_DAYS)
+            deadlines = student_deadlines(s, today, until, names, provider_id=p.id)
+            deadlines += licence_deadlines(s, today, until, provider_id=p.id)
+            provider_home = ProviderHome(
+                caseload=provider_caseload(s, p, now, names),
+                deadlines=tuple(sorted(deadlines, key=lambda i: (i.due_on, i.kind, i.subject))),
+                overdue=tuple(overdue_notes(s, now, due_hours, names, provider_id=p.id)),
+                recent=tuple(_recent(s, p, now, names)),
+                due_hours=due_hours,
+            )
+        if person.manager is not None:
+            today = today_in(now, person.timezone)
+            notes = overdue_notes(s, now, due_hours, names)
+            manager_home = ManagerHome(
+                coverage=tuple(coverage(s)),
+                unserved=tuple(unserved(s, names)),
+                notes=tuple(overdue_by_provider(notes, provider_names(s))),
+                licences=tuple(
+                    licence_deadlines(s, today, today + timedelta(days=MANAGER_LICENCE_DAYS))
+                ),
+            )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
-    return Home(known=known, name=name, is_manager=is_manager, schedule=schedule)
+    return Home(
+        known=known,
+        name=name,
+        is_manager=is_manager,
+        schedule=schedule,
+        provider=provider_home,
+        manager=manager_home,
+    )
+
+
+def _recent(s: Session, provider: m.Provider, now: datetime, names: bool) -> list[RecentSession]:
+    ts = m.TherapySession
+    q = (
+        select(ts, m.Student)
+        .join(m.Student, m.Student.id == ts.student_id)
+        .where(
+            ts.provider_id == provider.id,
+            ts.starts_at <= now,
+            ts.starts_at >= now - timedelta(days=RECENT_DAYS),
+        )
+        .order_by(ts.starts_at.desc(), ts.id)
+        .limit(RECENT_MAX)
+    )
+    zone = ZoneInfo(provider.timezone)
+    return [
+        RecentSession(
+            sess.id,
+            student_label(st, names),
+            sess.service,
+            sess.starts_at.astimezone(zone),
+            provider.timezone,
+            sess.status,
+            sess.note_done_at is not None,
+        )
+        for sess, st in s.execute(q)
+    ]

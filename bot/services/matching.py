@@ -755,6 +755,16 @@ def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
             }
             for x in result.sessions
         ],
+        # Why each left-over service stayed unserved: the App Home and the digest show it.
+        "unmatched": [
+            {
+                "student_id": u.student_id,
+                "service": u.service,
+                "reason": u.reason,
+                "detail": u.detail,
+            }
+            for u in result.unmatched
+        ],
     }
     with deps.session_factory.begin() as s:
         s.add(

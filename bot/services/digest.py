@@ -1,0 +1,213 @@
+"""Services: the weekly digest DM each manager gets on Monday at 08:00 in their own zone.
+
+The ``nudges`` table is the ledger: one row per manager and ISO week (rule ``weekly_digest``,
+key ``digest:{manager_id}:{iso_week}``) is inserted first under its unique key, then claimed
+with a short lease, sent, and marked sent. A failed send leaves the row unsent, and the next
+run (still that Monday) sends it; a second process or a re-run sends nothing twice.
+
+The rows use recipient kind ``manager_digest`` so that the nudge outbox, which delivers the
+kinds it knows (``provider``, ``manager``), never picks them up.
+
+The digest carries counts, initials and ids — never a name unless ``show_student_names`` is on,
+and never a note's contents.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.sessions import digest_due, digest_key
+from bot.services.caseload import (
+    ANNUAL,
+    DeadlineItem,
+    DistrictCoverage,
+    NoteCount,
+    Unserved,
+    coverage,
+    overdue_by_provider,
+    overdue_notes,
+    provider_names,
+    student_deadlines,
+    today_in,
+    unserved,
+)
+from bot.slack_gateway import SlackUnavailable
+from storage import models as m
+
+log = logging.getLogger(__name__)
+
+RULE = "weekly_digest"
+RECIPIENT_KIND = "manager_digest"
+LEASE = timedelta(minutes=5)
+REVIEW_DAYS = 14
+MAX_LINES = 10
+N = m.Nudge
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    week_of: date
+    coverage: tuple[DistrictCoverage, ...]
+    unserved: tuple[Unserved, ...]
+    notes: tuple[NoteCount, ...]
+    reviews: tuple[DeadlineItem, ...]
+
+
+def _zone(name: str | None, fallback: str) -> str:
+    if name:
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return fallback
+
+
+def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest:
+    names = deps.settings.show_student_names
+    today = today_in(now, tz)
+    notes = overdue_notes(s, now, deps.settings.soap_note_due_hours, names)
+    reviews = student_deadlines(
+        s, today, today + timedelta(days=REVIEW_DAYS), names, include_overdue=False
+    )
+    return WeeklyDigest(
+        week_of=today - timedelta(days=today.weekday()),
+        coverage=tuple(coverage(s)),
+        unserved=tuple(unserved(s, names)),
+        notes=tuple(overdue_by_provider(notes, provider_names(s))),
+        reviews=tuple(reviews),
+    )
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return [f"…and {total - shown} more"] if total > shown else []
+
+
+def digest_text(d: WeeklyDigest) -> str:
+    """The DM, in mrkdwn: short, with the top of each list and a count of the rest."""
+    lines = [f"*Your weekly caseload digest* — week of {d.week_of:%a %b %-d, %Y}", "", "*Coverage*"]
+    for c in d.coverage:
+        pct = f" ({100 * c.served / c.total:.0f}%)" if c.total else ""
+        lines.append(
+            f"• {_esc(c.name)}: {c.served} of {c.total} student services served{pct}"
+            + (f", {c.unserved} unserved" if c.unserved else "")
+        )
+    if not d.coverage:
+        lines.append("• No districts in the roster yet.")
+    lines += ["", f"*Unserved student services* ({len(d.unserved)})"]
+    for u in d.unserved[:MAX_LINES]:
+        lines.append(
+            f"• {_esc(u.student)} · {u.service.upper()} · {_esc(u.district)} — {_esc(u.reason)}"
+        )
+    lines += _more(len(d.unserved), MAX_LINES) or ([] if d.unserved else ["• None. 🎉"])
+    total_notes = sum(n.count for n in d.notes)
+    lines += ["", f"*Overdue SOAP notes* ({total_notes})"]
+    for n in d.notes[:MAX_LINES]:
+        lines.append(f"• {_esc(n.provider)}: {n.count}, oldest from {n.oldest:%b %-d}")
+    lines += _more(len(d.notes), MAX_LINES) or ([] if d.notes else ["• None overdue."])
+    lines += ["", f"*IEP reviews due in the next {REVIEW_DAYS} days* ({len(d.reviews)})"]
+    for r in d.reviews[:MAX_LINES]:
+        kind = "annual review" if r.kind == ANNUAL else "triennial"
+        who = f" ({_esc(r.provider)})" if r.provider else " (no provider yet)"
+        lines.append(f"• {r.due_on:%a %b %-d} — {kind}, {_esc(r.subject)}, {_esc(r.where)}{who}")
+    lines += _more(len(d.reviews), MAX_LINES) or ([] if d.reviews else ["• None."])
+    return "\n".join(lines)
+
+
+def _insert_missing(s: Session, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    dialect = s.get_bind().dialect.name
+    insert = pg_insert(N) if dialect == "postgresql" else sqlite_insert(N)
+    s.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def send_weekly_digests(deps: Deps, now: datetime) -> int:
+    """Send each manager's digest once per week, from Monday 08:00 their time; returns sends."""
+    org = deps.settings.org_timezone
+    due: list[tuple[str, str, str]] = []  # (key, slack user, zone)
+    with deps.session_factory.begin() as s:
+        managers = s.scalars(
+            select(m.Manager).where(m.Manager.slack_user_id.is_not(None)).order_by(m.Manager.id)
+        ).all()
+        rows: list[dict[str, object]] = []
+        for mgr in managers:
+            tz = _zone(mgr.timezone, org)
+            if not digest_due(now, tz) or mgr.slack_user_id is None:
+                continue
+            key = digest_key(mgr.id, now, tz)
+            due.append((key, mgr.slack_user_id, tz))
+            rows.append(
+                {
+                    "key": key,
+                    "rule": RULE,
+                    "recipient_kind": RECIPIENT_KIND,
+                    "recipient_id": mgr.id,
+                    "subject_id": key,
+                    "due_on": today_in(now, tz),
+                    "stage": "weekly",
+                    "payload": {},
+                    "created_at": now,
+                    "send_after": now,
+                    "attempts": 0,
+                }
+            )
+        _insert_missing(s, rows)
+    worker = f"digest:{uuid.uuid4().hex[:12]}"
+    sent = 0
+    for key, slack_user, tz in due:
+        if not _claim(deps, key, worker, now):
+            continue  # sent already, or another process is sending it
+        with deps.session_factory() as s:
+            text = digest_text(build_digest(deps, s, now, tz))
+        try:
+            deps.gateway.post_dm(slack_user, text)
+        except SlackUnavailable as exc:
+            _finish(deps, key, worker, error=str(exc)[:200])
+            log.warning("digest.not_sent", extra={"key": key})
+            continue
+        _finish(deps, key, worker, sent_at=now)
+        sent += 1
+        log.info("digest.sent", extra={"key": key})
+    return sent
+
+
+def _claim(deps: Deps, key: str, worker: str, now: datetime) -> bool:
+    with deps.session_factory.begin() as s:
+        result = s.execute(
+            update(N)
+            .where(
+                N.key == key,
+                N.sent_at.is_(None),
+                or_(N.claimed_until.is_(None), N.claimed_until < now),
+            )
+            .values(claimed_by=worker, claimed_until=now + LEASE, attempts=N.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _finish(
+    deps: Deps, key: str, worker: str, *, sent_at: datetime | None = None, error: str | None = None
+) -> None:
+    with deps.session_factory.begin() as s:
+        s.execute(
+            update(N)
+            .where(N.key == key, N.claimed_by == worker)
+            .values(sent_at=sent_at, claimed_by=None, claimed_until=None, last_error=error)
+            .execution_options(synchronize_session=False)
+        )

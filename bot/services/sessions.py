@@ -1,0 +1,190 @@
+"""Services: dated sessions from approved weekly slots, and a provider marking how one went.
+
+``generate_sessions`` reconciles the next 14 days with the slots: it adds what is missing
+(``ON CONFLICT DO NOTHING`` on ``(session_key, student_id)``, so a re-run or a second process
+adds nothing twice) and removes future, untouched generated sessions that no longer hold
+(time off taken since, a slot removed, school hours changed). Sessions a provider marked, or
+that have a note, are never removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.sessions import (
+    CANCELLED,
+    GENERATED_PREFIXES,
+    HELD,
+    NO_SHOW,
+    SCHEDULED,
+    occurrences,
+    on_time_off,
+    session_key,
+    within_hours,
+)
+from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.people import identify, require_known
+from storage import models as m
+
+log = logging.getLogger(__name__)
+
+HORIZON = timedelta(days=14)
+INSERT_CHUNK = 500
+MARKABLE = (HELD, CANCELLED, NO_SHOW)
+MARK_WORDS = {HELD: "held", CANCELLED: "cancelled", NO_SHOW: "a no-show"}
+
+TS = m.TherapySession
+
+
+def _generated() -> Any:
+    return or_(*(TS.session_key.startswith(p) for p in GENERATED_PREFIXES))
+
+
+def school_zones(s: Session) -> dict[str, str]:
+    q = select(m.School.id, m.School.timezone, m.District.timezone).join(
+        m.District, m.District.id == m.School.district_id
+    )
+    return {sid: stz or dtz for sid, stz, dtz in s.execute(q)}
+
+
+def _wanted(s: Session, start: datetime, end: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every (session_key, student) the slots promise in ``[start, end)``, with its row."""
+    zones = school_zones(s)
+    hours: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for h in s.scalars(select(m.SchoolHours)):
+        hours[h.school_id].append((h.day, h.start_minute, h.end_minute))
+    provider_tz = dict(s.execute(select(m.Provider.id, m.Provider.timezone)).all())
+    off: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+    first_day = (start - timedelta(days=1)).date()
+    for t in s.scalars(select(m.TimeOff).where(m.TimeOff.end_date >= first_day)):
+        off[t.provider_id].append((t.start_date, t.end_date))
+    q = (
+        select(m.Assignment, m.AssignmentSlot, m.Student.school_id)
+        .join(m.AssignmentSlot, m.AssignmentSlot.assignment_id == m.Assignment.id)
+        .join(m.Student, m.Student.id == m.Assignment.student_id)
+        .order_by(m.AssignmentSlot.id)
+    )
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, slot, school_id in s.execute(q):
+        school_tz = zones.get(school_id, slot.timezone)
+        for occ in occurrences(
+            slot.day, slot.start_minute, slot.end_minute, slot.timezone, start, end
+        ):
+            if not within_hours(occ.starts_at, occ.minutes, school_tz, hours[school_id]):
+                continue
+            tz = provider_tz.get(a.provider_id, school_tz)
+            if on_time_off(occ.starts_at, tz, off[a.provider_id]):
+                continue
+            key = session_key(slot.id, slot.group_key, occ.on)
+            wanted.setdefault(
+                (key, a.student_id),
+                {
+                    "session_key": key,
+                    "provider_id": a.provider_id,
+                    "student_id": a.student_id,
+                    "service": a.service,
+                    "starts_at": occ.starts_at,
+                    "minutes": occ.minutes,
+                    "status": SCHEDULED,
+                    "note_done_at": None,
+                },
+            )
+    return wanted
+
+
+def generate_sessions(deps: Deps, now: datetime) -> int:
+    """Create the next 14 days of sessions from the weekly slots; returns how many were new."""
+    end = now + HORIZON
+    with deps.session_factory.begin() as s:
+        wanted = _wanted(s, now, end)
+        existing = s.execute(
+            select(TS.id, TS.session_key, TS.student_id, TS.status, TS.note_done_at).where(
+                _generated(), TS.starts_at >= now, TS.starts_at < end
+            )
+        ).all()
+        have = {(key, student) for _, key, student, _, _ in existing}
+        stale = [
+            sid
+            for sid, key, student, status, done in existing
+            if (key, student) not in wanted and status == SCHEDULED and done is None
+        ]
+        for i in range(0, len(stale), INSERT_CHUNK):
+            chunk = stale[i : i + INSERT_CHUNK]
+            s.execute(
+                delete(TS).where(
+                    TS.id.in_(chunk), TS.status == SCHEDULED, TS.note_done_at.is_(None)
+                )
+            )
+        rows = [row for pair, row in wanted.items() if pair not in have]
+        created = 0
+        if rows:
+            dialect = s.get_bind().dialect.name
+            insert = pg_insert(TS) if dialect == "postgresql" else sqlite_insert(TS)
+            for i in range(0, len(rows), INSERT_CHUNK):
+                stmt = (
+                    insert.values(rows[i : i + INSERT_CHUNK])
+                    .on_conflict_do_nothing(index_elements=["session_key", "student_id"])
+                    .returning(TS.id)
+                )
+                created += len(s.execute(stmt).all())
+    log.info("sessions.generated", extra={"new": created, "removed": len(stale)})
+    return created
+
+
+# --- marking -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marked:
+    session_id: int
+    provider_slack_id: str | None
+    status: str
+    already: bool
+
+
+def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -> Marked:
+    """The session's own provider says it was held, cancelled or a no-show."""
+    if status not in MARKABLE:
+        raise InvalidInput("A session can be marked held, cancelled or no-show.")
+    now = deps.clock.now()
+    with deps.session_factory.begin() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_known(person)
+        session = s.get(TS, session_id)
+        if session is None:
+            raise NotFound("That session no longer exists.")
+        if person.provider is None or session.provider_id != person.provider.id:
+            raise NotAllowed("Only the session's own provider can mark it.")
+        if session.status == status:
+            return Marked(session_id, slack_user_id, status, True)
+        if session.note_done_at is not None:
+            raise Conflict("A note is already written for that session, so it stays held.")
+        if status != CANCELLED and session.starts_at > now:
+            raise InvalidInput(
+                "That session hasn't started yet. Mark it after it happens "
+                "(or mark it cancelled now)."
+            )
+        before = session.status
+        session.status = status
+        s.add(
+            m.AuditLog(
+                at=now,
+                actor=person.actor,
+                action="session.mark",
+                subject_type="session",
+                subject_id=str(session_id),
+                before={"status": before},
+                after={"status": status},
+            )
+        )
+    return Marked(session_id, slack_user_id, status, False)

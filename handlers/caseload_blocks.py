@@ -1,0 +1,165 @@
+"""Slack edge: pure Block Kit builders for caseloads and deadlines (/caseload, /deadlines, Home)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.availability_text import zone_label
+from bot.services.caseload import (
+    ANNUAL,
+    LICENCE,
+    TRIENNIAL,
+    Caseload,
+    DeadlineItem,
+    Deadlines,
+    NoteCount,
+    SchoolCaseload,
+)
+from bot.services.matching import SERVICE_LABEL, hours
+from handlers.common import escape
+
+MAX_SECTION_CHARS = 2900
+MAX_SCHOOLS = 20
+MAX_LINES = 25
+KIND_LABEL = {ANNUAL: "annual review", TRIENNIAL: "triennial", LICENCE: "licence ends"}
+
+
+def md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
+    """Cut at a line end under ``limit`` and say how many lines were left out."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 40].rsplit("\n", 1)[0]
+    return cut + f"\n…and {text[len(cut) :].count(chr(10))} more lines"
+
+
+def more_line(total: int, shown: int, what: str) -> list[str]:
+    if total <= shown:
+        return []
+    return [f"…and {total - shown} more" + (f" {what}" if what else "")]
+
+
+def service_label(service: str) -> str:
+    return SERVICE_LABEL.get(service, service.upper())
+
+
+# --- caseload ------------------------------------------------------------------------------
+
+
+def _school_text(sc: SchoolCaseload) -> str:
+    lines = [f"*{escape(sc.school)}* · {escape(sc.district)}"]
+    for e in sc.entries:
+        times = ", ".join(e.times) if e.times else "_no weekly times yet_"
+        group = " (group)" if e.group else ""
+        lines.append(f"• {escape(e.student)} · {service_label(e.service)} — {times}{group}")
+    return clip("\n".join(lines))
+
+
+def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Block]:
+    who = f"{escape(c.provider_name)}'s caseload" if c.on_behalf else "Your caseload"
+    summary = (
+        f"*{who}*: {c.students} student{'s' if c.students != 1 else ''}, "
+        f"{c.services} service{'s' if c.services != 1 else ''} · "
+        f"{hours(c.weekly_minutes)} of {hours(c.capacity_minutes)} h/week\n"
+        f"Times in {zone_label(c.tz)} time, week of {c.monday:%b %-d}."
+    )
+    blocks: list[Block] = [SectionBlock(text=md(summary))]
+    if not c.schools:
+        blocks.append(ContextBlock(elements=[md("No students assigned yet.")]))
+        return blocks
+    for sc in c.schools[:max_schools]:
+        blocks.append(SectionBlock(text=md(_school_text(sc))))
+    extra = more_line(len(c.schools), max_schools, "schools")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
+    return blocks
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def _when(days_left: int) -> str:
+    if days_left < 0:
+        return f"*overdue by {-days_left} day{'s' if days_left != -1 else ''}*"
+    if days_left == 0:
+        return "*today*"
+    return f"in {days_left} day{'s' if days_left != 1 else ''}"
+
+
+def deadline_line(item: DeadlineItem, *, with_provider: bool) -> str:
+    kind = KIND_LABEL.get(item.kind, item.kind)
+    if item.kind == LICENCE:
+        who = f" · {escape(item.provider)}" if with_provider else ""
+        return (
+            f"• {item.due_on:%a %b %-d} ({_when(item.days_left)}) — {kind}: "
+            f"{escape(item.subject)}{who}"
+        )
+    who = ""
+    if with_provider:
+        who = f" · {escape(item.provider)}" if item.provider else " · _no provider yet_"
+    return (
+        f"• {item.due_on:%a %b %-d} ({_when(item.days_left)}) — {kind}: "
+        f"{escape(item.subject)}, {escape(item.where)}{who}"
+    )
+
+
+def deadline_text(
+    title: str, items: Sequence[DeadlineItem], *, with_provider: bool, limit: int = MAX_LINES
+) -> str:
+    lines = [f"*{title}* ({len(items)})"]
+    lines += [deadline_line(i, with_provider=with_provider) for i in items[:limit]]
+    lines += more_line(len(items), limit, "")
+    if not items:
+        lines.append("Nothing due. 🎉")
+    return clip("\n".join(lines))
+
+
+def notes_text(counts: Sequence[NoteCount], *, limit: int = MAX_LINES) -> str:
+    total = sum(c.count for c in counts)
+    lines = [f"*Overdue SOAP notes* ({total})"]
+    lines += [
+        f"• {escape(c.provider)}: {c.count}, oldest from {c.oldest:%b %-d}" for c in counts[:limit]
+    ]
+    lines += more_line(len(counts), limit, "providers")
+    if not counts:
+        lines.append("None overdue.")
+    return clip("\n".join(lines))
+
+
+def deadlines_blocks(d: Deadlines) -> list[Block]:
+    students = [i for i in d.items if i.kind != LICENCE]
+    licences = [i for i in d.items if i.kind == LICENCE]
+    blocks: list[Block] = [
+        SectionBlock(
+            text=md(
+                f"*Deadlines for {escape(d.scope)}* — the next {d.days} days, "
+                f"from {d.today:%a %b %-d}"
+            )
+        ),
+        SectionBlock(
+            text=md(
+                deadline_text(
+                    "IEP annual reviews and triennials", students, with_provider=d.for_manager
+                )
+            )
+        ),
+        SectionBlock(text=md(deadline_text("Licences ending", licences, with_provider=True))),
+        SectionBlock(text=md(notes_text(d.notes))),
+    ]
+    if not d.for_manager:
+        blocks.append(
+            ContextBlock(elements=[md("Write overdue notes with `/soap` or from the App Home.")])
+        )
+    return blocks
+
+
+CASELOAD_HELP = (
+    "*How to use /caseload*\n"
+    "• `/caseload` — your students, services and weekly times\n"
+    "• `/caseload @provider` — a provider's caseload (managers)"
+)

@@ -1,0 +1,251 @@
+"""Slack edge: pure Block Kit builders for the App Home tab.
+
+A Home view holds at most 100 blocks, so each list shows its top few and counts the rest
+("…and 12 more"); ``home_view`` enforces the limit whatever the data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+
+from bot.domain.sessions import CANCELLED, HELD, NO_SHOW
+from bot.services import home as svc
+from bot.services.caseload import OverdueNote
+from bot.services.matching import zone_abbr
+from handlers.availability_blocks import schedule_blocks
+from handlers.caseload_blocks import (
+    caseload_blocks,
+    clip,
+    deadline_text,
+    md,
+    more_line,
+    notes_text,
+    service_label,
+)
+from handlers.common import escape
+from handlers.soap_blocks import SoapIds
+
+VIEW_LIMIT = 100
+HOME_SCHOOLS = 6
+HOME_NOTES = 8
+HOME_RECENT = 5
+HOME_DISTRICTS = 12
+HOME_LINES = 12
+STATUS_LABEL = {
+    "scheduled": "not marked yet",
+    HELD: "held",
+    CANCELLED: "cancelled",
+    NO_SHOW: "no-show",
+}
+
+
+class HomeIds(StrEnum):
+    MARK_HELD = "home_mark_held"
+    MARK_CANCELLED = "home_mark_cancelled"
+    MARK_NO_SHOW = "home_mark_no_show"
+    RUN_MATCH = "home_run_match"  # a button whose value is a district id
+
+
+MARK_STATUS = {
+    HomeIds.MARK_HELD: HELD,
+    HomeIds.MARK_CANCELLED: CANCELLED,
+    HomeIds.MARK_NO_SHOW: NO_SHOW,
+}
+
+
+def _when(r: svc.RecentSession) -> str:
+    return f"{r.when:%a %b %-d %H:%M} {zone_abbr(r.tz)}"
+
+
+def _late(n: OverdueNote) -> str:
+    if n.days_overdue >= 1:
+        return f"{n.days_overdue} day{'s' if n.days_overdue != 1 else ''} late"
+    return f"was due {n.due_at:%a %H:%M}"
+
+
+def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=md(
+                f"*Overdue SOAP notes* ({len(p.overdue)}) — due {p.due_hours} hours after the "
+                "session"
+            )
+        )
+    ]
+    if not p.overdue:
+        blocks.append(ContextBlock(elements=[md("None overdue. Nice work.")]))
+        return blocks
+    newest_first = sorted(p.overdue, key=lambda n: n.when, reverse=True)
+    for n in newest_first[:HOME_NOTES]:
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"{n.when:%a %b %-d %H:%M} {zone_abbr(n.tz)} · {escape(n.student)} · "
+                    f"{service_label(n.service)} · {_late(n)}"
+                ),
+                accessory=ButtonElement(
+                    text="Write note", action_id=SoapIds.WRITE_NOTE, value=str(n.session_id)
+                ),
+            )
+        )
+    extra = more_line(len(p.overdue), HOME_NOTES, "— or use `/soap` to pick any session")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
+    return blocks
+
+
+def _recent_blocks(p: svc.ProviderHome) -> list[Block]:
+    blocks: list[Block] = [SectionBlock(text=md("*Recent sessions* (last 7 days)"))]
+    if not p.recent:
+        blocks.append(ContextBlock(elements=[md("No sessions in the last 7 days.")]))
+        return blocks
+    for r in p.recent[:HOME_RECENT]:
+        note = " · note written" if r.note_done else ""
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"{_when(r)} · {escape(r.student)} · {service_label(r.service)} — "
+                    f"_{STATUS_LABEL.get(r.status, r.status)}_{note}"
+                )
+            )
+        )
+        if r.note_done:
+            continue  # a documented session stays held
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=label,
+                        action_id=action,
+                        value=str(r.session_id),
+                        style="primary" if MARK_STATUS[action] == r.status else None,
+                    )
+                    for label, action in (
+                        ("Held", HomeIds.MARK_HELD),
+                        ("Cancelled", HomeIds.MARK_CANCELLED),
+                        ("No-show", HomeIds.MARK_NO_SHOW),
+                    )
+                ]
+            )
+        )
+    extra = more_line(len(p.recent), HOME_RECENT, "sessions this week")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
+    return blocks
+
+
+def provider_blocks(p: svc.ProviderHome) -> list[Block]:
+    blocks: list[Block] = [DividerBlock()]
+    blocks += caseload_blocks(p.caseload, max_schools=HOME_SCHOOLS)
+    blocks.append(DividerBlock())
+    blocks.append(
+        SectionBlock(
+            text=md(
+                deadline_text(
+                    "Deadlines in the next 30 days",
+                    p.deadlines,
+                    with_provider=False,
+                    limit=HOME_LINES,
+                )
+            )
+        )
+    )
+    blocks.append(DividerBlock())
+    blocks += _overdue_blocks(p)
+    blocks.append(DividerBlock())
+    blocks += _recent_blocks(p)
+    return blocks
+
+
+def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
+    blocks: list[Block] = [DividerBlock(), HeaderBlock(text="Coverage")]
+    for c in mh.coverage[:HOME_DISTRICTS]:
+        pct = f" ({100 * c.served / c.total:.0f}%)" if c.total else ""
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"*{escape(c.name)}*: {c.served}/{c.total} student services served{pct}"
+                    + (f" · {c.unserved} unserved" if c.unserved else "")
+                ),
+                accessory=ButtonElement(
+                    text="Run match", action_id=HomeIds.RUN_MATCH, value=c.district_id
+                ),
+            )
+        )
+    extra = more_line(len(mh.coverage), HOME_DISTRICTS, "districts — use `/match district=…`")
+    if not mh.coverage:
+        extra = ["No districts in the roster yet."]
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
+    lines = [f"*Unserved student services* ({len(mh.unserved)})"]
+    lines += [
+        f"• {escape(u.student)} · {service_label(u.service)} · {escape(u.district)} — "
+        f"_{escape(u.reason)}_"
+        for u in mh.unserved[:HOME_LINES]
+    ]
+    lines += more_line(len(mh.unserved), HOME_LINES, "")
+    if not mh.unserved:
+        lines.append("Every student service has a provider. 🎉")
+    blocks.append(SectionBlock(text=md(clip("\n".join(lines)))))
+    blocks.append(SectionBlock(text=md(notes_text(mh.notes, limit=HOME_LINES))))
+    blocks.append(
+        SectionBlock(
+            text=md(
+                deadline_text(
+                    "Licences ending in the next 60 days",
+                    mh.licences,
+                    with_provider=True,
+                    limit=HOME_LINES,
+                )
+            )
+        )
+    )
+    return blocks
+
+
+def home_blocks(home: svc.Home) -> list[Block]:
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Hi {home.name.split()[0]}" if home.known else "Welcome")
+    ]
+    if not home.known:
+        blocks.append(SectionBlock(text=md(svc.NOT_IN_ROSTER)))
+        return blocks
+    if home.schedule is not None:
+        blocks.extend(schedule_blocks(home.schedule))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    md(
+                        "Change it any time: DM me `add Fri 1-4` or `out Dec 23 - Jan 2`, "
+                        "or use `/availability`."
+                    )
+                ]
+            )
+        )
+    if home.provider is not None:
+        blocks += provider_blocks(home.provider)
+    if home.manager is not None:
+        blocks += manager_blocks(home.manager)
+    return blocks
+
+
+def home_view(home: svc.Home) -> dict[str, Any]:
+    """The Home view as Slack takes it, cut to 100 blocks if the data ever outgrows the caps."""
+    blocks = [b.to_dict() for b in home_blocks(home)]
+    if len(blocks) > VIEW_LIMIT:
+        note = ContextBlock(
+            elements=[md("There is more than fits here: see `/caseload` and `/deadlines`.")]
+        )
+        blocks = blocks[: VIEW_LIMIT - 1] + [note.to_dict()]
+    return {"type": "home", "blocks": blocks}

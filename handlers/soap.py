@@ -1,0 +1,146 @@
+"""Slack edge: /soap (the SOAP form, or a student's note history), the form's submission, and
+the Write note / Open buttons.
+
+The form is validated before it is acknowledged: problems go back on their fields
+(``response_action="errors"``); a saved note replaces the form with a confirmation, then the
+author's App Home is refreshed so the note leaves the overdue list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.deps import Deps
+from bot.domain.sessions import note_from_form
+from bot.services import soap as svc
+from bot.services.errors import InvalidInput, UserFacingError
+from handlers.common import deps_of, escape, to_dicts
+from handlers.home import refresh_home
+from handlers.soap_blocks import (
+    FIELDS,
+    SoapIds,
+    history_blocks,
+    none_waiting_text,
+    note_form,
+    note_view,
+    saved_view,
+    usage_text,
+)
+
+CHOOSE_SESSION = "Choose the session this note is for."
+
+
+def _id(value: Any) -> int:
+    text = str(value or "")
+    if not text.isdigit():
+        raise InvalidInput("That button is out of date. Please open it again.")
+    return int(text)
+
+
+def open_soap_modal(
+    deps: Deps, slack_user_id: str, trigger_id: str, session_id: int | None = None
+) -> bool:
+    """Open the SOAP form for one session, or with a choice of the provider's sessions.
+
+    Returns False when there is nothing to write. Raises the service's ``NotAllowed`` /
+    ``NotFound`` / ``Conflict`` for the app's error handler. Any listener with a ``trigger_id``
+    (a nudge's "Write note" button too) may call it after ``ack()``.
+    """
+    if session_id is None:
+        choices = svc.sessions_awaiting_note(deps, slack_user_id)
+        if not choices:
+            return False
+        view = note_form(choices=choices)
+    else:
+        view = note_form(fixed=svc.session_for_note(deps, slack_user_id, session_id))
+    deps.gateway.open_view(trigger_id, view.to_dict())
+    return True
+
+
+def handle_soap_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:
+    ack()
+    deps = deps_of(context)
+    user = command["user_id"]
+    word, _, rest = (command.get("text") or "").strip().partition(" ")
+    if word.lower() == "history":
+        history = svc.history(deps, user, svc.parse_student_id(rest))
+        respond(
+            text=f"SOAP notes for {escape(history.student)}",
+            blocks=to_dicts(history_blocks(history)),
+            response_type="ephemeral",
+        )
+        return
+    if word:
+        respond(text=usage_text(deps.settings.soap_note_due_hours), response_type="ephemeral")
+        return
+    if not open_soap_modal(deps, user, command["trigger_id"]):
+        respond(text=none_waiting_text(), response_type="ephemeral")
+
+
+def read_form(view: dict[str, Any]) -> tuple[int | None, dict[str, str | None]]:
+    """The session (from private_metadata or the select) and each text field of the form."""
+    values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+
+    def value(block: str, action: str) -> Any:
+        return (values.get(block) or {}).get(action) or {}
+
+    fixed = str(view.get("private_metadata") or "")
+    chosen = (
+        value(SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT).get("selected_option") or {}
+    ).get("value")
+    raw = fixed or str(chosen or "")
+    session_id = int(raw) if raw.isdigit() else None
+    fields = {name: value(block, action).get("value") for name, (block, action) in FIELDS.items()}
+    return session_id, fields
+
+
+def handle_soap_submit_view(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any
+) -> None:
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    session_id, fields = read_form(view)
+    note, problems = note_from_form(**fields)
+    errors = {str(FIELDS[name][0]): message for name, message in problems.items()}
+    has_select = not view.get("private_metadata")
+    if session_id is None:
+        errors[str(SoapIds.SESSION_BLOCK)] = CHOOSE_SESSION
+    if errors or note is None or session_id is None:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        saved = svc.save_note(deps, user, session_id, note)
+    except UserFacingError as exc:
+        # The form is still open: say it there, on the field that names the session.
+        field = SoapIds.SESSION_BLOCK if has_select else SoapIds.OBJECTIVE_BLOCK
+        ack(response_action="errors", errors={str(field): exc.message})
+        return
+    ack(response_action="update", view=saved_view(saved).to_dict())
+    refresh_home(deps, user)
+
+
+def handle_soap_write_note_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    ack()
+    open_soap_modal(
+        deps_of(context), body["user"]["id"], body["trigger_id"], _id(action.get("value"))
+    )
+
+
+def handle_soap_view_note_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    ack()
+    deps = deps_of(context)
+    note = svc.open_note(deps, body["user"]["id"], _id(action.get("value")))
+    deps.gateway.open_view(body["trigger_id"], note_view(note).to_dict())
+
+
+def register(app: App) -> None:
+    app.command("/soap")(handle_soap_command)
+    app.view(SoapIds.CALLBACK.value)(handle_soap_submit_view)
+    app.action(SoapIds.WRITE_NOTE.value)(handle_soap_write_note_action)
+    app.action(SoapIds.VIEW_NOTE.value)(handle_soap_view_note_action)

@@ -1,0 +1,167 @@
+"""Services: the managers' weekly digest — Monday 08:00 in each manager's zone, once per week,
+retried after a failed send, with counts, initials and ids only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.deps import Deps
+from bot.domain.sessions import NoteText
+from bot.local_slack import LocalSlack
+from bot.services import digest as svc
+from bot.services.soap import save_note
+from storage import models as m
+from tests.services.caseload_seed import add_session, seed, utc
+
+MONDAY_0830_PT = utc(2026, 11, 30, 16, 30)  # 07:30 in Alaska
+MONDAY_0900_AK = utc(2026, 11, 30, 18, 0)
+
+
+@pytest.fixture
+def roster(deps: Deps, tmp_path: Path) -> Deps:
+    seed(deps, tmp_path)
+    with deps.session_factory.begin() as s:
+        s.add(
+            m.Manager(
+                id="M2",
+                name="Ola North",
+                email="ola@example.org",
+                slack_user_id="U0M2",
+                timezone="America/Anchorage",
+            )
+        )
+        s.add(m.Manager(id="M3", name="No Slack", email="n@example.org", slack_user_id=None))
+    add_session(deps, "late", "S1", utc(2026, 11, 20, 18))
+    return deps
+
+
+def dms(slack: LocalSlack) -> dict[str, str]:
+    return {c.params["channel"]: c.params["text"] for c in slack.calls_to("chat.postMessage")}
+
+
+def ledger(deps: Deps) -> list[tuple[str, str, str, bool]]:
+    with deps.session_factory() as s:
+        rows = s.scalars(
+            select(m.Nudge).where(m.Nudge.rule == "weekly_digest").order_by(m.Nudge.key)
+        )
+        return [(n.key, n.recipient_kind, n.recipient_id, n.sent_at is not None) for n in rows]
+
+
+def test_each_manager_gets_it_from_monday_eight_their_time_once(
+    roster: Deps, slack: LocalSlack
+) -> None:
+    assert svc.send_weekly_digests(roster, MONDAY_0830_PT - timedelta(hours=1)) == 0
+    assert ledger(roster) == []
+
+    assert svc.send_weekly_digests(roster, MONDAY_0830_PT) == 1  # M1 (org zone, Pacific)
+    assert list(dms(slack)) == ["DU0M1"]
+    assert ledger(roster) == [("digest:M1:2026-W49", "manager_digest", "M1", True)]
+
+    assert svc.send_weekly_digests(roster, MONDAY_0900_AK) == 1  # now M2 (Alaska), not M1 again
+    assert svc.send_weekly_digests(roster, MONDAY_0900_AK + timedelta(hours=3)) == 0
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert [k for k, *_ in ledger(roster)] == ["digest:M1:2026-W49", "digest:M2:2026-W49"]
+
+    tuesday = MONDAY_0900_AK + timedelta(days=1)
+    assert svc.send_weekly_digests(roster, tuesday) == 0
+    next_monday = MONDAY_0900_AK + timedelta(days=7)
+    assert svc.send_weekly_digests(roster, next_monday) == 2
+
+
+def test_a_failed_send_stays_unsent_and_goes_on_the_next_run(
+    roster: Deps, slack: LocalSlack
+) -> None:
+    slack.fail_next("chat.postMessage", 200, error="fatal_error")
+    assert svc.send_weekly_digests(roster, MONDAY_0830_PT) == 0
+    assert ledger(roster) == [("digest:M1:2026-W49", "manager_digest", "M1", False)]
+    with roster.session_factory() as s:
+        row = s.scalars(select(m.Nudge).where(m.Nudge.rule == "weekly_digest")).one()
+        assert (row.attempts, row.claimed_by) == (1, None)
+        assert row.last_error and "fatal_error" in row.last_error
+    assert svc.send_weekly_digests(roster, MONDAY_0830_PT + timedelta(minutes=15)) == 1
+    assert ledger(roster)[0][3] is True
+    assert svc.send_weekly_digests(roster, MONDAY_0830_PT + timedelta(minutes=20)) == 0
+
+
+def test_a_running_send_is_not_sent_twice_by_another_process(roster: Deps) -> None:
+    # Another process holds the lease on M1's row: this run leaves it alone.
+    now = MONDAY_0830_PT
+    svc.send_weekly_digests(roster, now - timedelta(hours=2))  # nothing due yet
+    with roster.session_factory.begin() as s:
+        s.add(
+            m.Nudge(
+                key="digest:M1:2026-W49",
+                rule="weekly_digest",
+                recipient_kind="manager_digest",
+                recipient_id="M1",
+                subject_id="digest:M1:2026-W49",
+                stage="weekly",
+                payload={},
+                created_at=now,
+                send_after=now,
+                attempts=1,
+                claimed_by="other",
+                claimed_until=now + timedelta(minutes=5),
+            )
+        )
+    assert svc.send_weekly_digests(roster, now) == 0
+    assert svc.send_weekly_digests(roster, now + timedelta(minutes=6)) == 1  # lease lapsed
+
+
+def test_what_the_digest_says(roster: Deps, slack: LocalSlack) -> None:
+    svc.send_weekly_digests(roster, MONDAY_0830_PT)
+    text = dms(slack)["DU0M1"]
+    assert "week of Mon Nov 30, 2026" in text
+    assert "Anchorage School District: 3 of 3 student services served (100%)" in text
+    assert "*Overdue SOAP notes* (1)\n• Ana Reyes: 1, oldest from Nov 20" in text
+    assert "Dec 5 — annual review, N.L. (S2), Birchwood Elementary (Ben Ko)" in text
+    assert "Dec 10 — annual review, I.M. (S3)" in text
+    assert "Tala" not in text and "Evans" not in text  # initials only
+
+
+def test_note_contents_never_reach_the_digest(roster: Deps, slack: LocalSlack) -> None:
+    with roster.session_factory() as s:
+        late = s.scalars(select(m.TherapySession.id)).one()
+    secret = "Student disclosed something private"
+    save_note(roster, "U0P1", late, NoteText(secret, secret, secret, secret))
+    svc.send_weekly_digests(roster, MONDAY_0830_PT)
+    assert secret not in dms(slack)["DU0M1"]
+    assert "Overdue SOAP notes* (0)" in dms(slack)["DU0M1"]
+
+
+def test_unserved_and_escaping(roster: Deps, slack: LocalSlack) -> None:
+    with roster.session_factory.begin() as s:
+        district = s.get(m.District, "mesa")
+        assert district is not None
+        district.name = "Mesa <Public> & Schools"
+        s.add(
+            m.Student(
+                id="S9",
+                school_id="SCH2",
+                first_name="Zed",
+                last_name="Quill",
+                grade="4",
+                annual_review_due=date(2027, 3, 1),
+                triennial_due=None,
+            )
+        )
+        s.add(
+            m.StudentService(
+                student_id="S9",
+                service="slp",
+                sessions_per_week=1,
+                session_minutes=30,
+                group_ok=False,
+            )
+        )
+    svc.send_weekly_digests(roster, MONDAY_0830_PT)
+    text = dms(slack)["DU0M1"]
+    assert (
+        "*Unserved student services* (1)\n• Z.Q. (S9) · SLP · Mesa &lt;Public&gt; &amp; Schools"
+        in text
+    )
+    assert "not matched yet" in text
