@@ -75,6 +75,7 @@ class Console:
     buttons: dict[int, _Pressable] = field(default_factory=dict)
     pending_view: dict[str, Any] | None = None
     next_number: int = 1
+    home_requested: bool = False
 
     # --- input -----------------------------------------------------------------------------
 
@@ -92,7 +93,11 @@ class Console:
         if word == "/as":
             return self.switch(line[3:].strip())
         if word == "/home":
-            return self.dispatch_event(app_home_opened_event(user_id=self.user))
+            self.home_requested = True
+            try:
+                return self.dispatch_event(app_home_opened_event(user_id=self.user))
+            finally:
+                self.home_requested = False
         if line.isdigit():
             return self.press(int(line))
         if word.startswith("/"):
@@ -200,6 +205,11 @@ class Console:
             if reply.get("response_action") == "errors":
                 errs = "; ".join(f"{k}: {v}" for k, v in reply.get("errors", {}).items())
                 return f"The form has problems: {errs}"
+            if reply.get("response_action") == "update" and reply.get("view"):
+                # Slack replaces the open form with this view.
+                shown = f"── form ──\n{self._show_view(reply['view'])}"
+                rest = self._output(status, "")
+                return shown if rest == "(no reply)" else f"{shown}\n\n{rest}"
         return self._output(status, "")
 
     # --- output ----------------------------------------------------------------------------
@@ -285,21 +295,28 @@ class Console:
             body = self._render(p.get("text"), p.get("blocks"), source)
             return f"── {label[call.method]} ──\n{body}"
         if call.method in ("views.open", "views.push", "views.update", "views.publish"):
+            if call.method == "views.publish" and (
+                p.get("user_id") not in (None, self.user) or not self.home_requested
+            ):
+                # Someone else's Home, or a refresh after a change: in Slack it updates a tab
+                # the person is not looking at, so the console stays quiet about it.
+                return ""
             view = p.get("view") or {}
             view = {**view, "id": ((call.response or {}).get("view") or {}).get("id", "V0")}
-            source = {"container": {"type": "view", "view_id": view["id"]}, "view": view}
-            body = self._render(None, None, source, view=view)
             what = "App Home" if call.method == "views.publish" else "form"
-            if call.method == "views.publish" and p.get("user_id") not in (None, self.user):
-                return ""  # someone else's Home refresh
-            if view.get("type") == "modal":
-                self.pending_view = view
-            return f"── {what} ──\n{body}"
+            return f"── {what} ──\n{self._show_view(view)}"
         if call.method == "files.completeUploadExternal":
             files = p.get("files") or []
             names = ", ".join(str(f.get("title") or f.get("id")) for f in files) or "a file"
             return f"── bot shared {names} ──"
         return ""
+
+    def _show_view(self, view: dict[str, Any]) -> str:
+        source = {"container": {"type": "view", "view_id": view.get("id", "V0")}, "view": view}
+        body = self._render(None, None, source, view=view)
+        if view.get("type") == "modal":
+            self.pending_view = view
+        return body
 
     @staticmethod
     def _dm_user(channel: str) -> str | None:
