@@ -1,0 +1,147 @@
+"""Domain: the caseload matcher, which proposes who serves each IEP service need and when.
+
+Pure code: the service layer hands in one school week as absolute minutes (`MatchInput`) and gets a
+`MatchResult` back. `greedy` is the fast baseline. `solve` runs it, then an iterated greedy
+(squeaky wheel) as the construction, then CP-SAT per component of the provider-need graph within
+the time limit, and never returns anything worse than the greedy. `validate` checks a result
+against every hard rule independently of all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from .cpsat import Component, components
+from .explain import explain
+from .greedy import greedy, greedy_sessions, squeaky_wheel
+from .model import (
+    Interval,
+    MatchInput,
+    MatchResult,
+    Need,
+    Provider,
+    SchoolDay,
+    Session,
+    Unmatched,
+)
+from .objective import Score, evaluate
+from .prep import Prep
+from .validate import validate
+
+ROUND1_SHARE = 0.8
+SQUEAKY_ROUNDS = 400
+SQUEAKY_WORK = 120_000  # rounds x needs
+SQUEAKY_SHARE = 0.35
+
+__all__ = [
+    "Interval",
+    "MatchInput",
+    "MatchResult",
+    "Need",
+    "Provider",
+    "SchoolDay",
+    "Score",
+    "Session",
+    "Unmatched",
+    "evaluate",
+    "greedy",
+    "solve",
+    "validate",
+]
+
+
+def _taken_elsewhere(comps: list[Component], me: Component) -> dict[str, list[Interval]]:
+    taken: dict[str, list[Interval]] = defaultdict(list)
+    for c in comps:
+        if c is not me:
+            for s in c.sessions():
+                for sid in s.student_ids:
+                    taken[sid].append((s.start, s.end))
+    return taken
+
+
+def _share(deadline: float, weights: list[int], i: int, floor: float = 0.3) -> float:
+    """Deadline for item i when the time left is split in proportion to weights[i:], with a
+    floor per item (every CP-SAT run has a fixed start-up cost) as long as time remains."""
+    now = time.perf_counter()
+    left = sum(weights[i:])
+    share = (deadline - now) * weights[i] / left if left else 0.0
+    return min(deadline, now + max(share, floor))
+
+
+def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> MatchResult:
+    """Best proposal found within `time_limit_s` seconds of wall time (model building included).
+
+    1. The greedy (the baseline the result is never worse than), then the iterated greedy as
+       the construction.
+    2. Per component of the provider-need graph, in two rounds: coverage where needs are still
+       unserved (the top-down assignment start, or LNS on large components), then the exact
+       CP-SAT model everywhere (phase A: served and preferred; phase B: links, minutes, peak).
+       Components are solved in turn, each seeing the others' current sessions as taken time
+       for its students.
+    3. The result is checked with `validate` and compared with the greedy's by the objective.
+    """
+    t0 = time.perf_counter()
+    # Keep time for the final explanation, evaluation and validation.
+    deadline = t0 + time_limit_s - min(1.5, 0.06 * time_limit_s + 0.1)
+    prep = Prep(inp)
+    baseline = greedy_sessions(prep)
+    g_score, _ = evaluate(inp, baseline)
+    # Construction: the iterated greedy, with a fixed round budget (deterministic) and a
+    # share of the time limit as a guard.
+    rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
+    start, _ = squeaky_wheel(prep, t0 + SQUEAKY_SHARE * time_limit_s, seed, rounds)
+    if evaluate(inp, start)[0] < g_score:
+        start = baseline
+
+    parts = components(prep)
+    comp_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    start_by_comp: dict[int, list[Session]] = defaultdict(list)
+    for s in start:
+        start_by_comp[comp_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    comps = [
+        Component(prep, needs, provs, start_by_comp[c], seed + c)
+        for c, (needs, provs) in enumerate(parts)
+    ]
+
+    # Round 1: coverage where needs are unserved, smallest first so that time a small
+    # component does not need flows on to the larger ones.
+    gaps = sorted((c for c in comps if c.gap), key=lambda c: c.size)
+    round1_end = time.perf_counter() + ROUND1_SHARE * (deadline - time.perf_counter())
+    weights = [c.size for c in gaps]
+    for i, c in enumerate(gaps):
+        c.cover(_share(round1_end, weights, i), _taken_elsewhere(comps, c))
+
+    # Round 2: the exact model everywhere, from the best start so far.
+    order = sorted(comps, key=lambda c: c.size)
+    weights = [c.size for c in order]
+    for i, c in enumerate(order):
+        c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=True)
+        c.release()
+
+    sessions = [s for c in comps for s in c.sessions()]
+    methods = {c.method for c in comps}
+    if "cp-sat-lns" in methods:
+        method = "cp-sat+lns"
+    elif "cp-sat" in methods:
+        method = "cp-sat"
+    else:
+        method = "greedy" if start is baseline else "iterated-greedy"
+    sessions.sort(key=lambda s: (s.provider_id, s.start, s.student_ids))
+    score, details = evaluate(inp, sessions)
+    result = MatchResult(
+        sessions=tuple(sessions),
+        unmatched=tuple(explain(inp, sessions, prep)),
+        method=method,
+        objective=details,
+        solve_seconds=0.0,
+    )
+    if score < g_score or validate(inp, result):
+        # Never worse than the greedy, and never invalid (a solver bug would show up here).
+        _, details = evaluate(inp, baseline)
+        result = MatchResult(
+            tuple(baseline), tuple(explain(inp, baseline, prep)), "greedy", details, 0.0
+        )
+    return replace(result, solve_seconds=time.perf_counter() - t0)
