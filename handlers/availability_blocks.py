@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.domain.availability_text import zone_label
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -15,6 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.availability_text import zone_label
 from bot.domain.schedule import WeeklyWindow, describe_day_lines, in_zone
 from bot.services.availability import (
     EXAMPLES,

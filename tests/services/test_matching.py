@@ -243,7 +243,8 @@ def test_approve_all_creates_assignments_slots_and_dms_once(
     dms = slack.calls_to("chat.postMessage")
     assert len(dms) == 2
     text = " ".join(c.params["text"] for c in dms)
-    assert "K.N. (S1)" in text and "Number1" not in text and "Kid" not in text  # initials and ids, never names
+    # initials and ids, never names
+    assert "K.N. (S1)" in text and "Number1" not in text and "Kid" not in text
     again = svc.approve(deps, "U0M1", proposal.proposal_id)
     assert again.already and again.approved_by == "U0M1"
     assert count(deps, m.Assignment) == 3 and len(slack.calls_to("chat.postMessage")) == 2
