@@ -7,6 +7,8 @@ anything else. The server must recover without a restart: previews resume after 
 
     python bench/faults.py [--database-url postgresql://postgres@127.0.0.1:5432/caseload_bench]
 
+Then Slack stops answering for a while: acknowledgements must stay fast.
+
 Restarts the machine's PostgreSQL: do not run it while something else uses that server.
 """
 
@@ -40,6 +42,29 @@ def restart_postgres() -> float:
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
     )
     return time.monotonic() - start
+
+
+def slack_hangs(server, fake: LocalSlack, n: int = 200, hang: float = 12.0) -> None:  # type: ignore[no-untyped-def]
+    """Slack stops answering response URLs for `hang` seconds: acknowledgements must stay fast."""
+    fake.clear()
+    fake.hang_next("response_url", hang, times=n)
+
+    def one(i: int) -> float:
+        body = slash_command_body(
+            command="/availability",
+            text="Tue 8-11 PT",
+            user_id=PROVIDERS[i % 12],
+            response_url=fake.response_url(f"h{i}"),
+        )
+        return server.signed(body)[2]
+
+    with ThreadPoolExecutor(20) as pool:
+        times = sorted(t * 1000 for t in pool.map(one, range(n)))
+    p99 = times[min(len(times) - 1, int(0.99 * (len(times) - 1)))]
+    print(
+        f"Slack hanging {hang:g} s on every reply: {n} commands at concurrency 20, "
+        f"ack p50={times[len(times) // 2]:.0f} ms p99={p99:.0f} ms max={times[-1]:.0f} ms"
+    )
 
 
 def main() -> int:
@@ -109,6 +134,7 @@ def main() -> int:
                 f"  server tracebacks: {log.count('Traceback')}; still running: "
                 f"{server.process.poll() is None}; healthz: {server.get('/healthz')[0]}"
             )
+            slack_hangs(server, fake)
         finally:
             stop_server(server)
     return 0

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import secrets
 import string
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.context.respond import Respond
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.deps import Deps
@@ -29,6 +31,33 @@ SOMETHING_WRONG = (
     "Something went wrong on my side (ref {ref}). Please try again; "
     "if it keeps happening, tell your manager the ref."
 )
+
+
+class QueuedRespond(Respond):
+    """``respond()`` that returns at once: the post runs on the outbound pool, in call order.
+
+    A listener thread blocked on a slow or hanging response URL would starve the listener
+    pool, and then acknowledgements of new requests wait; queued, they stay fast.
+    """
+
+    def __init__(self, inner: Respond, pool: Executor) -> None:  # noqa: D107
+        self._inner, self._pool = inner, pool
+        self._last: Future[None] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        with self._lock:
+            previous = self._last
+
+            def send() -> None:
+                if previous is not None:
+                    wait([previous])
+                try:
+                    self._inner(*args, **kwargs)
+                except Exception as exc:  # the person cannot be told; the log says what failed
+                    log.warning("respond.failed", extra={"error": type(exc).__name__})
+
+            self._last = self._pool.submit(send)
 
 
 def new_ref() -> str:
@@ -56,6 +85,18 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
             return BoltResponse(status=200, body="")
         next()
         return None
+
+    if not process_before_response:
+        outbound = ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="outbound"
+        )
+
+        @app.middleware
+        def queue_responses(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+            inner = context.respond
+            if inner is not None:
+                context["respond"] = QueuedRespond(inner, outbound)
+            next()
 
     @app.middleware
     def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
