@@ -6,7 +6,7 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import availability, caseload, home, match, messages, soap
+    from handlers import availability, caseload, home, match, messages, nudges, soap
 
     availability.register(app)
     match.register(app)
@@ -14,3 +14,4 @@ def register_all(app: App) -> None:
     soap.register(app)
     messages.register(app)
     home.register(app)
+    nudges.register(app)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -192,6 +193,14 @@ class TherapySession(Base):
         UniqueConstraint("session_key", "student_id"),
         Index("ix_sessions_provider_starts", "provider_id", "starts_at"),
         Index("ix_sessions_note_pending", "note_done_at", "status", "starts_at"),
+        # Only the sessions still missing a note: the SOAP sweep and each provider's list.
+        Index(
+            "ix_sessions_note_missing",
+            "provider_id",
+            "starts_at",
+            postgresql_where=text("note_done_at IS NULL"),
+            sqlite_where=text("note_done_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_key: Mapped[str] = mapped_column(String(64))
@@ -223,12 +232,22 @@ class Nudge(Base):
 
     ``claimed_by``/``claimed_until`` is a short lease so that two clock processes never send
     the same row, and a process killed mid-send leaves a row that the next run picks up.
+    ``batch_id`` names the DM a row went out in (its Snooze button carries it); a row with
+    ``skipped_at`` was dropped unsent because it no longer held (``last_error`` says why). An
+    escalation row (recipient_kind ``managers``) is put into one managers' digest: ``digest_key``.
     """
 
     __tablename__ = "nudges"
     __table_args__ = (
         UniqueConstraint("key"),
         Index("ix_nudges_pending", "sent_at", "send_after"),
+        # The outbox proper: only rows still waiting to go out.
+        Index(
+            "ix_nudges_outbox",
+            "send_after",
+            postgresql_where=text("sent_at IS NULL AND skipped_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND skipped_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200))
@@ -247,6 +266,9 @@ class Nudge(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     acted_at: Mapped[datetime | None]
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    digest_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    skipped_at: Mapped[datetime | None]
 
 
 class AuditLog(Base):
