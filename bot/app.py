@@ -60,6 +60,19 @@ class QueuedRespond(Respond):
             self._last = self._pool.submit(send)
 
 
+NUL_REFUSED = "I couldn't read that: it contains a character Slack never sends."
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def new_ref() -> str:
     alphabet = string.ascii_uppercase + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(4))
@@ -78,6 +91,22 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
             max_workers=settings.listener_threads, thread_name_prefix="listener"
         ),
     )
+
+    @app.middleware
+    def refuse_nul_characters(
+        body: dict[str, Any],
+        respond: Any,
+        client: Any,
+        next: Callable[[], None],  # noqa: A002
+    ) -> BoltResponse | None:
+        # Slack never sends a NUL, and PostgreSQL refuses them in text: a forged field carrying
+        # one gets a plain answer here instead of a database error deep in a service.
+        if _has_nul(body):
+            log.info("request.nul_refused")
+            _tell_user(NUL_REFUSED, body, respond, client)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
 
     @app.middleware
     def answer_ssl_check(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002

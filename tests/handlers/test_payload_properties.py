@@ -25,7 +25,23 @@ ACTIONS = [
     "match_discard",
     "match_rerun",
 ]
-text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+text = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    st.sampled_from(
+        [
+            "\x00",
+            "a\x00b",
+            "1\x00",
+            "00000000-0000-0000-0000-000000000000",
+            "-1",
+            "99999999999999999999",
+            "' OR 1=1 --",
+            "P01",
+            "anc",
+            "U0DEMOP01",
+        ]
+    ),
+)
 
 
 @pytest.fixture
