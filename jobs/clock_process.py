@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import FixedClock
 from bot.deps import Deps, build_deps
-from bot.services import nudges
+from bot.services import events, nudges
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
 from handlers.nudge_blocks import render_nudge
@@ -92,6 +92,15 @@ def register_jobs(scheduler: BaseScheduler, deps: Deps) -> None:
             replace_existing=True,
             **JOB_OPTIONS,
         )
+    scheduler.add_job(
+        _guarded("forget_old_events", partial(events.forget_old_events, deps)),
+        IntervalTrigger(hours=24, timezone=UTC),
+        id="events.forget_old",
+        name="events.forget_old",
+        next_run_time=start + DELIVERY_OFFSET,
+        replace_existing=True,
+        **JOB_OPTIONS,
+    )
     scheduler.add_job(
         _guarded("deliver", partial(_deliver, deps)),
         IntervalTrigger(seconds=int(DELIVER_EVERY.total_seconds()), timezone=UTC),
@@ -157,6 +166,7 @@ def run_once(deps: Deps) -> int:
     try:
         report = nudges.run_once(deps, render_nudge)
         caseload = caseload_jobs.run_once(deps, deps.clock.now())
+        events.forget_old_events(deps)
     except SQLAlchemyError as exc:
         return _fail(
             f"DATABASE_URL: the database stopped answering ({_reason(exc)}); "

@@ -20,3 +20,15 @@ def claim_event(deps: Deps, event_id: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def forget_old_events(deps: Deps, keep_days: int = 3) -> int:
+    """Drop event ids older than ``keep_days``: Slack retries within minutes, not days."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    cutoff = deps.clock.now() - timedelta(days=keep_days)
+    with deps.session_factory.begin() as s:
+        result = s.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

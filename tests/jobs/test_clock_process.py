@@ -32,6 +32,7 @@ EXPECTED_JOBS = {
     "nudges.deliver",
     "caseload.generate_sessions",
     "caseload.weekly_digest",
+    "events.forget_old",
 }
 
 
@@ -48,6 +49,7 @@ def test_register_jobs_adds_one_job_per_sweep_and_one_delivery_job(deps: Deps) -
         assert isinstance(job.trigger, IntervalTrigger) or job.id.startswith("caseload.")
     assert jobs["nudges.soap_note"].trigger.interval == timedelta(minutes=5)
     assert jobs["nudges.deliver"].trigger.interval == timedelta(minutes=1)
+    assert jobs["events.forget_old"].trigger.interval == timedelta(hours=24)
     assert jobs["nudges.annual_review"].next_run_time == NOW  # the first sweep runs at start
     assert isinstance(scheduler._jobstores["default"], MemoryJobStore)
     assert str(scheduler.timezone) == "UTC"
