@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.schedule import DAY_LABELS, WeeklyWindow, convert, hhmm, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.errors import InvalidInput
 from bot.services.matching import KIND as MATCH_KIND
 from bot.services.matching import find_district, initials
-from bot.services.people import Person, identify, require_known
+from bot.services.people import Person, acting_on, identify, require_known
 from storage import models as m
 
 ANNUAL, TRIENNIAL, LICENCE = "annual_review", "triennial", "licence"
@@ -166,19 +166,13 @@ def provider_caseload(
 
 
 def _target_provider(s: Session, person: Person, target_slack_id: str | None) -> m.Provider:
-    require_known(person)
-    if target_slack_id is None or target_slack_id == person.slack_user_id:
-        if person.provider is None:
-            raise InvalidInput("You're in the roster as a manager. " + CASELOAD_USAGE)
-        return person.provider
-    if not person.is_manager:
-        raise NotAllowed("You can only see your own caseload.")
-    target = s.scalars(
-        select(m.Provider).where(m.Provider.slack_user_id == target_slack_id)
-    ).one_or_none()
-    if target is None:
-        raise NotFound(f"<@{target_slack_id}> is not a provider in the roster.")
-    return target
+    return acting_on(
+        s,
+        person,
+        target_slack_id,
+        not_a_provider=InvalidInput("You're in the roster as a manager. " + CASELOAD_USAGE),
+        only_own="You can only see your own caseload.",
+    )
 
 
 def caseload_for(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> Caseload:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services.errors import NotAllowed, NotFound
+from bot.services.errors import NotAllowed, NotFound, UserFacingError
 from storage import models as m
 
 NOT_IN_ROSTER = (
@@ -78,24 +78,43 @@ def require_manager(person: Person, what: str) -> None:
         raise NotAllowed(f"Only provider-success managers can {what}.")
 
 
-def provider_for_edit(s: Session, person: Person, target_slack_id: str | None) -> m.Provider:
-    """The provider whose availability ``person`` may edit, or a polite refusal.
+def acting_on(
+    s: Session,
+    person: Person,
+    target_slack_id: str | None,
+    *,
+    not_a_provider: UserFacingError,
+    only_own: str,
+) -> m.Provider:
+    """The provider ``person`` acts on: themselves, or (managers only) the one they named.
 
-    Providers edit only themselves; managers may name anyone in the roster.
+    ``not_a_provider`` is raised for a manager who names nobody; ``only_own`` refuses a
+    provider who names someone else.
     """
     require_known(person)
     if target_slack_id is None or target_slack_id == person.slack_user_id:
         if person.provider is None:
-            raise NotAllowed(
-                "You're in the roster as a manager, not a provider. To set a provider's "
-                "availability, name them: `/availability @someone Tue 8-11 PT`."
-            )
+            raise not_a_provider
         return person.provider
     if not person.is_manager:
-        raise NotAllowed("You can only change your own availability.")
+        raise NotAllowed(only_own)
     target = s.scalars(
         select(m.Provider).where(m.Provider.slack_user_id == target_slack_id)
     ).one_or_none()
     if target is None:
         raise NotFound(f"<@{target_slack_id}> is not a provider in the roster.")
     return target
+
+
+def provider_for_edit(s: Session, person: Person, target_slack_id: str | None) -> m.Provider:
+    """The provider whose availability ``person`` may edit, or a polite refusal."""
+    return acting_on(
+        s,
+        person,
+        target_slack_id,
+        not_a_provider=NotAllowed(
+            "You're in the roster as a manager, not a provider. To set a provider's "
+            "availability, name them: `/availability @someone Tue 8-11 PT`."
+        ),
+        only_own="You can only change your own availability.",
+    )
