@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     SectionBlock,
 )
 
@@ -30,7 +32,6 @@ from bot.services.nudges import (
     Digest,
     LicenceLine,
     NoteLine,
-    NoteWritten,
     NudgeMessage,
     ReviewHeld,
     Snoozed,
@@ -39,13 +40,14 @@ from handlers.common import escape, to_dicts
 
 MAX_BLOCKS = 50
 MAX_REVIEW_PICKERS = 12  # annual reviews shown with their own "Review held" date picker
-MAX_NOTE_BUTTONS = 20  # overdue notes shown with their own "Note written" button
+MAX_NOTE_BUTTONS = 20  # overdue notes shown with their own Write note / cancelled / no-show menu
 LINES_PER_SECTION = 15  # keeps a section's text well under Slack's 3,000 characters
 
 
 class NudgeIds(StrEnum):
     REVIEW_HELD = "nudge_review_held"  # a date picker: the day the review was held
-    NOTE_WRITTEN = "nudge_note_written"
+    NOTE_WRITTEN = "nudge_note_written"  # reminders sent before the menu: opens the SOAP form
+    NOTE_MENU = "nudge_note_menu"  # Write note | It was cancelled | It was a no-show
     SNOOZE = "nudge_snooze"
     REVIEW_BLOCK = "nudge_review"  # block_id "nudge_review:<nudge id>"
     NOTE_BLOCK = "nudge_note"  # block_id "nudge_note:<session id>"
@@ -137,10 +139,13 @@ def _note_blocks(notes: tuple[NoteLine, ...], total: int) -> list[Block]:
             SectionBlock(
                 block_id=f"{NudgeIds.NOTE_BLOCK}:{note.session_id}",
                 text=_md(_note_text(note)),
-                accessory=ButtonElement(
-                    text="Note written",
-                    action_id=NudgeIds.NOTE_WRITTEN,
-                    value=str(note.session_id),
+                accessory=OverflowMenuElement(
+                    action_id=NudgeIds.NOTE_MENU,
+                    options=[
+                        Option(text="Write the note", value=f"write:{note.session_id}"),
+                        Option(text="It was cancelled", value=f"cancelled:{note.session_id}"),
+                        Option(text="It was a no-show", value=f"no_show:{note.session_id}"),
+                    ],
                 ),
             )
         )
@@ -263,12 +268,11 @@ def review_held_text(result: ReviewHeld) -> str:
     )
 
 
-def note_written_text(result: NoteWritten) -> str:
-    if result.already:
-        return f"✅ The note for *{escape(result.student)}* was already marked written."
-    return (
-        f"✅ Note for *{escape(result.student)}*'s session {_day(result.held_on)} marked written."
-    )
+def session_marked_text(status: str, already: bool) -> str:
+    label = {"cancelled": "cancelled", "no_show": "a no-show"}.get(status, status)
+    if already:
+        return f"✅ That session was already marked {label}."
+    return f"✅ Session marked {label}: no note needed."
 
 
 def snoozed_text(result: Snoozed) -> str:

@@ -1,4 +1,5 @@
-"""Slack edge: the controls on a deadline nudge DM — Review held, Note written, Snooze.
+"""Slack edge: the controls on a deadline nudge DM — Review held, the overdue note's menu
+(Write the note, It was cancelled, It was a no-show), Snooze.
 
 Each acks first, parses the action into a small pydantic model (ids only travel in the payload),
 calls one service, and replaces the line it acted on. The services act once, so a double click
@@ -8,22 +9,25 @@ or a Slack retry only gets "already done".
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
 from slack_bolt import Ack, App, Respond
 
 from bot.services import nudges as svc
+from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from handlers.common import deps_of
+from handlers.home import refresh_home
 from handlers.nudge_blocks import (
     NudgeIds,
-    note_written_text,
     replace_block,
     review_held_text,
+    session_marked_text,
     snoozed_text,
 )
+from handlers.soap import open_soap_modal
 
 BAD_ACTION = "That button is out of date. Please use the newest reminder."
 
@@ -53,6 +57,20 @@ class NoteWrittenAction(BaseModel):
     def of(cls, action: dict[str, Any]) -> NoteWrittenAction:
         try:
             return cls(session_id=action.get("value"))  # type: ignore[arg-type]
+        except ValidationError:
+            raise InvalidInput(BAD_ACTION) from None
+
+
+class NoteMenuAction(BaseModel):
+    choice: Literal["write", "cancelled", "no_show"]
+    session_id: RowId
+
+    @classmethod
+    def of(cls, action: dict[str, Any]) -> NoteMenuAction:
+        value = str((action.get("selected_option") or {}).get("value", ""))
+        choice, _, raw_id = value.partition(":")
+        try:
+            return cls(choice=choice, session_id=raw_id)  # type: ignore[arg-type]
         except ValidationError:
             raise InvalidInput(BAD_ACTION) from None
 
@@ -91,12 +109,28 @@ def handle_nudge_review_held_action(
 
 
 def handle_nudge_note_written_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    """The button of reminders sent before the menu: it opens the SOAP form now."""
+    ack()
+    parsed = NoteWrittenAction.of(action)
+    open_soap_modal(deps_of(context), body["user"]["id"], body["trigger_id"], parsed.session_id)
+
+
+def handle_nudge_note_menu_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
-    parsed = NoteWrittenAction.of(action)
-    result = svc.mark_note_written(deps_of(context), body["user"]["id"], parsed.session_id)
-    _answer(respond, body, f"{NudgeIds.NOTE_BLOCK}:{parsed.session_id}", note_written_text(result))
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    parsed = NoteMenuAction.of(action)
+    if parsed.choice == "write":
+        open_soap_modal(deps, user, body["trigger_id"], parsed.session_id)
+        return
+    marked = sessions_svc.mark_session(deps, user, parsed.session_id, parsed.choice)
+    block_id = f"{NudgeIds.NOTE_BLOCK}:{parsed.session_id}"
+    _answer(respond, body, block_id, session_marked_text(parsed.choice, marked.already))
+    refresh_home(deps, user)
 
 
 def handle_nudge_snooze_action(
@@ -111,4 +145,5 @@ def handle_nudge_snooze_action(
 def register(app: App) -> None:
     app.action(NudgeIds.REVIEW_HELD.value)(handle_nudge_review_held_action)
     app.action(NudgeIds.NOTE_WRITTEN.value)(handle_nudge_note_written_action)
+    app.action(NudgeIds.NOTE_MENU.value)(handle_nudge_note_menu_action)
     app.action(NudgeIds.SNOOZE.value)(handle_nudge_snooze_action)

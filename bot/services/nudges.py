@@ -1136,13 +1136,6 @@ class ReviewHeld:
 
 
 @dataclass(frozen=True)
-class NoteWritten:
-    student: str
-    held_on: date
-    already: bool
-
-
-@dataclass(frozen=True)
 class Snoozed:
     until: datetime  # UTC instant the items come back
     zone: str
@@ -1228,53 +1221,6 @@ def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: dat
         )
     log.info("nudges.review_held", extra={"student": student.id, "nudge": nudge_id})
     return ReviewHeld(label, held_on, next_due, already=False)
-
-
-def mark_note_written(deps: Deps, slack_user_id: str, session_id: int) -> NoteWritten:
-    """Mark a session's SOAP note done (``note_done_at = now``), once."""
-    now = deps.clock.now()
-    policy = policy_of(deps.settings)
-    with deps.session_factory.begin() as s:
-        found = s.execute(
-            select(m.TherapySession, m.Student)
-            .join(m.Student, m.Student.id == m.TherapySession.student_id)
-            .where(m.TherapySession.id == session_id)
-        ).first()
-        if found is None:
-            raise NotFound("I can't find that session any more.")
-        ts, student = found
-        person = identify(s, slack_user_id, policy.org_timezone)
-        own = person.provider is not None and person.provider.id == ts.provider_id
-        if not (own or person.is_manager):
-            raise NotAllowed("Only the session's provider can mark its note written.")
-        label = student_label(
-            student.id, student.first_name, student.last_name, policy.show_student_names
-        )
-        zone = usable_zone(person.timezone, policy.org_timezone)
-        held_on = local_date(ts.starts_at, zone)
-        done = _rowcount(
-            s.execute(
-                update(m.TherapySession)
-                .where(m.TherapySession.id == session_id, m.TherapySession.note_done_at.is_(None))
-                .values(note_done_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if done != 1:
-            return NoteWritten(label, held_on, already=True)
-        s.add(
-            m.AuditLog(
-                at=now,
-                actor=person.actor,
-                action="soap_note.marked_written",
-                subject_type="session",
-                subject_id=str(session_id),
-                before={"note_done_at": None},
-                after={"note_done_at": now.isoformat()},
-            )
-        )
-    log.info("nudges.note_written", extra={"session": session_id})
-    return NoteWritten(label, held_on, already=False)
 
 
 def snooze(deps: Deps, slack_user_id: str, batch_id: str) -> Snoozed:

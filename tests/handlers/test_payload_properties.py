@@ -24,6 +24,15 @@ ACTIONS = [
     "match_approve_provider",
     "match_discard",
     "match_rerun",
+    "home_mark_held",
+    "home_mark_cancelled",
+    "home_mark_no_show",
+    "home_run_match",
+    "nudge_note_written",
+    "nudge_note_menu",
+    "nudge_snooze",
+    "soap_write_note",
+    "soap_view_note",
 ]
 text = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),

@@ -238,7 +238,7 @@ def test_overdue_soap_notes_come_as_one_dm_a_day(
     run(deps)
     [dm] = dms(slack)["DUP1"]
     assert "SOAP notes overdue* (2)" in blob(dm)
-    assert blob(dm).count(NudgeIds.NOTE_WRITTEN) == 2
+    assert blob(dm).count(NudgeIds.NOTE_MENU) == 2
     assert "Zeller" not in blob(dm)
 
     slack.clear()
@@ -560,30 +560,72 @@ def test_review_held_refuses_future_dates_and_strangers(deps: Deps, slack: Local
     assert svc.mark_review_held(deps, "UM1", nudge_id, TODAY).already is False  # a manager may
 
 
-def test_note_written_marks_the_note_once(deps: Deps, slack: LocalSlack, clock: FixedClock) -> None:
+def choose(menu: dict[str, Any], value_prefix: str) -> dict[str, Any]:
+    option = next(o for o in menu["options"] if o["value"].startswith(value_prefix))
+    return {**menu, "selected_option": option}
+
+
+def test_write_the_note_opens_the_soap_form(deps: Deps, slack: LocalSlack) -> None:
     seed(deps)
     with deps.session_factory.begin() as s:
         student(s, "S1")
         session(s, "S1", timedelta(days=3))
     run(deps)
     [dm] = dms(slack)["DUP1"]
-    _, button = element(dm, NudgeIds.NOTE_WRITTEN)
-    respond = press(deps, listeners.handle_nudge_note_written_action, dm, button)
-    assert "marked written" in json.dumps(respond.calls[0]["blocks"])
-    with deps.session_factory() as s:
-        ts = s.scalars(select(m.TherapySession)).one()
-        assert ts.note_done_at == clock.now()
-    again = press(deps, listeners.handle_nudge_note_written_action, dm, button)
-    assert "already marked written" in json.dumps(again.calls[0]["blocks"])
+    _, menu = element(dm, NudgeIds.NOTE_MENU)
+    ack = Recorder()
+    body = {"user": {"id": "UP1"}, "trigger_id": "T1", "message": dm}
+    listeners.handle_nudge_note_menu_action(
+        ack=ack,
+        body=body,
+        action=choose(menu, "write:"),
+        respond=Recorder(),
+        context={"deps": deps},
+    )
+    [opened] = slack.calls_to("views.open")
+    assert opened.params["trigger_id"] == "T1"
+    assert opened.params["view"]["callback_id"] == "soap_note"
+    with deps.session_factory() as s:  # opening the form changes nothing by itself
+        assert s.scalars(select(m.TherapySession)).one().note_done_at is None
+    # A reminder sent before the menu existed: its button opens the same form.
+    listeners.handle_nudge_note_written_action(
+        ack=Recorder(),
+        body=body,
+        action={"value": menu["options"][0]["value"].split(":")[1]},
+        context={"deps": deps},
+    )
+    assert len(slack.calls_to("views.open")) == 2
+
+
+def test_a_cancelled_session_needs_no_note_and_is_marked_once(
+    deps: Deps, slack: LocalSlack, clock: FixedClock
+) -> None:
+    seed(deps)
+    with deps.session_factory.begin() as s:
+        student(s, "S1")
+        session(s, "S1", timedelta(days=3))
+    run(deps)
+    [dm] = dms(slack)["DUP1"]
+    _, menu = element(dm, NudgeIds.NOTE_MENU)
+    respond = press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "cancelled:"))
+    assert "Session marked cancelled: no note needed." in json.dumps(respond.calls[0]["blocks"])
+    again = press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "cancelled:"))
+    assert "already marked cancelled" in json.dumps(again.calls[0]["blocks"])
     with pytest.raises(NotAllowed):
-        svc.mark_note_written(deps, "Unobody", ts.id)
+        press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "no_show:"), "UP2")
     with deps.session_factory() as s:
-        assert s.scalar(select(func.count()).select_from(m.AuditLog)) == 1
+        assert s.scalars(select(m.TherapySession)).one().status == "cancelled"
     # Tomorrow there is nothing left to remind about.
     slack.clear()
     clock.advance(days=1)
     run(deps)
     assert dms(slack) == {}
+
+
+def test_a_forged_note_menu_value_is_a_plain_error(deps: Deps) -> None:
+    for value in ("write:0", "delete:5", "cancelled:abc", "", "write:99999999999"):
+        with pytest.raises(InvalidInput):
+            listeners.NoteMenuAction.of({"selected_option": {"value": value}})
 
 
 def test_snooze_brings_the_same_items_back_at_the_next_days_window_once(
