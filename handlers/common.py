@@ -36,3 +36,18 @@ def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     if len(out) > 50:
         raise ValueError(f"{len(out)} blocks: Slack allows 50 per message")
     return out
+
+
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: Any) -> int | None:
+    """A database row id carried in a button or form value, or None if it cannot be one.
+
+    Values are forgeable: only plain digits within the id range may reach a query.
+    """
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None

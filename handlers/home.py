@@ -19,7 +19,7 @@ from bot.services import matching
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from bot.slack_gateway import SlackUnavailable
-from handlers.common import deps_of, escape, to_dicts
+from handlers.common import deps_of, escape, row_id, to_dicts
 from handlers.home_blocks import MARK_STATUS, HomeIds, home_view
 from handlers.match_blocks import MAX_PROVIDER_SECTIONS, proposal_blocks
 
@@ -47,9 +47,10 @@ def handle_app_home_opened_event(event: dict[str, Any], context: Any) -> None:
 
 
 def _session_id(value: str | None) -> int:
-    if not value or not value.isdigit():
+    number = row_id(value)
+    if number is None:
         raise InvalidInput("That button is out of date. Open the Home tab again.")
-    return int(value)
+    return number
 
 
 def handle_home_mark_action(

@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.domain.sessions import note_from_form
 from bot.services import soap as svc
 from bot.services.errors import InvalidInput, UserFacingError
-from handlers.common import deps_of, escape, to_dicts
+from handlers.common import deps_of, escape, row_id, to_dicts
 from handlers.home import refresh_home
 from handlers.soap_blocks import (
     FIELDS,
@@ -33,10 +33,10 @@ CHOOSE_SESSION = "Choose the session this note is for."
 
 
 def _id(value: Any) -> int:
-    text = str(value or "")
-    if not text.isdigit():
+    number = row_id(value)
+    if number is None:
         raise InvalidInput("That button is out of date. Please open it again.")
-    return int(text)
+    return number
 
 
 def open_soap_modal(
@@ -91,7 +91,7 @@ def read_form(view: dict[str, Any]) -> tuple[int | None, dict[str, str | None]]:
         value(SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT).get("selected_option") or {}
     ).get("value")
     raw = fixed or str(chosen or "")
-    session_id = int(raw) if raw.isdigit() else None
+    session_id = row_id(raw)
     fields = {name: value(block, action).get("value") for name, (block, action) in FIELDS.items()}
     return session_id, fields
 

@@ -137,3 +137,24 @@ def test_forged_button_values_are_refused_politely(
     status, _ = console._send(body)
     assert status == 200
     assert not unexpected.records, unexpected.records[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", 1),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        ("0", None),
+        ("-1", None),
+        ("99999999999999999999", None),
+        ("１２", None),
+        ("12a", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_row_ids_from_payloads_are_bounded(value: str | None, expected: int | None) -> None:
+    from handlers.common import row_id
+
+    assert row_id(value) == expected
