@@ -153,18 +153,7 @@ def overdue_start_bound(now: datetime, due_hours: int) -> datetime:
     return sessions.overdue_bound(now, due_hours)
 
 
-# --- people, zones and working hours -------------------------------------------------------
-
-
-def initials(first_name: str, last_name: str) -> str:
-    parts = [p for p in (first_name.strip(), last_name.strip()) if p]
-    return "".join(f"{p[0].upper()}." for p in parts) or "?"
-
-
-def student_label(student_id: str, first_name: str, last_name: str, show_names: bool) -> str:
-    """How a message names a student: initials and id, the name only when allowed."""
-    who = f"{first_name} {last_name}".strip() if show_names else initials(first_name, last_name)
-    return f"{who} ({student_id})"
+# --- zones and working hours -------------------------------------------------------------
 
 
 @lru_cache(maxsize=256)

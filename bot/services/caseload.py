@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain import privacy
 from bot.domain.schedule import DAY_LABELS, WeeklyWindow, convert, hhmm, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.errors import InvalidInput
 from bot.services.matching import KIND as MATCH_KIND
-from bot.services.matching import find_district, initials
+from bot.services.matching import find_district
 from bot.services.people import Person, acting_on, identify, require_known
 from storage import models as m
 
@@ -45,8 +46,7 @@ REASONS = {
 
 
 def student_label(st: m.Student, show_names: bool) -> str:
-    who = f"{st.first_name} {st.last_name}" if show_names else initials(st.first_name, st.last_name)
-    return f"{who} ({st.id})"
+    return privacy.student_label(st.id, st.first_name, st.last_name, show_names)
 
 
 def today_in(now: datetime, tz: str) -> date:

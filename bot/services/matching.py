@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import matching as mt
+from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.people import identify, require_manager
 from storage import models as m
+from storage.queries import school_zones
 
 KIND = "match"
 ZONE_ABBR = {
@@ -65,10 +67,6 @@ def hours(minutes: int) -> str:
 
 def zone_abbr(tz: str) -> str:
     return ZONE_ABBR.get(tz, tz)
-
-
-def initials(first: str, last: str) -> str:
-    return f"{first[:1]}.{last[:1]}.".upper()
 
 
 # --- filters ----------------------------------------------------------------------------
@@ -180,15 +178,6 @@ class Context:
     total_needs: int
 
 
-def _school_tz_map(s: Session, district_ids: Iterable[str] | None = None) -> dict[str, str]:
-    q = select(m.School.id, m.School.timezone, m.District.timezone).join(
-        m.District, m.District.id == m.School.district_id
-    )
-    if district_ids is not None:
-        q = q.where(m.School.district_id.in_(list(district_ids)))
-    return {sid: stz or dtz for sid, stz, dtz in s.execute(q)}
-
-
 def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
     spans = {d: (min(a for a, _ in ws), max(b for _, b in ws)) for d, ws in by_day.items()}
     if not spans:
@@ -223,7 +212,7 @@ def build_input(
 ) -> tuple[mt.MatchInput, Context]:
     week = Week(target_monday(today))
     last_day = week.date_of(4)
-    school_tz = _school_tz_map(s, [district.id])
+    school_tz = school_zones(s, [district.id])
     schools = {
         sc.id: sc for sc in s.scalars(select(m.School).where(m.School.district_id == district.id))
     }
@@ -309,7 +298,7 @@ def build_input(
     ):
         off[t.provider_id].append(t)
 
-    all_school_tz = _school_tz_map(s)
+    all_school_tz = school_zones(s)
     slot_busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
     committed: dict[str, int] = defaultdict(int)
     groups_seen: set[tuple[str, str]] = set()
@@ -407,8 +396,7 @@ def build_input(
 
 
 def _student_label(st: m.Student, names: bool) -> str:
-    label = f"{initials(st.first_name, st.last_name)} ({st.id})"
-    return f"{st.first_name} {st.last_name} ({st.id})" if names else label
+    return student_label(st.id, st.first_name, st.last_name, names)
 
 
 def _dated_sessions(s: Session, pids: list[str], week: Week) -> dict[str, list[tuple[int, int]]]:
@@ -897,7 +885,7 @@ def _create_assignments(
     now: datetime,
 ) -> tuple[int, dict[str, list[dict[str, Any]]]]:
     week = Week(date.fromisoformat(action.payload["week_of"]))
-    school_tz = _school_tz_map(s)
+    school_tz = school_zones(s)
     by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for x in sessions:
         for sid in x["student_ids"]:

@@ -74,11 +74,11 @@ from bot.domain.deadlines import (
     send_after,
     snoozed_key,
     stage_is_current,
-    student_label,
     triennial_stage,
     usable_zone,
     window_date,
 )
+from bot.domain.privacy import student_label
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.people import Person, identify
 from bot.settings import Settings

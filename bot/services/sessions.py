@@ -35,6 +35,7 @@ from bot.domain.sessions import (
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
+from storage.queries import school_zones
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,6 @@ TS = m.TherapySession
 
 def _generated() -> Any:
     return or_(*(TS.session_key.startswith(p) for p in GENERATED_PREFIXES))
-
-
-def school_zones(s: Session) -> dict[str, str]:
-    q = select(m.School.id, m.School.timezone, m.District.timezone).join(
-        m.District, m.District.id == m.School.district_id
-    )
-    return {sid: stz or dtz for sid, stz, dtz in s.execute(q)}
 
 
 def _wanted(s: Session, start: datetime, end: datetime) -> dict[tuple[str, str], dict[str, Any]]:

@@ -13,7 +13,6 @@ from bot.domain.deadlines import (
     current_stage,
     days_overdue,
     in_working_hours,
-    initials,
     licence_escalates,
     licence_stage,
     local_date,
@@ -27,12 +26,12 @@ from bot.domain.deadlines import (
     session_needs_note,
     snoozed_key,
     stage_is_current,
-    student_label,
     triennial_stage,
     usable_zone,
     window_date,
     working_window,
 )
+from bot.domain.privacy import initials, student_label
 
 TODAY = date(2026, 11, 30)  # a Monday
 ANNUAL = (30, 14, 7, 1)
