@@ -37,6 +37,8 @@ from zoneinfo import available_timezones
 
 from dateparser.date import DateDataParser
 
+from bot.domain.schedule import hhmm as format_minutes  # "08:00"; 1440 is "24:00"
+
 __all__ = [
     "ZONE_ABBREVIATIONS",
     "DateSpan",
@@ -188,11 +190,6 @@ _PT_PROFESSION_AFTER: Final = _words(
 def zone_label(tz: str) -> str:
     """A short everyday name for a zone ("America/Los_Angeles" -> "Pacific"), else the IANA name."""
     return _ZONE_LABELS.get(tz, tz)
-
-
-def format_minutes(m: int) -> str:
-    """Minutes from midnight as "HH:MM"; 1440 is "24:00", the end of the day."""
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 # --- questions put back to the user -----------------------------------------------------------

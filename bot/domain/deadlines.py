@@ -19,6 +19,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import sessions
+from bot.domain.schedule import local_date
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OVERDUE = "overdue"
@@ -170,10 +171,6 @@ def usable_zone(name: str | None, fallback: str) -> str:
         except (ZoneInfoNotFoundError, ValueError):
             pass
     return fallback
-
-
-def local_date(now: datetime, zone: str) -> date:
-    return now.astimezone(_zone(zone)).date()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ class WeeklyWindow:
             raise ValueError(f"invalid window {self!r}")
 
 
+def local_date(now: datetime, tz: str) -> date:
+    """The calendar date in ``tz`` at the instant ``now``."""
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
 def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 

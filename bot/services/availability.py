@@ -13,14 +13,21 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.availability_text import Intent, ParseResult, parse_availability
-from bot.domain.schedule import Change, WeeklyWindow, apply_change, in_zone, merge, week_monday
+from bot.domain.schedule import (
+    Change,
+    WeeklyWindow,
+    apply_change,
+    in_zone,
+    local_date,
+    merge,
+    week_monday,
+)
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
 from storage import models as m
@@ -105,7 +112,7 @@ class _Snapshot:
 
 
 def _today(deps: Deps, tz: str) -> date:
-    return deps.clock.now().astimezone(ZoneInfo(tz)).date()
+    return local_date(deps.clock.now(), tz)
 
 
 def _valid_on(row: m.AvailabilityWindow, day: date) -> bool:

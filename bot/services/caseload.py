@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import privacy
-from bot.domain.schedule import DAY_LABELS, WeeklyWindow, convert, hhmm, week_monday
+from bot.domain.schedule import DAY_LABELS, WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.errors import InvalidInput
 from bot.services.matching import KIND as MATCH_KIND
@@ -47,10 +47,6 @@ REASONS = {
 
 def student_label(st: m.Student, show_names: bool) -> str:
     return privacy.student_label(st.id, st.first_name, st.last_name, show_names)
-
-
-def today_in(now: datetime, tz: str) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()
 
 
 def coming_monday(today: date) -> date:
@@ -101,7 +97,7 @@ class Caseload:
 def provider_caseload(
     s: Session, provider: m.Provider, now: datetime, show_names: bool, on_behalf: bool = False
 ) -> Caseload:
-    monday = coming_monday(today_in(now, provider.timezone))
+    monday = coming_monday(local_date(now, provider.timezone))
     rows = s.execute(
         select(m.Assignment, m.Student, m.School, m.District.name)
         .join(m.Student, m.Student.id == m.Assignment.student_id)
@@ -502,7 +498,7 @@ def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlin
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
-        today = today_in(now, person.timezone)
+        today = local_date(now, person.timezone)
         until = today + timedelta(days=args.days)
         district = find_district(s, args.district) if args.district else None
         district_id = district.id if district else None

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.schedule import local_date
 from bot.domain.sessions import digest_due, digest_key
 from bot.services.caseload import (
     ANNUAL,
@@ -38,7 +39,6 @@ from bot.services.caseload import (
     overdue_notes,
     provider_names,
     student_deadlines,
-    today_in,
     unserved,
 )
 from bot.slack_gateway import SlackUnavailable
@@ -75,7 +75,7 @@ def _zone(name: str | None, fallback: str) -> str:
 
 def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest:
     names = deps.settings.show_student_names
-    today = today_in(now, tz)
+    today = local_date(now, tz)
     notes = overdue_notes(s, now, deps.settings.soap_note_due_hours, names)
     reviews = student_deadlines(
         s, today, today + timedelta(days=REVIEW_DAYS), names, include_overdue=False
@@ -158,7 +158,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
                     "recipient_kind": RECIPIENT_KIND,
                     "recipient_id": mgr.id,
                     "subject_id": key,
-                    "due_on": today_in(now, tz),
+                    "due_on": local_date(now, tz),
                     "stage": "weekly",
                     "payload": {},
                     "created_at": now,

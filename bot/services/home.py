@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.schedule import local_date
 from bot.services.availability import ScheduleView, view_for_provider
 from bot.services.caseload import (
     Caseload,
@@ -33,7 +34,6 @@ from bot.services.caseload import (
     provider_names,
     student_deadlines,
     student_label,
-    today_in,
     unserved,
 )
 from bot.services.people import NOT_IN_ROSTER, identify
@@ -97,7 +97,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
         name, known, is_manager = person.name, person.known, person.is_manager
         if person.provider is not None:
             p = person.provider
-            today = today_in(now, p.timezone)
+            today = local_date(now, p.timezone)
             until = today + timedelta(days=PROVIDER_DAYS)
             deadlines = student_deadlines(s, today, until, names, provider_id=p.id)
             deadlines += licence_deadlines(s, today, until, provider_id=p.id)
@@ -109,7 +109,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 due_hours=due_hours,
             )
         if person.manager is not None:
-            today = today_in(now, person.timezone)
+            today = local_date(now, person.timezone)
             notes = overdue_notes(s, now, due_hours, names)
             manager_home = ManagerHome(
                 coverage=tuple(coverage(s)),

@@ -63,7 +63,6 @@ from bot.domain.deadlines import (
     in_working_hours,
     licence_escalates,
     licence_stage,
-    local_date,
     next_annual_review_due,
     next_day_window_start,
     note_due_at,
@@ -79,6 +78,7 @@ from bot.domain.deadlines import (
     window_date,
 )
 from bot.domain.privacy import student_label
+from bot.domain.schedule import local_date
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.people import Person, identify
 from bot.settings import Settings

@@ -15,7 +15,6 @@ from bot.domain.deadlines import (
     in_working_hours,
     licence_escalates,
     licence_stage,
-    local_date,
     next_annual_review_due,
     next_day_window_start,
     note_due_at,
@@ -32,6 +31,7 @@ from bot.domain.deadlines import (
     working_window,
 )
 from bot.domain.privacy import initials, student_label
+from bot.domain.schedule import local_date
 
 TODAY = date(2026, 11, 30)  # a Monday
 ANNUAL = (30, 14, 7, 1)

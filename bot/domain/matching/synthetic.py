@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from bot.domain.schedule import hhmm
+
 from .model import Interval, MatchInput, Need, Provider, SchoolDay
 
 ZONES: dict[int, tuple[str, tuple[str, ...]]] = {
@@ -52,10 +54,6 @@ class _Group:
 def _abs(day: int, local_minute: int, offset_h: int) -> int:
     """Absolute minutes since Monday 00:00 UTC for a local wall time in a fixed-offset zone."""
     return day * 1440 + local_minute - offset_h * 60
-
-
-def _hhmm(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def synthetic_instance(
@@ -99,7 +97,7 @@ def synthetic_instance(
                 days.append(
                     SchoolDay(d, tuple((_abs(di, a, off), _abs(di, b, off)) for a, b in windows))
                 )
-            text = f"Mon–Fri {_hhmm(start)}–{_hhmm(end)} {label}"
+            text = f"Mon–Fri {hhmm(start)}–{hhmm(end)} {label}"
             schools.append((f"{did}-S{k + 1}", did, st, off, tuple(days), text))
 
     services = list(SERVICE_MIX)
