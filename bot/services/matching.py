@@ -28,6 +28,7 @@ from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
+from bot.domain.sessions import GENERATED_PREFIXES
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.people import identify, require_manager
 from storage import models as m
@@ -411,7 +412,8 @@ def _dated_sessions(s: Session, pids: list[str], week: Week) -> dict[str, list[t
         m.TherapySession.starts_at >= start,
         m.TherapySession.starts_at < end,
         m.TherapySession.status == "scheduled",
-        ~m.TherapySession.session_key.startswith("slot:"),
+        # Sessions generated from weekly slots are already busy time through the slots.
+        *(~m.TherapySession.session_key.startswith(p) for p in GENERATED_PREFIXES),
     )
     for pid, starts_at, minutes in s.execute(q):
         a = week.minutes(starts_at)
