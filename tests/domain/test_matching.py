@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.domain.matching import MatchInput, MatchResult, greedy, solve, validate
-from bot.domain.matching.cpsat import Component, components
+from bot.domain.matching.decompose import Component, components
 from bot.domain.matching.greedy import greedy_sessions
 from bot.domain.matching.labels import STATE_NAMES, service_label
 from bot.domain.matching.model import Interval, Need, Provider, SchoolDay

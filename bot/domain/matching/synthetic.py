@@ -462,8 +462,8 @@ def hard_instance(
     # Weekly hours: per discipline, the providers who can practise in a district share the
     # demanded minutes times capacity_ratio, in random proportions, never above what they offer.
     useful: dict[str, list[int]] = {s: [] for s in services}
-    for j, (disc, home, lic, _) in enumerate(raw):
-        if home in lic and lic & set(district_states):
+    for j, (disc, home, held, _) in enumerate(raw):
+        if home in held and held & set(district_states):
             useful[disc].append(j)
     weekly = [0] * len(raw)
     for s, js in useful.items():
