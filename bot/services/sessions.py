@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.cancel_reasons import CancelReason
 from bot.domain.sessions import (
     CANCELLED,
     GENERATED_PREFIXES,
@@ -146,8 +147,14 @@ class Marked:
     already: bool
 
 
-def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -> Marked:
-    """The session's own provider says it was held, cancelled or a no-show."""
+def mark_session(
+    deps: Deps,
+    slack_user_id: str,
+    session_id: int,
+    status: str,
+    reason: CancelReason = CancelReason.PROVIDER,
+) -> Marked:
+    """The session's own provider says it was held, cancelled (by ``reason``) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
     now = deps.clock.now()
@@ -170,6 +177,7 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
             )
         before = session.status
         session.status = status
+        session.cancel_reason = reason.value if status == CANCELLED else None
         s.add(
             m.AuditLog(
                 at=now,
@@ -178,7 +186,11 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
                 subject_type="session",
                 subject_id=str(session_id),
                 before={"status": before},
-                after={"status": status},
+                after=(
+                    {"status": status, "cancel_reason": session.cancel_reason}
+                    if status == CANCELLED
+                    else {"status": status}
+                ),
             )
         )
     return Marked(session_id, slack_user_id, status, False)
