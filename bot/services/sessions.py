@@ -19,7 +19,6 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.cancel_reasons import CancelReason
 from bot.domain.sessions import (
     GENERATED_PREFIXES,
     occurrences,
@@ -27,7 +26,7 @@ from bot.domain.sessions import (
     session_key,
     within_hours,
 )
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
@@ -175,7 +174,7 @@ def mark_session(
             )
         before = session.status
         session.status = status
-        session.cancel_reason = reason.value if status == CANCELLED else None
+        session.cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
         s.add(
             m.AuditLog(
                 at=now,
@@ -186,7 +185,7 @@ def mark_session(
                 before={"status": before},
                 after=(
                     {"status": status, "cancel_reason": session.cancel_reason}
-                    if status == CANCELLED
+                    if status == SessionStatus.CANCELLED
                     else {"status": status}
                 ),
             )
