@@ -212,6 +212,9 @@ class TherapySession(Base):
     minutes: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))
     note_done_at: Mapped[datetime | None]
+    # Why a cancelled session did not happen (``bot.domain.vocabulary.CancelReason``).
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class SoapNote(Base):
