@@ -1,7 +1,7 @@
 """edge: seen_requests, the replay guard for signed Slack requests
 
-Revision ID: 0003_edge
-Revises: 0002
+Revision ID: 0004_edge
+Revises: 0003_changes
 Create Date: 2026-11-29 10:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_edge'
-down_revision: str | None = '0002'
+revision: str = '0004_edge'
+down_revision: str | None = '0003_changes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
