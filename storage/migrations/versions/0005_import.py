@@ -1,7 +1,7 @@
 """import: manager districts, service minutes and dates, school calendar, removals
 
-Revision ID: 0003_import
-Revises: 0002
+Revision ID: 0005_import
+Revises: 0004_edge
 Create Date: 2026-11-29 10:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0003_import'
-down_revision: str | None = '0002'
+revision: str = '0005_import'
+down_revision: str | None = '0004_edge'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
