@@ -175,8 +175,8 @@ def run_once(deps: Deps) -> int:
     d = report.delivery
     if d.error:
         return _fail(
-            f"Slack did not take {d.failed} DM(s) ({d.error}); "
-            f"{d.left} nudge(s) wait for the next run"
+            f"Slack did not take {plural(d.failed, 'DM')} ({d.error}); "
+            f"{plural(d.left, 'nudge')} wait for the next run"
         )
     print(f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: {run_summary(report, caseload)}")
     return 0

@@ -105,7 +105,7 @@ def test_run_once_with_slack_down_exits_1_with_one_line(
     settings = cli_settings(database_url, slack.api_url)
     assert clock_process.run_cli(args(), settings) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: Slack did not take 2 DM(s)")
+    assert len(err) == 1 and err[0].startswith("error: Slack did not take 2 DMs")
     assert "wait for the next run" in err[0]
     # The next run catches up.
     assert clock_process.run_cli(args(), settings) == 0
