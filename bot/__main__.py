@@ -12,10 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.settings import Settings, SettingsError, load_settings
 from bot.views.format import plural
+
+if TYPE_CHECKING:
+    from storage.roster import ImportReport
 
 
 class CliError(Exception):
@@ -67,7 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     i = sub.add_parser("import", help="load a roster folder (ROSTER.md)")
     i.add_argument("folder", type=Path)
-    i.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    i.add_argument(
+        "--dry-run", action="store_true", help="show what the import would do, write nothing"
+    )
+    i.add_argument(
+        "--apply-removals",
+        action="store_true",
+        help="end what the folder no longer lists (students exit, providers are removed, "
+        "assignments and licences end)",
+    )
     pa = sub.add_parser("parse", help="show how an availability message is understood")
     pa.add_argument("text", nargs="?", help="the message; without it, one per line from stdin")
     pa.add_argument("--tz", type=_zone, help="the provider's own zone")
@@ -167,38 +179,87 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import ExitStack
+
+    from bot.clock import SystemClock
+    from bot.import_progress import BarProgress, LineProgress
     from storage.db import make_engine, make_session_factory
     from storage.roster import import_roster
 
     folder: Path = args.folder
     if not folder.is_dir():
         raise CliError(f"{folder}: no such folder")
-    if args.dry_run:
-        report = import_roster(folder, None, dry_run=True)
-    else:
+    use_database = not args.dry_run or _database_usable(settings)
+    if not args.dry_run:
         _database_ready(settings, auto_migrate=True)
-        engine = make_engine(settings.database_url)
-        report = import_roster(folder, make_session_factory(engine))
-        engine.dispose()
+    err = sys.stderr
+    with ExitStack() as stack:
+        progress: BarProgress | LineProgress = LineProgress(err)
+        if err.isatty():
+            progress = stack.enter_context(BarProgress(err))
+        if not use_database:
+            report = import_roster(folder, None, dry_run=True, progress=progress)
+        else:
+            engine = make_engine(settings.database_url)
+            stack.callback(engine.dispose)
+            report = import_roster(
+                folder,
+                make_session_factory(engine),
+                dry_run=args.dry_run,
+                apply_removals=args.apply_removals,
+                now=SystemClock().now(),
+                progress=progress,
+            )
     for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {w}", file=err)
     if not report.ok:
         for problem in report.problems:
-            print(problem, file=sys.stderr)
+            print(problem, file=err)
         if report.more_problems:
-            print(f"... and {plural(report.more_problems, 'more problem')}", file=sys.stderr)
-        total = len(report.problems) + report.more_problems
-        print(f"error: {plural(total, 'problem')} found; nothing was written", file=sys.stderr)
+            print(f"... and {report.more_problems} more problems", file=err)
+        found = plural(report.problem_count, "problem")
+        print(f"error: {found} found; nothing was written", file=err)
         return 1
-    if args.dry_run:
-        print(f"Dry run: {folder} is valid; nothing was written.")
+    _print_import(folder, report, dry_run=args.dry_run, apply=args.apply_removals)
+    return 0
+
+
+def _database_usable(settings: Settings) -> bool:
+    """A dry run simulates against the database when it is there and current."""
+    try:
+        _database_ready(settings, auto_migrate=False)
+    except CliError:
+        return False
+    return True
+
+
+def _print_import(folder: Path, report: ImportReport, *, dry_run: bool, apply: bool) -> None:
+    from storage.roster import missing_lines
+
+    if dry_run and not report.counts:
+        print(f"Dry run: {folder} is valid; nothing was written (no database to compare with).")
         for table, n in report.rows.items():
-            print(f"  {table}: {plural(n, 'row')}")
+            print(f"  {table}: {n} rows")
+        return
+    if dry_run:
+        print(
+            f"Dry run: {folder} is valid; this is what importing it would do (nothing was written):"
+        )
     else:
         print(f"Imported {folder}:")
-        for table, counts in report.counts.items():
-            print(f"  {table}: {counts}")
-    return 0
+    for table, counts in report.counts.items():
+        print(f"  {table}: {counts}")
+    if report.moved_sessions:
+        moved = plural(report.moved_sessions, "future session")
+        print(f"  {moved} moved to their student's new provider")
+    if report.missing:
+        print("No longer in the folder:")
+        for line in missing_lines(report):
+            print(f"  {line}")
+        if not apply:
+            print("Run again with --apply-removals to end them.")
+    for line in report.removals:
+        print(f"  {line}")
 
 
 def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:

@@ -361,7 +361,7 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         folder = Path(tmp)
         write_demo_roster(folder, today=week_monday(today))
-        report = import_roster(folder, deps.session_factory)
+        report = import_roster(folder, deps.session_factory, now=deps.clock.now())
     if not report.ok:
         raise RuntimeError("the demo roster is invalid: " + "; ".join(report.problems[:3]))
     n = report.counts.get("students")

@@ -40,10 +40,24 @@ class ImportReport:
     rows: dict[str, int] = field(default_factory=dict)
     more_problems: int = 0
     written: bool = False
+    # What the folder no longer lists (table -> ids), and what ending it did or would do.
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    removals: list[str] = field(default_factory=list)
+    moved_sessions: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.more_problems
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated or c.removed for c in self.counts.values()) or bool(
+            self.removals or self.moved_sessions
+        )
 
     def add_problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -59,14 +73,24 @@ class ImportReport:
 class Row:
     line: int
     values: dict[str, Any]
-    complete: bool = True
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, what is wrong)
+
+    @property
+    def complete(self) -> bool:
+        """Every cell parsed (a column with a problem has no value)."""
+        return not self.problems
 
 
 class FileReader:
-    """Streams one CSV file's parsed rows; problems go to the report."""
+    """Streams one CSV file's parsed rows. A row carries its cell problems; the caller decides
+    whether to report them (a row that refers to a failed row is not checked at all)."""
 
     def __init__(self, path: Path, spec: Spec, report: ImportReport, shift: timedelta) -> None:
         self.path, self.spec, self.report, self.shift = path, spec, report, shift
+
+    def report_row(self, row: Row) -> None:
+        for column, text in row.problems:
+            self._problem(row.line, column, text)
 
     def _problem(self, line: int, column: str | None, text: str) -> None:
         where = f"{self.spec.filename}:{line}"
@@ -124,26 +148,24 @@ class FileReader:
                     if len(raw) < len(header):
                         raw = raw + [""] * (len(header) - len(raw))
                     values: dict[str, Any] = {}
-                    good = True
+                    problems: list[tuple[str, str]] = []
                     for col, i in cols:
                         text = "" if i is None else raw[i].strip()
                         if not text:
                             if col.optional:
                                 values[col.name] = None
-                                continue
-                            self._problem(line, col.name, "is empty")
-                            good = False
+                            else:
+                                problems.append((col.name, "is empty"))
                             continue
                         try:
                             value = col.parse(text)
                         except RosterError as exc:
-                            self._problem(line, col.name, str(exc))
-                            good = False
+                            problems.append((col.name, str(exc)))
                             continue
                         if col.name in date_cols and self.shift:
                             value = value + self.shift
                         values[col.name] = value
-                    yield Row(line, values, complete=good)
+                    yield Row(line, values, problems)
         except UnicodeDecodeError as exc:
             self._problem(_line_of_byte(self.path, exc.start), None, "is not UTF-8 text")
         except csv.Error as exc:

@@ -225,7 +225,11 @@ def test_cli_import_exit_codes_and_messages(tmp_path: Path, database_url: str) -
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    assert "students: 2 rows" in out.stdout
+    # The database is there: the dry run says what importing would do, and writes nothing.
+    assert "students: 2 created, 0 updated, 0 unchanged" in out.stdout
+    assert "nothing was written" in out.stdout
+    # Off a terminal, progress is one line per file.
+    assert "students.csv: 2 rows checked in" in out.stderr
     bad = write_roster(tmp_path / "bad", districts_csv="district_id,name,state\n")
     out = subprocess.run(
         [sys.executable, "-m", "bot", "import", str(bad)],

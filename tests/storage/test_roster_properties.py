@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from storage.roster import SPECS, import_roster
 from tests.storage.roster_files import VALID, write_roster
 
-PROBLEM = re.compile(r"^[a-z_]+\.csv:\d+: (?:[a-z_]+: )?\S.*$")
+# `file.csv:LINE: column: what`, or `file.csv:LINE failed, so N rows that refer to X were not
+# checked`.
+PROBLEM = re.compile(
+    r"^[a-z_]+\.csv:\d+(?:: (?:[a-z_]+: )?\S.*"
+    r"| failed, so \d+ rows? that refers? to .+ (?:was|were) not checked)$"
+)
 FILES = sorted(VALID)
 cell = st.one_of(
     st.text(max_size=12),

@@ -64,7 +64,7 @@ def _sweep_student_dates(deps: Deps, rule: Rule) -> int:
         select(m.Student.id, column, m.Assignment.provider_id, m.Provider.timezone)
         .join(m.Assignment, m.Assignment.student_id == m.Student.id)
         .join(m.Provider, m.Provider.id == m.Assignment.provider_id)
-        .where(column.is_not(None), column <= horizon)
+        .where(column.is_not(None), column <= horizon, m.Student.exited_at.is_(None))
         .distinct()
     )
     if rule != Rule.ANNUAL_REVIEW:
@@ -95,7 +95,10 @@ def _sweep_student_dates(deps: Deps, rule: Rule) -> int:
         if rule == Rule.ANNUAL_REVIEW:
             # Overdue reviews go to the managers' digest, assigned or not.
             org_today = zones.today(zones.zone(policy.org_timezone))
-            late = select(m.Student.id, column).where(column < org_today)
+            late = select(m.Student.id, column).where(
+                column < org_today,
+                m.Student.exited_at.is_(None),  # exited: no more nudges
+            )
             for student_id, due in s.execute(late):
                 items.append(
                     outbox_row(

@@ -1,0 +1,434 @@
+"""Storage: the roster's second pass: write what changed, in bulk, inside the caller's transaction.
+
+Rows stream from the files in chunks. A table that was empty before the import takes every
+chunk as one bulk insert (COPY on PostgreSQL, a multi-row INSERT on SQLite). Otherwise each chunk
+reads the stored rows it names, in one query, and writes only what differs: new rows in one bulk
+insert, changed rows in one executemany UPDATE, each with an audit row. An unchanged folder
+writes nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from storage import models as m
+from storage.roster_check import merge_windows
+from storage.roster_read import Counts, ImportReport, Row
+
+CHUNK = 5000
+ACTOR = "roster-import"
+
+
+def _t(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+@dataclass(frozen=True)
+class Target:
+    table: Table
+    key: tuple[str, ...]
+    subject: str  # the audit rows' subject_type
+    to_attrs: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _cols(**names: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Column <- file column, for files whose columns map one to one."""
+    return lambda v: {col: v[src] for col, src in names.items()}
+
+
+TARGETS: dict[str, Target] = {
+    "districts.csv": Target(
+        _t(m.District),
+        ("id",),
+        "district",
+        _cols(id="district_id", name="name", state="state", timezone="timezone"),
+    ),
+    "schools.csv": Target(
+        _t(m.School),
+        ("id",),
+        "school",
+        _cols(id="school_id", district_id="district_id", name="name", timezone="timezone"),
+    ),
+    "providers.csv": Target(
+        _t(m.Provider),
+        ("id",),
+        "provider",
+        lambda v: {
+            "id": v["provider_id"],
+            "name": v["name"],
+            "email": v["email"],
+            "slack_user_id": v["slack_user_id"],
+            "discipline": v["discipline"],
+            "home_state": v["home_state"],
+            "timezone": v["timezone"],
+            "weekly_hours": v["weekly_hours"],
+            "removed_at": None,  # listed again: active
+        },
+    ),
+    "licenses.csv": Target(
+        _t(m.License),
+        ("provider_id", "state", "license_number"),
+        "licence",
+        _cols(
+            provider_id="provider_id",
+            state="state",
+            license_number="license_number",
+            expires_on="expires_on",
+        ),
+    ),
+    "managers.csv": Target(
+        _t(m.Manager),
+        ("id",),
+        "manager",
+        _cols(id="manager_id", name="name", email="email", slack_user_id="slack_user_id"),
+    ),
+    "students.csv": Target(
+        _t(m.Student),
+        ("id",),
+        "student",
+        lambda v: {
+            "id": v["student_id"],
+            "school_id": v["school_id"],
+            "first_name": v["first_name"],
+            "last_name": v["last_name"],
+            "grade": v["grade"],
+            "annual_review_due": v["annual_review_due"],
+            "triennial_due": v["triennial_due"],
+            "exited_at": None,  # listed again: enrolled
+        },
+    ),
+    "services.csv": Target(
+        _t(m.StudentService),
+        ("student_id", "service"),
+        "service",
+        _cols(
+            student_id="student_id",
+            service="service",
+            sessions_per_week="sessions_per_week",
+            session_minutes="session_minutes",
+            group_ok="group_ok",
+            minutes_per_week="minutes_per_week",
+            minutes_per_month="minutes_per_month",
+            starts_on="starts_on",
+            ends_on="ends_on",
+        ),
+    ),
+    "assignments.csv": Target(
+        _t(m.Assignment),
+        ("student_id", "service"),
+        "assignment",
+        _cols(student_id="student_id", service="service", provider_id="provider_id"),
+    ),
+    "sessions.csv": Target(
+        _t(m.TherapySession),
+        ("session_key", "student_id"),
+        "session",
+        _cols(
+            session_key="session_id",
+            provider_id="provider_id",
+            student_id="student_id",
+            service="service",
+            starts_at="starts_at",
+            minutes="minutes",
+            status="status",
+            note_done_at="note_done_at",
+        ),
+    ),
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return a is not None and b is not None and Decimal(a) == Decimal(b)
+    return bool(a == b)
+
+
+def jsonable(v: Any) -> Any:
+    if isinstance(v, date | datetime | Decimal):
+        return str(v)
+    return v
+
+
+def chunks(rows: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Writer:
+    """Writes one import inside the caller's transaction; collects audit rows and reassignments."""
+
+    def __init__(self, s: Session, report: ImportReport, now: datetime | None) -> None:
+        self.s, self.report = s, report
+        self.now = now if now is not None else _database_now(s)
+        self.postgres = s.get_bind().dialect.name == "postgresql"
+        self.audit: list[dict[str, Any]] = []
+        # (student_id, service, old provider, new provider) of changed assignments
+        self.reassigned: list[tuple[str, str, str, str]] = []
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def is_empty(self, table: Table) -> bool:
+        return self.s.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+
+    def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.postgres and len(rows) > 100:
+            self._copy(table, rows)
+        else:
+            self.s.execute(insert(table), rows)
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        cols = list(rows[0])
+        driver = self.s.connection().connection.driver_connection
+        assert driver is not None
+        sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+        with driver.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in cols])
+
+    def note(self, action: str, subject: str, subject_id: Any, before: Any, after: Any) -> None:
+        self.audit.append(
+            {
+                "at": self.now,
+                "actor": ACTOR,
+                "action": action,
+                "subject_type": subject,
+                "subject_id": str(subject_id)[:128],
+                "before": before,
+                "after": after,
+            }
+        )
+        if len(self.audit) >= CHUNK:
+            self.flush_audit()
+
+    def flush_audit(self) -> None:
+        self.insert(_t(m.AuditLog), self.audit)
+        self.audit = []
+
+    # --- keyed files ---------------------------------------------------------------------
+
+    def upsert(self, filename: str, table_name: str, rows: Iterator[Row]) -> None:
+        target = TARGETS[filename]
+        counts = self.report.counts.setdefault(table_name, Counts())
+        fresh = self.is_empty(target.table)
+        for batch in chunks(rows):
+            attrs = [target.to_attrs(r.values) for r in batch]
+            if fresh:
+                self.insert(target.table, attrs)
+                counts.created += len(attrs)
+            else:
+                self._merge(target, attrs, counts)
+
+    def _merge(self, target: Target, attrs: list[dict[str, Any]], counts: Counts) -> None:
+        table, key = target.table, target.key
+        names = list(attrs[0])
+        keys = [tuple(a[k] for k in key) for a in attrs]
+        q = select(*[table.c[n] for n in names])
+        if len(key) == 1:
+            q = q.where(table.c[key[0]].in_([k[0] for k in keys]))
+        else:
+            q = q.where(tuple_(*[table.c[k] for k in key]).in_(keys))
+        stored = {tuple(r[k] for k in key): r for r in (row._mapping for row in self.s.execute(q))}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for k, new in zip(keys, attrs, strict=True):
+            old = stored.get(k)
+            shown = ", ".join(str(part) for part in k)
+            if old is None:
+                inserts.append(new)
+                counts.created += 1
+                self.note("roster.created", target.subject, shown, None, _json(new))
+                continue
+            changed = [n for n in names if not _same(old[n], new[n])]
+            if not changed:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            updates.append({f"v_{n}": new[n] for n in names})
+            self.note(
+                "roster.updated",
+                target.subject,
+                shown,
+                {n: jsonable(old[n]) for n in changed},
+                {n: jsonable(new[n]) for n in changed},
+            )
+            if target.table.name == "assignments" and "provider_id" in changed:
+                self.reassigned.append((k[0], k[1], old["provider_id"], new["provider_id"]))
+        self.insert(table, inserts)
+        if updates:
+            stmt = (
+                update(table)
+                .where(
+                    and_(*[table.c[k] == bindparam(f"v_{k}", type_=table.c[k].type) for k in key])
+                )
+                .values(
+                    {n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names if n not in key}
+                )
+            )
+            self.s.connection().execute(stmt, updates)
+
+    # --- files that replace a set per owner ----------------------------------------------
+
+    def replace_sets(
+        self,
+        table_name: str,
+        table: Table,
+        owner: str,
+        wanted: dict[str, set[tuple[Any, ...]]],
+        fields: tuple[str, ...],
+        subject: str,
+    ) -> None:
+        """Per owner, make the stored rows' ``fields`` equal the wanted set."""
+        counts = self.report.counts.setdefault(table_name, Counts())
+        fresh = self.is_empty(table)
+        for part in chunks(sorted(wanted)):
+            have: dict[str, dict[tuple[Any, ...], Any]] = defaultdict(dict)
+            if not fresh:
+                q = select(table.c.id, table.c[owner], *[table.c[f] for f in fields]).where(
+                    table.c[owner].in_(part)
+                )
+                for row in self.s.execute(q):
+                    have[row[1]][tuple(row[2:])] = row[0]
+            inserts: list[dict[str, Any]] = []
+            gone: list[Any] = []
+            for who in part:
+                current, target = have.get(who, {}), wanted[who]
+                added = sorted(target - set(current), key=repr)
+                dropped = [sig for sig in current if sig not in target]
+                inserts += [{owner: who, **dict(zip(fields, sig, strict=True))} for sig in added]
+                gone += [current[sig] for sig in dropped]
+                counts.created += len(added)
+                counts.removed += len(dropped)
+                counts.unchanged += len(current) - len(dropped)
+                if (added or dropped) and not fresh:
+                    self.note(
+                        "roster.replaced",
+                        subject,
+                        who,
+                        [
+                            _json(dict(zip(fields, s, strict=True)))
+                            for s in sorted(current, key=repr)
+                        ],
+                        [
+                            _json(dict(zip(fields, s, strict=True)))
+                            for s in sorted(target, key=repr)
+                        ],
+                    )
+            if gone:
+                self.s.execute(delete(table).where(table.c.id.in_(gone)))
+            self.insert(table, inserts)
+
+    def school_hours(self, rows: Iterator[Row]) -> None:
+        wanted: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        for r in rows:
+            v = r.values
+            wanted[v["school_id"]].add((v["day"], v["start"], v["end"]))
+        fields = ("day", "start_minute", "end_minute")
+        self.replace_sets(
+            "school_hours", _t(m.SchoolHours), "school_id", wanted, fields, "school_hours"
+        )
+
+    def availability(self, rows: Iterator[Row]) -> None:
+        zones = {pid: tz for pid, tz in self.s.execute(select(m.Provider.id, m.Provider.timezone))}
+        by_day: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        for r in rows:
+            v = r.values
+            by_day[(v["provider_id"], v["day"])].append((v["start"], v["end"]))
+        wanted: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        for (provider_id, day), windows in by_day.items():
+            for start, end in merge_windows(windows):  # overlaps were warned about
+                wanted[provider_id].add((day, start, end, zones[provider_id], None, None))
+        fields = ("day", "start_minute", "end_minute", "timezone", "effective_from", "effective_to")
+        self.replace_sets(
+            "availability", _t(m.AvailabilityWindow), "provider_id", wanted, fields, "availability"
+        )
+
+    def manager_districts(self, rows: Iterator[Row]) -> None:
+        wanted: dict[str, set[tuple[Any, ...]]] = {}
+        for r in rows:
+            wanted[r.values["manager_id"]] = {(d,) for d in r.values["district_ids"] or ()}
+        table = _t(m.ManagerDistrict)
+        counts = self.report.counts.setdefault("manager_districts", Counts())
+        have: dict[str, set[str]] = defaultdict(set)
+        for manager_id, district_id in self.s.execute(
+            select(table.c.manager_id, table.c.district_id)
+        ):
+            have[manager_id].add(district_id)
+        for who, target in wanted.items():
+            want = {d for (d,) in target}
+            added, dropped = want - have[who], have[who] - want
+            counts.created += len(added)
+            counts.removed += len(dropped)
+            counts.unchanged += len(have[who] & want)
+            if dropped:
+                self.s.execute(
+                    delete(table).where(
+                        table.c.manager_id == who, table.c.district_id.in_(sorted(dropped))
+                    )
+                )
+            self.insert(table, [{"manager_id": who, "district_id": d} for d in sorted(added)])
+            if added or dropped:
+                self.note(
+                    "roster.replaced", "manager_districts", who, sorted(have[who]), sorted(want)
+                )
+
+    def calendar(self, rows: Iterator[Row]) -> None:
+        """The stored calendar becomes exactly the file's (the file is the whole calendar)."""
+        table = _t(m.SchoolCalendarDay)
+        counts = self.report.counts.setdefault("calendar", Counts())
+        fields = ("district_id", "school_id", "start_date", "end_date", "kind", "ends_at_minute")
+        wanted = {
+            tuple(r.values[k] for k in ("district_id", "school_id", "start", "end", "kind"))
+            + (r.values["ends_at"],)
+            for r in rows
+        }
+        current = {
+            tuple(row[1:]): row[0]
+            for row in self.s.execute(select(table.c.id, *[table.c[f] for f in fields]))
+        }
+        added = sorted(wanted - set(current), key=repr)
+        gone = [rid for sig, rid in current.items() if sig not in wanted]
+        counts.created += len(added)
+        counts.removed += len(gone)
+        counts.unchanged += len(current) - len(gone)
+        if gone:
+            self.s.execute(delete(table).where(table.c.id.in_(gone)))
+        self.insert(table, [dict(zip(fields, sig, strict=True)) for sig in added])
+        for sig in added:
+            self.note(
+                "roster.created",
+                "calendar",
+                sig[0] or sig[1],
+                None,
+                _json(dict(zip(fields, sig, strict=True))),
+            )
+
+
+def _database_now(s: Session) -> datetime:
+    """The database's clock, for audit rows of an import that was given no ``now``."""
+    value = s.scalar(select(func.current_timestamp()))
+    if isinstance(value, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS' in UTC
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _json(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in values.items()}

@@ -1,0 +1,150 @@
+"""Storage: the bulk import writes what a row-by-row load writes, writes nothing for an unchanged
+folder, and nothing at all when a late row is bad."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from demo.generate import write_synthetic_roster
+from storage import models as m
+from storage.db import make_session_factory
+from storage.roster import import_roster
+from storage.roster_read import FileReader, ImportReport
+from storage.roster_spec import SPEC_BY_FILE
+from storage.roster_write import TARGETS
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
+NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+SKIP = {"id", "assignment_id", "session_id"}  # surrogate keys differ between loads
+ROSTER_TABLES = [
+    "districts",
+    "schools",
+    "providers",
+    "licenses",
+    "managers",
+    "students",
+    "services",
+    "assignments",
+    "sessions",
+]
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in m.Base.metadata.sorted_tables:
+            if table.name in ("audit_log", "alembic_version"):
+                continue
+            cols = [c for c in table.c if c.name not in SKIP]
+            out[table.name] = sorted((tuple(row) for row in conn.execute(select(*cols))), key=repr)
+    return out
+
+
+def row_by_row(folder: Path, sf: sessionmaker[Session]) -> None:
+    """The reference: every keyed row added one at a time through the ORM."""
+    report = ImportReport()
+    with sf.begin() as s:
+        for name in [f"{t}.csv" for t in ROSTER_TABLES]:
+            spec, target = SPEC_BY_FILE[name], TARGETS[name]
+            model = next(
+                mp.class_ for mp in m.Base.registry.mappers if mp.local_table is target.table
+            )
+            reader = FileReader(folder / name, spec, report, shift=timedelta())
+            header = reader.header(warn=False)
+            assert header is not None
+            for row in reader.rows(header):
+                s.add(model(**target.to_attrs(row.values)))
+                s.flush()
+    assert report.ok
+
+
+@contextmanager
+def writes(engine: Engine) -> Iterator[list[str]]:
+    """The INSERT/UPDATE/DELETE statements sent while the block runs."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE", "COPY"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_bulk_import_equals_a_row_by_row_load_of_the_keyed_files(db: Engine) -> None:
+    sf = make_session_factory(db)
+    row_by_row(DEMO, sf)
+    reference = dump(db)
+    with db.begin() as conn:
+        for table in reversed(m.Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    assert import_roster(DEMO, sf, now=NOW).ok
+    bulk = dump(db)
+    for name in ROSTER_TABLES:
+        assert bulk[name] == reference[name], name
+        assert bulk[name], name
+
+
+def test_merge_path_equals_the_fresh_bulk_path(db: Engine, tmp_path: Path) -> None:
+    """A table that already has rows takes the compare-and-write path; the result is the same."""
+    sf = make_session_factory(db)
+    assert import_roster(DEMO, sf, now=NOW).ok
+    fresh = dump(db)
+    # Shrink one row of each table, so the next import must update it, then import again.
+    with sf.begin() as s:
+        for model in (m.Student, m.Provider, m.StudentService, m.TherapySession):
+            first = s.scalars(select(model).limit(1)).one()
+            for attr in ("first_name", "name", "session_minutes", "minutes"):
+                if hasattr(first, attr):
+                    value = getattr(first, attr)
+                    setattr(first, attr, value[:1] if isinstance(value, str) else value + 5)
+    report = import_roster(DEMO, sf, now=NOW)
+    assert report.ok
+    assert sum(c.updated for c in report.counts.values()) == 4
+    assert dump(db) == fresh
+
+
+def test_unchanged_reimport_writes_nothing(db: Engine) -> None:
+    sf = make_session_factory(db)
+    assert import_roster(DEMO, sf, now=NOW).ok
+    before = dump(db)
+    with writes(db) as seen:
+        report = import_roster(DEMO, sf, now=NOW)
+    assert report.ok and not report.changed
+    assert seen == []
+    assert dump(db) == before
+
+
+def test_a_bad_row_near_the_end_of_sessions_writes_nothing(db: Engine, tmp_path: Path) -> None:
+    sf = make_session_factory(db)
+    folder = tmp_path / "synthetic"
+    write_synthetic_roster(
+        folder, students=600, sessions_per_student=10, assign_all=True, today=date(2026, 11, 30)
+    )
+    assert import_roster(DEMO, sf, now=NOW).ok
+    before = dump(db)
+    sessions = folder / "sessions.csv"
+    lines = sessions.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) > 5000
+    bad = lines[-3].split(",")
+    bad[5] = "9000"  # minutes
+    lines[-3] = ",".join(bad)
+    sessions.write_text("".join(lines), encoding="utf-8")
+    with writes(db) as seen:
+        report = import_roster(folder, sf, now=NOW)
+    assert report.problems == [
+        f"sessions.csv:{len(lines) - 2}: minutes: 9000 is outside 5 to 480 minutes"
+    ]
+    assert seen == []
+    assert dump(db) == before
