@@ -6,6 +6,8 @@
 2. Through the CLI: 1,000 lines (the corpus repeated) piped into
    `python -m bot parse --today 2026-11-27`; prints the total seconds, or "cli: not available"
    when the `parse` command does not run yet.
+3. Worst case: adversarial shapes cut at the length cap (repeated dates, digits, separators,
+   dashes, day-name typos); prints the slowest, in CPU milliseconds (target: <= 50 ms).
 
 Run from the repository root: `python bench/parse.py [--rounds N]`.
 """
@@ -24,7 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.domain.availability_text import parse_availability, warm_up  # noqa: E402
+from bot.domain.availability_text import (  # noqa: E402
+    MAX_MESSAGE_CHARS,
+    parse_availability,
+    warm_up,
+)
 
 CORPUS = Path(__file__).with_name("corpus_availability.txt")
 TODAY = date(2026, 11, 27)
@@ -84,6 +90,44 @@ def bench_cli(lines: list[str]) -> None:
     print(f"cli: {CLI_LINES} lines in {elapsed:.2f} s ({elapsed / CLI_LINES * 1000:.2f} ms/line)")
 
 
+ADVERSARIAL = {
+    "numeric dates": "12/23 ",
+    "month dates": "Dec 23 ",
+    "date ranges": "Dec 23 - Jan 2 ",
+    "ordinal dates": "5th of January ",
+    "digits": "1",
+    "spaced digits": "1 ",
+    "time ranges": "8-11 ",
+    "dashes": "-",
+    "dash digits": "1-",
+    "slashes": "1/",
+    "commas": "1,",
+    "day typos": "Tuesdyy ",
+    "distinct typos": "".join(f"Thursdy{chr(97 + i % 26)}{chr(97 + i // 26)} " for i in range(60)),
+    "day ranges": "Mon-Fri ",
+    "from days": "from Mon ",
+    "zones": "America/Boise ",
+    "mixed": "out Dec 23 Tue 8-11 PT ",
+}
+
+
+def bench_worst_case(rounds: int) -> None:
+    warm_up()
+    worst: list[tuple[float, str]] = []
+    for name, piece in ADVERSARIAL.items():
+        text = (piece * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
+        samples = []
+        for _ in range(max(3, rounds // 4)):
+            started = time.thread_time()
+            parse_availability(text, today=TODAY)
+            samples.append((time.thread_time() - started) * 1000)
+        worst.append((min(samples), name))
+    worst.sort(reverse=True)
+    print(f"worst case at {MAX_MESSAGE_CHARS} chars: {worst[0][0]:.2f} ms CPU ({worst[0][1]})")
+    for ms, name in worst[1:4]:
+        print(f"  next: {ms:.2f} ms  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
@@ -91,6 +135,7 @@ def main() -> None:
     lines = [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     bench_in_process(lines, args.rounds)
     bench_cli(lines)
+    bench_worst_case(args.rounds)
 
 
 if __name__ == "__main__":

@@ -339,9 +339,30 @@ def _load_pending(s: Session, pending_id: str, slack_user_id: str) -> m.PendingA
     return action
 
 
+def _lock_provider_of(s: Session, pending_id: str) -> None:
+    """Locks the row of the provider a preview is about, as the transaction's first statement.
+
+    Saves and undos of one provider then run one after another, so the fingerprint check that
+    follows sees every change committed before it: of two previews saved at the same instant, the
+    second is refused as changed-since-preview, and repeated clicks find the first one's result.
+    PostgreSQL takes a row lock; SQLite has none, so a no-op UPDATE takes its write lock (it must
+    come first: a SQLite transaction that has read cannot wait for the lock, only fail).
+    """
+    subject = (
+        select(m.PendingAction.subject_id)
+        .where(m.PendingAction.id == pending_id, m.PendingAction.kind == KIND)
+        .scalar_subquery()
+    )
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(m.Provider).where(m.Provider.id == subject).values(name=m.Provider.name))
+    else:
+        s.execute(select(m.Provider.id).where(m.Provider.id == subject).with_for_update())
+
+
 def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
+        _lock_provider_of(s, pending_id)
         action = _load_pending(s, pending_id, slack_user_id)
         provider = s.get(m.Provider, action.subject_id)
         if provider is None:
@@ -442,6 +463,7 @@ def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
 def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
+        _lock_provider_of(s, pending_id)
         action = _load_pending(s, pending_id, slack_user_id)
         provider = s.get(m.Provider, action.subject_id)
         if provider is None:

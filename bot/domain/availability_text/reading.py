@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.domain.availability_text.calendar_dates import date_parser, resolve_end, resolve_start
+from bot.domain.availability_text.calendar_dates import resolve_end, resolve_start
 from bot.domain.availability_text.clock_times import days_text, merge_windows
 from bot.domain.availability_text.elements import ZoneMention
 from bot.domain.availability_text.grouping import Assembled, assemble_groups, join_days
@@ -19,6 +19,7 @@ from bot.domain.availability_text.intent_cues import (
     TIME_OFF_RE,
 )
 from bot.domain.availability_text.questions import (
+    MAX_MESSAGE_CHARS,
     Q_ALTERNATIVES,
     Q_AMBIGUOUS_ZONE,
     Q_BACKWARDS_DATES,
@@ -33,6 +34,7 @@ from bot.domain.availability_text.questions import (
     Q_OFF_TOPIC,
     Q_OFF_WITH_TIMES,
     Q_PAST_DATE,
+    Q_TOO_LONG,
     Q_TWO_ZONES,
     AskUser,
 )
@@ -44,7 +46,11 @@ from bot.domain.availability_text.zones import zone_label
 
 
 def parse_availability(text: str, *, today: date) -> ParseResult:
-    """Reads one message. Never raises on user text: anything unclear comes back as `error`."""
+    """Reads one message. Never raises on user text: anything unclear comes back as `error`.
+    A message over `MAX_MESSAGE_CHARS` is not read at all: it gets a polite question."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        question = Q_TOO_LONG.format(length=f"{len(text):,}", limit=MAX_MESSAGE_CHARS)
+        return ParseResult(text, None, None, (), None, question)
     try:
         return _parse(text, today)
     except AskUser as question:
@@ -52,8 +58,7 @@ def parse_availability(text: str, *, today: date) -> ParseResult:
 
 
 def warm_up() -> None:
-    """Loads dateparser's language data and the regexes so the first real message is fast."""
-    date_parser().get_date_data("Jan 5")
+    """Runs one message through every pass so the first real message is fast."""
     parse_availability("Mon/Wed 8-12, Fri 1-4 PT from Jan 5", today=date(2000, 1, 1))
 
 

@@ -125,7 +125,8 @@ def _numeric_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     slash = lx.get(i + 1)
     if slash is None or slash.text != "/" or not lx.attached(i + 1) or not lx.attached(i + 2):
         return None
-    if lx.small_int(i + 2, 31) is None:
+    day = lx.small_int(i + 2, 31)
+    if day is None:
         return None
     end_index = i + 3
     year_tok = lx.get(i + 4)
@@ -142,14 +143,15 @@ def _numeric_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     ):
         end_index = i + 5
     raw = lx.text[lx.toks[i].start : lx.toks[end_index - 1].end]
-    return DateMention(
-        read_calendar_date(raw, explicit_year=end_index == i + 5), None, raw
-    ), end_index
+    year = int(lx.toks[i + 4].text) if end_index == i + 5 else None
+    month = int(lx.toks[i].text)
+    return DateMention(read_calendar_date(month, day, year, raw), None, raw), end_index
 
 
 def _ordinal_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     """ "5th of January", "23rd Dec": day-first needs the ordinal ("8-11 Jan 5" is no "11 Jan")."""
-    if lx.small_int(i, 31) is None or lx.word(i + 1) not in ORDINALS or not lx.attached(i + 1):
+    day = lx.small_int(i, 31)
+    if day is None or lx.word(i + 1) not in ORDINALS or not lx.attached(i + 1):
         return None
     j = i + 2
     if lx.word(j) == "of":
@@ -158,12 +160,12 @@ def _ordinal_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     if month_word is None or month_word not in MONTHS:
         return None
     j += 1
-    j, explicit_year = _year_after(lx, j)
+    j, year = _year_after(lx, j)
     raw = lx.text[lx.toks[i].start : lx.toks[j - 1].end]
-    return DateMention(read_calendar_date(raw, explicit_year), None, raw), j
+    return DateMention(read_calendar_date(MONTHS[month_word], day, year, raw), None, raw), j
 
 
-def _year_after(lx: TokenCursor, j: int) -> tuple[int, bool]:
+def _year_after(lx: TokenCursor, j: int) -> tuple[int, int | None]:
     k = j
     comma = lx.get(k)
     if comma is not None and comma.text == ",":
@@ -176,8 +178,8 @@ def _year_after(lx: TokenCursor, j: int) -> tuple[int, bool]:
         and year.text.isdigit()
         and 1900 <= int(year.text) <= 2199
     ):
-        return k + 1, True
-    return j, False
+        return k + 1, int(year.text)
+    return j, None
 
 
 def _month_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
@@ -194,9 +196,9 @@ def _month_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     j += 1
     if lx.word(j) in ORDINALS and lx.attached(j):
         j += 1
-    j, explicit_year = _year_after(lx, j)
+    j, year = _year_after(lx, j)
     raw = lx.text[lx.toks[i].start : lx.toks[j - 1].end]
-    start = read_calendar_date(raw, explicit_year)
+    start = read_calendar_date(MONTHS[lx.toks[i].text.lower()], day, year, raw)
     # "Jan 5-9": a bare day number after a dash, unless it starts a time ("Jan 5 - 8-3").
     conn = lx.get(j)
     is_range = conn is not None and (

@@ -32,8 +32,6 @@ ZONE_ABBREVIATIONS: Final[Mapping[str, str]] = MappingProxyType(
         "HST": "Pacific/Honolulu",
     }
 )
-
-
 ZONE_NAMES: Final[Mapping[str, str]] = {
     "pacific": "America/Los_Angeles",
     "mountain": "America/Denver",
@@ -43,8 +41,6 @@ ZONE_NAMES: Final[Mapping[str, str]] = {
     "alaska": "America/Anchorage",
     "hawaii": "Pacific/Honolulu",
 }
-
-
 _ZONE_LABELS: Final[Mapping[str, str]] = {
     "America/Los_Angeles": "Pacific",
     "America/Anchorage": "Alaska",
@@ -55,10 +51,8 @@ _ZONE_LABELS: Final[Mapping[str, str]] = {
     "Pacific/Honolulu": "Hawaii",
 }
 
-
 # Abbreviations that name several zones around the world; we ask rather than guess.
 AMBIGUOUS_ZONES: Final = frozenset({"IST", "BST", "AST", "SST"})
-
 
 # First segment of an IANA name; lets "Mon/Wed" skip the zone lookup entirely.
 IANA_AREAS: Final = words(
@@ -66,11 +60,8 @@ IANA_AREAS: Final = words(
     "europe indian mexico pacific us"
 )
 
-
 # "PT" is also a physical therapist in this product; these neighbours mean the profession.
 PT_PROFESSION_BEFORE: Final = frozenset({"a", "an", "the", "my", "as", "our", "your", "another"})
-
-
 PT_PROFESSION_AFTER: Final = words(
     "student students session sessions caseload caseloads service services eval evals "
     "evaluation evaluations kid kids group groups provider providers therapist therapists "
