@@ -18,7 +18,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.availability_text import Intent, ParseResult, parse_availability, zone_label
+from bot.domain.availability_text import (
+    DateSpan,
+    Intent,
+    ParseResult,
+    parse_availability,
+    zone_label,
+)
 from bot.domain.schedule import (
     WeeklyWindow,
     in_zone,
@@ -263,6 +269,50 @@ def preview(
                 return Question(text=text, question=_school_time_question(zones, on_behalf))
             result = replace(result, tz=zones[0], school_time=False)
         return _store_preview(s, deps, person, provider, result, today, on_behalf)
+
+
+def preview_cancel_time_off(deps: Deps, slack_user_id: str, time_off_id: int) -> Preview:
+    """The Cancel button of a stretch in the time-off list: a preview that cancels it."""
+    with deps.session_factory.begin() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_known(person)
+        row = s.get(m.TimeOff, time_off_id)
+        if row is None:
+            raise NotFound("That time off is no longer there: it was cancelled already.")
+        owner = s.get(m.Provider, row.provider_id)
+        assert owner is not None
+        provider = provider_for_edit(s, person, owner.slack_user_id)
+        if provider.id != owner.id:
+            raise NotAllowed("You can only cancel your own time off.")
+        text = f"cancel time off {row.start_date:%b %-d} - {row.end_date:%b %-d}"
+        result = ParseResult(
+            text,
+            Intent.CANCEL_TIME_OFF,
+            None,
+            (),
+            DateSpan(row.start_date, row.end_date),
+            None,
+        )
+        today = _today(deps, provider.timezone)
+        on_behalf = provider.slack_user_id != slack_user_id
+        return _store_preview(s, deps, person, provider, result, today, on_behalf)
+
+
+def undo_last(deps: Deps, slack_user_id: str) -> Undone | None:
+    """ "undo" in a DM: the person's most recent saved availability change, if any."""
+    with deps.session_factory() as s:
+        q = (
+            select(m.PendingAction.id)
+            .where(
+                m.PendingAction.kind == KIND,
+                m.PendingAction.actor_slack_id == slack_user_id,
+                m.PendingAction.status == "applied",
+            )
+            .order_by(m.PendingAction.decided_at.desc())
+            .limit(1)
+        )
+        pending_id = s.scalar(q)
+    return None if pending_id is None else undo(deps, slack_user_id, pending_id)
 
 
 def _school_time_question(zones: tuple[str, ...], on_behalf: bool) -> str:
