@@ -19,10 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.sessions import CANCELLED, HELD, NO_SHOW
+from bot.domain.labels import service_label, status_label, zone_abbr
+from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
-from bot.services.matching import zone_abbr
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -31,7 +31,6 @@ from handlers.caseload_blocks import (
     md,
     more_line,
     notes_text,
-    service_label,
 )
 from handlers.common import escape
 from handlers.soap_blocks import SoapIds
@@ -42,12 +41,6 @@ HOME_NOTES = 8
 HOME_RECENT = 5
 HOME_DISTRICTS = 12
 HOME_LINES = 12
-STATUS_LABEL = {
-    "scheduled": "not marked yet",
-    HELD: "held",
-    CANCELLED: "cancelled",
-    NO_SHOW: "no-show",
-}
 
 
 class HomeIds(StrEnum):
@@ -58,9 +51,9 @@ class HomeIds(StrEnum):
 
 
 MARK_STATUS = {
-    HomeIds.MARK_HELD: HELD,
-    HomeIds.MARK_CANCELLED: CANCELLED,
-    HomeIds.MARK_NO_SHOW: NO_SHOW,
+    HomeIds.MARK_HELD: SessionStatus.HELD,
+    HomeIds.MARK_CANCELLED: SessionStatus.CANCELLED,
+    HomeIds.MARK_NO_SHOW: SessionStatus.NO_SHOW,
 }
 
 
@@ -116,7 +109,7 @@ def _recent_blocks(p: svc.ProviderHome) -> list[Block]:
             SectionBlock(
                 text=md(
                     f"{_when(r)} · {escape(r.student)} · {service_label(r.service)} — "
-                    f"_{STATUS_LABEL.get(r.status, r.status)}_{note}"
+                    f"_{status_label(r.status)}_{note}"
                 )
             )
         )

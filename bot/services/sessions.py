@@ -20,16 +20,13 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.sessions import (
-    CANCELLED,
     GENERATED_PREFIXES,
-    HELD,
-    NO_SHOW,
-    SCHEDULED,
     occurrences,
     on_time_off,
     session_key,
     within_hours,
 )
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
@@ -40,8 +37,7 @@ log = logging.getLogger(__name__)
 
 HORIZON = timedelta(days=14)
 INSERT_CHUNK = 500
-MARKABLE = (HELD, CANCELLED, NO_SHOW)
-MARK_WORDS = {HELD: "held", CANCELLED: "cancelled", NO_SHOW: "a no-show"}
+MARKABLE = (SessionStatus.HELD, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
 TS = m.TherapySession
 
@@ -88,7 +84,7 @@ def _wanted(s: Session, start: datetime, end: datetime) -> dict[tuple[str, str],
                     "service": a.service,
                     "starts_at": occ.starts_at,
                     "minutes": occ.minutes,
-                    "status": SCHEDULED,
+                    "status": SessionStatus.SCHEDULED,
                     "note_done_at": None,
                 },
             )
@@ -109,13 +105,15 @@ def generate_sessions(deps: Deps, now: datetime) -> int:
         stale = [
             sid
             for sid, key, student, status, done in existing
-            if (key, student) not in wanted and status == SCHEDULED and done is None
+            if (key, student) not in wanted and status == SessionStatus.SCHEDULED and done is None
         ]
         for i in range(0, len(stale), INSERT_CHUNK):
             chunk = stale[i : i + INSERT_CHUNK]
             s.execute(
                 delete(TS).where(
-                    TS.id.in_(chunk), TS.status == SCHEDULED, TS.note_done_at.is_(None)
+                    TS.id.in_(chunk),
+                    TS.status == SessionStatus.SCHEDULED,
+                    TS.note_done_at.is_(None),
                 )
             )
         rows = [row for pair, row in wanted.items() if pair not in have]
@@ -146,8 +144,14 @@ class Marked:
     already: bool
 
 
-def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -> Marked:
-    """The session's own provider says it was held, cancelled or a no-show."""
+def mark_session(
+    deps: Deps,
+    slack_user_id: str,
+    session_id: int,
+    status: str,
+    reason: CancelReason = CancelReason.PROVIDER,
+) -> Marked:
+    """The session's own provider says it was held, cancelled (by ``reason``) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
     now = deps.clock.now()
@@ -163,13 +167,14 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
             return Marked(session_id, slack_user_id, status, True)
         if session.note_done_at is not None:
             raise Conflict("A note is already written for that session, so it stays held.")
-        if status != CANCELLED and session.starts_at > now:
+        if status != SessionStatus.CANCELLED and session.starts_at > now:
             raise InvalidInput(
                 "That session hasn't started yet. Mark it after it happens "
                 "(or mark it cancelled now)."
             )
         before = session.status
         session.status = status
+        session.cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
         s.add(
             m.AuditLog(
                 at=now,
@@ -178,7 +183,11 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
                 subject_type="session",
                 subject_id=str(session_id),
                 before={"status": before},
-                after={"status": status},
+                after=(
+                    {"status": status, "cancel_reason": session.cancel_reason}
+                    if status == SessionStatus.CANCELLED
+                    else {"status": status}
+                ),
             )
         )
     return Marked(session_id, slack_user_id, status, False)

@@ -1,0 +1,1 @@
+"""Views: text and Block Kit pieces shared by handlers and jobs (jobs never import handlers)."""
