@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.deps import Deps
 from bot.services import availability as svc
+from bot.services.errors import NotAllowed
 from storage import models as m
 from storage.roster import import_roster
 from tests.storage.roster_files import write_roster
@@ -129,3 +130,25 @@ def test_school_time_is_the_zone_of_the_providers_schools(roster: Deps) -> None:
     with roster.session_factory() as s:
         zones = set(s.scalars(select(m.AvailabilityWindow.timezone)))
     assert zones == {"America/Anchorage"}
+
+
+def test_the_time_off_list_cancel_button_previews_cancelling_that_stretch(roster: Deps) -> None:
+    svc.save(roster, "U0P1", preview(roster, "out Dec 21 - Dec 23").pending_id)
+    listed = svc.show(roster, "U0P1").time_off
+    assert len(listed) == 1 and listed[0].id is not None
+    p = svc.preview_cancel_time_off(roster, "U0P1", listed[0].id)
+    assert p.cancel_time_off and p.time_off == svc.TimeOffSpan(
+        date(2026, 12, 21), date(2026, 12, 23)
+    )
+    with pytest.raises(NotAllowed):
+        svc.preview_cancel_time_off(roster, "U0P2", listed[0].id)  # another provider's
+    svc.save(roster, "U0P1", p.pending_id)
+    assert time_off(roster) == []
+
+
+def test_undo_in_a_dm_undoes_the_last_saved_change(roster: Deps) -> None:
+    assert svc.undo_last(roster, "U0P1") is None
+    svc.save(roster, "U0P1", preview(roster, "add Fri 1-4").pending_id)
+    undone = svc.undo_last(roster, "U0P1")
+    assert undone is not None and not undone.already
+    assert windows(roster) == [(1, 480, 660, None, None)]

@@ -128,3 +128,13 @@ def test_issue_flows_in_the_console(console: Console) -> None:
     assert "Availability saved" in kept and "Tue  09:00–12:00" in kept
     assert kept.count("  ") > 2  # the other days are still listed
     assert "nothing to save" in console.handle("/availability add Tue 9-12")
+
+
+def test_a_manager_names_a_provider_with_a_plain_mention_and_sees_whose_schools(
+    console: Console,
+) -> None:
+    assert "only change your own" in console.handle("/availability @U0DEMOP02 Tue 8-11")
+    console.handle("/as U0DEMOM01")
+    preview = console.handle("/availability @U0DEMOP02 Tue 8-11")
+    assert "weekly availability" in preview
+    assert "(your schools)" not in preview
