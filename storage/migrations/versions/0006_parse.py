@@ -1,7 +1,7 @@
 """time off for part of a day: optional hours and zone on a time-off row
 
-Revision ID: 0005_parse
-Revises: 0004_edge
+Revision ID: 0006_parse
+Revises: 0005_import
 Create Date: 2026-11-29 11:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005_parse'
-down_revision: str | None = '0004_edge'
+revision: str = '0006_parse'
+down_revision: str | None = '0005_import'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
