@@ -85,14 +85,6 @@ def _write(
     }
     if apply and missing:
         apply_removals(w, missing)
-    if report.changed:
-        w.note(
-            "roster.imported",
-            "roster",
-            folder.name,
-            None,
-            {t: str(c) for t, c in report.counts.items()},
-        )
     w.flush_audit()
 
 

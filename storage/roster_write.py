@@ -366,6 +366,7 @@ class Writer:
             wanted[r.values["manager_id"]] = {(d,) for d in r.values["district_ids"] or ()}
         table = _t(m.ManagerDistrict)
         counts = self.report.counts.setdefault("manager_districts", Counts())
+        fresh = self.is_empty(table)
         have: dict[str, set[str]] = defaultdict(set)
         for manager_id, district_id in self.s.execute(
             select(table.c.manager_id, table.c.district_id)
@@ -384,7 +385,7 @@ class Writer:
                     )
                 )
             self.insert(table, [{"manager_id": who, "district_id": d} for d in sorted(added)])
-            if added or dropped:
+            if (added or dropped) and not fresh:
                 self.note(
                     "roster.replaced", "manager_districts", who, sorted(have[who]), sorted(want)
                 )
@@ -411,7 +412,7 @@ class Writer:
         if gone:
             self.s.execute(delete(table).where(table.c.id.in_(gone)))
         self.insert(table, [dict(zip(fields, sig, strict=True)) for sig in added])
-        for sig in added:
+        for sig in added if current else ():  # into an empty table: no row-by-row audit
             self.note(
                 "roster.created",
                 "calendar",
@@ -419,6 +420,15 @@ class Writer:
                 None,
                 _json(dict(zip(fields, sig, strict=True))),
             )
+        for sig in current:
+            if sig not in wanted:
+                self.note(
+                    "roster.removed",
+                    "calendar",
+                    sig[0] or sig[1],
+                    _json(dict(zip(fields, sig, strict=True))),
+                    None,
+                )
 
 
 def _database_now(s: Session) -> datetime:
