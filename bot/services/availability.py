@@ -28,8 +28,10 @@ from bot.domain.schedule import (
     merge,
     week_monday,
 )
+from bot.services import schedule_effects
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
+from bot.services.schedule_effects import Effects
 from storage import models as m
 
 KIND = "availability"
@@ -82,6 +84,7 @@ class Preview:
     monday: date
     on_behalf: bool
     unchanged: bool = False
+    effects: Effects = Effects()  # what saving would do to the planned sessions
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Saved:
     already: bool
     view: ScheduleView
     summary: str
+    effects: Effects = Effects()  # what the save did to the planned sessions
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,15 @@ def _store_preview(
     s.add(pending)
     shown_before = in_zone(before, provider.timezone, monday)
     shown_after = in_zone(after, provider.timezone, monday)
+    effects = schedule_effects.preview_effects(
+        s,
+        provider.id,
+        today,
+        deps.settings.show_student_names,
+        after=after if time_off is None else None,
+        from_day=effective,
+        time_off=(time_off.start, time_off.end) if time_off else None,
+    )
     return Preview(
         pending_id=pending.id,
         provider_name=provider.name,
@@ -298,6 +311,7 @@ def _store_preview(
         monday=monday,
         on_behalf=on_behalf,
         unchanged=time_off is None and shown_before == shown_after,
+        effects=effects,
     )
 
 
@@ -340,6 +354,13 @@ def _load_pending(s: Session, pending_id: str, slack_user_id: str) -> m.PendingA
 
 
 def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
+    saved = _save(deps, slack_user_id, pending_id)
+    if saved.effects.outside:  # committed: the managers hear of it now (or from the clock)
+        schedule_effects.deliver_change_dms(deps, pending_id)
+    return saved
+
+
+def _save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         action = _load_pending(s, pending_id, slack_user_id)
@@ -365,6 +386,9 @@ def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
             view = _view(s, deps, provider, False)
             return Saved(pending_id, True, view, "Already saved.")
         summary = _apply(s, deps, provider, action.payload)
+        effects = schedule_effects.on_save(
+            s, deps, provider, pending_id, snap.windows, str(action.payload["intent"])
+        )
         after = _snapshot(s, provider.id)
         action.payload = {
             **action.payload,
@@ -384,7 +408,7 @@ def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
             )
         )
         view = _view(s, deps, provider, action.subject_id != _provider_id(person))
-        return Saved(pending_id, False, view, summary)
+        return Saved(pending_id, False, view, summary, effects)
 
 
 def _provider_id(person: Person) -> str | None:
@@ -478,6 +502,7 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
         if keep:
             added_since = added_since.where(m.TimeOff.id.not_in(keep))
         s.execute(added_since)
+        schedule_effects.on_undo(s, deps, provider)
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         after = _snapshot(s, provider.id)
         s.add(
