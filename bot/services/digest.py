@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +41,7 @@ from bot.services.caseload import (
     student_deadlines,
     unserved,
 )
+from bot.services.conflicts import DistrictConflicts, for_manager
 from storage import models as m
 from storage import outbox
 
@@ -61,6 +62,7 @@ class WeeklyDigest:
     unserved: tuple[Unserved, ...]
     notes: tuple[NoteCount, ...]
     reviews: tuple[DeadlineItem, ...]
+    conflicts: tuple[DistrictConflicts, ...] = ()  # in the manager's districts, next 60 days
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -133,6 +135,8 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
             digest = build_digest(deps, s, now, tz)
+            names = deps.settings.show_student_names
+            digest = replace(digest, conflicts=for_manager(s, now, tz, names, slack_user))
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)

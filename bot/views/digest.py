@@ -8,6 +8,7 @@ from typing import Any
 from bot.services.caseload import ANNUAL
 from bot.services.digest import MAX_LINES, REVIEW_DAYS, WeeklyDigest
 from bot.views.blocks import escape as _esc
+from bot.views.conflicts import digest_line
 
 
 def _more(total: int, shown: int) -> list[str]:
@@ -41,6 +42,9 @@ def digest_text(d: WeeklyDigest) -> str:
         who = f" ({_esc(r.provider)})" if r.provider else " (no provider yet)"
         lines.append(f"• {r.due_on:%a %b %-d} — {kind}, {_esc(r.subject)}, {_esc(r.where)}{who}")
     lines += _more(len(d.reviews), MAX_LINES) or ([] if d.reviews else ["• None."])
+    lines += ["", "*Conflicts in the next 60 days*"]
+    lines += [f"• {digest_line(c)}" for c in d.conflicts[:MAX_LINES]]
+    lines += _more(len(d.conflicts), MAX_LINES) or ([] if d.conflicts else ["• None."])
     return "\n".join(lines)
 
 
