@@ -60,12 +60,14 @@ class Window:
 
 @dataclass(frozen=True)
 class TimeOff:
-    """Whole days ``start..end`` in the provider's dates; with minutes, only those hours."""
+    """Whole days ``start..end`` in the provider's dates; with minutes, only those hours of each
+    day, in ``tz`` (the provider's zone when None)."""
 
     start: date
     end: date
     from_minute: int | None = None
     to_minute: int | None = None
+    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,49 @@ class Rule:
         self.facts = facts
         self._days: dict[tuple[str, str, int], tuple[tuple[int, int], ...]] = {}
         self._zones: dict[str, tuple[str, ...]] = {}
+        self._provider_dates: dict[tuple[str, int], tuple[tuple[int, ...], frozenset[int]]] = {}
+        self._school_dates: dict[tuple[str, int], tuple[tuple[int, ...], frozenset[int]]] = {}
+
+    def provider_dates(
+        self, provider: ProviderFacts | None, o0: int, last: int
+    ) -> tuple[tuple[int, ...], frozenset[int]]:
+        """For a slot's dates ``o0 + 7k``: the ordinals where the provider's answer may change
+        (windows' effective dates, their zones' daylight-saving changes), and the indexes time
+        off may touch (in the provider's dates: a day either side covers any zone difference)."""
+        if provider is None:
+            return (), frozenset()
+        key = (provider.provider_id, o0)
+        got = self._provider_dates.get(key)
+        if got is None:
+            cuts: list[int] = []
+            for w in provider.windows:
+                if w.effective_from is not None:
+                    cuts.append(w.effective_from.toordinal())
+                if w.effective_to is not None:
+                    cuts.append(w.effective_to.toordinal() + 1)
+            for zone in {provider.tz, *(w.tz for w in provider.windows)}:
+                cuts += _transitions(zone, o0 - 1, last + 1)
+            spans = [
+                (t.start - timedelta(days=1), t.end + timedelta(days=1)) for t in provider.time_off
+            ]
+            got = self._provider_dates[key] = (tuple(cuts), _indexes(spans, o0, last))
+        return got
+
+    def school_dates(
+        self, student: StudentFacts | None, tz: str, o0: int, last: int
+    ) -> tuple[tuple[int, ...], frozenset[int]]:
+        """The school's zone changes, and the indexes its calendar touches."""
+        if student is None:
+            return (), frozenset()
+        key = (student.school_id, o0)
+        got = self._school_dates.get(key)
+        if got is None:
+            spans = [(c.start, c.end) for c in self.facts.closures.get(student.school_id, ())]
+            got = self._school_dates[key] = (
+                _transitions(tz, o0 - 1, last + 1),
+                _indexes(spans, o0, last),
+            )
+        return got
 
     def _windows(
         self, provider: ProviderFacts, tz: str, ordinal: int
@@ -260,20 +305,18 @@ class Rule:
 
     @staticmethod
     def on_time_off(provider: ProviderFacts, begin_utc: int, minutes: int) -> bool:
-        if not provider.time_off:
-            return False
-        ordinal, lo = _local(provider.tz, begin_utc)
-        on = date.fromordinal(ordinal)
-        hi = lo + minutes
-        return any(
-            t.start <= on <= t.end
-            and (
-                t.from_minute is None
-                or t.to_minute is None
-                or (lo < t.to_minute and t.from_minute < hi)
-            )
-            for t in provider.time_off
-        )
+        for t in provider.time_off:
+            whole = t.from_minute is None or t.to_minute is None
+            ordinal, lo = _local(provider.tz if whole else (t.tz or provider.tz), begin_utc)
+            on = date.fromordinal(ordinal)
+            if not t.start <= on <= t.end:
+                continue
+            if whole:
+                return True
+            assert t.from_minute is not None and t.to_minute is not None
+            if lo < t.to_minute and t.from_minute < lo + minutes:
+                return True
+        return False
 
     def cause(
         self,
@@ -338,9 +381,19 @@ def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Ca
     provider = facts.providers.get(slot.provider_id)
     tz = facts.school_tz.get(student.school_id, "UTC") if student else "UTC"
     minutes = slot.end - slot.start
-    special = _special_dates(rule, provider, student, o0, n)
-    cuts = _cut_points(rule, slot, provider, student, tz, o0, last_ord)
-    bounds = sorted({0, n, *((c - o0 + 6) // 7 for c in cuts if o0 < c <= last_ord)})
+    p_cuts, p_special = rule.provider_dates(provider, o0, last_ord)
+    s_cuts, s_special = rule.school_dates(student, tz, o0, last_ord)
+    special = p_special | s_special
+    cuts = [*p_cuts, *s_cuts]
+    if student is not None and provider is not None:
+        ends = facts.service_ends.get((slot.student_id, slot.service))
+        if ends is not None:
+            cuts.append(ends.toordinal() + 1)
+        expires = provider.licences.get(student.state)
+        if expires is not None:
+            cuts.append(expires.toordinal())
+    inside = [(c - o0 + 6) // 7 for c in cuts if o0 < c <= last_ord]
+    bounds = sorted({0, n, *inside}) if inside else [0, n]
 
     def check(k: int, dated: bool) -> Cause | None:
         ordinal = o0 + 7 * k
@@ -374,53 +427,15 @@ def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Ca
     return hits
 
 
-def _special_dates(
-    rule: Rule, provider: ProviderFacts | None, student: StudentFacts | None, o0: int, n: int
-) -> set[int]:
-    """Indexes of the slot's dates that a closure or time off may touch (checked one by one)."""
-    spans: list[tuple[date, date]] = []
-    if student is not None:
-        spans += [(c.start, c.end) for c in rule.facts.closures.get(student.school_id, ())]
-    if provider is not None:
-        # Time off is in the provider's dates: a day either side covers any zone difference.
-        spans += [
-            (t.start - timedelta(days=1), t.end + timedelta(days=1)) for t in provider.time_off
-        ]
+def _indexes(spans: Iterable[tuple[date, date]], o0: int, last: int) -> frozenset[int]:
+    """Indexes ``k`` of the dates ``o0 + 7k`` (up to ``last``) inside any of the spans."""
+    n = (last - o0) // 7 + 1
     out: set[int] = set()
     for a, b in spans:
         lo = max(0, -(-(a.toordinal() - o0) // 7))
         hi = min(n - 1, (b.toordinal() - o0) // 7)
         out.update(range(lo, hi + 1))
-    return out
-
-
-def _cut_points(
-    rule: Rule,
-    slot: Slot,
-    provider: ProviderFacts | None,
-    student: StudentFacts | None,
-    tz: str,
-    o0: int,
-    last: int,
-) -> list[int]:
-    """Ordinals from which the answer for a plain date may differ from the date before."""
-    cuts: list[int] = []
-    if provider is None or student is None:
-        return cuts
-    ends = rule.facts.service_ends.get((slot.student_id, slot.service))
-    if ends is not None:
-        cuts.append(ends.toordinal() + 1)
-    expires = provider.licences.get(student.state)
-    if expires is not None:
-        cuts.append(expires.toordinal())
-    for w in provider.windows:
-        if w.effective_from is not None:
-            cuts.append(w.effective_from.toordinal())
-        if w.effective_to is not None:
-            cuts.append(w.effective_to.toordinal() + 1)
-    for zone in {tz, provider.tz, *(w.tz for w in provider.windows)}:
-        cuts += _transitions(zone, o0 - 1, last + 1)
-    return cuts
+    return frozenset(out)
 
 
 @lru_cache(maxsize=1024)

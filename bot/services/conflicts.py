@@ -13,8 +13,9 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.domain import privacy
@@ -45,6 +46,7 @@ MAX_LINES = 8  # conflict lines shown per district (the counts cover the rest)
 # A closed school is shown once per district ("closed Dec 21 – Jan 1"), not once per slot.
 SHOWN_AS_CLOSURES = {Cause.SCHOOL_CLOSED}
 CHUNK = 5000
+WHOLE_TABLE = 20_000  # more ids than this: read the whole table instead of IN lists
 
 TS = m.TherapySession
 
@@ -61,6 +63,16 @@ def _in_chunks(ids: Collection[str]) -> Iterable[list[str]]:
     items = sorted(ids)
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
+
+
+def _matching(column: Any, ids: Collection[str]) -> Iterable[ColumnElement[bool]]:
+    """WHERE clauses selecting ``ids``: IN lists in chunks, or (for very many) every row, which
+    a whole-organisation scan reads faster in one pass; the caller keeps only ``ids``."""
+    if len(ids) > WHOLE_TABLE:
+        yield true()
+        return
+    for chunk in _in_chunks(ids):
+        yield column.in_(chunk)
 
 
 def load_facts(
@@ -172,44 +184,56 @@ def _providers(s: Session, ids: set[str], start: date) -> dict[str, ProviderFact
     offs: dict[str, list[TimeOff]] = defaultdict(list)
     licences: dict[str, dict[str, date]] = defaultdict(dict)
     aw, lic = m.AvailabilityWindow, m.License
-    for chunk in _in_chunks(ids):
-        q = select(m.Provider.id, m.Provider.timezone, m.Provider.removed_at)
-        for pid, tz, removed_at in s.execute(q.where(m.Provider.id.in_(chunk))):
+    q = select(m.Provider.id, m.Provider.timezone, m.Provider.removed_at)
+    for where in _matching(m.Provider.id, ids):
+        for pid, tz, removed_at in s.execute(q.where(where)):
             base[pid] = (tz, removed_at is not None)
-        wq = select(
-            aw.provider_id, aw.day, aw.start_minute, aw.end_minute, aw.timezone,
-            aw.effective_from, aw.effective_to,
-        ).where(aw.provider_id.in_(chunk))  # fmt: skip
-        for pid, day, a, b, tz, frm, to in s.execute(wq):
+    wq = select(
+        aw.provider_id, aw.day, aw.start_minute, aw.end_minute, aw.timezone, aw.effective_from,
+        aw.effective_to,
+    )  # fmt: skip
+    for where in _matching(aw.provider_id, ids):
+        for pid, day, a, b, tz, frm, to in s.execute(wq.where(where)):
             windows[pid].append(Window(day, a, b, tz, frm, to))
-        tq = select(m.TimeOff.provider_id, m.TimeOff.start_date, m.TimeOff.end_date).where(
-            m.TimeOff.provider_id.in_(chunk), m.TimeOff.end_date >= start - timedelta(days=1)
-        )
-        for pid, first, last in s.execute(tq):
-            offs[pid].append(TimeOff(first, last))
-        lq = (
-            select(lic.provider_id, lic.state, func.max(lic.expires_on))
-            .where(lic.provider_id.in_(chunk))
-            .group_by(lic.provider_id, lic.state)
-        )
-        for pid, state, expires in s.execute(lq):
+    for where in _matching(m.TimeOff.provider_id, ids):
+        for pid, off in time_off_rows(s, start, where):
+            offs[pid].append(off)
+    lq = select(lic.provider_id, lic.state, func.max(lic.expires_on)).group_by(
+        lic.provider_id, lic.state
+    )
+    for where in _matching(lic.provider_id, ids):
+        for pid, state, expires in s.execute(lq.where(where)):
             licences[pid][state] = expires
     return {
         pid: ProviderFacts(pid, tz, tuple(windows[pid]), tuple(offs[pid]), licences[pid], removed)
         for pid, (tz, removed) in base.items()
+        if pid in ids
     }
+
+
+def time_off_rows(
+    s: Session, start: date, where: ColumnElement[bool]
+) -> Iterable[tuple[str, TimeOff]]:
+    """(provider, time off) still running on or after the day before ``start``."""
+    to = m.TimeOff
+    q = select(
+        to.provider_id, to.start_date, to.end_date, to.start_minute, to.end_minute, to.timezone
+    ).where(to.end_date >= start - timedelta(days=1), where)
+    for pid, first, last, a, b, tz in s.execute(q):
+        yield pid, TimeOff(first, last, a, b, tz)
 
 
 def _students(
     s: Session, student_school: dict[str, str], state_of: dict[str, str]
 ) -> dict[str, StudentFacts]:
     out: dict[str, StudentFacts] = {}
-    for chunk in _in_chunks(student_school):
-        q = select(m.Student.id, m.Student.school_id, m.Student.exited_at).where(
-            m.Student.id.in_(chunk)
-        )
-        for sid, school, exited_at in s.execute(q):
-            out[sid] = StudentFacts(sid, school, state_of.get(school, ""), exited_at is not None)
+    q = select(m.Student.id, m.Student.school_id, m.Student.exited_at)
+    for where in _matching(m.Student.id, student_school):
+        for sid, school, exited_at in s.execute(q.where(where)):
+            if sid in student_school:
+                out[sid] = StudentFacts(
+                    sid, school, state_of.get(school, ""), exited_at is not None
+                )
     return out
 
 
@@ -358,14 +382,15 @@ class _People:
 
 def _people(s: Session, provider_ids: set[str], student_ids: set[str]) -> _People:
     providers: dict[str, str] = {}
-    for chunk in _in_chunks(provider_ids):
-        q = select(m.Provider.id, m.Provider.name).where(m.Provider.id.in_(chunk))
-        providers.update(dict(s.execute(q).all()))
+    q = select(m.Provider.id, m.Provider.name)
+    for where in _matching(m.Provider.id, provider_ids):
+        providers.update((p, name) for p, name in s.execute(q.where(where)) if p in provider_ids)
     students: dict[str, tuple[str, str]] = {}
-    for chunk in _in_chunks(student_ids):
-        sq = select(m.Student.id, m.Student.first_name, m.Student.last_name)
-        for sid, first, last in s.execute(sq.where(m.Student.id.in_(chunk))):
-            students[sid] = (first, last)
+    sq = select(m.Student.id, m.Student.first_name, m.Student.last_name)
+    for where in _matching(m.Student.id, student_ids):
+        for sid, first, last in s.execute(sq.where(where)):
+            if sid in student_ids:
+                students[sid] = (first, last)
     return _People(providers, students)
 
 

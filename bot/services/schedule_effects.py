@@ -45,7 +45,7 @@ from bot.domain.sessions import GENERATED_PREFIXES
 from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services import dm
 from bot.services import sessions as sessions_svc
-from bot.services.conflicts import facts_for
+from bot.services.conflicts import facts_for, time_off_rows
 from storage import models as m
 from storage import outbox
 
@@ -196,14 +196,18 @@ def preview_effects(
     *,
     after: Sequence[WeeklyWindow] | None = None,
     from_day: date | None = None,
-    time_off: tuple[date, date] | None = None,
+    time_off: Sequence[TimeOff] = (),
+    cancelling: tuple[date, date] | None = None,
 ) -> Effects:
-    """What saving would do: slots newly outside ``after`` hours (from ``from_day``), or how
-    many planned sessions ``time_off`` would cancel."""
+    """What saving would do: slots newly outside ``after`` hours (from ``from_day``), how many
+    planned sessions ``time_off`` would cancel, or how many cancelled for time off would come
+    back when time off over ``cancelling`` is cancelled."""
+    if cancelling is not None:
+        return Effects(restored=_cancelled_for_time_off(s, provider_id, today, *cancelling))
     start = from_day or today
-    if time_off is not None:
-        start = max(today, time_off[0])
-        end = max(start, time_off[1])
+    if time_off:
+        start = max(today, min(t.start for t in time_off))
+        end = max(start, max(t.end for t in time_off))
     else:
         end = start + WEEKS_CHECKED
     planned = _planned(s, provider_id, start - timedelta(days=1), end + timedelta(days=1))
@@ -216,9 +220,9 @@ def preview_effects(
         before = _outside(rule, planned, provider, start)
         now_out = _outside(Rule(_with(planned.facts, new)), planned, new, start)
         return Effects(outside=_slot_effects(s, planned, now_out - before, show_names))
-    if time_off is None:
+    if not time_off:
         return Effects()
-    extra = replace(provider, time_off=(*provider.time_off, TimeOff(*time_off)))
+    extra = replace(provider, time_off=(*provider.time_off, *time_off))
     return Effects(cancelled=_count_time_off(s, planned, provider, extra, start, end))
 
 
@@ -238,6 +242,24 @@ def _count_time_off(
         return sum(c.count for c in found if c.cause == Cause.TIME_OFF)
 
     return max(0, hits(extra) - hits(provider))
+
+
+def _cancelled_for_time_off(
+    s: Session, provider_id: str, today: date, start: date, end: date
+) -> int:
+    """Sessions still ahead, cancelled for time off, on the provider's dates ``start..end``."""
+    row = s.get(m.Provider, provider_id)
+    if row is None:
+        return 0
+    zone = ZoneInfo(row.timezone)
+    q = select(TS.starts_at).where(
+        TS.provider_id == provider_id,
+        TS.status == SessionStatus.CANCELLED,
+        TS.cancel_reason == CancelReason.PROVIDER_OUT.value,
+        TS.starts_at >= datetime.combine(max(today, start) - timedelta(days=1), time(0), UTC),
+        TS.starts_at < datetime.combine(end + timedelta(days=2), time(0), UTC),
+    )
+    return sum(1 for at in s.scalars(q) if max(today, start) <= at.astimezone(zone).date() <= end)
 
 
 def _dated_sessions(s: Session, provider_id: str, start: date, end: date) -> list[DatedSession]:
@@ -284,13 +306,7 @@ def _reconcile_time_off(s: Session, provider_id: str, now: datetime) -> tuple[in
     if row is None:
         return 0, 0
     offs = tuple(
-        TimeOff(a, b)
-        for a, b in s.execute(
-            select(m.TimeOff.start_date, m.TimeOff.end_date).where(
-                m.TimeOff.provider_id == provider_id,
-                m.TimeOff.end_date >= (now - timedelta(days=1)).date(),
-            )
-        )
+        off for _, off in time_off_rows(s, now.date(), m.TimeOff.provider_id == provider_id)
     )
     provider = ProviderFacts(provider_id, row.timezone, time_off=offs)
     q = select(TS.id, TS.starts_at, TS.minutes, TS.status).where(

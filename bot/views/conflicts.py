@@ -130,10 +130,9 @@ def effect_lines(effects: Effects, *, saved: bool = False, whose: str = "your") 
             else f"1 session on these days {'was' if saved else 'will be'} cancelled."
         )
     if effects.restored:
-        lines.append(
-            f"{plural(effects.restored, 'session')} cancelled for time off "
-            f"{'is' if effects.restored == 1 else 'are'} back on the schedule."
-        )
+        n = effects.restored
+        verb = ("is" if n == 1 else "are") if saved else "will be"
+        lines.append(f"{plural(n, 'session')} cancelled for time off {verb} back on the schedule.")
     return lines
 
 

@@ -245,3 +245,38 @@ def test_time_off_further_out_counts_the_sessions_not_generated_yet(
         ("2027-01-05", "cancelled", "provider_out"),
         ("2027-01-12", "cancelled", "provider_out"),
     ]
+
+
+def test_cancelling_time_off_previews_and_restores_the_sessions_still_ahead(
+    roster: Deps, clock: FixedClock
+) -> None:
+    add_slot(roster, "S1", "slp", 1, "09:00", "09:30")
+    first = availability.preview(roster, "U0P1", "out Dec 8")
+    assert isinstance(first, Preview)
+    availability.save(roster, "U0P1", first.pending_id)
+    svc.generate_sessions(roster, clock.now())
+    assert dated(roster)[1] == ("2026-12-08", "cancelled", "provider_out")
+    again = availability.preview(roster, "U0P1", "cancel time off Dec 8")
+    assert isinstance(again, Preview) and again.cancel_time_off
+    assert again.effects.restored == 1
+    saved = availability.save(roster, "U0P1", again.pending_id)
+    assert saved.effects.restored == 1
+    assert dated(roster)[1] == ("2026-12-08", "scheduled", None)
+
+
+def test_partial_time_off_cancels_only_the_sessions_in_its_hours(
+    roster: Deps, clock: FixedClock
+) -> None:
+    add_slot(roster, "S1", "slp", 1, "09:00", "09:30")  # 10:00 Pacific
+    add_slot(roster, "S1", "slp", 0, "12:15", "12:45")  # Mon 13:15 Pacific
+    svc.generate_sessions(roster, clock.now())
+    preview = availability.preview(roster, "U0P1", "out Dec 7 - Dec 8 1-4 PT")
+    assert isinstance(preview, Preview) and preview.time_off and preview.time_off.hours
+    assert preview.effects.cancelled == 1
+    availability.save(roster, "U0P1", preview.pending_id)
+    assert [(d, st) for d, st, _ in dated(roster)] == [
+        ("2026-11-30", "scheduled"),
+        ("2026-12-01", "scheduled"),
+        ("2026-12-07", "cancelled"),
+        ("2026-12-08", "scheduled"),
+    ]
