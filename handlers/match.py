@@ -132,7 +132,8 @@ def handle_match_rerun_action(
 
 
 def register(app: App) -> None:
-    app.command("/match")(handle_match_command)
+    # /match answers in its acknowledgement ("Matching …", or why not), so it validates first.
+    app.command("/match", answer_in_ack=True)(handle_match_command)
     app.action(MatchIds.APPROVE_ALL.value)(handle_match_approve_all_action)
     app.action(MatchIds.APPROVE_PROVIDER.value)(handle_match_approve_provider_action)
     app.action(MatchIds.DISCARD.value)(handle_match_discard_action)
