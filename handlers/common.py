@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import escape  # noqa: F401  (handlers import it from here)
 
 MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
 
@@ -15,11 +16,6 @@ MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
 def deps_of(context: Any) -> Deps:
     deps: Deps = context["deps"]
     return deps
-
-
-def escape(text: str) -> str:
-    """Escape user text for mrkdwn, so `<!channel>` or `<@U1>` are shown, not acted on."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def split_mention(text: str) -> tuple[str | None, str]:

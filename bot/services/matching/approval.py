@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import escape
 from bot.domain.schedule import DAY_LABELS
 from bot.services.errors import Conflict, NotFound
 from bot.services.matching.common import KIND, SERVICE_LABEL, Stale
@@ -215,9 +216,9 @@ def _queue_assignment_dms(
                 week.local(i["end"], provider.timezone),
             )
             lines.append(
-                f"• {_student_label(st, deps.settings.show_student_names)} — "
+                f"• {escape(_student_label(st, deps.settings.show_student_names))} — "
                 f"{SERVICE_LABEL.get(i['service'], i['service'])}, "
-                f"{school_names.get(i['school_id'], i['school_id'])}: "
+                f"{escape(school_names.get(i['school_id'], i['school_id']))}: "
                 f"{DAY_LABELS[a.weekday()]} {a:%H:%M}–{b:%H:%M}"
             )
         from bot.domain.availability_text import zone_label
