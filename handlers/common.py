@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_sdk.models.blocks import Block
-
 from bot.deps import Deps
-from bot.domain.mrkdwn import escape  # noqa: F401  (handlers import it from here)
+from bot.views.blocks import escape, to_dicts
+
+__all__ = ["deps_of", "escape", "row_id", "split_mention", "to_dicts"]
 
 MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
 
@@ -24,14 +24,6 @@ def split_mention(text: str) -> tuple[str | None, str]:
     if match is None:
         return None, (text or "").strip()
     return match.group(1), text[match.end() :].strip()
-
-
-def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
-    """Serialise (this is where slack_sdk checks text lengths) and enforce the 50-block limit."""
-    out = [b.to_dict() for b in blocks]
-    if len(out) > 50:
-        raise ValueError(f"{len(out)} blocks: Slack allows 50 per message")
-    return out
 
 
 MAX_ROW_ID = 2**31 - 1
