@@ -669,8 +669,12 @@ def test_buttons_on_someone_elses_reminder_are_refused(deps: Deps, slack: LocalS
     run(deps)
     [dm] = dms(slack)["DUP1"]
     _, button = element(dm, NudgeIds.SNOOZE)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as other:
         press(deps, listeners.handle_nudge_snooze_action, dm, button, user="UP2")
+    # A reminder id that does not exist gets the same answer: ids can't be probed.
+    with pytest.raises(NotAllowed) as missing:
+        svc.snooze(deps, "UP2", "no-such-batch")
+    assert missing.value.message == other.value.message
 
 
 def test_a_stale_button_payload_is_a_plain_error(deps: Deps) -> None:
