@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from bot.services.schedule_effects import ScheduleChanged
+
 
 @dataclass(frozen=True)
 class DeadlineLine:
@@ -37,21 +39,6 @@ class LicenceLine:
 
 
 @dataclass(frozen=True)
-class DigestLine:
-    rule: str
-    what: str  # student label, or the provider's name for a licence
-    school: str
-    provider: str
-    due_on: date
-
-
-@dataclass(frozen=True)
-class Digest:
-    counts: dict[str, int]  # rule -> how many escalations are in it
-    lines: tuple[DigestLine, ...]  # at most MAX_DIGEST_LINES per rule
-
-
-@dataclass(frozen=True)
 class NudgeMessage:
     """Everything one DM says to one person; the edge renders it."""
 
@@ -63,16 +50,13 @@ class NudgeMessage:
     notes: tuple[NoteLine, ...] = ()
     notes_total: int = 0
     licences: tuple[LicenceLine, ...] = ()
-    digest: Digest | None = None
     # Queued by other features: new students (or, from rows queued before they were typed,
     # their text as written)
-    notices: tuple[NewStudents | str, ...] = ()
+    notices: tuple[NewStudents | ScheduleChanged | str, ...] = ()
 
     @property
     def item_count(self) -> int:
-        digest = sum(self.digest.counts.values()) if self.digest else 0
-        found = len(self.deadlines) + self.notes_total + len(self.licences) + len(self.notices)
-        return found + digest
+        return len(self.deadlines) + self.notes_total + len(self.licences) + len(self.notices)
 
 
 @dataclass(frozen=True)
@@ -114,9 +98,9 @@ class NewStudents:
         )
 
 
-def notice_of(payload: dict[str, Any]) -> NewStudents | str | None:
+def notice_of(payload: dict[str, Any]) -> NewStudents | ScheduleChanged | str | None:
     """What an assignment row says: typed, or (rows queued before) its text; None if empty."""
-    typed = NewStudents.from_payload(payload)
+    typed = NewStudents.from_payload(payload) or ScheduleChanged.from_payload(payload)
     if typed is not None:
         return typed
     text = str(payload.get("text") or "")
