@@ -124,10 +124,17 @@ def load_postgres(url: str, folder: Path) -> None:
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         for table, filename, columns in TABLES:
             cols = ", ".join(columns)
-            sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true, NULL '')"
-            with conn.cursor() as cur, cur.copy(sql) as copy, open(folder / filename, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    copy.write(chunk)
+            sql = f"COPY {table} ({cols}) FROM STDIN"
+            # The CSV may have optional columns after these (managers' district_ids).
+            with (
+                conn.cursor() as cur,
+                cur.copy(sql) as copy,
+                open(folder / filename, newline="", encoding="utf-8") as f,
+            ):
+                reader = csv.reader(f)
+                next(reader)
+                for row in reader:
+                    copy.write_row([v or None for v in row[: len(columns)]])
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
@@ -162,7 +169,8 @@ def load_sqlite(path: Path, folder: Path) -> str:
             next(reader)
             batch: list[list[Any]] = []
             for row in reader:
-                batch.append([_sqlite_value(c, v) for c, v in zip(columns, row, strict=True)])
+                values = row[: len(columns)]  # optional columns may follow these
+                batch.append([_sqlite_value(c, v) for c, v in zip(columns, values, strict=True)])
                 if len(batch) >= 50_000:
                     conn.executemany(sql, batch)
                     batch.clear()
