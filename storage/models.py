@@ -117,6 +117,7 @@ class Student(Base):
     grade: Mapped[str] = mapped_column(String(8))
     annual_review_due: Mapped[date] = mapped_column(Date, index=True)
     triennial_due: Mapped[date | None] = mapped_column(Date, index=True)
+    exited_at: Mapped[datetime | None]
 
 
 class StudentService(Base):
@@ -128,6 +129,21 @@ class StudentService(Base):
     sessions_per_week: Mapped[int] = mapped_column(SmallInteger)
     session_minutes: Mapped[int] = mapped_column(SmallInteger)
     group_ok: Mapped[bool] = mapped_column(Boolean)
+    minutes_per_week: Mapped[int | None] = mapped_column(Integer)
+    minutes_per_month: Mapped[int | None] = mapped_column(Integer)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+
+class SchoolCalendarDay(Base):
+    __tablename__ = "school_calendar"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    ends_at_minute: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class AvailabilityWindow(Base):
@@ -211,6 +227,8 @@ class TherapySession(Base):
     minutes: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))
     note_done_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class SoapNote(Base):
