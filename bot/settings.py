@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     working_hours_start: time = time(8, 0)
     working_hours_end: time = time(18, 0)
     show_student_names: bool = False
+    # A student's absence owes a make-up only where the district's policy says so.
+    makeup_for_no_shows: bool = False
     listener_threads: int = Field(default=32, ge=1, le=512)
     web_threads: int = Field(default=32, ge=1, le=512)
     web_workers: int = Field(default=1, ge=1, le=64)

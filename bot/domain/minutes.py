@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -179,6 +180,39 @@ def closed_dates(spans: Iterable[tuple[date, date]]) -> frozenset[date]:
     return frozenset(out)
 
 
+@dataclass(frozen=True)
+class OpenDays:
+    """A school's open days in one month, sorted: the unit every mandate is spread over."""
+
+    month: Month
+    days: tuple[date, ...]
+    per_week: int  # school days in a normal week
+
+    @classmethod
+    def of(cls, school: SchoolDays, month: Month) -> OpenDays:
+        return cls(month, tuple(d for d in month.days() if school.is_open(d)), school.per_week)
+
+    def count(self, first: date | None, last: date | None) -> int:
+        """Open days from ``first`` to ``last`` (inclusive; None = unbounded)."""
+        lo = 0 if first is None else bisect_left(self.days, first)
+        hi = len(self.days) if last is None else bisect_right(self.days, last)
+        return max(0, hi - lo)
+
+
+def required_in(mandate: Mandate, days: OpenDays, through: date | None = None) -> Fraction:
+    """The minutes the mandate requires in the month of ``days``, up to ``through`` (inclusive;
+    None = the whole month)."""
+    last = mandate.ends_on
+    if through is not None:
+        last = through if last is None else min(last, through)
+    counted = days.count(mandate.starts_on, last)
+    if mandate.minutes_per_month is not None:
+        if not days.days:
+            return Fraction(0)
+        return Fraction(mandate.minutes_per_month * counted, len(days.days))
+    return Fraction(mandate.weekly * counted, days.per_week)
+
+
 def required_minutes(
     mandate: Mandate, school: SchoolDays, month: Month, through: date | None = None
 ) -> Fraction:
@@ -186,16 +220,7 @@ def required_minutes(
 
     ``through=None`` is the whole month; a date gives the share due so far ("to date").
     """
-    stop = month.last if through is None else min(through, month.last)
-    if stop < month.first:
-        return Fraction(0)
-    open_days = [d for d in month.days() if school.is_open(d)]
-    counted = sum(1 for d in open_days if d <= stop and mandate.active(d))
-    if mandate.minutes_per_month is not None:
-        if not open_days:
-            return Fraction(0)
-        return Fraction(mandate.minutes_per_month * counted, len(open_days))
-    return Fraction(mandate.weekly * counted, school.per_week)
+    return required_in(mandate, OpenDays.of(school, month), through)
 
 
 # --- one student service's month ------------------------------------------------------------
@@ -242,12 +267,10 @@ class MinutesLine:
         return int(100 * self.delivered / self.required_to_date)
 
 
-def minutes_line(
-    mandate: Mandate, school: SchoolDays, month: Month, today: date, tally: Tally
-) -> MinutesLine:
+def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
     """The month's figures for a student service, as of ``today`` (school-local)."""
-    whole = required_minutes(mandate, school, month)
-    so_far = whole if today >= month.last else required_minutes(mandate, school, month, today)
+    whole = required_in(mandate, days)
+    so_far = whole if today >= days.month.last else required_in(mandate, days, today)
     return MinutesLine(
         required=round(whole),
         required_to_date=round(so_far),

@@ -10,6 +10,7 @@ import pytest
 from bot.domain.minutes import (
     Mandate,
     Month,
+    OpenDays,
     Outcome,
     SchoolDays,
     SessionFacts,
@@ -136,13 +137,13 @@ def test_time_off_cancellations_are_owed_and_make_ups_pay_them_back() -> None:
     makeup = SessionFacts("held", makeup=True)
     # November's debt, paid back by a December make-up.
     owing = _tally((held, 30, True), (out, 30, False), (out, 30, True))
-    line = minutes_line(WEEKLY_60, SCHOOL, DEC, date(2027, 1, 5), owing)
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), owing)
     assert (line.delivered, line.owed) == (30, 60)
     paid = _tally((held, 30, True), (out, 30, False), (out, 30, True), (makeup, 30, True))
-    line = minutes_line(WEEKLY_60, SCHOOL, DEC, date(2027, 1, 5), paid)
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), paid)
     assert (line.delivered, line.owed) == (60, 30)
     over = _tally((out, 30, True), (makeup, 30, True), (makeup, 30, True))
-    assert minutes_line(WEEKLY_60, SCHOOL, DEC, date(2027, 1, 5), over).owed == 0
+    assert minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), over).owed == 0
 
 
 def test_a_scheduled_make_up_does_not_clear_the_debt_until_it_is_held() -> None:
@@ -150,27 +151,32 @@ def test_a_scheduled_make_up_does_not_clear_the_debt_until_it_is_held() -> None:
         (SessionFacts("cancelled", "provider"), 30, True),
         (SessionFacts("scheduled", makeup=True), 30, True),
     )
-    assert minutes_line(WEEKLY_60, SCHOOL, DEC, date(2026, 12, 10), t).owed == 30
+    assert minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2026, 12, 10), t).owed == 30
 
 
 def test_behind_is_below_90_percent_of_what_is_due_so_far() -> None:
     # By Fri Dec 11: 9 school days, 108 minutes due; 97 < 97.2 is behind, 98 is on track.
     today = date(2026, 12, 11)
-    line = minutes_line(WEEKLY_60, SCHOOL, DEC, today, Tally(delivered=97))
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=97))
     assert (line.required, line.required_to_date, line.status) == (276, 108, "behind")
-    assert minutes_line(WEEKLY_60, SCHOOL, DEC, today, Tally(delivered=98)).status == "on track"
+    assert (
+        minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=98)).status
+        == "on track"
+    )
     # A month that is over is judged on the whole month.
-    past = minutes_line(WEEKLY_60, SCHOOL, NOV, date(2026, 12, 11), Tally(delivered=240))
+    past = minutes_line(
+        WEEKLY_60, OpenDays.of(SCHOOL, NOV), date(2026, 12, 11), Tally(delivered=240)
+    )
     assert (past.required_to_date, past.status, past.percent) == (252, "on track", 95)
     # Nothing due yet (a service that starts later) is never behind.
     later = Mandate(2, 30, starts_on=date(2026, 12, 20))
-    assert not minutes_line(later, SCHOOL, DEC, today, Tally()).behind
+    assert not minutes_line(later, OpenDays.of(SCHOOL, DEC), today, Tally()).behind
 
 
 def test_holiday_weeks_do_not_make_a_student_behind() -> None:
     # Two sessions a week held through Dec 18, then the break: December is complete.
     held = Tally(delivered=60 * 3 - 12)  # first week is four days: 48 + 60 + 60
-    line = minutes_line(WEEKLY_60, WINTER_BREAK, DEC, date(2027, 1, 4), held)
+    line = minutes_line(WEEKLY_60, OpenDays.of(WINTER_BREAK, DEC), date(2027, 1, 4), held)
     assert (line.required, line.status) == (168, "on track")
 
 
