@@ -6,7 +6,7 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import availability, caseload, home, match, messages, nudges, soap
+    from handlers import availability, caseload, home, match, messages, minutes, nudges, soap
 
     availability.register(app)
     match.register(app)
@@ -15,3 +15,4 @@ def register_all(app: App) -> None:
     messages.register(app)
     home.register(app)
     nudges.register(app)
+    minutes.register(app)

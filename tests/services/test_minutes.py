@@ -14,37 +14,15 @@ from bot.services import minutes as svc
 from bot.services.errors import InvalidInput, NotAllowed
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, seed, utc
+from tests.services.caseload_seed import add_session, utc
+from tests.services.minutes_seed import NOW, seed_minutes
 
 DEC = Month(2026, 12)
-# Tue 2026-12-15 20:00Z = 11:00 in Anchorage. SCH1 meets Mon/Tue: Dec 1,7,8,14,15 so far.
-NOW = utc(2026, 12, 15, 20, 0)
 
 
 @pytest.fixture
 def minutes_deps(deps: Deps, tmp_path: Path, clock: FixedClock) -> Deps:
-    clock.at = NOW
-    seed(deps, tmp_path)
-    h = 17  # 08:00 Anchorage (AKST = UTC-9)
-    add_session(deps, "a1", "S1", utc(2026, 12, 1, h))
-    add_session(deps, "a2", "S1", utc(2026, 12, 7, h))
-    add_session(deps, "a3", "S1", utc(2026, 12, 8, h), status="cancelled")
-    add_session(deps, "a4", "S1", utc(2026, 12, 14, h), status="cancelled")
-    add_session(deps, "a5", "S1", utc(2026, 12, 15, 22))  # later today: still to come
-    add_session(deps, "b1", "S3", utc(2026, 12, 1, 18))
-    add_session(deps, "b2", "S3", utc(2026, 12, 8, 18))
-    add_session(deps, "b3", "S3", utc(2026, 12, 7, 18), status="scheduled")  # never marked
-    for student in ("S1", "S3"):  # a group of two: 30 minutes for each
-        add_session(deps, "g1", student, utc(2026, 12, 14, 19))
-    with deps.session_factory.begin() as s:
-        for row in s.query(m.TherapySession).filter(m.TherapySession.session_key == "a3"):
-            row.cancel_reason = "provider"
-        for row in s.query(m.TherapySession).filter(m.TherapySession.session_key == "a4"):
-            row.cancel_reason = "school"
-        s.query(m.TherapySession).filter(m.TherapySession.session_key == "a5").update(
-            {"status": "scheduled"}
-        )
-    return deps
+    return seed_minutes(deps, tmp_path, clock)
 
 
 def _lines(deps: Deps, scope: q.Scope | None = None) -> dict[tuple[str, str], svc.StudentMinutes]:
