@@ -247,9 +247,7 @@ class OwedCandidate:
     note_written: bool
 
 
-def owed_candidates(
-    s: Session, scope: Scope, before: datetime, since: datetime | None = None
-) -> list[OwedCandidate]:
+def owed_candidates(s: Session, scope: Scope, since: datetime | None = None) -> list[OwedCandidate]:
     """Sessions (not make-ups) that may owe minutes: cancelled, no-show, or still scheduled."""
     q = (
         select(
@@ -269,7 +267,7 @@ def owed_candidates(
             m.Assignment,
             and_(m.Assignment.student_id == TS.student_id, m.Assignment.service == TS.service),
         )
-        .where(TS.starts_at < before, TS.status != "held", TS.makeup.is_(False))
+        .where(TS.status != "held", TS.makeup.is_(False))
         .order_by(TS.starts_at, TS.id)
     )
     if since is not None:

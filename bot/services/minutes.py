@@ -132,11 +132,12 @@ def month_minutes(
 def owed_makeups(
     s: Session, scope: q.Scope, now: datetime, settings: Settings, since: datetime | None = None
 ) -> list[OwedMakeup]:
-    """Missed sessions that owe minutes and have no make-up scheduled or held yet."""
+    """Missed sessions that owe minutes and have no make-up scheduled or held yet. A session
+    cancelled ahead of time owes its make-up at once."""
     cutoff = unmarked_cutoff(now, settings)
     covered = q.all_active_makeup_targets(s, scope)
     out = []
-    for c in q.owed_candidates(s, scope, now, since):
+    for c in q.owed_candidates(s, scope, since):
         facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
         if c.session_id in covered:
             continue

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
 from bot.domain.sessions import (
     CANCELLED,
     GENERATED_PREFIXES,
@@ -43,6 +44,13 @@ HORIZON = timedelta(days=14)
 INSERT_CHUNK = 500
 MARKABLE = (HELD, CANCELLED, NO_SHOW)
 MARK_WORDS = {HELD: "held", CANCELLED: "cancelled", NO_SHOW: "a no-show"}
+# Who cancelled, as a provider can say it (the minutes rule decides what is owed).
+MARK_REASONS = (BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT)
+REASON_WORDS = {
+    BY_PROVIDER: "cancelled by you",
+    BY_SCHOOL: "cancelled by the school",
+    STUDENT_ABSENT: "cancelled: the student was absent",
+}
 
 TS = m.TherapySession
 
@@ -144,12 +152,18 @@ class Marked:
     provider_slack_id: str | None
     status: str
     already: bool
+    reason: str | None = None
 
 
-def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -> Marked:
-    """The session's own provider says it was held, cancelled or a no-show."""
+def mark_session(
+    deps: Deps, slack_user_id: str, session_id: int, status: str, reason: str | None = None
+) -> Marked:
+    """The session's own provider says it was held, cancelled (by whom: ``reason``) or a
+    no-show. A cancellation with no reason given is recorded without one (and owes a make-up)."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
+    if reason is not None and (status != CANCELLED or reason not in MARK_REASONS):
+        raise InvalidInput("A cancellation is by you, by the school, or the student was absent.")
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
@@ -159,8 +173,8 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
             raise NotFound("That session no longer exists.")
         if person.provider is None or session.provider_id != person.provider.id:
             raise NotAllowed("Only the session's own provider can mark it.")
-        if session.status == status:
-            return Marked(session_id, slack_user_id, status, True)
+        if session.status == status and session.cancel_reason == reason:
+            return Marked(session_id, slack_user_id, status, True, reason)
         if session.note_done_at is not None:
             raise Conflict("A note is already written for that session, so it stays held.")
         if status != CANCELLED and session.starts_at > now:
@@ -168,8 +182,9 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
                 "That session hasn't started yet. Mark it after it happens "
                 "(or mark it cancelled now)."
             )
-        before = session.status
+        before = {"status": session.status, "cancel_reason": session.cancel_reason}
         session.status = status
+        session.cancel_reason = reason
         s.add(
             m.AuditLog(
                 at=now,
@@ -177,8 +192,8 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
                 action="session.mark",
                 subject_type="session",
                 subject_id=str(session_id),
-                before={"status": before},
-                after={"status": status},
+                before=before,
+                after={"status": status, "cancel_reason": reason},
             )
         )
-    return Marked(session_id, slack_user_id, status, False)
+    return Marked(session_id, slack_user_id, status, False, reason)

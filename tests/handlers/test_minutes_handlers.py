@@ -8,7 +8,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
+from bot.local_slack import LocalSlack, block_actions_body
+from storage import models as m
 from tests.handlers.app_driver import Driver, Reply
 from tests.services.minutes_seed import seed_minutes
 
@@ -64,3 +65,46 @@ def test_refusals_and_bad_input_get_a_sentence(
 
 def test_help(driver: Driver) -> None:
     assert "`/minutes district=anc`" in driver.slash("U0P1", "/minutes", "help").said()
+
+
+def choose(driver: Driver, user: str, action_id: str, value: str) -> Reply:
+    action = {
+        "action_id": action_id,
+        "block_id": "b",
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+    }
+    return driver.send(
+        block_actions_body(
+            user_id=user,
+            action=action,
+            response_url=None,
+            container={"type": "view", "view_id": "VHOME"},
+            view={"id": "VHOME", "type": "home", "blocks": []},
+        )
+    )
+
+
+def test_home_cancel_menu_asks_who_cancelled_and_minutes_follow(driver: Driver) -> None:
+    home = shown(driver.open_home("U0P1"))
+    assert "Minutes, December 2026" in home and "Cancelled by the school" in home
+    with driver.deps.session_factory() as s:
+        group = s.query(m.TherapySession).filter_by(session_key="g1", student_id="S1").one().id
+    assert "30 min owed" in shown(driver.slash("U0P1", "/minutes"))
+    reply = choose(driver, "U0P1", "home_mark_cancelled", f"provider:{group}")
+    assert reply.status == 200 and "views.publish" in reply.methods()
+    with driver.deps.session_factory() as s:
+        row = s.get(m.TherapySession, group)
+        assert row is not None and (row.status, row.cancel_reason) == ("cancelled", "provider")
+    assert "60 of 150 min so far (270 this month) · 60 min owed" in shown(
+        driver.slash("U0P1", "/minutes")
+    )
+    choose(driver, "U0P1", "home_mark_cancelled", f"school:{group}")
+    assert "60 of 150 min so far (270 this month) · 30 min owed" in shown(
+        driver.slash("U0P1", "/minutes")
+    )
+    # Another provider can't, and a forged reason is refused politely.
+    assert "Only the session's own provider" in shown(
+        choose(driver, "U0P2", "home_mark_cancelled", f"provider:{group}")
+    )
+    assert "out of date" in shown(choose(driver, "U0P1", "home_mark_cancelled", f"snow:{group}"))

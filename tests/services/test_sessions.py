@@ -164,9 +164,27 @@ def test_provider_marks_own_session_and_it_is_audited(roster: Deps, past: int) -
     assert (audit.actor, audit.subject_id, audit.before, audit.after) == (
         "provider:P1",
         str(past),
-        {"status": "scheduled"},
-        {"status": "no_show"},
+        {"status": "scheduled", "cancel_reason": None},
+        {"status": "no_show", "cancel_reason": None},
     )
+
+
+def test_a_cancellation_records_who_cancelled(roster: Deps, past: int) -> None:
+    marked = svc.mark_session(roster, "U0P1", past, "cancelled", "school")
+    assert (marked.status, marked.reason, marked.already) == ("cancelled", "school", False)
+    assert svc.mark_session(roster, "U0P1", past, "cancelled", "school").already
+    changed = svc.mark_session(roster, "U0P1", past, "cancelled", "provider")
+    assert (changed.reason, changed.already) == ("provider", False)
+    with roster.session_factory() as s:
+        row = s.get(TS, past)
+        assert row is not None and (row.status, row.cancel_reason) == ("cancelled", "provider")
+    svc.mark_session(roster, "U0P1", past, "held")
+    with roster.session_factory() as s:
+        row = s.get(TS, past)
+        assert row is not None and (row.status, row.cancel_reason) == ("held", None)
+    for status, reason in (("held", "school"), ("cancelled", "weather")):
+        with pytest.raises(InvalidInput):
+            svc.mark_session(roster, "U0P1", past, status, reason)
 
 
 @pytest.mark.parametrize(
