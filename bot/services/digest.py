@@ -18,11 +18,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -43,6 +42,7 @@ from bot.services.caseload import (
 )
 from bot.slack_gateway import SlackUnavailable
 from storage import models as m
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +128,6 @@ def digest_text(d: WeeklyDigest) -> str:
     return "\n".join(lines)
 
 
-def _insert_missing(s: Session, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    dialect = s.get_bind().dialect.name
-    insert = pg_insert(N) if dialect == "postgresql" else sqlite_insert(N)
-    s.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["key"]))
-
-
 def send_weekly_digests(deps: Deps, now: datetime) -> int:
     """Send each manager's digest once per week, from Monday 08:00 their time; returns sends."""
     org = deps.settings.org_timezone
@@ -144,7 +136,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
         managers = s.scalars(
             select(m.Manager).where(m.Manager.slack_user_id.is_not(None)).order_by(m.Manager.id)
         ).all()
-        rows: list[dict[str, object]] = []
+        rows: list[dict[str, Any]] = []
         for mgr in managers:
             tz = _zone(mgr.timezone, org)
             if not digest_due(now, tz) or mgr.slack_user_id is None:
@@ -166,7 +158,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
                     "attempts": 0,
                 }
             )
-        _insert_missing(s, rows)
+        outbox.enqueue(s, rows)
     worker = f"digest:{uuid.uuid4().hex[:12]}"
     sent = 0
     for key, slack_user, tz in due:
@@ -188,26 +180,15 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
 
 def _claim(deps: Deps, key: str, worker: str, now: datetime) -> bool:
     with deps.session_factory.begin() as s:
-        result = s.execute(
-            update(N)
-            .where(
-                N.key == key,
-                N.sent_at.is_(None),
-                or_(N.claimed_until.is_(None), N.claimed_until < now),
-            )
-            .values(claimed_by=worker, claimed_until=now + LEASE, attempts=N.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return outbox.claim_key(s, key, worker, now, LEASE)
 
 
 def _finish(
     deps: Deps, key: str, worker: str, *, sent_at: datetime | None = None, error: str | None = None
 ) -> None:
     with deps.session_factory.begin() as s:
-        s.execute(
-            update(N)
-            .where(N.key == key, N.claimed_by == worker)
-            .values(sent_at=sent_at, claimed_by=None, claimed_until=None, last_error=error)
-            .execution_options(synchronize_session=False)
-        )
+        ids = list(s.scalars(select(N.id).where(N.key == key)))
+        if sent_at is not None:
+            outbox.mark_sent(s, ids, worker, sent_at)
+        else:
+            outbox.release(s, ids, worker, error)

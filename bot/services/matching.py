@@ -32,9 +32,12 @@ from bot.domain.sessions import GENERATED_PREFIXES
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.people import identify, require_manager
 from storage import models as m
+from storage import outbox
 from storage.queries import school_zones
 
 KIND = "match"
+APPROVAL_WORKER = "approve"  # the outbox lease holder while an approval sends its DMs
+APPROVAL_LEASE = timedelta(minutes=2)
 ZONE_ABBR = {
     "America/Los_Angeles": "PT",
     "America/Denver": "MT",
@@ -944,6 +947,7 @@ def _queue_assignment_dms(
 ) -> list[str]:
     """Put one 'your new students' DM per provider in the outbox, keyed so it is sent once."""
     keys = []
+    rows: list[dict[str, Any]] = []
     for pid, items in providers.items():
         provider = s.get(m.Provider, pid)
         if provider is None:
@@ -977,22 +981,22 @@ def _queue_assignment_dms(
         )
         key = f"assignment:{proposal_id}:{pid}"
         keys.append(key)
-        s.add(
-            m.Nudge(
-                key=key,
-                rule="assignment",
-                recipient_kind="provider",
-                recipient_id=pid,
-                subject_id=proposal_id,
-                due_on=None,
-                stage="new",
-                payload={"text": text},
-                created_at=now,
-                send_after=now,
-                attempts=0,
-            )
+        rows.append(
+            {
+                "key": key,
+                "rule": "assignment",
+                "recipient_kind": "provider",
+                "recipient_id": pid,
+                "subject_id": proposal_id,
+                "due_on": None,
+                "stage": "new",
+                "payload": {"text": text},
+                "created_at": now,
+                "send_after": now,
+                "attempts": 0,
+            }
         )
-    s.flush()
+    outbox.enqueue(s, rows)
     return keys
 
 
@@ -1004,25 +1008,14 @@ def deliver_assignment_dms(deps: Deps, keys: list[str]) -> tuple[tuple[str, ...]
     for key in keys:
         now = deps.clock.now()
         with deps.session_factory.begin() as s:
-            claimed = s.execute(
-                update(m.Nudge)
-                .where(
-                    m.Nudge.key == key,
-                    m.Nudge.sent_at.is_(None),
-                    (m.Nudge.claimed_until.is_(None)) | (m.Nudge.claimed_until < now),
-                )
-                .values(
-                    claimed_by="approve",
-                    claimed_until=now + timedelta(minutes=2),
-                    attempts=m.Nudge.attempts + 1,
-                )
-            ).rowcount  # type: ignore[attr-defined]
+            claimed = outbox.claim_key(s, key, APPROVAL_WORKER, now, APPROVAL_LEASE)
             row = s.scalars(select(m.Nudge).where(m.Nudge.key == key)).one()
             provider = s.get(m.Provider, row.recipient_id)
             name = provider.name if provider else row.recipient_id
             slack_id = provider.slack_user_id if provider else None
             text = str(row.payload.get("text", ""))
-        if claimed != 1:
+            row_id = row.id
+        if not claimed:
             continue
         if not slack_id:
             failed.append(f"{name} (no Slack account)")
@@ -1032,18 +1025,10 @@ def deliver_assignment_dms(deps: Deps, keys: list[str]) -> tuple[tuple[str, ...]
         except SlackUnavailable:
             failed.append(name)
             with deps.session_factory.begin() as s:
-                s.execute(
-                    update(m.Nudge)
-                    .where(m.Nudge.key == key)
-                    .values(claimed_by=None, claimed_until=None, last_error="slack unavailable")
-                )
+                outbox.release(s, [row_id], APPROVAL_WORKER, "slack unavailable")
             continue
         with deps.session_factory.begin() as s:
-            s.execute(
-                update(m.Nudge)
-                .where(m.Nudge.key == key)
-                .values(sent_at=deps.clock.now(), claimed_by=None, claimed_until=None)
-            )
+            outbox.mark_sent(s, [row_id], APPROVAL_WORKER, deps.clock.now())
         notified.append(name)
     return tuple(notified), tuple(failed)
 

@@ -29,12 +29,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
-    Table,
     and_,
     func,
     literal,
@@ -44,8 +43,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -84,6 +81,7 @@ from bot.services.people import Person, identify
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
 from storage import models as m
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +90,9 @@ LEASE = timedelta(minutes=5)
 RECIPIENTS_PER_CLAIM = 20
 FAILURES_BEFORE_STOPPING = 2
 ANALYZE_AFTER = 2000  # rows inserted by one sweep
-IN_CHUNK = 900  # ids per IN (...) list
-INSERT_CHUNK = 1000
 MAX_NOTES_LISTED = 25
 MAX_DIGEST_LINES = 10  # per rule
 ALL_MANAGERS = "all"
-T = TypeVar("T")
 
 
 def policy_of(settings: Settings) -> NudgePolicy:
@@ -116,17 +111,8 @@ def policy_of(settings: Settings) -> NudgePolicy:
     )
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
-
-
-def _is_postgres(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
 
 
 class _ZoneCache:
@@ -188,24 +174,8 @@ def _item(
 
 
 def _insert_new(s: Session, items: Iterable[dict[str, Any]]) -> int:
-    """Insert the items whose key is not in the outbox yet; returns how many were new.
-
-    Existing keys are filtered first so a steady-state sweep writes nothing (and burns no ids);
-    ``ON CONFLICT DO NOTHING`` settles a race with another process.
-    """
-    fresh: dict[str, dict[str, Any]] = {}
-    for item in items:
-        fresh.setdefault(item["key"], item)
-    for keys in _chunks(list(fresh), IN_CHUNK):
-        for key in s.scalars(select(N.key).where(N.key.in_(keys))):
-            fresh.pop(key, None)
-    if not fresh:
-        return 0
-    stmt = _insert_stmt(s).on_conflict_do_nothing(index_elements=["key"])
-    rows = list(fresh.values())
-    for chunk in _chunks(rows, INSERT_CHUNK):
-        s.execute(stmt, list(chunk))
-    return len(rows)
+    """Queue the items whose key is not in the outbox yet; returns how many were new."""
+    return outbox.enqueue(s, items)
 
 
 def _after_bulk_insert(deps: Deps, inserted: int) -> None:
@@ -220,11 +190,6 @@ def _after_bulk_insert(deps: Deps, inserted: int) -> None:
     with deps.engine.connect() as conn:
         conn.execute(text("ANALYZE nudges"))
         conn.commit()
-
-
-def _insert_stmt(s: Session) -> Any:
-    table = cast(Table, N.__table__)
-    return pg_insert(table) if _is_postgres(s) else sqlite_insert(table)
 
 
 # --- sweeps --------------------------------------------------------------------------------
@@ -475,13 +440,7 @@ def assemble_digest(deps: Deps) -> int:
             )
             for manager_id, tz in managers
         ]
-        inserted = s.execute(
-            _insert_stmt(s)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(N.id)
-        ).all()
-        if not inserted:
+        if not outbox.enqueue_new(s, rows):
             return 0
         escalations = _rowcount(
             s.execute(update(N).where(waiting).values(digest_key=digest_key, sent_at=now))
@@ -626,7 +585,7 @@ def deliver(deps: Deps, render: Render, *, worker: str | None = None) -> Deliver
         ]
     digests: dict[str, Digest | None] = {}
     failures_in_a_row, stopped = 0, False
-    for chunk in _chunks(recipients, RECIPIENTS_PER_CLAIM):
+    for chunk in outbox.chunks(recipients, RECIPIENTS_PER_CLAIM):
         claimed = list(_claim(deps, worker, chunk, now).items())
         started = monotonic_time.monotonic()
         for index, ((kind, rid), ids) in enumerate(claimed):
@@ -686,21 +645,8 @@ def _claim(
     """
     leased_at = max(now, deps.clock.now())
     with deps.session_factory.begin() as s:
-        q = select(N.id).where(
-            _outbox(now), tuple_(N.recipient_kind, N.recipient_id).in_(list(recipients))
-        )
-        if _is_postgres(s):
-            q = q.with_for_update(skip_locked=True)
-        ids = list(s.scalars(q))
-        if not ids:
-            return {}
-        rows = s.execute(
-            update(N)
-            .where(N.id.in_(ids), or_(N.claimed_until.is_(None), N.claimed_until < leased_at))
-            .values(claimed_by=worker, claimed_until=leased_at + LEASE, attempts=N.attempts + 1)
-            .returning(N.id, N.recipient_kind, N.recipient_id)
-            .execution_options(synchronize_session=False)
-        ).all()
+        due = and_(_outbox(now), tuple_(N.recipient_kind, N.recipient_id).in_(list(recipients)))
+        rows = outbox.claim(s, due, worker, leased_at, LEASE)
     claimed: dict[tuple[str, str], list[int]] = defaultdict(list)
     for nudge_id, kind, rid in rows:
         claimed[(str(kind), str(rid))].append(int(nudge_id))
@@ -711,17 +657,8 @@ def _release(deps: Deps, worker: str, ids: Sequence[int], error: str | None = No
     """Give claimed rows back unsent; the next run takes them."""
     if not ids:
         return
-    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
-    if error:
-        values["last_error"] = error[:200]
     with deps.session_factory.begin() as s:
-        for chunk in _chunks(list(ids), IN_CHUNK):
-            s.execute(
-                update(N)
-                .where(N.id.in_(chunk), N.claimed_by == worker, N.sent_at.is_(None))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+        outbox.release(s, ids, worker, error)
 
 
 def _recipient(s: Session, kind: str, rid: str, policy: NudgePolicy) -> _Recipient | None:
@@ -797,14 +734,7 @@ def _deliver_to(
         _release(deps, worker, keep_ids, str(exc))
         raise
     with deps.session_factory.begin() as s:
-        marked = _rowcount(
-            s.execute(
-                update(N)
-                .where(N.id.in_(keep_ids), N.claimed_by == worker, N.sent_at.is_(None))
-                .values(sent_at=now, claimed_until=None, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        marked = outbox.mark_sent(s, keep_ids, worker, now)
     if marked != len(keep_ids):
         log.warning("nudges.lease_lost", extra={"batch": message.batch_id})
     report.messages += 1
@@ -1035,7 +965,7 @@ def _live_escalations(
     """The escalations still true: review not held, note not written, licence not renewed."""
     live: set[tuple[str, date | None]] = set()
     subjects = [e[0] for e in entries]
-    for chunk in _chunks(subjects, IN_CHUNK):
+    for chunk in outbox.chunks(subjects, outbox.IN_CHUNK):
         if rule == Rule.ANNUAL_REVIEW:
             q: Any = select(m.Student.id, m.Student.annual_review_due).where(
                 m.Student.id.in_(chunk)

@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -36,6 +34,7 @@ from bot.domain.sessions import (
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
+from storage import outbox
 from storage.queries import school_zones
 
 log = logging.getLogger(__name__)
@@ -130,15 +129,16 @@ def generate_sessions(deps: Deps, now: datetime) -> int:
         rows = [row for pair, row in wanted.items() if pair not in have]
         created = 0
         if rows:
-            dialect = s.get_bind().dialect.name
-            insert = pg_insert(TS) if dialect == "postgresql" else sqlite_insert(TS)
-            for i in range(0, len(rows), INSERT_CHUNK):
-                stmt = (
-                    insert.values(rows[i : i + INSERT_CHUNK])
-                    .on_conflict_do_nothing(index_elements=["session_key", "student_id"])
-                    .returning(TS.id)
+            created = len(
+                outbox.insert_ignore(
+                    s,
+                    TS,
+                    rows,
+                    ["session_key", "student_id"],
+                    returning=TS.id,
+                    chunk_size=INSERT_CHUNK,
                 )
-                created += len(s.execute(stmt).all())
+            )
     log.info("sessions.generated", extra={"new": created, "removed": len(stale)})
     return created
 
