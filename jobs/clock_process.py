@@ -34,7 +34,7 @@ from bot.services import events, nudges
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
 from handlers.nudge_blocks import render_nudge
-from jobs import caseload_jobs
+from jobs import caseload_jobs, minutes_jobs
 
 log = logging.getLogger("jobs.clock")
 
@@ -81,6 +81,7 @@ def register_jobs(scheduler: BaseScheduler, deps: Deps) -> None:
     """Add one job per sweep and one delivery job, each on an interval in UTC, and the
     caseload jobs (dated sessions, the weekly digest)."""
     caseload_jobs.register(scheduler, deps)
+    minutes_jobs.register(scheduler, deps)
     start = deps.clock.now()
     for name, sweep in nudges.SWEEPS:
         scheduler.add_job(
@@ -166,6 +167,7 @@ def run_once(deps: Deps) -> int:
     try:
         report = nudges.run_once(deps, render_nudge)
         caseload = caseload_jobs.run_once(deps, deps.clock.now())
+        makeups = minutes_jobs.run_once(deps, deps.clock.now())
         events.forget_old_events(deps)
     except SQLAlchemyError as exc:
         return _fail(
@@ -183,7 +185,8 @@ def run_once(deps: Deps) -> int:
         f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: queued {queued}, sent {d.messages} DM(s) "
         f"with {d.items} item(s), held {d.held} for working hours, dropped {d.skipped} obsolete; "
         f"{caseload.sessions_created} session(s) generated, "
-        f"{caseload.digests_sent} weekly digest(s) sent"
+        f"{caseload.digests_sent} weekly digest(s) sent; "
+        f"{makeups.sent} make-up DM(s) sent"
     )
     return 0
 

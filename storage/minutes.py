@@ -318,3 +318,16 @@ def all_active_makeup_targets(s: Session, scope: Scope) -> set[int]:
         if missed is not None:
             out.add(missed)
     return out
+
+
+def districts_of_students(s: Session, student_ids: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(student_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 5000):
+        q = (
+            select(m.Student.id, m.School.district_id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.Student.id.in_(wanted[i : i + 5000]))
+        )
+        out.update({sid: did for sid, did in s.execute(q)})
+    return out

@@ -250,7 +250,7 @@ def parse_args(text: str) -> MinutesArgs:
     return MinutesArgs(district, month)
 
 
-def _labels(s: Session, student_ids: Iterable[str], show_names: bool) -> dict[str, str]:
+def student_labels(s: Session, student_ids: Iterable[str], show_names: bool) -> dict[str, str]:
     wanted = sorted(set(student_ids))
     out: dict[str, str] = {}
     for i in range(0, len(wanted), 5000):
@@ -263,7 +263,7 @@ def _labels(s: Session, student_ids: Iterable[str], show_names: bool) -> dict[st
 
 
 def _rows(s: Session, items: list[StudentMinutes], show_names: bool) -> list[MinutesRow]:
-    labels = _labels(s, (i.student_id for i in items), show_names)
+    labels = student_labels(s, (i.student_id for i in items), show_names)
     return [
         MinutesRow(
             i.student_id,

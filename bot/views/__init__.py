@@ -1,0 +1,1 @@
+"""Views: Block Kit layouts that both listeners and jobs use (no Slack calls here)."""
