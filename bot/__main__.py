@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.settings import Settings, SettingsError, load_settings
+from bot.views.format import plural
 
 
 class CliError(Exception):
@@ -41,7 +42,7 @@ def _timestamp(value: str) -> datetime:
 
 
 def _zone(value: str) -> str:
-    from bot.domain.availability_text import ZONE_ABBREVIATIONS
+    from bot.domain.labels import ZONE_ABBREVIATIONS
 
     name = ZONE_ABBREVIATIONS.get(value.upper(), value)
     try:
@@ -185,14 +186,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         for problem in report.problems:
             print(problem, file=sys.stderr)
         if report.more_problems:
-            print(f"... and {report.more_problems} more problems", file=sys.stderr)
+            print(f"... and {plural(report.more_problems, 'more problem')}", file=sys.stderr)
         total = len(report.problems) + report.more_problems
-        print(f"error: {total} problem(s) found; nothing was written", file=sys.stderr)
+        print(f"error: {plural(total, 'problem')} found; nothing was written", file=sys.stderr)
         return 1
     if args.dry_run:
         print(f"Dry run: {folder} is valid; nothing was written.")
         for table, n in report.rows.items():
-            print(f"  {table}: {n} rows")
+            print(f"  {table}: {plural(n, 'row')}")
     else:
         print(f"Imported {folder}:")
         for table, counts in report.counts.items():

@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.domain.vocabulary import SCHOOL_DAYS, Day
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     triennial_stages: Annotated[tuple[int, ...], NoDecode] = (60, 30, 14)
     licence_stages: Annotated[tuple[int, ...], NoDecode] = (60, 30, 7)
     licence_manager_stage: int = 7
-    working_days: Annotated[tuple[str, ...], NoDecode] = ("mon", "tue", "wed", "thu", "fri")
+    working_days: Annotated[tuple[str, ...], NoDecode] = tuple(SCHOOL_DAYS)
     working_hours_start: time = time(8, 0)
     working_hours_end: time = time(18, 0)
     show_student_names: bool = False
@@ -139,8 +141,7 @@ class Settings(BaseSettings):
     def _days(cls, v: Any) -> Any:
         if isinstance(v, str):
             v = tuple(p.strip().lower()[:3] for p in v.split(",") if p.strip())
-        ok = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-        if not v or any(d not in ok for d in v):
+        if not v or any(d not in set(Day) for d in v):
             raise ValueError("must be comma-separated days, e.g. mon,tue,wed,thu,fri")
         return tuple(v)
 

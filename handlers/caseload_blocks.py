@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.domain.availability_text import zone_label
+from bot.domain.labels import service_label, zone_label
 from bot.services.caseload import (
     ANNUAL,
     LICENCE,
@@ -17,7 +17,8 @@ from bot.services.caseload import (
     NoteCount,
     SchoolCaseload,
 )
-from bot.services.matching import SERVICE_LABEL, hours
+from bot.services.matching import hours
+from bot.views.format import plural
 from handlers.common import escape
 
 MAX_SECTION_CHARS = 2900
@@ -35,17 +36,13 @@ def clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 40].rsplit("\n", 1)[0]
-    return cut + f"\n…and {text[len(cut) :].count(chr(10))} more lines"
+    return cut + f"\n…and {plural(text[len(cut) :].count(chr(10)), 'more line')}"
 
 
 def more_line(total: int, shown: int, what: str) -> list[str]:
     if total <= shown:
         return []
     return [f"…and {total - shown} more" + (f" {what}" if what else "")]
-
-
-def service_label(service: str) -> str:
-    return SERVICE_LABEL.get(service, service.upper())
 
 
 # --- caseload ------------------------------------------------------------------------------

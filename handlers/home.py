@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.domain.sessions import CANCELLED
+from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services import matching
 from bot.services import sessions as sessions_svc
@@ -70,7 +70,7 @@ def handle_home_mark_action(
     deps = deps_of(context)
     user = body["user"]["id"]
     status = MARK_STATUS[HomeIds(action["action_id"])]
-    if status == CANCELLED:
+    if status == SessionStatus.CANCELLED:
         reason, session_id = _cancel_choice(action)
         sessions_svc.mark_session(deps, user, session_id, status, reason)
     else:

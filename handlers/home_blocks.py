@@ -21,11 +21,11 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
-from bot.domain.sessions import CANCELLED, HELD, NO_SHOW
+from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
-from bot.services.matching import zone_abbr
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -34,7 +34,6 @@ from handlers.caseload_blocks import (
     md,
     more_line,
     notes_text,
-    service_label,
 )
 from handlers.common import escape
 from handlers.minutes_blocks import HOME_ROWS, district_line_text, provider_minutes_blocks
@@ -46,12 +45,6 @@ HOME_NOTES = 8
 HOME_RECENT = 5
 HOME_DISTRICTS = 12
 HOME_LINES = 12
-STATUS_LABEL = {
-    "scheduled": "not marked yet",
-    HELD: "held",
-    CANCELLED: "cancelled",
-    NO_SHOW: "no-show",
-}
 
 
 class HomeIds(StrEnum):
@@ -63,9 +56,9 @@ class HomeIds(StrEnum):
 
 
 MARK_STATUS = {
-    HomeIds.MARK_HELD: HELD,
-    HomeIds.MARK_CANCELLED: CANCELLED,
-    HomeIds.MARK_NO_SHOW: NO_SHOW,
+    HomeIds.MARK_HELD: SessionStatus.HELD,
+    HomeIds.MARK_CANCELLED: SessionStatus.CANCELLED,
+    HomeIds.MARK_NO_SHOW: SessionStatus.NO_SHOW,
 }
 # The "Cancelled…" menu asks who cancelled; each option's value is ``<reason>:<session id>``.
 CANCEL_OPTIONS = (
@@ -85,7 +78,7 @@ def cancel_menu(session_id: int, status: str, reason: str | None) -> StaticSelec
         placeholder="Cancelled…",
         action_id=HomeIds.MARK_CANCELLED,
         options=options,
-        initial_option=current if status == CANCELLED else None,
+        initial_option=current if status == SessionStatus.CANCELLED else None,
     )
 
 
@@ -94,9 +87,9 @@ def _when(r: svc.RecentSession) -> str:
 
 
 def _status(r: svc.RecentSession) -> str:
-    if r.status == CANCELLED and r.cancel_reason:
+    if r.status == SessionStatus.CANCELLED and r.cancel_reason:
         return dict(CANCEL_OPTIONS).get(r.cancel_reason, "cancelled").lower()
-    return STATUS_LABEL.get(r.status, r.status)
+    return status_label(r.status)
 
 
 def _late(n: OverdueNote) -> str:

@@ -8,10 +8,10 @@ from slack_sdk.models.blocks import ContextBlock, InputBlock, Option, SectionBlo
 from slack_sdk.models.blocks.block_elements import StaticSelectElement
 from slack_sdk.models.views import View
 
+from bot.domain.labels import service_label, zone_abbr
 from bot.services.makeups import Booked, MakeupOptions, MakeupSlot
-from bot.services.matching import zone_abbr
 from bot.views.makeups import MakeupIds
-from handlers.caseload_blocks import md, service_label
+from handlers.caseload_blocks import md
 from handlers.common import escape
 
 

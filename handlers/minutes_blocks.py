@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
+from bot.domain.labels import service_label
 from bot.services.minutes import (
     DistrictLine,
     DistrictMinutes,
@@ -13,7 +14,8 @@ from bot.services.minutes import (
     OrgMinutes,
     ProviderMinutes,
 )
-from handlers.caseload_blocks import clip, md, more_line, service_label
+from bot.views.format import plural
+from handlers.caseload_blocks import clip, md, more_line
 from handlers.common import escape
 
 MAX_ROWS = 25
@@ -22,10 +24,6 @@ RULE = (
     "Behind = under 90% of the minutes due so far this month. Owed = make-up minutes for "
     "sessions cancelled by the provider or never marked (not school closures or exits)."
 )
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def row_text(r: MinutesRow, *, with_status: bool = True) -> str:
@@ -47,8 +45,8 @@ def _rows_text(title: str, rows: Sequence[MinutesRow], limit: int, empty: str) -
 def provider_minutes_blocks(p: ProviderMinutes, *, limit: int = MAX_ROWS) -> list[Block]:
     behind = sum(1 for r in p.rows if r.status == "behind")
     summary = (
-        f"*Minutes, {p.month.label()}*: {_plural(len(p.rows), 'student service')}, "
-        f"{behind} behind · {_plural(p.makeups_owed, 'make-up')} owed"
+        f"*Minutes, {p.month.label()}*: {plural(len(p.rows), 'student service')}, "
+        f"{behind} behind · {plural(p.makeups_owed, 'make-up')} owed"
     )
     blocks: list[Block] = [
         SectionBlock(text=md(_rows_text(summary, p.rows, limit, "No students assigned yet.")))
@@ -66,8 +64,8 @@ def provider_minutes_blocks(p: ProviderMinutes, *, limit: int = MAX_ROWS) -> lis
 def district_minutes_blocks(d: DistrictMinutes, *, limit: int = MAX_ROWS) -> list[Block]:
     title = (
         f"*{escape(d.district)}, {d.month.label()}*: "
-        f"{_plural(d.students_behind, 'student')} behind of {d.services} student services · "
-        f"{_plural(d.makeups_owed, 'make-up')} owed"
+        f"{plural(d.students_behind, 'student')} behind of {d.services} student services · "
+        f"{plural(d.makeups_owed, 'make-up')} owed"
     )
     blocks: list[Block] = [
         SectionBlock(
@@ -76,7 +74,7 @@ def district_minutes_blocks(d: DistrictMinutes, *, limit: int = MAX_ROWS) -> lis
     ]
     lines = ["*Make-ups owed per provider*"]
     lines += [
-        f"• {escape(p.provider)} ({escape(p.provider_id)}) — {_plural(p.count, 'make-up')}, "
+        f"• {escape(p.provider)} ({escape(p.provider_id)}) — {plural(p.count, 'make-up')}, "
         f"{p.minutes} min"
         for p in d.makeups[:limit]
     ] or ["None owed."]

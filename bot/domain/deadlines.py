@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import sessions
 from bot.domain.schedule import local_date
+from bot.domain.vocabulary import Day
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OVERDUE = "overdue"
 DAILY = "daily"
 ESCALATED = "escalated"
@@ -183,7 +183,7 @@ class WorkingHours:
 
     @classmethod
     def of(cls, days: Iterable[str], start: time, end: time) -> WorkingHours:
-        wanted = frozenset(DAY_NAMES.index(d[:3].lower()) for d in days)
+        wanted = frozenset(Day.parse(d).weekday for d in days)
         if not wanted or start >= end:
             raise ValueError("working hours need at least one day and start < end")
         return cls(wanted, start, end)

@@ -29,7 +29,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
-HELD, SCHEDULED, CANCELLED, NO_SHOW = "held", "scheduled", "cancelled", "no_show"
+from bot.domain.vocabulary import SessionStatus
+
+HELD, SCHEDULED = SessionStatus.HELD, SessionStatus.SCHEDULED
+CANCELLED, NO_SHOW = SessionStatus.CANCELLED, SessionStatus.NO_SHOW
 
 # Why a session was cancelled (``sessions.cancel_reason``).
 BY_PROVIDER = "provider"

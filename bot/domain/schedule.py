@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-DAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+from bot.domain.labels import DAY_LABELS as DAY_LABELS  # re-exported for bot.services.matching
+from bot.domain.labels import day_label
+from bot.domain.vocabulary import Day
+
+# Weekday codes by ``date.weekday()`` index; kept for bot.services.matching until it uses ``Day``.
+DAY_NAMES = tuple(Day)
 DAY_MINUTES = 1440
 
 
@@ -148,7 +151,7 @@ def describe_day_lines(windows: Iterable[WeeklyWindow]) -> list[str]:
     for w in merge(windows):
         by_day.setdefault(w.day, []).append(w)
     return [
-        f"{DAY_LABELS[d]}  " + ", ".join(f"{hhmm(w.start)}–{hhmm(w.end)}" for w in ws)
+        f"{day_label(d)}  " + ", ".join(f"{hhmm(w.start)}–{hhmm(w.end)}" for w in ws)
         for d, ws in sorted(by_day.items())
     ]
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-HELD, SCHEDULED, CANCELLED, NO_SHOW = "held", "scheduled", "cancelled", "no_show"
-STATUSES = (SCHEDULED, HELD, CANCELLED, NO_SHOW)
+from bot.domain.vocabulary import SessionStatus
+
 # Cancelled sessions and no-shows never need a note (DOMAIN.md); the nudges use the same rule.
-NOTE_STATUSES = (HELD, SCHEDULED)
+NOTE_STATUSES = (SessionStatus.HELD, SessionStatus.SCHEDULED)
 GENERATED_PREFIXES = ("slot:", "group:")
 KEY_LIMIT = 64  # sessions.session_key is String(64)
 FIELD_LIMIT = 3000  # each SOAP field, as Slack's plain_text_input max_length allows
@@ -103,9 +103,9 @@ def on_time_off(starts_at: datetime, tz: str, spans: Iterable[tuple[date, date]]
 
 def needs_note(status: str, starts_at: datetime, minutes: int, now: datetime) -> bool:
     """Held, or still "scheduled" but over (nobody marked it); never cancelled or a no-show."""
-    if status == HELD:
+    if status == SessionStatus.HELD:
         return starts_at <= now
-    return status == SCHEDULED and starts_at + timedelta(minutes=minutes) <= now
+    return status == SessionStatus.SCHEDULED and starts_at + timedelta(minutes=minutes) <= now
 
 
 def note_overdue(

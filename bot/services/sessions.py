@@ -21,16 +21,13 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
 from bot.domain.sessions import (
-    CANCELLED,
     GENERATED_PREFIXES,
-    HELD,
-    NO_SHOW,
-    SCHEDULED,
     occurrences,
     on_time_off,
     session_key,
     within_hours,
 )
+from bot.domain.vocabulary import SessionStatus
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
@@ -41,15 +38,9 @@ log = logging.getLogger(__name__)
 
 HORIZON = timedelta(days=14)
 INSERT_CHUNK = 500
-MARKABLE = (HELD, CANCELLED, NO_SHOW)
-MARK_WORDS = {HELD: "held", CANCELLED: "cancelled", NO_SHOW: "a no-show"}
+MARKABLE = (SessionStatus.HELD, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 # Who cancelled, as a provider can say it (the minutes rule decides what is owed).
 MARK_REASONS = (BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT)
-REASON_WORDS = {
-    BY_PROVIDER: "cancelled by you",
-    BY_SCHOOL: "cancelled by the school",
-    STUDENT_ABSENT: "cancelled: the student was absent",
-}
 
 TS = m.TherapySession
 
@@ -96,7 +87,7 @@ def _wanted(s: Session, start: datetime, end: datetime) -> dict[tuple[str, str],
                     "service": a.service,
                     "starts_at": occ.starts_at,
                     "minutes": occ.minutes,
-                    "status": SCHEDULED,
+                    "status": SessionStatus.SCHEDULED,
                     "note_done_at": None,
                 },
             )
@@ -117,13 +108,15 @@ def generate_sessions(deps: Deps, now: datetime) -> int:
         stale = [
             sid
             for sid, key, student, status, done in existing
-            if (key, student) not in wanted and status == SCHEDULED and done is None
+            if (key, student) not in wanted and status == SessionStatus.SCHEDULED and done is None
         ]
         for i in range(0, len(stale), INSERT_CHUNK):
             chunk = stale[i : i + INSERT_CHUNK]
             s.execute(
                 delete(TS).where(
-                    TS.id.in_(chunk), TS.status == SCHEDULED, TS.note_done_at.is_(None)
+                    TS.id.in_(chunk),
+                    TS.status == SessionStatus.SCHEDULED,
+                    TS.note_done_at.is_(None),
                 )
             )
         rows = [row for pair, row in wanted.items() if pair not in have]
@@ -162,7 +155,7 @@ def mark_session(
     no-show. A cancellation with no reason given is recorded without one (and owes a make-up)."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
-    if reason is not None and (status != CANCELLED or reason not in MARK_REASONS):
+    if reason is not None and (status != SessionStatus.CANCELLED or reason not in MARK_REASONS):
         raise InvalidInput("A cancellation is by you, by the school, or the student was absent.")
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
@@ -177,7 +170,7 @@ def mark_session(
             return Marked(session_id, slack_user_id, status, True, reason)
         if session.note_done_at is not None:
             raise Conflict("A note is already written for that session, so it stays held.")
-        if status != CANCELLED and session.starts_at > now:
+        if status != SessionStatus.CANCELLED and session.starts_at > now:
             raise InvalidInput(
                 "That session hasn't started yet. Mark it after it happens "
                 "(or mark it cancelled now)."

@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.sessions import HELD, NOTE_STATUSES, NoteText, needs_note, note_from_form
+from bot.domain.sessions import NOTE_STATUSES, NoteText, needs_note, note_from_form
+from bot.domain.vocabulary import SessionStatus
 from bot.services.caseload import student_label
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from bot.services.people import Person, identify, require_known
@@ -120,7 +121,7 @@ def _check_writable(sess: m.TherapySession | None, provider: m.Provider, now: da
     if sess.provider_id != provider.id:
         raise NotAllowed(NOT_YOURS)
     if sess.status not in NOTE_STATUSES:
-        word = "was cancelled" if sess.status == "cancelled" else "was a no-show"
+        word = "was cancelled" if sess.status == SessionStatus.CANCELLED else "was a no-show"
         raise Conflict(f"That session {word}, so it needs no note.")
     if sess.starts_at > now:
         raise InvalidInput("That session hasn't happened yet. Write its note afterwards.")
@@ -177,7 +178,7 @@ def save_note(deps: Deps, slack_user_id: str, session_id: int, note: NoteText) -
             claimed = s.execute(
                 update(TS)
                 .where(TS.id == session_id, TS.note_done_at.is_(None))
-                .values(note_done_at=now, status=HELD)
+                .values(note_done_at=now, status=SessionStatus.HELD)
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
             if claimed != 1:  # written already: a double submit, or a second tab

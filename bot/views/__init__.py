@@ -1,1 +1,1 @@
-"""Views: Block Kit layouts that both listeners and jobs use (no Slack calls here)."""
+"""Views: text and Block Kit pieces shared by handlers and jobs (jobs never import handlers)."""

@@ -16,10 +16,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.labels import service_label
 from bot.services.makeups import MakeupItem, MakeupMessage
+from bot.views.format import plural
 
 MAX_BUTTONS = 20
-SERVICE_LABEL = {"slp": "SLP", "ot": "OT", "pt": "PT", "psych": "Psych", "mh": "MH"}
 
 
 class MakeupIds(StrEnum):
@@ -41,14 +42,14 @@ def item_text(item: MakeupItem, *, with_provider: bool) -> str:
     who = f" · {_esc(item.provider)}" if with_provider else ""
     late = f" · waiting {item.weeks} weeks" if item.weeks >= 2 else ""
     return (
-        f"{_esc(item.student)} · {SERVICE_LABEL.get(item.service, item.service.upper())} · "
+        f"{_esc(item.student)} · {service_label(item.service)} · "
         f"{item.minutes} min missed {item.missed_at:%a %b %-d %H:%M %Z}{who}{late}"
     )
 
 
 def render_makeup(message: MakeupMessage) -> tuple[str, list[dict[str, object]]]:
     n = len(message.items)
-    owed = f"{n} make-up{'s' if n != 1 else ''}"
+    owed = plural(n, "make-up")
     if message.to_manager:
         text = f"{owed} still not scheduled after two weeks"
         blocks: list[Block] = [SectionBlock(text=_md(f"*{text}*"))]

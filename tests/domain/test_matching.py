@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from bot.domain.labels import STATE_NAMES, provider_label
 from bot.domain.matching import MatchInput, MatchResult, greedy, solve, validate
-from bot.domain.matching.cpsat import Component, components
+from bot.domain.matching.decompose import Component, components
 from bot.domain.matching.greedy import greedy_sessions
-from bot.domain.matching.labels import STATE_NAMES, service_label
 from bot.domain.matching.model import Interval, Need, Provider, SchoolDay
 from bot.domain.matching.prep import Prep
 
@@ -433,7 +433,7 @@ def test_no_common_time_counts_the_providers() -> None:
 def test_service_labels_in_explanations(service: str, label: str) -> None:
     r = greedy(instance([need("S1", service=service, state="TX")], []))
     assert reasons(r)["S1"] == ("no_licensed_provider", f"no {label} holds an active Texas licence")
-    assert service_label(service, 2).startswith(label)
+    assert provider_label(service, 2).startswith(label)
 
 
 def test_every_state_has_a_name() -> None:

@@ -237,5 +237,5 @@ def test_cli_import_exit_codes_and_messages(tmp_path: Path, database_url: str) -
     )
     assert out.returncode == 1
     assert "districts.csv:1: timezone: missing column" in out.stderr
-    assert "nothing was written" in out.stderr
+    assert "error: 1 problem found; nothing was written" in out.stderr
     assert "Traceback" not in out.stderr

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .labels import service_label, state_name
+from bot.domain.labels import provider_label, state_name
+
 from .model import MatchInput, Need, Session, Unmatched
 from .prep import Calendar, Prep
 
@@ -24,11 +25,11 @@ def _names(codes: Sequence[str]) -> str:
 
 
 def _count(n: int, service: str) -> str:
-    return f"{n} {service_label(service, n)}"
+    return f"{n} {provider_label(service, n)}"
 
 
 def _licence_detail(inp: MatchInput, need: Need) -> str:
-    label = service_label(need.service)
+    label = provider_label(need.service)
     state = state_name(need.state)
     same = [p for p in inp.providers if p.discipline == need.service]
     with_state = [p for p in same if need.state in p.licensed_states]
@@ -60,8 +61,8 @@ def explain(
     for ni, need in enumerate(inp.needs):
         if need.key in served:
             continue
-        label = service_label(need.service)
-        plural = service_label(need.service, 2)
+        label = provider_label(need.service)
+        plural = provider_label(need.service, 2)
         lic = prep.licensed_providers(ni)
         if not lic:
             reason, detail = "no_licensed_provider", _licence_detail(inp, need)

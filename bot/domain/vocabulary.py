@@ -1,0 +1,60 @@
+"""Domain: the one vocabulary of the product: weekdays, services and session statuses.
+
+Each is a ``StrEnum`` whose values are the strings stored in the database and written in the
+roster CSVs, so a member compares equal to the stored text (``SessionStatus.HELD == "held"``).
+Human labels for them live in ``bot.domain.labels``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Day(StrEnum):
+    """A weekday; declaration order is the ``date.weekday()`` index 0..6."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def weekday(self) -> int:
+        """0 for Monday .. 6 for Sunday, as ``date.weekday()``."""
+        return _DAY_INDEX[self]
+
+    @classmethod
+    def of(cls, index: int) -> Day:
+        """The day of a ``date.weekday()`` index."""
+        return _DAYS[index]
+
+    @classmethod
+    def parse(cls, text: str) -> Day:
+        """ "Mon", "monday", "TUE" -> the day; ValueError for anything else."""
+        return cls(text.strip()[:3].lower())
+
+
+_DAYS: tuple[Day, ...] = tuple(Day)
+_DAY_INDEX: dict[Day, int] = {d: i for i, d in enumerate(_DAYS)}
+# The days schools teach and providers work, Monday to Friday.
+SCHOOL_DAYS: tuple[Day, ...] = _DAYS[:5]
+
+
+class Service(StrEnum):
+    """A related service on an IEP; each is delivered by providers of the same discipline."""
+
+    SLP = "slp"
+    OT = "ot"
+    PT = "pt"
+    PSYCH = "psych"
+    MH = "mh"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
