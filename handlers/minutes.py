@@ -1,4 +1,5 @@
-"""Slack edge: /minutes [district=…] [month=YYYY-MM], as an ephemeral answer."""
+"""Slack edge: /minutes [district=…] [month=YYYY-MM], as an ephemeral answer; the manager Home's
+[Service log CSV] button, which uploads this month's CSVs to the manager's DM."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.services import minutes as svc
+from bot.services import minutes_report as report_svc
 from handlers.common import deps_of, escape, to_dicts
+from handlers.home_blocks import HomeIds
 from handlers.minutes_blocks import (
     district_minutes_blocks,
     org_minutes_blocks,
@@ -42,5 +45,19 @@ def handle_minutes_command(
     respond(text=title, blocks=to_dicts(blocks), response_type="ephemeral")
 
 
+def handle_home_minutes_csv_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+) -> None:
+    """A manager's Home button: this month's service log and summary CSVs, to their DM."""
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    files = report_svc.manager_reports(deps, user, str(action.get("value") or ""))
+    channel = deps.gateway.open_dm(user)
+    for f in files:
+        deps.gateway.upload_csv(channel, f.filename, f.content, f.title)
+
+
 def register(app: App) -> None:
     app.command("/minutes")(handle_minutes_command)
+    app.action(HomeIds.MINUTES_CSV.value)(handle_home_minutes_csv_action)

@@ -108,3 +108,19 @@ def test_home_cancel_menu_asks_who_cancelled_and_minutes_follow(driver: Driver) 
         choose(driver, "U0P2", "home_mark_cancelled", f"provider:{group}")
     )
     assert "out of date" in shown(choose(driver, "U0P1", "home_mark_cancelled", f"snow:{group}"))
+
+
+def test_manager_home_button_uploads_this_months_csvs(driver: Driver) -> None:
+    home = shown(driver.open_home("U0M1"))
+    assert "Minutes this month" in home and "Service log CSV" in home
+    reply = driver.press("U0M1", "home_minutes_csv", "anc", from_home=True)
+    uploads = [c.params for c in reply.calls if c.method == "file_upload"]
+    assert [u["filename"] for u in uploads] == [
+        "minutes-anc-2026-12-sessions.csv",
+        "minutes-anc-2026-12-summary.csv",
+    ]
+    sessions = uploads[0]["content"].decode()
+    assert sessions.startswith("date,start_time,timezone,student_id,service,")
+    assert len(sessions.splitlines()) == 11 and "Tala" not in sessions
+    refused = shown(driver.press("U0P1", "home_minutes_csv", "anc", from_home=True))
+    assert "Only provider-success managers can download service logs" in refused
