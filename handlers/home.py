@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services import home as svc
 from bot.services import matching
 from bot.services import sessions as sessions_svc
@@ -72,7 +72,7 @@ def handle_home_mark_action(
     status = MARK_STATUS[HomeIds(action["action_id"])]
     if status == SessionStatus.CANCELLED:
         reason, session_id = _cancel_choice(action)
-        sessions_svc.mark_session(deps, user, session_id, status, reason)
+        sessions_svc.mark_session(deps, user, session_id, status, CancelReason(reason))
     else:
         sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
     refresh_home(deps, user)

@@ -29,20 +29,20 @@ from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 
 HELD, SCHEDULED = SessionStatus.HELD, SessionStatus.SCHEDULED
 CANCELLED, NO_SHOW = SessionStatus.CANCELLED, SessionStatus.NO_SHOW
 
 # Why a session was cancelled (``sessions.cancel_reason``).
-BY_PROVIDER = "provider"
-BY_SCHOOL = "school"
-STUDENT_ABSENT = "student_absent"
-PROVIDER_OUT = "provider_out"
-STUDENT_EXITED = "student_exited"
-SCHOOL_CLOSED = "school_closed"
-LICENCE_ENDED = "licence_ended"
-PROVIDER_REMOVED = "provider_removed"
+BY_PROVIDER = CancelReason.PROVIDER
+BY_SCHOOL = CancelReason.SCHOOL
+STUDENT_ABSENT = CancelReason.STUDENT_ABSENT
+PROVIDER_OUT = CancelReason.PROVIDER_OUT
+STUDENT_EXITED = CancelReason.STUDENT_EXITED
+SCHOOL_CLOSED = CancelReason.SCHOOL_CLOSED
+LICENCE_ENDED = CancelReason.LICENCE_ENDED
+PROVIDER_REMOVED = CancelReason.PROVIDER_REMOVED
 
 # Cancellations the district does not owe minutes for; every other reason (and none) is owed.
 NOT_OWED_REASONS = frozenset({BY_SCHOOL, SCHOOL_CLOSED, STUDENT_EXITED})

@@ -27,7 +27,7 @@ from bot.domain.sessions import (
     session_key,
     within_hours,
 )
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
@@ -149,14 +149,19 @@ class Marked:
 
 
 def mark_session(
-    deps: Deps, slack_user_id: str, session_id: int, status: str, reason: str | None = None
+    deps: Deps,
+    slack_user_id: str,
+    session_id: int,
+    status: str,
+    reason: CancelReason = CancelReason.PROVIDER,
 ) -> Marked:
-    """The session's own provider says it was held, cancelled (by whom: ``reason``) or a
-    no-show. A cancellation with no reason given is recorded without one (and owes a make-up)."""
+    """The session's own provider says it was held, cancelled (by ``reason``: by them, by the
+    school, the student absent) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
-    if reason is not None and (status != SessionStatus.CANCELLED or reason not in MARK_REASONS):
+    if reason not in MARK_REASONS:
         raise InvalidInput("A cancellation is by you, by the school, or the student was absent.")
+    recorded = reason.value if status == SessionStatus.CANCELLED else None
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
@@ -166,8 +171,8 @@ def mark_session(
             raise NotFound("That session no longer exists.")
         if person.provider is None or session.provider_id != person.provider.id:
             raise NotAllowed("Only the session's own provider can mark it.")
-        if session.status == status and session.cancel_reason == reason:
-            return Marked(session_id, slack_user_id, status, True, reason)
+        if session.status == status and session.cancel_reason == recorded:
+            return Marked(session_id, slack_user_id, status, True, recorded)
         if session.note_done_at is not None:
             raise Conflict("A note is already written for that session, so it stays held.")
         if status != SessionStatus.CANCELLED and session.starts_at > now:
@@ -175,9 +180,9 @@ def mark_session(
                 "That session hasn't started yet. Mark it after it happens "
                 "(or mark it cancelled now)."
             )
-        before = {"status": session.status, "cancel_reason": session.cancel_reason}
+        before = session.status
         session.status = status
-        session.cancel_reason = reason
+        session.cancel_reason = recorded
         s.add(
             m.AuditLog(
                 at=now,
@@ -185,8 +190,12 @@ def mark_session(
                 action="session.mark",
                 subject_type="session",
                 subject_id=str(session_id),
-                before=before,
-                after={"status": status, "cancel_reason": reason},
+                before={"status": before},
+                after=(
+                    {"status": status, "cancel_reason": session.cancel_reason}
+                    if status == SessionStatus.CANCELLED
+                    else {"status": status}
+                ),
             )
         )
-    return Marked(session_id, slack_user_id, status, False, reason)
+    return Marked(session_id, slack_user_id, status, False, recorded)

@@ -213,7 +213,8 @@ def test_cancel_owe_schedule_hold_and_minutes_through_serve(
     )
     status, body, _ = server.signed(submit)
     assert status == 200 and json.loads(body)["response_action"] == "update"
-    again = json.loads(server.signed(submit)[1])
+    # A second submit (a double click: a new request, so a later signature timestamp).
+    again = json.loads(server.signed(submit, timestamp=int(time.time()) + 1)[1])
     assert again["response_action"] == "errors"
     assert "already booked" in again["errors"]["makeup_time"]
     factory = make_session_factory(db)

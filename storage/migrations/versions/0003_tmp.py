@@ -1,4 +1,4 @@
-"""TEMPORARY stand-in for import's and changes' columns (reverted before merging main)."""
+"""TEMPORARY stand-in for import's columns (reverted before merging main)."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -6,7 +6,7 @@ from alembic import op
 import storage.types
 
 revision = "0003_tmp"
-down_revision = "0002"
+down_revision = "0004_edge"
 branch_labels = None
 depends_on = None
 
@@ -35,15 +35,9 @@ def upgrade() -> None:
         b.add_column(sa.Column("ends_on", sa.Date(), nullable=True))
     with op.batch_alter_table("students") as b:
         b.add_column(sa.Column("exited_at", storage.types.UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("sessions") as b:
-        b.add_column(sa.Column("cancel_reason", sa.String(length=32), nullable=True))
-        b.add_column(sa.Column("makeup", sa.Boolean(), server_default=sa.text("false"), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions") as b:
-        b.drop_column("makeup")
-        b.drop_column("cancel_reason")
     with op.batch_alter_table("students") as b:
         b.drop_column("exited_at")
     with op.batch_alter_table("services") as b:
