@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
+from slack_sdk.models.blocks import Block, ButtonElement, ContextBlock, SectionBlock
 
 from bot.domain.labels import service_label
 from bot.services.minutes import (
@@ -15,10 +15,12 @@ from bot.services.minutes import (
     ProviderMinutes,
 )
 from bot.views.format import plural
+from bot.views.makeups import MakeupIds
 from handlers.caseload_blocks import clip, md, more_line
 from handlers.common import escape
 
 MAX_ROWS = 25
+MAKEUP_BUTTONS = 5
 HOME_ROWS = 8
 RULE = (
     "Behind = under 90% of the minutes due so far this month. Owed = make-up minutes for "
@@ -51,12 +53,23 @@ def provider_minutes_blocks(p: ProviderMinutes, *, limit: int = MAX_ROWS) -> lis
     blocks: list[Block] = [
         SectionBlock(text=md(_rows_text(summary, p.rows, limit, "No students assigned yet.")))
     ]
-    if p.makeups_owed:
+    for due in p.makeups[:MAKEUP_BUTTONS]:
         blocks.append(
-            ContextBlock(
-                elements=[md("I'll DM you times for each make-up owed, in your working hours.")]
+            SectionBlock(
+                text=md(
+                    f"Make-up owed: {escape(due.student)} · {service_label(due.service)} · "
+                    f"{due.minutes} min missed {due.missed_at:%a %b %-d %H:%M}"
+                ),
+                accessory=ButtonElement(
+                    text="Schedule make-up",
+                    action_id=MakeupIds.SCHEDULE,
+                    value=str(due.session_id),
+                ),
             )
         )
+    extra = more_line(len(p.makeups), MAKEUP_BUTTONS, "")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
     blocks.append(ContextBlock(elements=[md(RULE)]))
     return blocks
 

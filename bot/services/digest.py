@@ -40,9 +40,11 @@ from bot.services.caseload import (
     student_deadlines,
     unserved,
 )
+from bot.services.minutes import DistrictLine, district_lines
 from bot.slack_gateway import SlackUnavailable
 from storage import models as m
 from storage import outbox
+from storage.queries import manager_district_scope
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class WeeklyDigest:
     unserved: tuple[Unserved, ...]
     notes: tuple[NoteCount, ...]
     reviews: tuple[DeadlineItem, ...]
+    minutes: tuple[DistrictLine, ...] = ()  # per district: students behind, make-ups owed
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -73,7 +76,9 @@ def _zone(name: str | None, fallback: str) -> str:
     return fallback
 
 
-def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest:
+def build_digest(
+    deps: Deps, s: Session, now: datetime, tz: str, district_ids: frozenset[str] | None = None
+) -> WeeklyDigest:
     names = deps.settings.show_student_names
     today = local_date(now, tz)
     notes = overdue_notes(s, now, deps.settings.soap_note_due_hours, names)
@@ -86,6 +91,7 @@ def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest
         unserved=tuple(unserved(s, names)),
         notes=tuple(overdue_by_provider(notes, provider_names(s))),
         reviews=tuple(reviews),
+        minutes=tuple(district_lines(s, district_ids, now, deps.settings)),
     )
 
 
@@ -125,6 +131,9 @@ def digest_text(d: WeeklyDigest) -> str:
         who = f" ({_esc(r.provider)})" if r.provider else " (no provider yet)"
         lines.append(f"• {r.due_on:%a %b %-d} — {kind}, {_esc(r.subject)}, {_esc(r.where)}{who}")
     lines += _more(len(d.reviews), MAX_LINES) or ([] if d.reviews else ["• None."])
+    if d.minutes:
+        lines += ["", "*IEP minutes this month*"]
+        lines += [f"• {_esc(line.district)}: {line.text()}" for line in d.minutes]
     return "\n".join(lines)
 
 
@@ -165,7 +174,8 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
         if not _claim(deps, key, worker, now):
             continue  # sent already, or another process is sending it
         with deps.session_factory() as s:
-            text = digest_text(build_digest(deps, s, now, tz))
+            scope = manager_district_scope(s, slack_user)
+            text = digest_text(build_digest(deps, s, now, tz, scope))
         try:
             deps.gateway.post_dm(slack_user, text)
         except SlackUnavailable as exc:

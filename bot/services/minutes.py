@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -182,12 +183,24 @@ class ProviderOwed:
 
 
 @dataclass(frozen=True)
+class MakeupDue:
+    """A missed session still waiting for its make-up (the provider may schedule it now)."""
+
+    session_id: int
+    student: str
+    service: str
+    missed_at: datetime  # in the provider's zone
+    minutes: int
+
+
+@dataclass(frozen=True)
 class ProviderMinutes:
     provider_id: str
     provider: str
     month: Month
     rows: tuple[MinutesRow, ...]
     makeups_owed: int
+    makeups: tuple[MakeupDue, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)
@@ -298,12 +311,23 @@ def provider_minutes(
         for o in owed_makeups(s, q.Scope(student_ids=students), now, settings)
         if o.provider_id == provider.id
     ]
+    labels = student_labels(s, {o.student_id for o in owed}, settings.show_student_names)
     return ProviderMinutes(
         provider.id,
         provider.name,
         month,
         tuple(_rows(s, items, settings.show_student_names)),
         len(owed),
+        tuple(
+            MakeupDue(
+                o.session_id,
+                labels.get(o.student_id, o.student_id),
+                o.service,
+                o.starts_at.astimezone(ZoneInfo(provider.timezone)),
+                o.minutes,
+            )
+            for o in sorted(owed, key=lambda o: (o.starts_at, o.session_id))
+        ),
     )
 
 
