@@ -1,6 +1,6 @@
 """Jobs: the make-up DMs — queue what is owed, then deliver in each recipient's working hours.
 
-A thin call into ``bot.services.makeups``; the DM's layout comes from ``bot.views``.
+A thin call into ``bot.services.makeups``; the DM goes out through the Notifier port.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.services.makeups import deliver_makeups, sweep_makeups
-from bot.views.makeups import render_makeup
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ class MakeupRun:
 
 def run_once(deps: Deps, now: datetime) -> MakeupRun:
     """Queue the make-up DMs due at ``now`` and deliver what is due; safe to repeat."""
-    return MakeupRun(sweep_makeups(deps, now), deliver_makeups(deps, render_makeup))
+    return MakeupRun(sweep_makeups(deps, now), deliver_makeups(deps))
 
 
 def makeups_job(deps: Deps) -> None:

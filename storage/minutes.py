@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from storage import models as m
@@ -73,27 +73,12 @@ def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime
     return lo, hi
 
 
-def _zone_expr() -> Any:
-    return func.coalesce(m.School.timezone, m.District.timezone)
-
-
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
     if scope.student_ids is not None:
         q = q.where(m.Student.id.in_(sorted(scope.student_ids)))
     return q
-
-
-def zones_in_scope(s: Session, scope: Scope) -> list[str]:
-    q = (
-        select(_zone_expr())
-        .select_from(m.Student)
-        .join(m.School, m.School.id == m.Student.school_id)
-        .join(m.District, m.District.id == m.School.district_id)
-        .distinct()
-    )
-    return sorted(z for z in s.scalars(_scoped(q, scope)) if z)
 
 
 def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
@@ -146,6 +131,19 @@ def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
     return out
 
 
+def _students_in(scope: Scope) -> Any:
+    """A condition on ``sessions.student_id`` for the scope (None: everyone)."""
+    if scope.student_ids is not None:
+        return TS.student_id.in_(sorted(scope.student_ids))
+    if scope.district_ids is not None:
+        return TS.student_id.in_(
+            select(m.Student.id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.School.district_id.in_(sorted(scope.district_ids)))
+        )
+    return None
+
+
 def minute_groups(
     s: Session,
     scope: Scope,
@@ -154,48 +152,77 @@ def minute_groups(
     overdue_before: datetime,
 ) -> list[MinuteGroup]:
     """Sessions up to the month's end, summed: all of the month's, and before it only those that
-    can owe or pay back minutes (everything but plain held sessions)."""
-    zones = zones_in_scope(s, scope)
-    if not zones:
+    can owe or pay back minutes (everything but plain held sessions).
+
+    Most sessions lie inside the month whatever the school's zone: those are summed in the
+    database on the sessions table alone. The few within a zone's offset of the month's edges
+    are read one by one and placed by their school's zone.
+    """
+    zone_of_school = school_zones(s, scope)
+    if not zone_of_school:
         return []
-    bounds = {z: month_bounds(first, last, z) for z in zones}
-    zone = _zone_expr()
-    whens: list[tuple[Any, str]] = []
-    for z, (lo, hi) in bounds.items():
-        whens.append((and_(zone == z, TS.starts_at < lo), BEFORE))
-        whens.append((and_(zone == z, TS.starts_at < hi), IN))
-    period = case(*whens, else_=literal(AFTER)).label("period")
-    note = TS.note_done_at.is_not(None).label("note")
-    overdue = and_(TS.starts_at < overdue_before, TS.status == "scheduled").label("overdue")
+    bounds = {z: month_bounds(first, last, z) for z in set(zone_of_school.values())}
     earliest = min(lo for lo, _ in bounds.values())
     latest = max(hi for _, hi in bounds.values())
-    q = (
-        select(
-            TS.student_id,
-            TS.service,
-            TS.status,
-            TS.cancel_reason,
-            TS.makeup,
-            note,
-            overdue,
-            period,
-            func.sum(TS.minutes),
+    safe_lo = max(lo for lo, _ in bounds.values())  # inside the month in every zone from here
+    safe_hi = min(hi for _, hi in bounds.values())
+    note = TS.note_done_at.is_not(None).label("note")
+    overdue = and_(TS.starts_at < overdue_before, TS.status == "scheduled").label("overdue")
+    owing = or_(TS.status != "held", TS.makeup.is_(True))
+    period = case((TS.starts_at < earliest, literal(BEFORE)), else_=literal(IN)).label("period")
+    cols = (TS.student_id, TS.service, TS.status, TS.cancel_reason, TS.makeup, note, overdue)
+    where = [
+        or_(
+            and_(TS.starts_at < earliest, owing),
+            and_(TS.starts_at >= safe_lo, TS.starts_at < safe_hi),
         )
-        .join(m.Student, m.Student.id == TS.student_id)
-        .join(m.School, m.School.id == m.Student.school_id)
-        .join(m.District, m.District.id == m.School.district_id)
-        .where(
-            TS.starts_at < latest,
-            or_(TS.starts_at >= earliest, TS.status != "held", TS.makeup.is_(True)),
-        )
-        .group_by(
-            TS.student_id, TS.service, TS.status, TS.cancel_reason, TS.makeup, note, overdue, period
-        )
-    )
-    return [
-        MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), str(p), int(total or 0))
-        for sid, svc, st, reason, mk, nt, od, p, total in s.execute(_scoped(q, scope))
     ]
+    edges = [
+        or_(
+            and_(TS.starts_at >= earliest, TS.starts_at < safe_lo),
+            and_(TS.starts_at >= safe_hi, TS.starts_at < latest),
+        )
+    ]
+    students = _students_in(scope)
+    if students is not None:
+        where.append(students)
+        edges.append(students)
+    if s.get_bind().dialect.name == "postgresql":
+        # Room to group in memory (a hash) rather than sort a hundred thousand rows by eight
+        # keys, spilling to disk at the default 4 MB; for this transaction only.
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+    out = [
+        MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), str(p), int(total or 0))
+        for sid, svc, st, reason, mk, nt, od, p, total in s.execute(
+            select(*cols, period, func.sum(TS.minutes)).where(*where).group_by(*cols, period)
+        )
+    ]
+    edge_rows = s.execute(
+        select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
+        .join(m.Student, m.Student.id == TS.student_id)
+        .where(*edges)
+    )
+    for sid, svc, st, reason, mk, nt, od, at, minutes, school in edge_rows:
+        lo, hi = bounds[zone_of_school[school]]
+        where_ = BEFORE if at < lo else IN if at < hi else AFTER
+        out.append(MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes))
+    return out
+
+
+def school_zones(s: Session, scope: Scope) -> dict[str, str]:
+    """The zone of every school in scope (its own, or its district's)."""
+    q = select(m.School.id, m.School.timezone, m.District.timezone).join(
+        m.District, m.District.id == m.School.district_id
+    )
+    if scope.district_ids is not None:
+        q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
+    if scope.student_ids is not None:
+        q = q.where(
+            m.School.id.in_(
+                select(m.Student.school_id).where(m.Student.id.in_(sorted(scope.student_ids)))
+            )
+        )
+    return {sid: stz or dtz for sid, stz, dtz in s.execute(q)}
 
 
 def weekdays_by_school(s: Session, school_ids: Iterable[str]) -> dict[str, frozenset[int]]:
@@ -247,8 +274,18 @@ class OwedCandidate:
     note_written: bool
 
 
-def owed_candidates(s: Session, scope: Scope, since: datetime | None = None) -> list[OwedCandidate]:
-    """Sessions (not make-ups) that may owe minutes: cancelled, no-show, or still scheduled."""
+def owed_candidates(
+    s: Session,
+    scope: Scope,
+    since: datetime | None = None,
+    *,
+    not_owed_reasons: Iterable[str] = (),
+    overdue_before: datetime | None = None,
+    with_no_shows: bool = True,
+) -> list[OwedCandidate]:
+    """Sessions (not make-ups) that may owe minutes: cancelled (but not for ``not_owed_reasons``),
+    no-shows (``with_no_shows``), or still scheduled with no note (started before
+    ``overdue_before``). The minutes rule has the last word; this only narrows the rows."""
     q = (
         select(
             TS.id,
@@ -270,6 +307,19 @@ def owed_candidates(s: Session, scope: Scope, since: datetime | None = None) -> 
         .where(TS.status != "held", TS.makeup.is_(False))
         .order_by(TS.starts_at, TS.id)
     )
+    reasons = sorted(not_owed_reasons)
+    cancelled = TS.status == "cancelled"
+    if reasons:
+        cancelled = and_(
+            cancelled, or_(TS.cancel_reason.is_(None), TS.cancel_reason.not_in(reasons))
+        )
+    unmarked = and_(TS.status == "scheduled", TS.note_done_at.is_(None))
+    if overdue_before is not None:
+        unmarked = and_(unmarked, TS.starts_at < overdue_before)
+    kinds = [cancelled, unmarked]
+    if with_no_shows:
+        kinds.append(TS.status == "no_show")
+    q = q.where(or_(*kinds))
     if since is not None:
         q = q.where(TS.starts_at >= since)
     return [

@@ -19,7 +19,7 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,10 +32,10 @@ from bot.domain import privacy
 from bot.domain.deadlines import WorkingHours, in_working_hours, send_after, usable_zone
 from bot.domain.minutes import free_starts, intersect
 from bot.domain.schedule import WeeklyWindow, to_instants, week_monday
+from bot.services import dm
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.minutes import OwedMakeup, owed_makeups, student_labels
 from bot.services.people import identify, require_known
-from bot.slack_gateway import SlackUnavailable
 from storage import minutes as q
 from storage import models as m
 from storage import outbox
@@ -347,9 +347,6 @@ class MakeupMessage:
     items: tuple[MakeupItem, ...]
 
 
-Render = Callable[[MakeupMessage], tuple[str, list[dict[str, object]]]]
-
-
 def _row(o: OwedMakeup, stage: str, kind: str, recipient: str, now: datetime) -> dict[str, object]:
     return {
         "key": f"{RULE}:{o.session_id}:{stage}:{kind}:{recipient}",
@@ -416,8 +413,9 @@ def _worker() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def deliver_makeups(deps: Deps, render: Render, *, worker: str | None = None) -> int:
-    """Send the due make-up DMs, one per recipient; returns how many messages went out."""
+def deliver_makeups(deps: Deps, *, worker: str | None = None) -> int:
+    """Send the due make-up DMs, one per recipient, through the Notifier; returns how many
+    messages went out. A failed send gives its rows back for the next run."""
     settings = deps.settings
     hours = WorkingHours.of(
         settings.working_days, settings.working_hours_start, settings.working_hours_end
@@ -436,23 +434,29 @@ def deliver_makeups(deps: Deps, render: Render, *, worker: str | None = None) ->
     for nudge_id, kind, rid in claimed:
         by_recipient[(kind, rid)].append(nudge_id)
     sent = 0
-    for (kind, rid), ids in sorted(by_recipient.items()):
+    pending = sorted(by_recipient.items())
+    for index, ((kind, rid), ids) in enumerate(pending):
         with deps.session_factory.begin() as s:
             prepared = _prepare(s, deps, kind, rid, ids, now, hours, worker)
         if prepared is None:
             continue
         slack_user, message, keep = prepared
-        text, blocks = render(message)
-        try:
-            deps.gateway.post_dm(slack_user, text, blocks)
-        except SlackUnavailable as exc:
+        keep, found = dm.settle_earlier(deps, worker, keep, slack_user, now)
+        if not keep:
+            sent += bool(found)
+            continue  # Slack took it on an earlier, interrupted run
+        batch = dm.new_batch_id()
+        dm.stamp(deps, keep, worker, batch)
+        result = dm.send(deps, worker, keep, slack_user, message, batch, now)
+        if result.outcome == dm.Outcome.SENT:
+            sent += 1
+        elif result.outcome == dm.Outcome.FAILED:
+            # Slack is down or limiting us: give the rest back for the next run.
+            rest = [i for _, more in pending[index + 1 :] for i in more]
             with deps.session_factory.begin() as s:
-                outbox.release(s, keep, worker, str(exc))
+                outbox.release(s, rest, worker, result.error)
             log.warning("makeups.delivery_failed", extra={"recipient": rid})
             break
-        with deps.session_factory.begin() as s:
-            outbox.mark_sent(s, keep, worker, now)
-        sent += 1
     log.info("makeups.delivered", extra={"messages": sent})
     return sent
 

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import privacy
 from bot.domain.minutes import (
+    NOT_OWED_REASONS,
+    STUDENT_ABSENT,
     Mandate,
     MinutesLine,
     Month,
@@ -72,8 +74,28 @@ class OwedMakeup:
     cancel_reason: str | None
 
 
-def _facts(g: q.MinuteGroup) -> SessionFacts:
-    return SessionFacts(g.status, g.cancel_reason, g.makeup, g.note_written, g.unmarked_overdue)
+def _tallies(
+    groups: Iterable[q.MinuteGroup], *, no_show_owed: bool
+) -> dict[tuple[str, str], Tally]:
+    """Each student service's tally. The rule is ``Tally.add``; the groups come in a few dozen
+    shapes, so each shape is worked out once and the minutes are summed by shape."""
+    sums: dict[tuple[str, str], dict[tuple[SessionFacts, bool], int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for g in groups:
+        if g.period == q.AFTER:
+            continue
+        facts = SessionFacts(
+            g.status, g.cancel_reason, g.makeup, g.note_written, g.unmarked_overdue
+        )
+        sums[(g.student_id, g.service)][(facts, g.period == q.IN)] += g.minutes
+    out: dict[tuple[str, str], Tally] = {}
+    for key, shapes in sums.items():
+        tally = Tally()
+        for (facts, in_month), minutes in shapes.items():
+            tally = tally.add(facts, minutes, in_month, no_show_owed=no_show_owed)
+        out[key] = tally
+    return out
 
 
 def unmarked_cutoff(now: datetime, settings: Settings) -> datetime:
@@ -89,15 +111,10 @@ def month_minutes(
     services = q.service_rows(s, scope)
     if not services:
         return []
-    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    no_show_owed = settings.makeup_for_no_shows
-    for g in q.minute_groups(s, scope, month.first, month.last, unmarked_cutoff(now, settings)):
-        if g.period == q.AFTER:
-            continue
-        key = (g.student_id, g.service)
-        tallies[key] = tallies[key].add(
-            _facts(g), g.minutes, g.period == q.IN, no_show_owed=no_show_owed
-        )
+    tallies = _tallies(
+        q.minute_groups(s, scope, month.first, month.last, unmarked_cutoff(now, settings)),
+        no_show_owed=settings.makeup_for_no_shows,
+    )
     schools = {r.school_id for r in services}
     zones = school_zones(s, {r.district_id for r in services})
     weekdays = q.weekdays_by_school(s, schools)
@@ -138,7 +155,15 @@ def owed_makeups(
     cutoff = unmarked_cutoff(now, settings)
     covered = q.all_active_makeup_targets(s, scope)
     out = []
-    for c in q.owed_candidates(s, scope, since):
+    not_owed = set(NOT_OWED_REASONS) | (set() if settings.makeup_for_no_shows else {STUDENT_ABSENT})
+    for c in q.owed_candidates(
+        s,
+        scope,
+        since,
+        not_owed_reasons=not_owed,
+        overdue_before=cutoff,
+        with_no_shows=settings.makeup_for_no_shows,
+    ):
         facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
         if c.session_id in covered:
             continue

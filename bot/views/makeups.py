@@ -7,6 +7,7 @@ listener module.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -47,7 +48,7 @@ def item_text(item: MakeupItem, *, with_provider: bool) -> str:
     )
 
 
-def render_makeup(message: MakeupMessage) -> tuple[str, list[dict[str, object]]]:
+def render_makeup(message: MakeupMessage) -> tuple[str, list[dict[str, Any]]]:
     n = len(message.items)
     owed = plural(n, "make-up")
     if message.to_manager:

@@ -102,6 +102,8 @@ def test_names_only_when_asked_audited_and_formula_safe(world: Deps) -> None:
 
 def _cli(monkeypatch: pytest.MonkeyPatch, deps: Deps, *args: str) -> int:
     monkeypatch.setenv("DATABASE_URL", deps.settings.database_url)
+    # In-process, the CLI must not point the process's logging at pytest's captured stream.
+    monkeypatch.setattr("bot.__main__.setup_logging", lambda settings: None)
     return main(["report", "minutes", *args])
 
 
