@@ -29,7 +29,7 @@ def driver(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> 
 def test_provider_sees_their_students_this_month(driver: Driver) -> None:
     said = shown(driver.slash("U0P1", "/minutes"))
     assert "Minutes, December 2026" in said
-    assert "T.E. (S1) · SLP" in said and "90 of 150 min so far (270 this month)" in said
+    assert "T.E. (S1) · SLP" in said and "90 of 150 min so far (150 this month)" in said
     assert "30 min owed · *behind*" in said
     assert "2 make-ups owed" in said
     assert "Tala" not in said and "N.L. (S2)" not in said  # initials only; not P2's student
@@ -96,11 +96,11 @@ def test_home_cancel_menu_asks_who_cancelled_and_minutes_follow(driver: Driver) 
     with driver.deps.session_factory() as s:
         row = s.get(m.TherapySession, group)
         assert row is not None and (row.status, row.cancel_reason) == ("cancelled", "provider")
-    assert "60 of 150 min so far (270 this month) · 60 min owed" in shown(
+    assert "60 of 150 min so far (150 this month) · 60 min owed" in shown(
         driver.slash("U0P1", "/minutes")
     )
     choose(driver, "U0P1", "home_mark_cancelled", f"school:{group}")
-    assert "60 of 150 min so far (270 this month) · 30 min owed" in shown(
+    assert "60 of 150 min so far (150 this month) · 30 min owed" in shown(
         driver.slash("U0P1", "/minutes")
     )
     # Another provider can't, and a forged reason is refused politely.

@@ -30,6 +30,8 @@ DEC29 = [utc(2026, 12, 29, 17, 30), utc(2026, 12, 29, 18), utc(2026, 12, 29, 18,
 @pytest.fixture
 def world(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> Deps:
     seed_minutes(deps, tmp_path, clock)
+    with deps.session_factory.begin() as s:  # no winter break: two open Tuesdays ahead
+        s.query(m.SchoolCalendarDay).delete()
     slack.clear()
     return deps
 
