@@ -257,7 +257,12 @@ class MinutesLine:
 
     @property
     def behind(self) -> bool:
-        return self.required_to_date > 0 and self.delivered < BEHIND_SHARE * self.required_to_date
+        # delivered < 90% of due, in whole numbers: 10 * delivered < 9 * due
+        share = BEHIND_SHARE
+        return (
+            self.required_to_date > 0
+            and self.delivered * share.denominator < share.numerator * self.required_to_date
+        )
 
     @property
     def status(self) -> str:
@@ -270,16 +275,25 @@ class MinutesLine:
         return int(100 * self.delivered / self.required_to_date)
 
 
-def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
-    """The month's figures for a student service, as of ``today`` (school-local)."""
+def due(mandate: Mandate, days: OpenDays, today: date) -> tuple[int, int]:
+    """(the month's required minutes, those due by ``today``), rounded to whole minutes."""
     whole = required_in(mandate, days)
     so_far = whole if today >= days.month.last else required_in(mandate, days, today)
+    return round(whole), round(so_far)
+
+
+def line_of(required: tuple[int, int], tally: Tally) -> MinutesLine:
     return MinutesLine(
-        required=round(whole),
-        required_to_date=round(so_far),
+        required=required[0],
+        required_to_date=required[1],
         delivered=tally.delivered,
         owed=max(0, tally.owed - tally.made_up),
     )
+
+
+def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
+    """The month's figures for a student service, as of ``today`` (school-local)."""
+    return line_of(due(mandate, days, today), tally)
 
 
 # --- make-up times --------------------------------------------------------------------------

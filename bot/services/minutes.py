@@ -33,7 +33,8 @@ from bot.domain.minutes import (
     SessionFacts,
     Tally,
     closed_dates,
-    minutes_line,
+    due,
+    line_of,
     outcome,
 )
 from bot.domain.schedule import local_date
@@ -129,6 +130,9 @@ def month_minutes(
         days[school_id] = OpenDays.of(school, month)
         today[school_id] = local_date(now, zones.get(school_id, settings.org_timezone))
     out = []
+    # Students of one school mostly share a handful of mandates: work each out once.
+    required: dict[tuple[str, Mandate], tuple[int, int]] = {}
+    empty = Tally()
     for r in services:
         ends = r.ends_on if r.exited_on is None else min(r.ends_on or r.exited_on, r.exited_on)
         mandate = Mandate(
@@ -139,8 +143,10 @@ def month_minutes(
             r.starts_on,
             ends,
         )
-        tally = tallies.get((r.student_id, r.service), Tally())
-        line = minutes_line(mandate, days[r.school_id], today[r.school_id], tally)
+        key = (r.school_id, mandate)
+        if key not in required:
+            required[key] = due(mandate, days[r.school_id], today[r.school_id])
+        line = line_of(required[key], tallies.get((r.student_id, r.service), empty))
         out.append(
             StudentMinutes(r.student_id, r.service, r.school_id, r.district_id, r.provider_id, line)
         )
