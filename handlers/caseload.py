@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.domain.mrkdwn import code
 from bot.services import caseload as svc
 from bot.services.errors import InvalidInput
 from handlers.caseload_blocks import CASELOAD_HELP, caseload_blocks, deadlines_blocks
@@ -23,7 +24,7 @@ def parse_caseload_target(text: str) -> str | None:
         bare = BARE_USER.match(rest)
         target, rest = (bare.group(1), "") if bare else (None, rest)
     if rest:
-        raise InvalidInput(f"I don't understand `{rest[:40]}`.\n{svc.CASELOAD_USAGE}")
+        raise InvalidInput(f"I don't understand {code(rest)}.\n{svc.CASELOAD_USAGE}")
     return target
 
 

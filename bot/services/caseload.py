@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import privacy
 from bot.domain.labels import day_label
+from bot.domain.mrkdwn import code
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.errors import InvalidInput
@@ -464,9 +465,9 @@ def parse_deadline_args(text: str) -> DeadlineArgs:
         if token.lower() in ("help", "?"):
             raise InvalidInput(DEADLINES_USAGE)
         if not sep or not value or key not in ("district", "days"):
-            raise InvalidInput(f"I don't understand `{token[:40]}`.\n{DEADLINES_USAGE}")
+            raise InvalidInput(f"I don't understand {code(token)}.\n{DEADLINES_USAGE}")
         if key in values:
-            raise InvalidInput(f"`{key}=` appears twice.\n{DEADLINES_USAGE}")
+            raise InvalidInput(f"{code(key + '=')} appears twice.\n{DEADLINES_USAGE}")
         values[key] = value
     days = DEADLINE_DAYS
     if "days" in values:
