@@ -43,6 +43,7 @@ from bot.services.caseload import (
 )
 from storage import models as m
 from storage import outbox
+from storage.queries import manager_district_scope
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +74,41 @@ def _zone(name: str | None, fallback: str) -> str:
     return fallback
 
 
-def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest:
+def build_digest(
+    deps: Deps, s: Session, now: datetime, tz: str, districts: frozenset[str] | None = None
+) -> WeeklyDigest:
+    """The digest; with ``districts``, only what concerns those districts (a scoped manager)."""
     names = deps.settings.show_student_names
     today = local_date(now, tz)
     notes = overdue_notes(s, now, deps.settings.soap_note_due_hours, names)
-    reviews = student_deadlines(
-        s, today, today + timedelta(days=REVIEW_DAYS), names, include_overdue=False
-    )
+    until = today + timedelta(days=REVIEW_DAYS)
+    if districts is None:
+        reviews = student_deadlines(s, today, until, names, include_overdue=False)
+    else:
+        reviews = sorted(
+            (
+                item
+                for d in sorted(districts)
+                for item in student_deadlines(
+                    s, today, until, names, district_id=d, include_overdue=False
+                )
+            ),
+            key=lambda item: item.due_on,
+        )
+        students = set(
+            s.scalars(
+                select(m.Student.id)
+                .join(m.School, m.School.id == m.Student.school_id)
+                .where(m.School.district_id.in_(districts))
+            )
+        )
+        notes = [n for n in notes if n.student_id in students]
     return WeeklyDigest(
         week_of=today - timedelta(days=today.weekday()),
-        coverage=tuple(coverage(s)),
-        unserved=tuple(unserved(s, names)),
+        coverage=tuple(c for c in coverage(s) if districts is None or c.district_id in districts),
+        unserved=tuple(
+            u for u in unserved(s, names) if districts is None or u.district_id in districts
+        ),
         notes=tuple(overdue_by_provider(notes, provider_names(s))),
         reviews=tuple(reviews),
     )
@@ -132,7 +157,8 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             sent += found
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            digest = build_digest(deps, s, now, tz)
+            districts = manager_district_scope(s, slack_user)
+            digest = build_digest(deps, s, now, tz, districts)
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)
