@@ -37,6 +37,7 @@ from bot.services.caseload import (
     student_label,
     unserved,
 )
+from bot.services.conflicts import DistrictConflicts, for_manager
 from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, provider_minutes
 from bot.services.people import NOT_IN_ROSTER, identify
 from storage import models as m
@@ -79,6 +80,7 @@ class ManagerHome:
     notes: tuple[NoteCount, ...]
     licences: tuple[DeadlineItem, ...]
     minutes: tuple[DistrictLine, ...] = ()
+    conflicts: tuple[DistrictConflicts, ...] = ()  # per district, in the manager's districts
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 minutes=tuple(
                     district_lines(s, manager_district_scope(s, slack_user_id), now, deps.settings)
                 ),
+                conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
             )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
     return Home(

@@ -12,10 +12,12 @@ from typing import Any
 from bot.services.digest import WeeklyDigest
 from bot.services.makeups import MakeupMessage
 from bot.services.nudges import NewStudents, NudgeMessage
+from bot.services.schedule_effects import ScheduleChanged
 from bot.views.digest import render_digest
 from bot.views.makeups import render_makeup
 from bot.views.new_students import render_new_students
 from bot.views.nudges import render_nudge
+from bot.views.schedule_change import render_schedule_changed
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -24,6 +26,7 @@ _BUILDERS: dict[type, Callable[[Any], Rendered]] = {
     WeeklyDigest: render_digest,
     NewStudents: render_new_students,
     MakeupMessage: render_makeup,
+    ScheduleChanged: render_schedule_changed,
 }
 
 
