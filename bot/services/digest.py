@@ -46,6 +46,7 @@ from bot.services.caseload import (
 from bot.services.conflicts import DistrictConflicts, district_conflicts
 from storage import models as m
 from storage import outbox
+from storage.queries import manager_district_scope
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,8 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             sent += found
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            digest = build_digest(deps, s, now, tz)
+            # A manager scoped to some districts hears about those districts only.
+            digest = build_digest(deps, s, now, tz, manager_district_scope(s, slack_user))
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)
