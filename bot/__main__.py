@@ -274,8 +274,8 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import console
     from bot.logs import configure
+    from devtools import console
 
     configure("WARNING")  # the console's screen is for the conversation
     _database_ready(settings, auto_migrate=True)

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, text
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings, load_settings
 from bot.slack_gateway import SlackGateway, make_web_client
+from devtools.local_slack import LocalSlack
 from storage.db import make_engine, make_session_factory, migrate
 from storage.models import Base
 

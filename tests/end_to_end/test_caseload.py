@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
-from bot.local_slack import (
-    LocalSlack,
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     app_home_opened_event,
     event_body,
     slash_command_body,
@@ -23,9 +23,9 @@ from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
-from tests.handlers.app_driver import soap_values
 from tests.services.caseload_seed import ASSIGNED, NO_SESSIONS, SERVICES, STUDENTS
 from tests.storage.roster_files import write_roster
+from tests.support.app_driver import soap_values
 
 
 def load(db: Engine, tmp_path: Path) -> int:

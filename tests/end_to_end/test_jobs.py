@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.deps import Deps
-from bot.local_slack import LocalSlack, block_actions_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body
 from storage import models as m
 from tests.end_to_end.conftest import Server
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from bot.local_slack import LocalSlack, block_actions_body, slash_command_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body, slash_command_body
 from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from bot.local_slack import (
-    LocalSlack,
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     block_actions_body,
     event_body,
     im_message_event,

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.console import Console, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
 from storage import models as m
 
 SELF, OTHER, MANAGER, STRANGER = "U0DEMOP01", "U0DEMOP02", "U0DEMOM01", "U0NOBODY"

@@ -16,10 +16,10 @@ import pytest
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
-from bot.local_slack import LocalSlack
 from bot.services.soap import save_note
-from tests.handlers.app_driver import Driver, Reply, soap_values
+from devtools.local_slack import LocalSlack
 from tests.services.caseload_seed import add_session, seed
+from tests.support.app_driver import Driver, Reply, soap_values
 
 ACTORS = {"self": "U0P1", "other": "U0P2", "manager": "U0M1", "unknown": "U0NOBODY"}
 ROSTER = "I don't have you in the roster yet"

@@ -12,10 +12,10 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import caseload as cs
 from bot.services import home as svc
 from bot.services.errors import InvalidInput
+from devtools.local_slack import LocalSlack
 from handlers import home as h
 from handlers.caseload import parse_caseload_target
 from handlers.home_blocks import VIEW_LIMIT, home_view

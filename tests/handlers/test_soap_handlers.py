@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import OBJECTIVE_MISSING
-from bot.local_slack import LocalSlack
 from bot.services.errors import NotAllowed
+from devtools.local_slack import LocalSlack
 from handlers import soap as h
 from handlers.soap_blocks import SoapIds, note_form
 from storage import models as m
-from tests.handlers.app_driver import soap_values
 from tests.services.caseload_seed import add_session, seed
+from tests.support.app_driver import soap_values
 
 
 class Calls:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
-from bot.local_slack import LocalSlack
 from bot.services import digest as svc
 from bot.services.soap import save_note
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from tests.services.caseload_seed import add_session, seed, utc
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import nudges as svc
 from bot.services.errors import InvalidInput, NotAllowed
+from devtools.local_slack import LocalSlack
 from handlers import nudges as listeners
 from handlers.nudge_blocks import NudgeIds, render_nudge
 from storage import models as m

@@ -1,4 +1,4 @@
-"""Wiring: the local console, a shell that needs no Slack and no tokens.
+"""Development tools: the local console, a shell that needs no Slack and no tokens.
 
 It drives the same Bolt app and listeners as production with real Slack-shaped, signed
 payloads, and points every Web API call at a loopback fake of Slack (``LocalSlack``), whose
@@ -16,10 +16,11 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
-from sqlalchemy import func, select
 
-from bot.blocks_text import (
+from bot.deps import Deps, build_deps
+from bot.services.directory import directory, first_provider, member, roster_is_empty
+from bot.settings import Settings
+from devtools.blocks_text import (
     Button,
     InputField,
     Rendered,
@@ -27,20 +28,16 @@ from bot.blocks_text import (
     render_message,
     render_view,
 )
-from bot.deps import Deps, build_deps
-from bot.local_slack import (
-    LocalSlack,
-    RecordedCall,
+from devtools.local_slack import LocalSlack, RecordedCall
+from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
+    dispatch_signed,
     event_body,
     im_message_event,
-    sign_request,
     slash_command_body,
     view_submission_body,
 )
-from bot.settings import Settings
-from storage import models as m
 
 SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines")
 HELP = """Type what you would type in Slack:
@@ -107,24 +104,12 @@ class Console:
         return self.dispatch_event(im_message_event(user_id=self.user, text=line))
 
     def who(self) -> str:
-        with self.deps.session_factory() as s:
-            providers = s.execute(
-                select(
-                    m.Provider.slack_user_id,
-                    m.Provider.name,
-                    m.Provider.discipline,
-                    m.Provider.timezone,
-                )
-                .where(m.Provider.slack_user_id.is_not(None))
-                .order_by(m.Provider.id)
-            ).all()
-            managers = s.execute(
-                select(m.Manager.slack_user_id, m.Manager.name)
-                .where(m.Manager.slack_user_id.is_not(None))
-                .order_by(m.Manager.id)
-            ).all()
-        lines = ["Managers:"] + [f"  {u}  {n}" for u, n in managers]
-        lines += ["Providers:"] + [f"  {u}  {n} ({d.upper()}, {tz})" for u, n, d, tz in providers]
+        people = directory(self.deps)
+        lines = ["Managers:"] + [f"  {p.slack_user_id}  {p.name}" for p in people.managers]
+        lines += ["Providers:"] + [
+            f"  {p.slack_user_id}  {p.name} ({(p.discipline or '').upper()}, {p.timezone})"
+            for p in people.providers
+        ]
         lines.append(f"You are {self.user}. Switch with /as USER_ID.")
         return "\n".join(lines)
 
@@ -136,21 +121,18 @@ class Console:
         return f"You are now {self.describe(self.user)}."
 
     def describe(self, user: str) -> str:
-        with self.deps.session_factory() as s:
-            p = s.scalars(select(m.Provider).where(m.Provider.slack_user_id == user)).first()
-            mg = s.scalars(select(m.Manager).where(m.Manager.slack_user_id == user)).first()
-        if mg is not None:
-            return f"{user} ({mg.name}, manager)"
-        if p is not None:
-            return f"{user} ({p.name}, {p.discipline.upper()}, {p.timezone})"
-        return f"{user} (not in the roster)"
+        who = member(self.deps, user)
+        if who is None:
+            return f"{user} (not in the roster)"
+        if who.manager:
+            return f"{user} ({who.name}, manager)"
+        return f"{user} ({who.name}, {(who.discipline or '').upper()}, {who.timezone})"
 
     # --- sending ---------------------------------------------------------------------------
 
     def _send(self, body: str) -> tuple[int, str]:
         before = len(self.slack.calls)
-        headers = sign_request(self.signing_secret, body)
-        response = self.app.dispatch(BoltRequest(body=body, headers=dict(headers.items())))
+        response = dispatch_signed(self.app, self.signing_secret, body)
         self._since = before
         return response.status, response.body or ""
 
@@ -354,9 +336,8 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     from demo.generate import write_demo_roster
     from storage.roster import import_roster
 
-    with deps.session_factory() as s:
-        if s.scalar(select(func.count()).select_from(m.District)):
-            return None
+    if not roster_is_empty(deps):
+        return None
     today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         folder = Path(tmp)
@@ -390,13 +371,7 @@ def make_console(settings: Settings, slack: LocalSlack, as_user: str | None) -> 
 
 
 def _default_user(deps: Deps) -> str:
-    with deps.session_factory() as s:
-        first = s.scalars(
-            select(m.Provider.slack_user_id)
-            .where(m.Provider.slack_user_id.is_not(None))
-            .order_by(m.Provider.id)
-        ).first()
-    return first or "U0NOBODY"
+    return first_provider(deps) or "U0NOBODY"
 
 
 def run(
