@@ -48,16 +48,21 @@ HELP = """Type what you would type in Slack:
   1, 2, ...                     press the button with that number
 Console commands:
   /home          open your App Home tab
+  /buttons       list the buttons you can still press
   /who           list the people in the roster you can act as
   /as U0DEMOM01  act as someone else (a Slack user id from /who)
   /help          this list
   /quit          leave (Ctrl-D works too)"""
 
 
+REPLACED = "That message was replaced; use the newer one."
+
+
 @dataclass
 class _Pressable:
     button: Button
     source: dict[str, Any]  # how to send the action: container, message or view
+    message: int  # the console's number for the message or view the button is on
 
 
 @dataclass
@@ -71,8 +76,17 @@ class Console:
     user: str
     buttons: dict[int, _Pressable] = field(default_factory=dict)
     pending_view: dict[str, Any] | None = None
+    # Block ids of the open form's fields that came back with a problem, and their messages.
+    form_errors: dict[str, str] = field(default_factory=dict)
     next_number: int = 1
     home_requested: bool = False
+    # Messages (by the console's own number) whose buttons still work; a replaced or deleted
+    # message's buttons answer REPLACED, as Slack no longer shows them.
+    live: set[int] = field(default_factory=set)
+    next_message: int = 1
+    _by_ts: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, ts) -> message
+    _by_response_key: dict[str, int] = field(default_factory=dict)  # pressed button's message
+    _by_view: dict[str, int] = field(default_factory=dict)  # view id (or "home") -> message
 
     # --- input -----------------------------------------------------------------------------
 
@@ -89,6 +103,8 @@ class Console:
             return self.who()
         if word == "/as":
             return self.switch(line[3:].strip())
+        if word == "/buttons":
+            return self.live_buttons()
         if word == "/home":
             self.home_requested = True
             try:
@@ -112,6 +128,15 @@ class Console:
         ]
         lines.append(f"You are {self.user}. Switch with /as USER_ID.")
         return "\n".join(lines)
+
+    def live_buttons(self) -> str:
+        """The buttons that can still be pressed, by number (a replaced message's are gone)."""
+        live = [
+            f"[{n}] {p.button.label}"
+            for n, p in sorted(self.buttons.items())
+            if p.message in self.live and p.button.kind not in ("submit", "close")
+        ]
+        return "Buttons you can press: " + "  ".join(live) if live else "No buttons to press."
 
     def switch(self, user: str) -> str:
         if not user:
@@ -158,12 +183,15 @@ class Console:
         if item is None:
             return f"There is no button {number} on screen."
         b, source = item.button, item.source
+        if item.message not in self.live:
+            return REPLACED
         if b.kind == "close":
             self.pending_view = None
             return "(closed)"
         if b.kind == "submit":
             return "Fill the form first: the console asks for each field when a form opens."
         key = uuid.uuid4().hex[:12]
+        self._by_response_key[key] = item.message
         container = source.get("container", {"type": "message"})
         body = block_actions_body(
             user_id=self.user,
@@ -177,6 +205,7 @@ class Console:
         return self._output(status, ack_body)
 
     def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> str:
+        self.form_errors = {}
         body = view_submission_body(user_id=self.user, view=view, state_values=values)
         status, ack_body = self._send(body)
         if ack_body:
@@ -185,8 +214,13 @@ class Console:
             except ValueError:
                 reply = {}
             if reply.get("response_action") == "errors":
-                errs = "; ".join(f"{k}: {v}" for k, v in reply.get("errors", {}).items())
-                return f"The form has problems: {errs}"
+                # Slack keeps the form open with everything typed; so does the console.
+                self.form_errors = {str(k): str(v) for k, v in reply.get("errors", {}).items()}
+                labels = {f.block_id: f.label for f in render_view(view).inputs}
+                problems = "\n".join(
+                    f"• {labels.get(k, k)}: {v}" for k, v in self.form_errors.items()
+                )
+                return f"The form has problems:\n{problems}"
             if reply.get("response_action") == "update" and reply.get("view"):
                 # Slack replaces the open form with this view.
                 shown = f"── form ──\n{self._show_view(reply['view'])}"
@@ -234,10 +268,24 @@ class Console:
             rendered: Rendered = render_view(view, start_number=self.next_number)
         else:
             rendered = render_message(text=text, blocks=blocks, start_number=self.next_number)
+        message = self.next_message
+        self.next_message += 1
+        self.live.add(message)
+        container = source.get("container") or {}
+        if container.get("type") == "message" and container.get("message_ts", "0") != "0":
+            self._by_ts[(str(container.get("channel_id")), str(container["message_ts"]))] = message
         for b in rendered.buttons:
-            self.buttons[b.number] = _Pressable(b, source)
+            self.buttons[b.number] = _Pressable(b, source, message)
             self.next_number = max(self.next_number, b.number + 1)
         return rendered.text
+
+    def _replace(self, message: int | None) -> str:
+        """Retire ``message``'s buttons; say which numbers went with it."""
+        if message is None or message not in self.live:
+            return ""
+        self.live.discard(message)
+        gone = [str(n) for n, p in sorted(self.buttons.items()) if p.message == message]
+        return f" (replaces buttons {', '.join(gone)})" if gone else ""
 
     def _render_call(self, call: RecordedCall) -> str:
         p = call.params
@@ -247,7 +295,8 @@ class Console:
                 if isinstance(call.response, dict)
                 else "0"
             )
-            channel = p.get("channel") or "D" + self.user
+            answered = call.response if isinstance(call.response, dict) else {}
+            channel = str(answered.get("channel") or p.get("channel") or "D" + self.user)
             message = {
                 "type": "message",
                 "ts": ts,
@@ -272,10 +321,19 @@ class Console:
             target = p.get("user") or self._dm_user(channel)
             if call.method == "chat.postMessage" and target and target != self.user:
                 label["chat.postMessage"] = f"bot → DM to {self.describe(target)}"
+            replaced = ""
+            if call.method == "chat.update":
+                replaced = self._replace(self._by_ts.get((channel, str(p.get("ts")))))
+            elif call.method == "response_url" and (
+                p.get("replace_original") or p.get("delete_original")
+            ):
+                replaced = self._replace(self._by_response_key.get(call.response_key or ""))
             if p.get("delete_original"):
-                return f"{label[call.method]}: (message removed)"
+                return f"{label[call.method]}: (message removed){replaced}"
+            if call.method == "response_url" and p.get("replace_original"):
+                label["response_url"] = "bot (only you, updated)"
             body = self._render(p.get("text"), p.get("blocks"), source)
-            return f"── {label[call.method]} ──\n{body}"
+            return f"── {label[call.method]}{replaced} ──\n{body}"
         if call.method in ("views.open", "views.push", "views.update", "views.publish"):
             if call.method == "views.publish" and (
                 p.get("user_id") not in (None, self.user) or not self.home_requested
@@ -295,7 +353,12 @@ class Console:
 
     def _show_view(self, view: dict[str, Any]) -> str:
         source = {"container": {"type": "view", "view_id": view.get("id", "V0")}, "view": view}
+        # A view shown again under its id (views.update), or a Home published again, replaces
+        # the one before: its buttons go with it.
+        key = "home" if view.get("type") == "home" else str(view.get("id", "V0"))
+        self._replace(self._by_view.get(key))
         body = self._render(None, None, source, view=view)
+        self._by_view[key] = self.next_message - 1
         if view.get("type") == "modal":
             self.pending_view = view
         return body
@@ -415,36 +478,54 @@ def run(
 
 
 def _fill_form(console: Console, stdin: TextIO, out: TextIO, interactive: bool) -> str:
-    """Ask for each field of the open form, then submit it (Enter on an optional field skips)."""
+    """Ask for each field of the open form, then submit it (Enter on an optional field skips).
+
+    If the bot sends the form back with problems, only those fields are asked again, and
+    everything else typed is kept, as Slack keeps the form open with its values.
+    """
     view = console.pending_view
     assert view is not None
+    fields = console.modal_inputs()
+    typed: dict[str, str] = {}
     values: dict[str, Any] = {}
     out.write("Fill in the form (an empty line skips an optional field; '.' cancels):\n")
-    for field_ in console.modal_inputs():
-        if interactive:
-            out.write(f"{field_.label}{'' if field_.optional else ' *'}: ")
-            out.flush()
-        answer = stdin.readline().rstrip("\n")
-        if answer.strip() == ".":
+    ask = fields
+    while True:
+        for field_ in ask:
+            again = field_.block_id in typed
+            if interactive:
+                keep = f" (Enter keeps “{typed[field_.block_id]}”)" if again else ""
+                out.write(f"{field_.label}{'' if field_.optional else ' *'}{keep}: ")
+                out.flush()
+            line = stdin.readline()
+            answer = line.rstrip("\n")
+            if answer.strip() == "." or (again and not line):
+                console.pending_view = None
+                console.form_errors = {}
+                return "(form cancelled)"
+            if again and not answer:
+                continue
+            typed[field_.block_id] = answer
+            values.setdefault(field_.block_id, {})[field_.action_id] = _input_value(field_, answer)
+        shown = console.submit_view(view, values)
+        if not console.form_errors:
             console.pending_view = None
-            return "(form cancelled)"
-        if field_.options:
-            chosen = next((v for t, v in field_.options if answer in (t, v)), None)
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": field_.kind,
-                "selected_option": {"text": {"type": "plain_text", "text": answer}, "value": chosen}
-                if chosen
-                else None,
-            }
-        elif field_.kind == "datepicker":
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": "datepicker",
-                "selected_date": answer or None,
-            }
-        else:
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": field_.kind,
-                "value": answer or None,
-            }
-    console.pending_view = None
-    return console.submit_view(view, values)
+            return shown
+        out.write(shown + "\nFix the fields marked; Enter keeps what you typed.\n")
+        out.flush()
+        ask = tuple(f for f in fields if f.block_id in console.form_errors) or fields
+
+
+def _input_value(field_: InputField, answer: str) -> dict[str, Any]:
+    """The state value Slack sends for ``answer`` typed into ``field_``."""
+    if field_.options:
+        chosen = next((v for t, v in field_.options if answer in (t, v)), None)
+        return {
+            "type": field_.kind,
+            "selected_option": {"text": {"type": "plain_text", "text": answer}, "value": chosen}
+            if chosen
+            else None,
+        }
+    if field_.kind == "datepicker":
+        return {"type": "datepicker", "selected_date": answer or None}
+    return {"type": field_.kind, "value": answer or None}

@@ -121,6 +121,12 @@ def test_soap_command_opens_the_form_with_the_trigger_id(world: dict[str, Any]) 
     assert [o["value"] for o in select_block["element"]["options"]] == [str(world["session"])]
     objective = next(b for b in view["blocks"] if b.get("block_id") == "soap_objective")
     assert objective["element"]["max_length"] == 3000
+    # Optional in Slack's eyes, and the hint says what is true.
+    assert objective["optional"] is True
+    assert objective["hint"]["text"].startswith("Required unless Trials are filled in")
+    # A session is told by date, time, initials and school: no internal row id.
+    (option,) = select_block["element"]["options"]
+    assert option["text"]["text"] == "Fri Nov 27 09:00 PT · T.E. · Birchwood Elementary"
 
 
 def test_soap_command_answers_without_a_form(world: dict[str, Any]) -> None:
