@@ -129,26 +129,39 @@ def notes_text(counts: Sequence[NoteCount], *, limit: int = MAX_LINES) -> str:
 
 
 def deadlines_blocks(d: Deadlines) -> list[Block]:
+    """What is due leads; sections with nothing in them are named once, at the end."""
     students = [i for i in d.items if i.kind != LICENCE]
     licences = [i for i in d.items if i.kind == LICENCE]
+    sections = (
+        ("overdue SOAP notes", sum(c.count for c in d.notes), lambda: notes_text(d.notes)),
+        (
+            "IEP annual reviews or triennials",
+            len(students),
+            lambda: deadline_text(
+                "IEP annual reviews and triennials", students, with_provider=d.for_manager
+            ),
+        ),
+        (
+            "licences ending",
+            len(licences),
+            lambda: deadline_text("Licences ending", licences, with_provider=True),
+        ),
+    )
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Deadlines for {escape(d.scope)}* — the next {d.days} days, "
+                f"*Deadlines for {escape(d.scope)}* — the next {plural(d.days, 'day')}, "
                 f"from {d.today:%a %b %-d}"
             )
-        ),
-        SectionBlock(
-            text=md(
-                deadline_text(
-                    "IEP annual reviews and triennials", students, with_provider=d.for_manager
-                )
-            )
-        ),
-        SectionBlock(text=md(deadline_text("Licences ending", licences, with_provider=True))),
-        SectionBlock(text=md(notes_text(d.notes))),
+        )
     ]
-    if not d.for_manager:
+    blocks += [SectionBlock(text=md(text())) for _, count, text in sections if count]
+    empty = [name for name, count, _ in sections if not count]
+    if len(empty) == len(sections):
+        blocks.append(SectionBlock(text=md("Nothing due, and no notes overdue. 🎉")))
+    elif empty:
+        blocks.append(ContextBlock(elements=[md("Nothing due: " + ", ".join(empty) + ".")]))
+    if not d.for_manager and d.notes:
         blocks.append(
             ContextBlock(elements=[md("Write overdue notes with `/soap` or from the App Home.")])
         )

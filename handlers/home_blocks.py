@@ -23,6 +23,7 @@ from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
+from bot.views.format import ago
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -62,9 +63,7 @@ def _when(r: svc.RecentSession) -> str:
 
 
 def _late(n: OverdueNote) -> str:
-    if n.days_overdue >= 1:
-        return f"{n.days_overdue} day{'s' if n.days_overdue != 1 else ''} late"
-    return f"was due {n.due_at:%a %H:%M}"
+    return f"due {ago(n.overdue_for)} ago"
 
 
 def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:

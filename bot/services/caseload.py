@@ -290,6 +290,7 @@ class OverdueNote:
     tz: str  # the provider's zone
     due_at: datetime  # when the note fell due, in the provider's zone
     days_overdue: int
+    overdue_for: timedelta  # how long ago it fell due
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,7 @@ def overdue_notes(
                 tz,
                 due_at.astimezone(ZoneInfo(tz)),
                 (now - due_at).days,
+                now - due_at,
             )
         )
     return out
@@ -491,6 +493,22 @@ class Deadlines:
     for_manager: bool
 
 
+def _in_district(
+    s: Session, notes: list[OverdueNote], district_id: str | None
+) -> list[OverdueNote]:
+    """The notes of students in ``district_id`` (all of them when it is None)."""
+    if district_id is None:
+        return notes
+    students = set(
+        s.scalars(
+            select(m.Student.id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.School.district_id == district_id)
+        )
+    )
+    return [n for n in notes if n.student_id in students]
+
+
 def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlines:
     """Managers see every district (or the one named); providers see their own students."""
     now = deps.clock.now()
@@ -507,16 +525,7 @@ def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlin
         if person.is_manager:
             items = student_deadlines(s, today, until, names, district_id=district_id)
             items += licence_deadlines(s, today, until, state=state)
-            notes = overdue_notes(s, now, due_hours, names)
-            if district_id is not None:
-                served = set(
-                    s.scalars(
-                        select(m.Student.id)
-                        .join(m.School, m.School.id == m.Student.school_id)
-                        .where(m.School.district_id == district_id)
-                    )
-                )
-                notes = [n for n in notes if n.student_id in served]
+            notes = _in_district(s, overdue_notes(s, now, due_hours, names), district_id)
             counts = overdue_by_provider(notes, provider_names(s))
             scope = district.name if district else "all districts"
         else:
@@ -527,6 +536,7 @@ def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlin
             )
             items += licence_deadlines(s, today, until, provider_id=pid, state=state)
             own = overdue_notes(s, now, due_hours, names, provider_id=pid)
+            own = _in_district(s, own, district_id)
             counts = overdue_by_provider(own, {pid: person.provider.name})
             scope = f"your students in {district.name}" if district else "your students"
     ordered = sorted(items, key=lambda i: (i.due_on, i.kind, i.subject))

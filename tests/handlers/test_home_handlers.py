@@ -35,7 +35,9 @@ def huge_home(n: int) -> svc.Home:
     )
     caseload = cs.Caseload("P1", "Ana", PT, date(2026, 11, 30), schools, 600, 1200, False)
     deadline = cs.DeadlineItem("annual_review", date(2026, 12, 5), 5, "A.B. (S1)", "School", "Ana")
-    note = cs.OverdueNote(1, "P1", "S1", "A.B. (S1)", "slp", "School", T0, PT, T0, 3)
+    note = cs.OverdueNote(
+        1, "P1", "S1", "A.B. (S1)", "slp", "School", T0, PT, T0, 3, timedelta(days=3)
+    )
     recent = svc.RecentSession(1, "A.B. (S1)", "slp", T0, PT, "scheduled", False)
     provider = svc.ProviderHome(caseload, (deadline,) * n, (note,) * n, (recent,) * n, 48)
     manager = svc.ManagerHome(

@@ -233,3 +233,11 @@ def test_manager_deadlines_by_district(roster: Deps) -> None:
         cs.deadlines_for(roster, "U0M1", cs.DeadlineArgs("anchorge", 30))
     with pytest.raises(NotAllowed, match="roster"):
         cs.deadlines_for(roster, "U0NOBODY", cs.DeadlineArgs())
+
+
+def test_a_provider_naming_a_district_counts_only_its_overdue_notes(roster: Deps) -> None:
+    anc = cs.deadlines_for(roster, "U0P1", cs.DeadlineArgs("anc", 30))
+    assert [(n.provider, n.count) for n in anc.notes] == [("Ana Reyes", 1)]
+    mesa = cs.deadlines_for(roster, "U0P1", cs.DeadlineArgs("mesa", 30))
+    assert mesa.scope == "your students in Mesa Public Schools"
+    assert mesa.notes == ()

@@ -1,0 +1,41 @@
+"""Handlers: /caseload and /deadlines replies (handlers/caseload.py and its block builders)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.services.caseload import ANNUAL, DeadlineItem, Deadlines, NoteCount
+from devtools.blocks_text import render_message
+from handlers.caseload_blocks import deadlines_blocks
+from handlers.common import to_dicts
+
+TODAY = date(2026, 11, 30)
+
+
+def shown(d: Deadlines) -> str:
+    return render_message(text=None, blocks=to_dicts(deadlines_blocks(d))).text
+
+
+def deadlines(items: tuple[DeadlineItem, ...] = (), notes: tuple[NoteCount, ...] = ()) -> Deadlines:
+    return Deadlines("your students", 30, TODAY, items, notes, False)
+
+
+def test_deadlines_lead_with_what_is_due_and_name_empty_sections_last() -> None:
+    review = DeadlineItem(ANNUAL, date(2026, 12, 5), 5, "N.L. (S2)", "Birchwood", "Ben Ko")
+    text = shown(deadlines((review,), (NoteCount("P2", "Ben Ko", 7, date(2026, 11, 2)),)))
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Deadlines for your students — the next 30 days, from Mon Nov 30"
+    assert lines[1] == "Overdue SOAP notes (7)"
+    assert "IEP annual reviews and triennials (1)" in text
+    assert text.index("Overdue SOAP notes") < text.index("IEP annual reviews")
+    assert "(0)" not in text and "Licences ending" not in text
+    assert lines[-2:] == [
+        "Nothing due: licences ending.",
+        "Write overdue notes with /soap or from the App Home.",
+    ]
+
+
+def test_nothing_due_at_all_is_one_line() -> None:
+    text = shown(deadlines())
+    assert "Nothing due, and no notes overdue. 🎉" in text
+    assert "(0)" not in text and "/soap" not in text
