@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bot",
         description="Caseload bot: availability, matching and deadline nudges for therapists.",
+        epilog="More in README.md: Commands, Configuration, Importing a roster.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("console", help="a local shell that needs no Slack")
     c.add_argument("--as", dest="as_user", metavar="SLACK_USER_ID", help="act as this person")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    i = sub.add_parser("import", help="load a roster folder (ROSTER.md)")
+    i = sub.add_parser("import", help="load a roster folder (README: Importing a roster)")
     i.add_argument("folder", type=Path)
     i.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     pa = sub.add_parser("parse", help="show how an availability message is understood")
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--today", type=_date, help="the date to read relative dates from")
     m = sub.add_parser("match", help="propose assignments for a district")
     m.add_argument("--district", required=True)
-    m.add_argument("--json", action="store_true", help="print the CONTRACTS.md JSON")
+    m.add_argument(
+        "--json",
+        action="store_true",
+        help="print the proposal as JSON (README: Commands, match --json)",
+    )
     m.add_argument("--today", type=_date)
     j = sub.add_parser("jobs", help="the clock process (or: jobs run-once --now TIMESTAMP)")
     j.add_argument("action", nargs="?", choices=["run-once"])

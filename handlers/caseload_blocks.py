@@ -14,6 +14,7 @@ from bot.services.caseload import (
     Caseload,
     DeadlineItem,
     Deadlines,
+    DistrictCaseload,
     NoteCount,
     SchoolCaseload,
 )
@@ -40,9 +41,13 @@ def clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
 
 
 def more_line(total: int, shown: int, what: str) -> list[str]:
+    """ "…and 3 more providers" ("provider" for one) when ``total`` is over ``shown``."""
     if total <= shown:
         return []
-    return [f"…and {total - shown} more" + (f" {what}" if what else "")]
+    rest = total - shown
+    if not what:
+        return [f"…and {rest} more"]
+    return [f"…and {plural(rest, 'more ' + what.removesuffix('s'))}"]
 
 
 # --- caseload ------------------------------------------------------------------------------
@@ -75,6 +80,37 @@ def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Bloc
     if extra:
         blocks.append(ContextBlock(elements=[md(extra[0])]))
     return blocks
+
+
+def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
+    """A manager's /caseload: every district's coverage, or one district's providers."""
+    if dc.district is None:
+        lines = ["*Caseloads by district*"]
+        lines += [
+            f"• {escape(c.name)} (`{escape(c.district_id)}`): {c.served} of "
+            f"{plural(c.total, 'student service')} served"
+            for c in dc.coverage
+        ]
+        if not dc.coverage:
+            lines.append("No districts in the roster yet.")
+        hint = (
+            "Name a district (`/caseload district=anchorage`) or a provider "
+            "(`/caseload @provider`)."
+        )
+        return [SectionBlock(text=md(clip("\n".join(lines)))), ContextBlock(elements=[md(hint)])]
+    served = "".join(
+        f" · {c.served} of {plural(c.total, 'student service')} served" for c in dc.coverage
+    )
+    lines = [f"*Caseloads in {escape(dc.district)}*{served}"]
+    lines += [
+        f"• {escape(p.provider)}: {plural(p.students, 'student')}, {plural(p.services, 'service')}"
+        for p in dc.providers[:MAX_LINES]
+    ]
+    lines += more_line(len(dc.providers), MAX_LINES, "providers")
+    if not dc.providers:
+        lines.append("No provider serves a student here yet.")
+    hint = "See a provider's students and times with `/caseload @provider`."
+    return [SectionBlock(text=md(clip("\n".join(lines)))), ContextBlock(elements=[md(hint)])]
 
 
 # --- deadlines -----------------------------------------------------------------------------
@@ -171,5 +207,6 @@ def deadlines_blocks(d: Deadlines) -> list[Block]:
 CASELOAD_HELP = (
     "*How to use /caseload*\n"
     "• `/caseload` — your students, services and weekly times\n"
-    "• `/caseload @provider` — a provider's caseload (managers)"
+    "• `/caseload @provider` — a provider's caseload (managers)\n"
+    "• `/caseload district=anchorage` — who serves a district, and how many (managers)"
 )

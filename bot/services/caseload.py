@@ -23,7 +23,7 @@ from bot.domain import privacy
 from bot.domain.labels import day_label
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
-from bot.services.errors import InvalidInput
+from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.matching import KIND as MATCH_KIND
 from bot.services.matching import find_district
 from bot.services.people import Person, acting_on, identify, require_known
@@ -36,7 +36,10 @@ DEADLINES_USAGE = (
     "Usage: `/deadlines` — optionally `district=anchorage` and `days=30` (1 to 365).\n"
     "Example: `/deadlines district=anchorage days=14`"
 )
-CASELOAD_USAGE = "Usage: `/caseload` for your own, or `/caseload @provider` (managers)."
+CASELOAD_USAGE = (
+    "Usage: `/caseload` for your own; managers: `/caseload` for every district, "
+    "`/caseload district=anchorage` or `/caseload @provider`."
+)
 NOT_MATCHED = "not matched yet"
 PROPOSED = "proposed, waiting for approval"
 REASONS = {
@@ -170,6 +173,63 @@ def _target_provider(s: Session, person: Person, target_slack_id: str | None) ->
         not_a_provider=InvalidInput("You're in the roster as a manager. " + CASELOAD_USAGE),
         only_own="You can only see your own caseload.",
     )
+
+
+@dataclass(frozen=True)
+class ProviderLoad:
+    provider: str
+    slack_user_id: str | None
+    students: int
+    services: int
+
+
+@dataclass(frozen=True)
+class DistrictCaseload:
+    """A manager's view: one district's providers, or (``district`` None) every district."""
+
+    district: str | None
+    coverage: tuple[DistrictCoverage, ...]
+    providers: tuple[ProviderLoad, ...]
+
+
+def is_manager(deps: Deps, slack_user_id: str) -> bool:
+    with deps.session_factory() as s:
+        return identify(s, slack_user_id, deps.settings.org_timezone).is_manager
+
+
+def district_caseload(
+    deps: Deps, slack_user_id: str, district_text: str | None = None
+) -> DistrictCaseload:
+    """Managers only: coverage of every district, or one district's providers and loads."""
+    with deps.session_factory() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_known(person)
+        if not person.is_manager:
+            raise NotAllowed("Only provider-success managers can see a district's caseloads.")
+        if district_text is None:
+            return DistrictCaseload(None, tuple(coverage(s)), ())
+        district = find_district(s, district_text)
+        q = (
+            select(m.Provider.name, m.Provider.slack_user_id, m.Assignment.student_id)
+            .join(m.Assignment, m.Assignment.provider_id == m.Provider.id)
+            .join(m.Student, m.Student.id == m.Assignment.student_id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.School.district_id == district.id)
+        )
+        students: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+        services: dict[tuple[str, str | None], int] = defaultdict(int)
+        for name, slack_id, student_id in s.execute(q):
+            students[(name, slack_id)].add(student_id)
+            services[(name, slack_id)] += 1
+        loads = sorted(
+            (
+                ProviderLoad(name, slack_id, len(ids), services[(name, slack_id)])
+                for (name, slack_id), ids in students.items()
+            ),
+            key=lambda p: (-p.services, p.provider),
+        )
+        covered = tuple(c for c in coverage(s) if c.district_id == district.id)
+        return DistrictCaseload(district.name, covered, tuple(loads))
 
 
 def caseload_for(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> Caseload:

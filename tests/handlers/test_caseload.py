@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.services.caseload import ANNUAL, DeadlineItem, Deadlines, NoteCount
+from bot.services.caseload import (
+    ANNUAL,
+    DeadlineItem,
+    Deadlines,
+    DistrictCaseload,
+    DistrictCoverage,
+    NoteCount,
+    ProviderLoad,
+)
 from devtools.blocks_text import render_message
-from handlers.caseload_blocks import deadlines_blocks
+from handlers.caseload_blocks import deadlines_blocks, district_caseload_blocks
 from handlers.common import to_dicts
 
 TODAY = date(2026, 11, 30)
@@ -39,3 +47,18 @@ def test_nothing_due_at_all_is_one_line() -> None:
     text = shown(deadlines())
     assert "Nothing due, and no notes overdue. 🎉" in text
     assert "(0)" not in text and "/soap" not in text
+
+
+def test_a_managers_caseload_is_the_district_view_with_a_hint() -> None:
+    overview = DistrictCaseload(None, (DistrictCoverage("anc", "Anchorage", 1, 1),), ())
+    text = render_message(text=None, blocks=to_dicts(district_caseload_blocks(overview))).text
+    assert "Anchorage (anc): 1 of 1 student service served" in text
+    assert "Name a district (/caseload district=anchorage) or a provider" in text
+    one = DistrictCaseload(
+        "Anchorage",
+        (DistrictCoverage("anc", "Anchorage", 3, 2),),
+        (ProviderLoad("Ana Reyes", "U0P1", 1, 2),),
+    )
+    text = render_message(text=None, blocks=to_dicts(district_caseload_blocks(one))).text
+    assert "Caseloads in Anchorage · 2 of 3 student services served" in text
+    assert "• Ana Reyes: 1 student, 2 services" in text

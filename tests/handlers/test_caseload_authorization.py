@@ -79,6 +79,11 @@ def caseload(w: dict[str, object], user: str) -> Reply:
     return w["driver"].slash(user, "/caseload", text)  # type: ignore[attr-defined,no-any-return]
 
 
+def district_caseload(w: dict[str, object], user: str) -> Reply:
+    text = "" if user == "U0M1" else "district=anc"
+    return w["driver"].slash(user, "/caseload", text)  # type: ignore[attr-defined,no-any-return]
+
+
 def deadlines(w: dict[str, object], user: str) -> Reply:
     return w["driver"].slash(user, "/deadlines", "days=30")  # type: ignore[attr-defined,no-any-return]
 
@@ -101,7 +106,7 @@ def home(w: dict[str, object], user: str) -> Reply:
 CASES: list[tuple[str, Case, str, str, str | None]] = [
     # /soap: the form lists the caller's own sessions only
     ("/soap", soap, "self", '"callback_id": "soap_note"', None),
-    ("/soap", soap, "other", "N.L. (S2)", "T.E. (S1)"),
+    ("/soap", soap, "other", "N.L.", "T.E."),
     ("/soap", soap, "manager", "Only providers write SOAP notes", "callback_id"),
     ("/soap", soap, "unknown", ROSTER, "callback_id"),
     # the Home's "Write note" button for P1's session
@@ -129,6 +134,11 @@ CASES: list[tuple[str, Case, str, str, str | None]] = [
     ("/caseload", caseload, "other", "You can only see your own caseload.", "T.E. (S1)"),
     ("/caseload", caseload, "manager", "Ana Reyes's caseload", None),
     ("/caseload", caseload, "unknown", ROSTER, "T.E. (S1)"),
+    # /caseload with no one named: a manager gets every district; district= is for managers
+    ("district view", district_caseload, "manager", "Caseloads by district", "for your own"),
+    ("district view", district_caseload, "self", "Only provider-success managers", "Ana Reyes"),
+    ("district view", district_caseload, "other", "Only provider-success managers", "Ana Reyes"),
+    ("district view", district_caseload, "unknown", ROSTER, "Ana Reyes"),
     # /deadlines: providers see their own students, managers every district
     ("/deadlines", deadlines, "self", "Deadlines for your students", "N.L. (S2)"),
     ("/deadlines", deadlines, "other", "N.L. (S2)", "I.M. (S3)"),

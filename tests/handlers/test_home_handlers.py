@@ -17,7 +17,7 @@ from bot.services import home as svc
 from bot.services.errors import InvalidInput
 from devtools.local_slack import LocalSlack
 from handlers import home as h
-from handlers.caseload import parse_caseload_target
+from handlers.caseload import parse_caseload_args
 from handlers.home_blocks import VIEW_LIMIT, home_view
 from tests.services.caseload_seed import add_session, seed
 
@@ -114,14 +114,21 @@ def test_refresh_home_never_fails_the_change(world: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "target"),
-    [("", None), ("<@U0P2|ben>", "U0P2"), ("U0P2", "U0P2"), ("@U0P2", "U0P2")],
+    ("text", "args"),
+    [
+        ("", (None, None)),
+        ("<@U0P2|ben>", ("U0P2", None)),
+        ("U0P2", ("U0P2", None)),
+        ("@U0P2", ("U0P2", None)),
+        ("district=anc", (None, "anc")),
+        ("DISTRICT=Mesa", (None, "Mesa")),
+    ],
 )
-def test_caseload_target(text: str, target: str | None) -> None:
-    assert parse_caseload_target(text) == target
+def test_caseload_arguments(text: str, args: tuple[str | None, str | None]) -> None:
+    assert parse_caseload_args(text) == args
 
 
-@pytest.mark.parametrize("text", ["everyone", "<@U0P2> extra", "district=anc"])
+@pytest.mark.parametrize("text", ["everyone", "<@U0P2> extra", "district=", "<@U0P2> district=anc"])
 def test_caseload_bad_arguments_get_usage(text: str) -> None:
     with pytest.raises(InvalidInput, match="Usage: `/caseload`"):
-        parse_caseload_target(text)
+        parse_caseload_args(text)

@@ -241,3 +241,16 @@ def test_a_provider_naming_a_district_counts_only_its_overdue_notes(roster: Deps
     mesa = cs.deadlines_for(roster, "U0P1", cs.DeadlineArgs("mesa", 30))
     assert mesa.scope == "your students in Mesa Public Schools"
     assert mesa.notes == ()
+
+
+def test_a_managers_district_caseload(roster: Deps) -> None:
+    every = cs.district_caseload(roster, "U0M1")
+    assert every.district is None and {c.district_id for c in every.coverage} == {"anc", "mesa"}
+    anc = cs.district_caseload(roster, "U0M1", "anc")
+    assert anc.district == "Anchorage School District"
+    assert [(p.provider, p.students, p.services) for p in anc.providers] == [
+        ("Ana Reyes", 2, 2),
+        ("Ben Ko", 1, 1),
+    ]
+    with pytest.raises(NotAllowed, match="Only provider-success managers"):
+        cs.district_caseload(roster, "U0P1", "anc")
