@@ -24,10 +24,10 @@ from bot.domain.labels import day_label
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.matching import KIND as MATCH_KIND
 from bot.services.matching import find_district
 from bot.services.people import Person, acting_on, identify, require_known
 from storage import models as m
+from storage.proposals import latest_proposal
 
 ANNUAL, TRIENNIAL, LICENCE = "annual_review", "triennial", "licence"
 DEADLINE_DAYS = 30
@@ -476,12 +476,7 @@ def coverage(s: Session) -> list[DistrictCoverage]:
 
 
 def _latest_reasons(s: Session, district_id: str) -> dict[tuple[str, str], tuple[str, str]]:
-    latest = s.scalars(
-        select(m.PendingAction)
-        .where(m.PendingAction.kind == MATCH_KIND, m.PendingAction.subject_id == district_id)
-        .order_by(m.PendingAction.created_at.desc())
-        .limit(1)
-    ).first()
+    latest = latest_proposal(s, district_id)
     if latest is None:
         return {}
     reasons: dict[tuple[str, str], tuple[str, str]] = {}

@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain.labels import STATE_NAMES, provider_label
 from bot.domain.matching import MatchInput, MatchResult, greedy, solve, validate
-from bot.domain.matching.cpsat import Component, components
+from bot.domain.matching.decompose import Component, components
 from bot.domain.matching.greedy import greedy_sessions
 from bot.domain.matching.model import Interval, Need, Provider, SchoolDay
 from bot.domain.matching.prep import Prep

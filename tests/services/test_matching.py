@@ -45,7 +45,7 @@ def run(
         )
     result = mt.solve(inp, time_limit_s=2)
     assert mt.validate(inp, result) == []
-    return inp, result, svc._render(result, ctx, None)
+    return inp, result, svc.render(result, ctx, None)
 
 
 def students(n: int, school: str = "SCH1", start: int = 1) -> str:

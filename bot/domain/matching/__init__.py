@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
-from .cpsat import Component, components
+from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
 from .model import (

@@ -338,3 +338,160 @@ def synthetic_instance(
         needs=tuple(out_needs),
         providers=tuple(providers),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Harder instances, built like real districts
+
+
+HARD_MIX: dict[str, float] = {"slp": 0.5, "ot": 0.25, "mh": 0.25}
+AVAIL_DAYS = (2, 5)
+AVAIL_LEN = (150, 330)
+HARD_TUNED_SEEDS: tuple[int, ...] = (0, 1, 2)
+HARD_HELD_OUT_SEEDS: tuple[int, ...] = (1001, 1002, 1003)
+"""Seeds the matcher was never tuned on: benchmarks report them apart from the tuned ones."""
+
+
+def hard_instance(
+    n_needs: int,
+    n_providers: int,
+    seed: int,
+    *,
+    capacity_ratio: float = 1.3,
+    district_share: float = 0.4,
+    second_licence: float = 0.45,
+) -> MatchInput:
+    """A district (or a region of several districts) where licensure and time are tight.
+
+    Most providers hold a licence in one or two states: their home state, and sometimes one
+    more. They live in all five zones and offer 3-5 local days of 3-6 hours, so a provider on
+    the East Coast meets an Alaska school for a couple of hours a day at most. Sessions last 30,
+    45 or 60 minutes, 1-3 times a week, and some SLP and OT students may be seen in groups. Weekly
+    hours are drawn so that, per discipline, the capacity of the providers licensed in the
+    districts' states is about `capacity_ratio` times the demanded minutes. Nothing is planted:
+    the optimum is unknown, and the relaxation bound says how far any answer is from it.
+    """
+    rng = random.Random(seed * 7919 + 17)
+    n_districts = max(1, round(n_needs / 350))
+    pool = [s for s in ALL_STATES if s != "AK"]
+    states = ["AK" if seed % 3 == 0 else rng.choice(pool)]
+    while len(states) < n_districts:
+        st = rng.choice(ALL_STATES)
+        if st not in states:
+            states.append(st)
+    districts = [(f"D{i + 1}", st) for i, st in enumerate(states)]
+
+    schools: list[tuple[str, str, str, int, tuple[SchoolDay, ...], str]] = []
+    per_district = max(2, n_needs // (20 * n_districts))
+    for did, st in districts:
+        off = STATE_OFFSET[st]
+        label = ZONES[off][0]
+        for k in range(per_district):
+            start, end = rng.choice(BELLS)
+            start += rng.choice((-15, 0, 15, 30))
+            end += rng.choice((-30, -15, 0, 15))
+            gap = rng.random() < 0.4
+            early_wed = rng.random() < 0.25
+            days = []
+            for di, d in enumerate(DAYS):
+                e = 780 if (early_wed and d == "wed") else end
+                windows = ((start, 690), (740, e)) if gap else ((start, e),)
+                days.append(
+                    SchoolDay(d, tuple((_abs(di, a, off), _abs(di, b, off)) for a, b in windows))
+                )
+            text = f"Mon–Fri {hhmm(start)}–{hhmm(end)} {label}"
+            schools.append((f"{did}-S{k + 1}", did, st, off, tuple(days), text))
+
+    services = list(HARD_MIX)
+    weights = list(HARD_MIX.values())
+    needs: list[Need] = []
+    i = 0
+    while len(needs) < n_needs:
+        i += 1
+        school_id, did, st, off, days_, text = rng.choice(schools)
+        chosen = [rng.choices(services, weights)[0]]
+        if rng.random() < 0.15 and len(needs) + 1 < n_needs:
+            other = rng.choices(services, weights)[0]
+            if other not in chosen:
+                chosen.append(other)
+        for s in chosen:
+            needs.append(
+                Need(
+                    student_id=f"ST{i:05d}",
+                    service=s,
+                    school_id=school_id,
+                    district_id=did,
+                    state=st,
+                    sessions_per_week=rng.choices((1, 2, 3), (0.4, 0.45, 0.15))[0],
+                    session_minutes=rng.choices((30, 45, 60), (0.55, 0.3, 0.15))[0],
+                    group_ok=s != "mh" and rng.random() < 0.45,
+                    school_days=days_,
+                    school_tz_label=ZONES[off][0],
+                    school_hours_text=text,
+                )
+            )
+
+    demand = {s: 0 for s in services}
+    for n in needs:
+        demand[n.service] += n.sessions_per_week * n.session_minutes
+    total = sum(demand.values()) or 1
+    disciplines: list[str] = []
+    for s in services:
+        disciplines += [s] * max(1, round(n_providers * demand[s] / total))
+    while len(disciplines) > n_providers:
+        disciplines.remove(max(set(disciplines), key=disciplines.count))
+    while len(disciplines) < n_providers:
+        disciplines.append("slp")
+    rng.shuffle(disciplines)
+
+    district_states = sorted(set(states))
+    raw: list[tuple[str, str, frozenset[str], tuple[Interval, ...]]] = []
+    for disc in disciplines:
+        home = rng.choice(district_states) if rng.random() < district_share else rng.choice(pool)
+        lic = {home}
+        if rng.random() < second_licence:
+            lic.add(rng.choice(district_states) if rng.random() < 0.75 else rng.choice(pool))
+        off = STATE_OFFSET[home]
+        blocks = []
+        for di in sorted(rng.sample(range(5), rng.randint(AVAIL_DAYS[0], AVAIL_DAYS[1]))):
+            start = rng.choice(range(420, 781, 30))
+            length = rng.choice(range(AVAIL_LEN[0], AVAIL_LEN[1] + 1, 30))
+            blocks.append((_abs(di, start, off), _abs(di, start + length, off)))
+        raw.append((disc, home, frozenset(lic), tuple(blocks)))
+
+    # Weekly hours: per discipline, the providers who can practise in a district share the
+    # demanded minutes times capacity_ratio, in random proportions, never above what they offer.
+    useful: dict[str, list[int]] = {s: [] for s in services}
+    for j, (disc, home, held, _) in enumerate(raw):
+        if home in held and held & set(district_states):
+            useful[disc].append(j)
+    weekly = [0] * len(raw)
+    for s, js in useful.items():
+        if not js:
+            continue
+        shares = [rng.uniform(0.5, 1.5) for _ in js]
+        scale = capacity_ratio * demand[s] / sum(shares)
+        for j, sh in zip(js, shares, strict=True):
+            offered = sum(b - a for a, b in raw[j][3])
+            weekly[j] = min(offered, int(sh * scale) // 30 * 30)
+    for j in range(len(raw)):
+        if weekly[j] == 0:
+            weekly[j] = rng.choice((300, 600, 900))
+
+    providers = tuple(
+        Provider(
+            provider_id=f"P{j + 1:04d}",
+            discipline=disc,
+            home_state=home,
+            licensed_states=lic,
+            available=blocks,
+            busy=(),
+            capacity_minutes=weekly[j],
+        )
+        for j, (disc, home, lic, blocks) in enumerate(raw)
+    )
+    return MatchInput(
+        district_id=districts[0][0] if n_districts == 1 else "ALL",
+        needs=tuple(needs),
+        providers=providers,
+    )

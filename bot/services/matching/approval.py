@@ -1,0 +1,304 @@
+"""Services: approving or discarding a proposal, creating assignments and the provider DMs.
+
+Approving all, or one provider's part, is one transaction: a double click, a second manager or a
+stale proposal changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.schedule import DAY_LABELS
+from bot.services.errors import Conflict, NotFound
+from bot.services.matching.common import KIND, SERVICE_LABEL, Stale
+from bot.services.matching.filters import Filters
+from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.inputs import Week, _student_label
+from bot.services.people import identify, require_manager
+from storage import models as m
+from storage import outbox
+from storage.queries import school_zones
+
+# --- approval -----------------------------------------------------------------------------
+
+APPROVAL_WORKER = "approve"  # the outbox lease holder while an approval sends its DMs
+APPROVAL_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Approval:
+    proposal_id: str
+    already: bool
+    approved_by: str | None
+    created: int
+    notified: tuple[str, ...]
+    not_notified: tuple[str, ...]
+    district_id: str
+
+
+def approve(
+    deps: Deps, slack_user_id: str, proposal_id: str, provider_id: str | None = None
+) -> Approval:
+    """Approve a whole proposal, or one provider's part, in one transaction."""
+    now = deps.clock.now()
+    with deps.session_factory.begin() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_manager(person, "approve proposals")
+        assert person.manager is not None
+        action = s.get(m.PendingAction, proposal_id)
+        if action is None or action.kind != KIND:
+            raise NotFound("That proposal no longer exists. Run `/match` again.")
+        payload = action.payload
+        if action.status == "discarded":
+            raise Conflict("That proposal was discarded. Run `/match` again for a fresh one.")
+        if action.status == "approved":
+            return Approval(proposal_id, True, action.decided_by, 0, (), (), payload["district_id"])
+        current = fingerprint(s, payload["district_id"], payload["provider_ids"], proposal_id)
+        if current != action.fingerprint:
+            raise Stale(
+                "The roster, an availability or an assignment changed since this proposal was "
+                "computed, so I didn't approve it. Run it again to get a fresh proposal."
+            )
+        sessions = [
+            x for x in payload["sessions"] if provider_id is None or x["provider_id"] == provider_id
+        ]
+        if provider_id is None:
+            claimed = s.execute(
+                update(m.PendingAction)
+                .where(m.PendingAction.id == proposal_id, m.PendingAction.status == "pending")
+                .values(status="approved", decided_at=now, decided_by=slack_user_id)
+            ).rowcount  # type: ignore[attr-defined]
+            if claimed != 1:
+                s.rollback()
+                again = s.get(m.PendingAction, proposal_id)
+                return Approval(
+                    proposal_id,
+                    True,
+                    again.decided_by if again else None,
+                    0,
+                    (),
+                    (),
+                    payload["district_id"],
+                )
+        created, providers = _create_assignments(s, deps, action, sessions, person.manager.id, now)
+        if provider_id is not None and created == 0:
+            done_by = s.scalars(
+                select(m.Assignment.approved_by).where(
+                    m.Assignment.proposal_id == proposal_id, m.Assignment.provider_id == provider_id
+                )
+            ).first()
+            return Approval(proposal_id, True, done_by, 0, (), (), payload["district_id"])
+        if provider_id is not None:
+            _mark_provider_approved(s, action, provider_id, slack_user_id)
+        s.add(
+            m.AuditLog(
+                at=now,
+                actor=person.actor,
+                action="match.approve",
+                subject_type="district",
+                subject_id=payload["district_id"],
+                before=None,
+                after={
+                    "proposal_id": proposal_id,
+                    "provider_id": provider_id,
+                    "assignments": created,
+                },
+            )
+        )
+        keys = _queue_assignment_dms(s, deps, proposal_id, providers, now)
+    notified, failed = deliver_assignment_dms(deps, keys)
+    return Approval(
+        proposal_id, False, slack_user_id, created, notified, failed, payload["district_id"]
+    )
+
+
+def _mark_provider_approved(s: Session, action: m.PendingAction, provider_id: str, by: str) -> None:
+    approved = dict(action.payload.get("approved_providers", {}))
+    approved[provider_id] = by
+    action.payload = {**action.payload, "approved_providers": approved}
+    if set(approved) >= {x["provider_id"] for x in action.payload["sessions"]}:
+        action.status = "approved"
+        action.decided_by = by
+
+
+def _create_assignments(
+    s: Session,
+    deps: Deps,
+    action: m.PendingAction,
+    sessions: list[dict[str, Any]],
+    manager_id: str,
+    now: datetime,
+) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    week = Week(date.fromisoformat(action.payload["week_of"]))
+    school_tz = school_zones(s)
+    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for x in sessions:
+        for sid in x["student_ids"]:
+            by_pair[(sid, x["service"])].append(x)
+    existing = {
+        (a, b)
+        for a, b in s.execute(
+            select(m.Assignment.student_id, m.Assignment.service).where(
+                m.Assignment.student_id.in_([p[0] for p in by_pair])
+            )
+        )
+    }
+    created = 0
+    providers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (sid, service), lst in sorted(by_pair.items()):
+        if (sid, service) in existing:
+            continue  # approved already (by this proposal's other button, or elsewhere)
+        a = m.Assignment(
+            student_id=sid,
+            service=service,
+            provider_id=lst[0]["provider_id"],
+            approved_at=now,
+            approved_by=manager_id,
+            proposal_id=action.id,
+        )
+        s.add(a)
+        s.flush()
+        created += 1
+        for x in lst:
+            tz = school_tz[x["school_id"]]
+            la, lb = week.local(x["start"], tz), week.local(x["end"], tz)
+            group = f"{action.id[:8]}:{x['start']}" if len(x["student_ids"]) > 1 else None
+            s.add(
+                m.AssignmentSlot(
+                    assignment_id=a.id,
+                    day=la.weekday(),
+                    start_minute=la.hour * 60 + la.minute,
+                    end_minute=(lb.hour * 60 + lb.minute) or 1440,
+                    timezone=tz,
+                    group_key=group,
+                )
+            )
+            providers[x["provider_id"]].append({**x, "student_id": sid})
+    s.flush()
+    return created, providers
+
+
+def _queue_assignment_dms(
+    s: Session,
+    deps: Deps,
+    proposal_id: str,
+    providers: dict[str, list[dict[str, Any]]],
+    now: datetime,
+) -> list[str]:
+    """Put one 'your new students' DM per provider in the outbox, keyed so it is sent once."""
+    keys = []
+    rows: list[dict[str, Any]] = []
+    for pid, items in providers.items():
+        provider = s.get(m.Provider, pid)
+        if provider is None:
+            continue
+        students = {
+            st.id: st
+            for st in s.scalars(
+                select(m.Student).where(m.Student.id.in_([i["student_id"] for i in items]))
+            )
+        }
+        school_names = dict(s.execute(select(m.School.id, m.School.name)).all())
+        week = Week(date.fromisoformat(s.get(m.PendingAction, proposal_id).payload["week_of"]))  # type: ignore[union-attr]
+        lines = []
+        for i in sorted(items, key=lambda i: (i["student_id"], i["start"])):
+            st = students[i["student_id"]]
+            a, b = (
+                week.local(i["start"], provider.timezone),
+                week.local(i["end"], provider.timezone),
+            )
+            lines.append(
+                f"• {_student_label(st, deps.settings.show_student_names)} — "
+                f"{SERVICE_LABEL.get(i['service'], i['service'])}, "
+                f"{school_names.get(i['school_id'], i['school_id'])}: "
+                f"{DAY_LABELS[a.weekday()]} {a:%H:%M}–{b:%H:%M}"
+            )
+        from bot.domain.availability_text import zone_label
+
+        text = (
+            f"You have new students, starting the week of {week.monday:%b %-d} "
+            f"(times in {zone_label(provider.timezone)} time):\n" + "\n".join(lines)
+        )
+        key = f"assignment:{proposal_id}:{pid}"
+        keys.append(key)
+        rows.append(
+            {
+                "key": key,
+                "rule": "assignment",
+                "recipient_kind": "provider",
+                "recipient_id": pid,
+                "subject_id": proposal_id,
+                "due_on": None,
+                "stage": "new",
+                "payload": {"text": text},
+                "created_at": now,
+                "send_after": now,
+                "attempts": 0,
+            }
+        )
+    outbox.enqueue(s, rows)
+    return keys
+
+
+def deliver_assignment_dms(deps: Deps, keys: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Claim, send, mark sent. A failure leaves the row for the clock process to retry."""
+    from bot.slack_gateway import SlackUnavailable
+
+    notified, failed = [], []
+    for key in keys:
+        now = deps.clock.now()
+        with deps.session_factory.begin() as s:
+            claimed = outbox.claim_key(s, key, APPROVAL_WORKER, now, APPROVAL_LEASE)
+            row = s.scalars(select(m.Nudge).where(m.Nudge.key == key)).one()
+            provider = s.get(m.Provider, row.recipient_id)
+            name = provider.name if provider else row.recipient_id
+            slack_id = provider.slack_user_id if provider else None
+            text = str(row.payload.get("text", ""))
+            row_id = row.id
+        if not claimed:
+            continue
+        if not slack_id:
+            failed.append(f"{name} (no Slack account)")
+            continue
+        try:
+            deps.gateway.post_dm(slack_id, text)
+        except SlackUnavailable:
+            failed.append(name)
+            with deps.session_factory.begin() as s:
+                outbox.release(s, [row_id], APPROVAL_WORKER, "slack unavailable")
+            continue
+        with deps.session_factory.begin() as s:
+            outbox.mark_sent(s, [row_id], APPROVAL_WORKER, deps.clock.now())
+        notified.append(name)
+    return tuple(notified), tuple(failed)
+
+
+def discard(deps: Deps, slack_user_id: str, proposal_id: str) -> bool:
+    with deps.session_factory.begin() as s:
+        require_manager(identify(s, slack_user_id, deps.settings.org_timezone), "discard proposals")
+        res = s.execute(
+            update(m.PendingAction)
+            .where(
+                m.PendingAction.id == proposal_id,
+                m.PendingAction.kind == KIND,
+                m.PendingAction.status == "pending",
+            )
+            .values(status="discarded", decided_at=deps.clock.now(), decided_by=slack_user_id)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def proposal_filters(deps: Deps, proposal_id: str) -> Filters | None:
+    with deps.session_factory() as s:
+        action = s.get(m.PendingAction, proposal_id)
+        if action is None or action.kind != KIND:
+            return None
+        f = action.payload.get("filters", {})
+        return Filters(action.payload["district_id"], f.get("service"), f.get("provider"))

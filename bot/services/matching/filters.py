@@ -1,0 +1,91 @@
+"""Services: /match filters (`district=`, `service=`, `provider=`) and finding the district."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.services.errors import InvalidInput, NotFound
+from bot.services.matching.common import SERVICES
+from bot.services.people import identify, require_manager
+from storage import models as m
+
+# --- filters ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    district: str
+    service: str | None = None
+    provider_slack_id: str | None = None
+
+
+USAGE = (
+    "Usage: `/match district=anchorage` — optionally add `service=slp` and `provider=@someone`.\n"
+    "The district can be its id or a word of its name."
+)
+
+
+def parse_filters(text: str) -> Filters:
+    values: dict[str, str] = {}
+    for token in (text or "").split():
+        key, sep, value = token.partition("=")
+        key = key.lower()
+        if not sep or not value or key not in ("district", "service", "provider"):
+            raise InvalidInput(f"I don't understand `{token[:40]}`.\n{USAGE}")
+        if key in values:
+            raise InvalidInput(f"`{key}=` appears twice.\n{USAGE}")
+        values[key] = value
+    if "district" not in values:
+        raise InvalidInput(USAGE)
+    service = values.get("service")
+    if service is not None and service.lower() not in SERVICES:
+        raise InvalidInput(f"`service={service[:20]}` is not a service ({', '.join(SERVICES)}).")
+    provider = values.get("provider")
+    if provider is not None:
+        provider = provider.strip("<>@").split("|")[0]
+        if provider[:1] not in ("U", "W"):
+            raise InvalidInput("Name the provider with an @-mention: `provider=@someone`.")
+    return Filters(values["district"], service.lower() if service else None, provider)
+
+
+def find_district(s: Session, text: str) -> m.District:
+    districts = list(s.scalars(select(m.District)))
+    needle = text.strip().lower()
+    for d in districts:
+        if d.id.lower() == needle or d.name.lower() == needle:
+            return d
+    hits = [d for d in districts if needle and needle in d.name.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        listed = ", ".join(f"{d.name} (`{d.id}`)" for d in hits[:5])
+        raise InvalidInput(f"`{text}` matches several districts: {listed}. Use the id.")
+    names = [d.name for d in districts]
+    close = difflib.get_close_matches(text, names, n=3, cutoff=0.3)
+    close += [
+        d.name for d in districts if d.id.lower().startswith(needle[:2]) and d.name not in close
+    ]
+    hint = f" Did you mean {', '.join(close[:3])}?" if close else ""
+    raise NotFound(f"I don't know a district called `{text}`.{hint}")
+
+
+def resolve_district(deps: Deps, text: str) -> m.District:
+    with deps.session_factory() as s:
+        return find_district(s, text)
+
+
+def check_manager(deps: Deps, slack_user_id: str) -> None:
+    with deps.session_factory() as s:
+        require_manager(identify(s, slack_user_id, deps.settings.org_timezone), "run /match")
+
+
+def district_name_for(deps: Deps, text: str) -> str | None:
+    try:
+        return resolve_district(deps, text).name
+    except (NotFound, InvalidInput):
+        return None

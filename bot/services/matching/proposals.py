@@ -1,0 +1,319 @@
+"""Services: computing, storing and rendering a caseload proposal (and the CLI summary)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.deps import Deps
+from bot.domain import matching as mt
+from bot.domain.schedule import DAY_NAMES
+from bot.services.matching.common import KIND, hours, zone_abbr
+from bot.services.matching.filters import Filters, resolve_district
+from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.inputs import Context, build_input
+from storage import models as m
+
+# --- running ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionOut:
+    student_ids: tuple[str, ...]
+    student_labels: tuple[str, ...]
+    service: str
+    school_id: str
+    school_name: str
+    day: str  # school-local weekday
+    start: str
+    end: str
+    timezone: str
+    provider_day: str
+    provider_start: str
+    provider_end: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ProviderPlan:
+    provider_id: str
+    name: str
+    slack_user_id: str | None
+    timezone: str
+    sessions: tuple[SessionOut, ...]
+    new_minutes: int
+    committed_minutes: int
+    capacity_minutes: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposal_id: str | None
+    district_id: str
+    district_name: str
+    week_of: date
+    plans: tuple[ProviderPlan, ...]
+    unmatched: tuple[mt.Unmatched, ...]
+    unmatched_labels: dict[str, str]
+    students_total: int
+    students_served: int
+    method: str
+    solve_seconds: float
+
+    @property
+    def hours_booked(self) -> float:
+        return round(sum(p.new_minutes for p in self.plans) / 60, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "district_id": self.district_id,
+            "proposals": [
+                {
+                    "provider_id": p.provider_id,
+                    "sessions": [
+                        {
+                            "student_ids": list(x.student_ids),
+                            "service": x.service,
+                            "school_id": x.school_id,
+                            "day": x.day,
+                            "start": x.start,
+                            "end": x.end,
+                            "timezone": x.timezone,
+                        }
+                        for x in p.sessions
+                    ],
+                }
+                for p in self.plans
+            ],
+            "unmatched": [
+                {
+                    "student_id": u.student_id,
+                    "service": u.service,
+                    "reason": u.reason,
+                    "detail": u.detail,
+                }
+                for u in self.unmatched
+            ],
+        }
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(
+            [
+                "provider_id",
+                "provider",
+                "student_ids",
+                "service",
+                "school",
+                "day",
+                "start",
+                "end",
+                "school_timezone",
+                "provider_day",
+                "provider_start",
+                "provider_end",
+            ]
+        )
+        for p in self.plans:
+            for x in p.sessions:
+                w.writerow(
+                    [
+                        p.provider_id,
+                        p.name,
+                        " ".join(x.student_ids),
+                        x.service,
+                        x.school_name,
+                        x.day,
+                        x.start,
+                        x.end,
+                        x.timezone,
+                        x.provider_day,
+                        x.provider_start,
+                        x.provider_end,
+                    ]
+                )
+        for u in self.unmatched:
+            w.writerow(
+                [
+                    "",
+                    "UNSERVED",
+                    u.student_id,
+                    u.service,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    u.reason,
+                    "",
+                    u.detail,
+                ]
+            )
+        return buf.getvalue()
+
+
+def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Proposal:
+    by_provider: dict[str, list[mt.Session]] = defaultdict(list)
+    for sess in result.sessions:
+        by_provider[sess.provider_id].append(sess)
+    plans = []
+    for pid in sorted(by_provider, key=lambda p: ctx.provider_name.get(p, p)):
+        out = []
+        minutes = 0
+        for sess in sorted(by_provider[pid], key=lambda x: x.start):
+            tz = ctx.school_tz[sess.school_id]
+            ptz = ctx.provider_tz[pid]
+            a, b = ctx.week.local(sess.start, tz), ctx.week.local(sess.end, tz)
+            pa, pb = ctx.week.local(sess.start, ptz), ctx.week.local(sess.end, ptz)
+            minutes += sess.end - sess.start
+            out.append(
+                SessionOut(
+                    student_ids=sess.student_ids,
+                    student_labels=tuple(ctx.student_label.get(x, x) for x in sess.student_ids),
+                    service=sess.service,
+                    school_id=sess.school_id,
+                    school_name=ctx.school_name.get(sess.school_id, sess.school_id),
+                    day=DAY_NAMES[a.weekday()],
+                    start=f"{a:%H:%M}",
+                    end=f"{b:%H:%M}",
+                    timezone=tz,
+                    provider_day=DAY_NAMES[pa.weekday()],
+                    provider_start=f"{pa:%H:%M}",
+                    provider_end=f"{pb:%H:%M}",
+                    minutes=sess.end - sess.start,
+                )
+            )
+        plans.append(
+            ProviderPlan(
+                pid,
+                ctx.provider_name[pid],
+                ctx.provider_slack[pid],
+                ctx.provider_tz[pid],
+                tuple(out),
+                minutes,
+                ctx.provider_committed[pid],
+                ctx.provider_capacity[pid],
+            )
+        )
+    served = {(sid, sess.service) for sess in result.sessions for sid in sess.student_ids}
+    return Proposal(
+        proposal_id=proposal_id,
+        district_id=ctx.district.id,
+        district_name=ctx.district.name,
+        week_of=ctx.week.monday,
+        plans=tuple(plans),
+        unmatched=result.unmatched,
+        unmatched_labels={
+            u.student_id: ctx.student_label.get(u.student_id, u.student_id)
+            for u in result.unmatched
+        },
+        students_total=ctx.total_needs,
+        students_served=len(served),
+        method=result.method,
+        solve_seconds=result.solve_seconds,
+    )
+
+
+def compute(
+    deps: Deps, district: m.District, today: date, filters: Filters | None = None
+) -> tuple[mt.MatchInput, mt.MatchResult, Context, str]:
+    with deps.session_factory() as s:
+        inp, ctx = build_input(s, deps, district, today, filters)
+        fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None)
+    result = mt.solve(inp, time_limit_s=deps.settings.match_time_limit_seconds)
+    return inp, result, ctx, fp
+
+
+def preview_only(deps: Deps, district: m.District, today: date) -> Proposal:
+    """Compute a proposal without storing it (the CLI)."""
+    _, result, ctx, _ = compute(deps, district, today)
+    return render(result, ctx, None)
+
+
+def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
+    """Compute and store a proposal for a manager. Caller has checked the role."""
+    district = resolve_district(deps, filters.district)
+    today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
+    inp, result, ctx, fp = compute(deps, district, today, filters)
+    proposal_id = str(uuid.uuid4())
+    payload = {
+        "district_id": district.id,
+        "week_of": ctx.week.monday.isoformat(),
+        "provider_ids": sorted(p.provider_id for p in inp.providers),
+        "filters": {"service": filters.service, "provider": filters.provider_slack_id},
+        "sessions": [
+            {
+                "provider_id": x.provider_id,
+                "student_ids": list(x.student_ids),
+                "service": x.service,
+                "school_id": x.school_id,
+                "start": x.start,
+                "end": x.end,
+            }
+            for x in result.sessions
+        ],
+        # Why each left-over service stayed unserved: the App Home and the digest show it.
+        "unmatched": [
+            {
+                "student_id": u.student_id,
+                "service": u.service,
+                "reason": u.reason,
+                "detail": u.detail,
+            }
+            for u in result.unmatched
+        ],
+    }
+    with deps.session_factory.begin() as s:
+        s.add(
+            m.PendingAction(
+                id=proposal_id,
+                kind=KIND,
+                actor_slack_id=slack_user_id,
+                subject_id=district.id,
+                payload=payload,
+                fingerprint=fp,
+                status="pending",
+                created_at=deps.clock.now(),
+            )
+        )
+    return render(result, ctx, proposal_id)
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def text_summary(p: Proposal) -> str:
+    from bot.domain.availability_text import zone_label
+
+    lines = [
+        f"{p.district_name} — proposal for the week of {p.week_of:%b %-d, %Y}",
+        f"Students served: {p.students_served}/{p.students_total} · providers: {len(p.plans)} · "
+        f"hours booked: {p.hours_booked:g} · {p.method}, {p.solve_seconds:.1f} s",
+    ]
+    for plan in p.plans:
+        lines.append(
+            f"\n{plan.name} ({plan.provider_id}) — "
+            f"{hours(plan.committed_minutes + plan.new_minutes)} of "
+            f"{hours(plan.capacity_minutes)} h/week"
+        )
+        for x in plan.sessions:
+            lines.append(
+                f"  {x.day.title()} {x.start}–{x.end} {zone_abbr(x.timezone)} "
+                f"({x.provider_day.title()} {x.provider_start} {zone_label(plan.timezone)})  "
+                f"{', '.join(x.student_labels)}  {x.service.upper()} @ {x.school_name}"
+            )
+    if p.unmatched:
+        lines.append("\nNot served:")
+        for u in p.unmatched:
+            lines.append(
+                f"  {p.unmatched_labels.get(u.student_id, u.student_id)} {u.service.upper()}: "
+                f"{u.reason} — {u.detail}"
+            )
+    return "\n".join(lines)
