@@ -94,7 +94,7 @@ def test_soap_form_error_save_and_home(
     assert view["callback_id"] == "soap_note"
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == [str(session_id)]
-    assert "T.E. (S1)" in options[0]["text"]["text"]
+    assert options[0]["text"]["text"].endswith("· T.E. · Birchwood Elementary")
 
     empty = view_submission_body(
         user_id="U0P1", view={**view, "id": "V1"}, state_values=soap_values(session=str(session_id))

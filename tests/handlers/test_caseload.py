@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.services.caseload import (
     ANNUAL,
     DeadlineItem,
@@ -13,7 +15,9 @@ from bot.services.caseload import (
     NoteCount,
     ProviderLoad,
 )
+from bot.services.errors import InvalidInput
 from devtools.blocks_text import render_message
+from handlers.caseload import parse_caseload_args
 from handlers.caseload_blocks import deadlines_blocks, district_caseload_blocks
 from handlers.common import to_dicts
 
@@ -62,3 +66,24 @@ def test_a_managers_caseload_is_the_district_view_with_a_hint() -> None:
     text = render_message(text=None, blocks=to_dicts(district_caseload_blocks(one))).text
     assert "Caseloads in Anchorage · 2 of 3 student services served" in text
     assert "• Ana Reyes: 1 student, 2 services" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("", (None, None)),
+        ("<@U0P2|ben>", ("U0P2", None)),
+        ("U0P2", ("U0P2", None)),
+        ("@U0P2", ("U0P2", None)),
+        ("district=anc", (None, "anc")),
+        ("DISTRICT=Mesa", (None, "Mesa")),
+    ],
+)
+def test_caseload_arguments(text: str, args: tuple[str | None, str | None]) -> None:
+    assert parse_caseload_args(text) == args
+
+
+@pytest.mark.parametrize("text", ["everyone", "<@U0P2> extra", "district=", "<@U0P2> district=anc"])
+def test_caseload_bad_arguments_get_usage(text: str) -> None:
+    with pytest.raises(InvalidInput, match="Usage: `/caseload`"):
+        parse_caseload_args(text)

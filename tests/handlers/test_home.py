@@ -1,5 +1,5 @@
 """Handlers: the App Home view stays inside Slack's limits however big the caseload, and its
-buttons (mark a session, run a match) do what they say; /caseload parsing."""
+buttons (mark a session, run a match) do what they say (handlers/home.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from bot.services import home as svc
 from bot.services.errors import InvalidInput
 from devtools.local_slack import LocalSlack
 from handlers import home as h
-from handlers.caseload import parse_caseload_args
 from handlers.home_blocks import VIEW_LIMIT, home_view
 from tests.services.caseload_seed import add_session, seed
 
@@ -111,24 +110,3 @@ def test_refresh_home_never_fails_the_change(world: dict[str, Any]) -> None:
     world["slack"].fail_next("views.publish", 200, error="fatal_error")
     h.refresh_home(world["deps"], "U0P1")  # logged, not raised
     h.refresh_home(world["deps"], None)
-
-
-@pytest.mark.parametrize(
-    ("text", "args"),
-    [
-        ("", (None, None)),
-        ("<@U0P2|ben>", ("U0P2", None)),
-        ("U0P2", ("U0P2", None)),
-        ("@U0P2", ("U0P2", None)),
-        ("district=anc", (None, "anc")),
-        ("DISTRICT=Mesa", (None, "Mesa")),
-    ],
-)
-def test_caseload_arguments(text: str, args: tuple[str | None, str | None]) -> None:
-    assert parse_caseload_args(text) == args
-
-
-@pytest.mark.parametrize("text", ["everyone", "<@U0P2> extra", "district=", "<@U0P2> district=anc"])
-def test_caseload_bad_arguments_get_usage(text: str) -> None:
-    with pytest.raises(InvalidInput, match="Usage: `/caseload`"):
-        parse_caseload_args(text)
