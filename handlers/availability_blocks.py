@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -25,7 +26,7 @@ from bot.services.availability import (
     TimeOffSpan,
     Undone,
 )
-from handlers.common import escape
+from handlers.common import escape, to_dicts
 
 
 class AvailabilityIds(StrEnum):
@@ -185,3 +186,12 @@ Managers: `/availability @someone Tue 8-11 PT` sets a provider's hours."""
 
 def help_blocks() -> list[Block]:
     return [SectionBlock(text=_md(HELP))]
+
+
+def render_result(result: Preview | Question | ScheduleView) -> tuple[str, list[dict[str, Any]]]:
+    """The text and blocks that answer an availability message, whatever it turned out to be."""
+    if isinstance(result, Preview):
+        return preview_text(result), to_dicts(preview_blocks(result))
+    if isinstance(result, Question):
+        return result.question, to_dicts(question_blocks(result))
+    return "Your availability", to_dicts(schedule_blocks(result))

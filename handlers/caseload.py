@@ -15,9 +15,8 @@ from handlers.caseload_blocks import (
     deadlines_blocks,
     district_caseload_blocks,
 )
-from handlers.common import deps_of, escape, split_mention, to_dicts
+from handlers.common import HELP_WORDS, deps_of, escape, split_mention, to_dicts
 
-HELP_WORDS = {"help", "?", "-h", "--help"}
 BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
 
 

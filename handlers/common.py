@@ -12,6 +12,9 @@ from bot.deps import Deps
 MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
 
 
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})  # what asks a command for its usage
+
+
 def deps_of(context: Any) -> Deps:
     deps: Deps = context["deps"]
     return deps
