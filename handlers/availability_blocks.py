@@ -26,6 +26,7 @@ from bot.services.availability import (
     TimeOffSpan,
     Undone,
 )
+from bot.views.format import bold
 from handlers.common import escape, to_dicts
 
 
@@ -83,11 +84,10 @@ def preview_blocks(p: Preview) -> list[Block]:
             )
         )
     else:
-        when = f" from *{p.effective_from:%a %b %-d}*" if p.effective_from else ""
+        when = f" from {p.effective_from:%a %b %-d}" if p.effective_from else ""
         verb = {"replace": "Replace", "add": "Add to", "remove": "Remove from"}[p.intent]
-        blocks.append(
-            SectionBlock(text=_md(f"*{verb} {who} weekly availability{when}* ({zone} time)"))
-        )
+        title = bold(f"{verb} {who} weekly availability{when}")
+        blocks.append(SectionBlock(text=_md(f"{title} ({zone} time)")))
         blocks.append(
             SectionBlock(
                 fields=[

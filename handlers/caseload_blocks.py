@@ -19,7 +19,7 @@ from bot.services.caseload import (
     SchoolCaseload,
 )
 from bot.services.matching import hours
-from bot.views.format import plural
+from bot.views.format import bold, plural
 from handlers.common import escape
 
 MAX_SECTION_CHARS = 2900
@@ -65,8 +65,7 @@ def _school_text(sc: SchoolCaseload) -> str:
 def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Block]:
     who = f"{escape(c.provider_name)}'s caseload" if c.on_behalf else "Your caseload"
     summary = (
-        f"*{who}*: {c.students} student{'s' if c.students != 1 else ''}, "
-        f"{c.services} service{'s' if c.services != 1 else ''} · "
+        f"*{who}*: {plural(c.students, 'student')}, {plural(c.services, 'service')} · "
         f"{hours(c.weekly_minutes)} of {hours(c.capacity_minutes)} h/week\n"
         f"Times in {zone_label(c.tz)} time, week of {c.monday:%b %-d}."
     )
@@ -118,10 +117,10 @@ def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
 
 def _when(days_left: int) -> str:
     if days_left < 0:
-        return f"*overdue by {-days_left} day{'s' if days_left != -1 else ''}*"
+        return bold(f"overdue by {plural(-days_left, 'day')}")
     if days_left == 0:
         return "*today*"
-    return f"in {days_left} day{'s' if days_left != 1 else ''}"
+    return f"in {plural(days_left, 'day')}"
 
 
 def deadline_line(item: DeadlineItem, *, with_provider: bool) -> str:

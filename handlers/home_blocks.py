@@ -23,7 +23,7 @@ from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
-from bot.views.format import ago
+from bot.views.format import ago, plural
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -70,8 +70,8 @@ def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Overdue SOAP notes* ({len(p.overdue)}) — due {p.due_hours} hours after the "
-                "session"
+                f"*Overdue SOAP notes* ({len(p.overdue)}) — due "
+                f"{plural(p.due_hours, 'hour')} after the session"
             )
         )
     ]

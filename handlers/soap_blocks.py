@@ -27,6 +27,7 @@ from slack_sdk.models.views import View
 from bot.domain.labels import zone_abbr
 from bot.domain.sessions import FIELD_LIMIT
 from bot.services.soap import History, NoteSession, NoteView, SavedNote
+from bot.views.format import plural
 from handlers.common import escape
 
 OPTION_TEXT_LIMIT = 75
@@ -190,7 +191,7 @@ def history_blocks(h: History) -> list[Block]:
         SectionBlock(
             text=_md(
                 f"*SOAP notes for {escape(h.student)}* · {escape(h.school)}\n"
-                f"{h.total} note{'s' if h.total != 1 else ''}, newest first. Contents open in a "
+                f"{plural(h.total, 'note')}, newest first. Contents open in a "
                 "private window for the author and managers only."
             )
         )
@@ -254,5 +255,5 @@ def usage_text(due_hours: int) -> str:
         "*SOAP notes*\n"
         "• `/soap` — write a note for a session that has none yet\n"
         "• `/soap history S123` — a student's past notes (date and author); open one to read it\n"
-        f"Notes are due {due_hours} hours after the session."
+        f"Notes are due {plural(due_hours, 'hour')} after the session."
     )

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
@@ -26,6 +27,9 @@ from tests.end_to_end.conftest import Server
 from tests.services.caseload_seed import ASSIGNED, NO_SESSIONS, SERVICES, STUDENTS
 from tests.storage.roster_files import write_roster
 from tests.support.app_driver import soap_values
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def load(db: Engine, tmp_path: Path) -> int:

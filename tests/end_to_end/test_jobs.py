@@ -23,6 +23,9 @@ from devtools.slack_requests import block_actions_body
 from storage import models as m
 from tests.end_to_end.conftest import Server
 
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 MANAGERS = {"DU0DEMOM01", "DU0DEMOM02", "DU0DEMOM03"}
 

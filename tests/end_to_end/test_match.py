@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from devtools.local_slack import LocalSlack
@@ -14,6 +15,9 @@ from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
 

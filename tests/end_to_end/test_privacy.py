@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
@@ -29,6 +30,9 @@ from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
 from tests.end_to_end.test_jobs import run_jobs
 from tests.support.app_driver import soap_values
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
 NOTE = "Privacy-marker-7Q: produced /r/ in 8 of 10 trials, Sqrl-Zebu"
