@@ -24,15 +24,17 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not is_postgres_run():
         yield f"sqlite:///{tmp_path}/migrations.db"
         return
-    admin = create_engine(
-        database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
-    )
+    # Named after the test database, so runs against other test databases on the same server
+    # (another checkout, another xdist worker) never share it.
+    server, name = database_url.rsplit("/", 1)
+    scratch = f"{name.split('?')[0]}_migrations"
+    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS caseload_migrations WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE caseload_migrations"))
-    yield database_url.rsplit("/", 1)[0] + "/caseload_migrations"
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+    yield f"{server}/{scratch}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS caseload_migrations WITH (FORCE)"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     admin.dispose()
 
 
