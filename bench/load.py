@@ -1,23 +1,27 @@
-"""Benchmark: load on `serve` against PostgreSQL and the loopback fake Slack Web API.
+"""Benchmark: acknowledgements and preview throughput of `serve` under load (PostgreSQL).
 
-Targets on a 2-core machine:
-  * 2,000 `/availability` previews at concurrency 50: p99 acknowledgement <= 1 s, no errors;
-  * 20 `/match` commands at concurrency 10: every one acknowledged within 3 s.
-Then scale-out: the same load spread over two `web` processes on one database.
+Targets on a 2-core machine, client and fake Web API on the same machine:
+  * one `/availability` preview at a time: ack p50 <= 10 ms;
+  * 1,000 previews at concurrency 50: ack p99 <= 300 ms, 0 errors, every preview delivered;
+  * 200 previews sent at once: no ack over 3 s;
+  * `/match` at concurrency 10 alongside previews at concurrency 50: preview acks unchanged;
+  * >= 150 previews/s delivered, and 2 web processes >= 1.6x one.
 
     python bench/load.py [--database-url postgresql://postgres@127.0.0.1:5432/caseload_bench]
-                         [--previews 2000] [--matches 20] [--web 1 2]
+                         [--previews 1000] [--burst 200] [--matches 20] [--web 1 2]
 
 The database named is dropped and recreated (its public schema), then loaded with the demo roster.
+"Delivered" counts the previews that reached their response_url; previews/s is delivered previews
+over the time from the first request to the last delivery.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,32 +83,124 @@ def prepare(url: str) -> str:
     return url
 
 
-def run(
-    servers: list[Server],
-    fake: LocalSlack,
-    label: str,
-    bodies: list[str],
-    workers: int,
-    limit: float,
-) -> None:
-    def send(i: int) -> tuple[int, float]:
-        status, _, seconds = servers[i % len(servers)].signed(
-            bodies[i],
-        )
-        return status, seconds
+class Load:
+    def __init__(self, servers: list[Server], fake: LocalSlack) -> None:
+        self.servers, self.fake = servers, fake
+        self.n = 0
 
-    start = time.monotonic()
-    with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(send, range(len(bodies))))
-    wall = time.monotonic() - start
-    times = [s * 1000 for _, s in results]
-    errors = sum(1 for status, _ in results if status != 200)
-    late = sum(1 for t in times if t > limit * 1000)
+    def preview(self, tag: str) -> str:
+        self.n += 1
+        i = self.n
+        return slash_command_body(
+            command="/availability",
+            text=TEXTS[i % len(TEXTS)],
+            user_id=PROVIDERS[i % len(PROVIDERS)],
+            response_url=self.fake.response_url(f"{tag}-{i}"),
+        )
+
+    def send(self, bodies: list[str], workers: int) -> tuple[list[float], int, float, float]:
+        """Acks in ms, errors, start and end (monotonic)."""
+
+        def one(i: int) -> tuple[int, float]:
+            try:
+                status, _, seconds = self.servers[i % len(self.servers)].signed(bodies[i])
+            except OSError:
+                return 0, 30.0
+            return status, seconds
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(one, range(len(bodies))))
+        times = [s * 1000 for _, s in results]
+        return times, sum(1 for st, _ in results if st != 200), start, time.monotonic()
+
+    def delivered(self, tag: str, expected: int, timeout: float) -> tuple[int, float]:
+        """How many replies reached response URLs tagged ``tag``, and when the last one did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = [
+                c
+                for c in self.fake.calls_to("response_url")
+                if (c.response_key or "").startswith(tag + "-")
+            ]
+            keys = {c.response_key for c in calls}
+            if len(keys) >= expected or time.monotonic() > deadline:
+                return len(keys), max((c.at for c in calls), default=time.monotonic())
+            time.sleep(0.1)
+
+
+def line(label: str, times: list[float], errors: int, extra: str = "") -> None:
     print(
-        f"  {label:38s} n={len(times):5d} p50={statistics.median(times):7.1f} ms "
-        f"p99={percentile(times, 99):7.1f} ms max={max(times):7.1f} ms errors={errors} "
-        f"over {limit:g}s={late} throughput={len(times) / wall:6.1f}/s"
+        f"  {label:44s} n={len(times):5d} p50={statistics.median(times):7.1f} ms "
+        f"p99={percentile(times, 99):7.1f} ms max={max(times):7.1f} ms errors={errors} {extra}",
+        flush=True,
     )
+
+
+def run_one_setup(url: str, n_web: int, args: argparse.Namespace) -> float:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    with LocalSlack() as fake:
+        servers = [
+            start_server(url, fake.api_url, tmp, {"MATCH_TIME_LIMIT_SECONDS": "5"})
+            for _ in range(n_web)
+        ]
+        load = Load(servers, fake)
+        try:
+            print(f"{n_web} web process(es), {url.split('@')[-1]}", flush=True)
+            load.send([load.preview("warm") for _ in range(20)], 5)
+            load.delivered("warm", 20, 30)
+
+            times, errors, _, _ = load.send([load.preview("seq") for _ in range(100)], 1)
+            line("one at a time", times, errors)
+
+            bodies = [load.preview("c50") for _ in range(args.previews)]
+            times, errors, start, end = load.send(bodies, 50)
+            got, last = load.delivered("c50", args.previews, 120)
+            rate = got / max(last - start, 1e-9)
+            line(
+                f"{args.previews} previews @50",
+                times,
+                errors,
+                f"over 300ms={sum(t > 300 for t in times)} delivered={got}/{args.previews} "
+                f"previews/s={rate:.1f}",
+            )
+
+            bodies = [load.preview("burst") for _ in range(args.burst)]
+            times, errors, _, _ = load.send(bodies, args.burst)
+            got, _ = load.delivered("burst", args.burst, 120)
+            line(
+                f"{args.burst} at once",
+                times,
+                errors,
+                f"over 3s={sum(t > 3000 for t in times)} delivered={got}/{args.burst}",
+            )
+
+            matches = [
+                slash_command_body(
+                    command="/match",
+                    text=f"district={DISTRICTS[i % 3]}",
+                    user_id=MANAGERS[i % 3],
+                    response_url=fake.response_url(f"match-{i}"),
+                )
+                for i in range(args.matches)
+            ]
+            match_result: dict[str, tuple[list[float], int, float, float]] = {}
+            runner = threading.Thread(
+                target=lambda: match_result.setdefault("m", load.send(matches, 10))
+            )
+            runner.start()
+            bodies = [load.preview("side") for _ in range(args.previews // 2)]
+            times, errors, _, _ = load.send(bodies, 50)
+            runner.join()
+            line(f"{len(bodies)} previews @50 with /match @10", times, errors)
+            m_times, m_errors, _, _ = match_result["m"]
+            line(f"{args.matches} /match @10 (their acks)", m_times, m_errors)
+            return rate
+        finally:
+            for srv in servers:
+                stop_server(srv)
+                if "Traceback" in srv.log():
+                    print("  TRACEBACK in server log:", srv.log_path)
 
 
 def main() -> int:
@@ -112,63 +208,18 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/caseload_bench")
-    ap.add_argument("--previews", type=int, default=2000)
+    ap.add_argument("--previews", type=int, default=1000)
+    ap.add_argument("--burst", type=int, default=200)
     ap.add_argument("--matches", type=int, default=20)
     ap.add_argument("--web", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
+    rates: dict[int, float] = {}
     for n_web in args.web:
-        url = prepare(args.database_url)
-        tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
-        with LocalSlack() as fake:
-            servers = [
-                start_server(url, fake.api_url, tmp, {"MATCH_TIME_LIMIT_SECONDS": "5"})
-                for _ in range(n_web)
-            ]
-            try:
-                print(f"{n_web} web process(es), {url.split('@')[-1]}")
-                previews = [
-                    slash_command_body(
-                        command="/availability",
-                        text=TEXTS[i % len(TEXTS)],
-                        user_id=PROVIDERS[i % len(PROVIDERS)],
-                        response_url=fake.response_url(f"p{i}"),
-                    )
-                    for i in range(args.previews)
-                ]
-                run(servers, fake, "/availability previews @50", previews, 50, 1.0)
-                deadline = time.monotonic() + 60
-                while (
-                    len(fake.calls_to("response_url")) < args.previews
-                    and time.monotonic() < deadline
-                ):
-                    time.sleep(0.2)
-                answered = len(fake.calls_to("response_url"))
-                print(f"  previews answered through response_url: {answered}/{args.previews}")
-                fake.clear()
-                matches = [
-                    slash_command_body(
-                        command="/match",
-                        text=f"district={DISTRICTS[i % 3]}",
-                        user_id=MANAGERS[i % 3],
-                        response_url=fake.response_url(f"m{i}"),
-                    )
-                    for i in range(args.matches)
-                ]
-                run(servers, fake, "/match @10", matches, 10, 3.0)
-                deadline = time.monotonic() + 180
-                while (
-                    len(fake.calls_to("response_url")) < args.matches
-                    and time.monotonic() < deadline
-                ):
-                    time.sleep(0.5)
-                replies = fake.calls_to("response_url")
-                proposals = sum(1 for c in replies if "Proposal" in json.dumps(c.params))
-                print(f"  proposals delivered: {proposals}/{args.matches}")
-            finally:
-                for srv in servers:
-                    stop_server(srv)
-                    if "Traceback" in srv.log():
-                        print("  TRACEBACK in server log:", srv.log_path)
+        rates[n_web] = run_one_setup(prepare(args.database_url), n_web, args)
+    if 1 in rates and len(rates) > 1:
+        for n_web, rate in rates.items():
+            if n_web != 1:
+                print(f"scale-out: {n_web} web processes {rate / rates[1]:.2f}x one process")
     return 0
 
 

@@ -177,17 +177,23 @@ def load_sqlite(path: Path, folder: Path) -> str:
 # --- the measurement, in a fresh process -----------------------------------------------------
 
 
-class NoopGateway:
-    """Takes every DM at once: delivery is timed without the network."""
+class NoopNotifier:
+    """Lays out every DM as the Slack gateway would, and takes it at once: delivery is timed
+    without the network."""
 
     def __init__(self) -> None:
         self.posted = 0
 
-    def post_dm(self, user_id: str, text: str, blocks: Any = None) -> Any:
-        from bot.slack_gateway import PostedMessage
+    def send_dm(self, user_id: str, message: object, *, key: str | None = None) -> Any:
+        from bot.services.ports import Sent
+        from bot.views.dm import render
 
+        render(message)
         self.posted += 1
-        return PostedMessage(channel="D" + user_id, ts=f"{self.posted}.0")
+        return Sent(channel="D" + user_id, ts=f"{self.posted}.0")
+
+    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
+        return False
 
 
 def measure(url: str) -> dict[str, Any]:
@@ -195,13 +201,18 @@ def measure(url: str) -> dict[str, Any]:
     from bot.deps import Deps
     from bot.services import nudges
     from bot.settings import load_settings
-    from handlers.nudge_blocks import render_nudge
     from storage.db import make_engine, make_session_factory
 
     settings = load_settings({"DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-bench"})
     engine = make_engine(settings.database_url)
-    gateway = NoopGateway()
-    deps = Deps(settings, engine, make_session_factory(engine), FixedClock(NOW), gateway)  # type: ignore[arg-type]
+    deps = Deps(
+        settings,
+        engine,
+        make_session_factory(engine),
+        FixedClock(NOW),
+        None,  # type: ignore[arg-type]  # no Slack: the notifier below takes every DM
+        notifier_override=NoopNotifier(),
+    )
     out: dict[str, Any] = {"startup_mb": round(peak_mb())}
 
     started = time.perf_counter()
@@ -211,7 +222,7 @@ def measure(url: str) -> dict[str, Any]:
     out["queued"] = queued
 
     started = time.perf_counter()
-    report = nudges.deliver(deps, render_nudge, worker="bench")
+    report = nudges.deliver(deps, worker="bench")
     out["deliver_s"] = round(time.perf_counter() - started, 2)
     out["deliver_peak_mb"] = round(peak_mb())
     out["dms"], out["items"], out["held"] = report.messages, report.items, report.held

@@ -20,6 +20,7 @@ from slack_bolt.context.respond import Respond
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.deps import Deps
+from bot.logs import bolt_logger
 from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class QueuedRespond(Respond):
             self._last = self._pool.submit(send)
 
 
+VERIFIED = "caseload_verified"
 NUL_REFUSED = "I couldn't read that: it contains a character Slack never sends."
 
 
@@ -81,6 +83,8 @@ def new_ref() -> str:
 def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
     # The token travels inside the shared client; giving Bolt both only makes it warn.
     app = App(
+        name="caseload-bot",
+        logger=bolt_logger(),
         signing_secret=settings.slack_signing_secret or "local-console-secret",
         client=deps.gateway.client,
         token_verification_enabled=False,
@@ -91,6 +95,13 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
             max_workers=settings.listener_threads, thread_name_prefix="listener"
         ),
     )
+
+    @app.middleware
+    def mark_verified(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+        # Custom middleware runs only after Bolt's signature check passed (or for Socket Mode,
+        # where Slack's own connection is the proof), so the error handler can tell.
+        context[VERIFIED] = True
+        next()
 
     @app.middleware
     def refuse_nul_characters(
@@ -145,6 +156,11 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
     def handle_error(
         error: Exception, body: dict[str, Any], context: Any, respond: Any, client: Any
     ) -> BoltResponse:
+        if not context.get(VERIFIED):
+            # Raised before the request was verified (a malformed timestamp makes slack_sdk's
+            # verifier raise): nobody is contacted about a request anyone could have forged.
+            log.info("request.refused", extra={"reason": "unverified_error"})
+            return BoltResponse(status=401, body="")
         if isinstance(error, OperationalError) or (
             isinstance(error, DBAPIError) and error.connection_invalidated
         ):

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.services.ports import Notifier
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_web_client
 from storage.db import make_engine, make_session_factory
@@ -22,7 +23,13 @@ class Deps:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
-    gateway: SlackGateway
+    gateway: SlackGateway  # the listeners' Web API calls (views, responses, uploads)
+    # Where services send DMs; None means the Slack gateway (its adapter). Tests pass a fake.
+    notifier_override: Notifier | None = None
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.notifier_override if self.notifier_override is not None else self.gateway
 
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, slack_retries: int = 2) -> Deps:

@@ -9,7 +9,10 @@ Retries happen only after a listener has acked, because listeners ack first.
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,17 +23,51 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.services.ports import PERMANENT_ERRORS, DeliveryFailed, RecipientUnreachable, Sent
+
 log = logging.getLogger(__name__)
 
 
-class SlackUnavailable(Exception):
-    """Slack did not take the call (rate limited past retries, 5xx, timeout, network)."""
+class SlackUnavailable(DeliveryFailed):
+    """Slack did not take the call (rate limited past retries, 5xx, timeout, network).
+
+    ``uncertain``: the request may have reached Slack (a timeout or a server error), so a post
+    may have been taken after all.
+    """
+
+
+# Message metadata that marks a DM sent from the outbox with its key (see ``was_sent``).
+OUTBOX_EVENT = "caseload_outbox"
+HISTORY_LIMIT = 100  # recent messages searched for an outbox key
+Render = Callable[[object], tuple[str, list[dict[str, Any]]]]
+
+
+def _default_render(message: object) -> tuple[str, list[dict[str, Any]]]:
+    # Imported here: the views import the services' message types, which import the deps.
+    from bot.views.dm import render
+
+    return render(message)
 
 
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str
     ts: str
+
+
+def _maybe_arrived(exc: BaseException) -> bool:
+    """A timeout may fire after Slack took the request; a refused connection never reached it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError | socket.timeout):
+            return True
+        if isinstance(current, ConnectionRefusedError):
+            return False
+        reason = getattr(current, "reason", None)
+        current = reason if isinstance(reason, BaseException) else current.__cause__
+    return "timed out" in str(exc).lower()
 
 
 def make_web_client(
@@ -51,8 +88,9 @@ def make_web_client(
 class SlackGateway:
     """The bot's outbound Slack calls, as the services need them."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, render: Render | None = None) -> None:
         self.client = client
+        self.render = render or _default_render
         self._dm_channels: dict[str, str] = {}
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -62,10 +100,16 @@ class SlackGateway:
             status = exc.response.status_code
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             log.warning("slack.call_failed", extra={"method": method, "status": status})
-            raise SlackUnavailable(f"{method} failed: {status} {error or ''}".strip()) from None
+            if error in PERMANENT_ERRORS:
+                raise RecipientUnreachable(str(error)) from None
+            raise SlackUnavailable(
+                f"{method} failed: {status} {error or ''}".strip(), uncertain=status >= 500
+            ) from None
         except Exception as exc:  # timeouts, refused connections: Slack is unreachable
             log.warning("slack.unreachable", extra={"method": method, "error": type(exc).__name__})
-            raise SlackUnavailable(f"{method} failed: {type(exc).__name__}") from None
+            raise SlackUnavailable(
+                f"{method} failed: {type(exc).__name__}", uncertain=_maybe_arrived(exc)
+            ) from None
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
     def open_dm(self, user_id: str) -> str:
@@ -82,6 +126,32 @@ class SlackGateway:
         channel = self.open_dm(user_id)
         data = self._call("chat.postMessage", channel=channel, text=text, blocks=blocks or [])
         return PostedMessage(channel=str(data.get("channel", channel)), ts=str(data.get("ts", "")))
+
+    def send_dm(self, user_id: str, message: object, *, key: str | None = None) -> Sent:
+        """The ``Notifier`` port: render ``message`` at this edge and DM it, tagged with ``key``."""
+        text, blocks = self.render(message)
+        channel = self.open_dm(user_id)
+        params: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+        if key:
+            params["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
+        data = self._call("chat.postMessage", **params)
+        return Sent(channel=str(data.get("channel", channel)), ts=str(data.get("ts", "")))
+
+    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
+        """Whether the DM channel's recent history holds a message tagged with ``key``."""
+        data = self._call(
+            "conversations.history",
+            channel=self.open_dm(user_id),
+            oldest=f"{since.timestamp():.6f}",
+            limit=HISTORY_LIMIT,
+            include_all_metadata=True,
+        )
+        for message in data.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == OUTBOX_EVENT and payload.get("key") == key:
+                return True
+        return False
 
     def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None

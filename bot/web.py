@@ -1,100 +1,169 @@
-"""Wiring: the production HTTP server (gunicorn, threaded workers).
+"""Wiring: the production HTTP server (waitress).
 
 ``POST /slack/events`` carries slash commands, interactivity and the Events API (one Request
-URL for all three); ``GET /healthz`` answers 200 when the database answers. The Bolt app is
-built inside each worker after the fork, so no database connection crosses a fork.
+URL for all three); ``GET /healthz`` answers 200 when the database answers.
+
+waitress reads each request whole (headers and body) in its event loop before a worker thread
+sees it, so a slow or stalled client holds a socket, never a thread. A request that takes longer
+than ``REQUEST_READ_SECONDS`` to arrive, or a connection idle for ``IDLE_SECONDS``, is closed.
+With ``WEB_WORKERS`` above 1 the listening socket is shared by that many forked processes; the
+Bolt app is built inside each one after the fork, so no database connection crosses a fork.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
+import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
-
-from gunicorn.app.base import BaseApplication
 
 from bot.settings import Settings
 
 log = logging.getLogger("bot.web")
 
-MAX_BODY_BYTES = 1 << 20
 StartResponse = Callable[..., Any]
+REQUEST_READ_SECONDS = 10  # headers and body together
+IDLE_SECONDS = 30
+MAX_CONNECTIONS = 2000
 
 
 def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
     from bot.app import create_app
     from bot.deps import build_deps
+    from bot.edge import SlackDoor, plain
     from storage.db import ping
 
     deps = build_deps(settings)
-    bolt = SlackRequestHandler(create_app(settings, deps), path="/slack/events")
+    door = SlackDoor(create_app(settings, deps), deps, settings.slack_signing_secret or "")
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            ok = ping(deps.engine)
-            body = b"ok\n" if ok else b"database unavailable\n"
-            start_response(
-                "200 OK" if ok else "503 Service Unavailable",
-                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
-            )
-            return [body]
+            if ping(deps.engine):
+                return plain(start_response, "200 OK", "ok\n")
+            return plain(start_response, "503 Service Unavailable", "database unavailable\n")
         if path == "/slack/events" and method == "POST":
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = MAX_BODY_BYTES + 1
-            if length > MAX_BODY_BYTES:
-                # Unverifiable without reading it all; refuse like any unsigned request.
-                log.warning("request.too_large", extra={"bytes": length})
-                body = b"invalid request\n"
-                start_response(
-                    "401 Unauthorized",
-                    [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
-                )
-                return [body]
-            return bolt(environ, start_response)
-        body = b"not found\n"
-        start_response(
-            "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
-        )
-        return [body]
+            return door(environ, start_response)
+        return plain(start_response, "404 Not Found", "not found\n")
 
     return app
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, port: int) -> None:
-        self.settings, self.port = settings, port
-        super().__init__()
+def _server(app: Any, sock: socket.socket, threads: int) -> Any:
+    """A waitress server on ``sock`` that also closes connections slow to deliver a request."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer, create_server
 
-    def load_config(self) -> None:
-        cfg = {
-            "bind": f"0.0.0.0:{self.port}",
-            "workers": self.settings.web_workers,
-            "worker_class": "gthread",
-            "threads": self.settings.web_threads,
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "preload_app": False,
-        }
-        for key, value in cfg.items():
-            self.cfg.set(key, value)
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        request_started = 0.0
 
-    def load(self) -> Callable[..., Any]:
-        from bot.logs import configure
+        def received(self, data: bytes) -> bool:
+            if self.request is None and data:
+                self.request_started = time.time()
+            return bool(super().received(data))
 
-        configure(self.settings.log_level)
-        return make_wsgi_app(self.settings)
+    class Server(TcpWSGIServer):  # type: ignore[misc]
+        channel_class = Channel
+
+        def maintenance(self, now: float) -> None:
+            super().maintenance(now)
+            cutoff = now - REQUEST_READ_SECONDS
+            for channel in list(self.active_channels.values()):
+                if channel.request is not None and channel.request_started < cutoff:
+                    channel.will_close = True
+
+    server = create_server(
+        app,
+        sockets=[sock],
+        threads=threads,
+        channel_timeout=IDLE_SECONDS,
+        cleanup_interval=1,
+        connection_limit=MAX_CONNECTIONS,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        # Over the door's 1 MiB limit, so the door answers 401 like any unverified request; the
+        # limit here only stops waitress buffering more than that.
+        max_request_body_size=4 << 20,
+        max_request_header_size=64 << 10,
+        expose_tracebacks=False,
+        ident="caseload-bot",
+    )
+    server.__class__ = Server
+    return server
+
+
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("0.0.0.0", port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _run_worker(settings: Settings, sock: socket.socket) -> None:
+    from bot.logs import configure
+
+    configure(settings.log_level)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    server = _server(make_wsgi_app(settings), sock, settings.web_threads)
+    log.info("serve.worker_ready", extra={"pid": os.getpid()})
+    try:
+        server.run()
+    except SystemExit:
+        pass
+    finally:
+        server.close()
 
 
 def serve(settings: Settings, port: int) -> int:
-    log.info("serve.start", extra={"port": port})
-    _Gunicorn(settings, port).run()
-    return 0
+    log.info("serve.start", extra={"port": port, "workers": settings.web_workers})
+    sock = _listen(port)
+    if settings.web_workers == 1:
+        _run_worker(settings, sock)
+        return 0
+    children: list[int] = []
+    for _ in range(settings.web_workers):
+        pid = os.fork()
+        if pid == 0:  # the child serves until told to stop, and never returns into the CLI
+            code = 0
+            try:
+                _run_worker(settings, sock)
+            except SystemExit:  # told to stop, possibly before it was ready
+                pass
+            except BaseException:
+                log.exception("serve.worker_failed")
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def forward(signum: int, frame: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    # One worker gone means the process is unwell: stop the others and let the platform restart.
+    _, status = os.wait()
+    forward(signal.SIGTERM, None)
+    for _ in children[1:]:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    code = os.waitstatus_to_exitcode(status)
+    sys.stderr.flush()
+    return 0 if code in (0, -signal.SIGTERM) else 1

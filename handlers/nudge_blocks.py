@@ -1,256 +1,22 @@
-"""Slack edge: pure Block Kit builders for deadline nudge DMs and for their buttons' answers.
+"""Slack edge: the answers to a nudge DM's buttons (the DM itself is ``bot.views.nudges``).
 
-A DM names students by initials and id (names only when ``SHOW_STUDENT_NAMES`` allows), with
-school, service and dates; never diagnoses, goals or note text. Its notification text carries
-counts only. Roster text placed in mrkdwn is escaped.
+Roster text placed in mrkdwn is escaped.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DatePickerElement,
-    DividerBlock,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import SectionBlock
 
-from bot.domain.deadlines import Rule
-from bot.services.nudges import (
-    DeadlineLine,
-    Digest,
-    LicenceLine,
-    NoteLine,
-    NudgeMessage,
-    ReviewHeld,
-    Snoozed,
-)
-from handlers.common import escape, to_dicts
+from bot.services.nudges import ReviewHeld, Snoozed
+from bot.views.blocks import md
+from bot.views.nudges import NudgeIds, day, plural
+from handlers.common import escape
 
-MAX_BLOCKS = 50
-MAX_REVIEW_PICKERS = 12  # annual reviews shown with their own "Review held" date picker
-MAX_NOTE_BUTTONS = 20  # overdue notes shown with their own Write note / cancelled / no-show menu
-LINES_PER_SECTION = 15  # keeps a section's text well under Slack's 3,000 characters
-
-
-class NudgeIds(StrEnum):
-    REVIEW_HELD = "nudge_review_held"  # a date picker: the day the review was held
-    NOTE_WRITTEN = "nudge_note_written"  # reminders sent before the menu: opens the SOAP form
-    NOTE_MENU = "nudge_note_menu"  # Write note | It was cancelled | It was a no-show
-    SNOOZE = "nudge_snooze"
-    REVIEW_BLOCK = "nudge_review"  # block_id "nudge_review:<nudge id>"
-    NOTE_BLOCK = "nudge_note"  # block_id "nudge_note:<session id>"
-    ACTIONS = "nudge_actions"
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text)
-
-
-def _day(d: date) -> str:
-    return f"{d:%a %b %-d}"
-
-
-def _when(days_left: int) -> str:
-    if days_left < 0:
-        return f"*{-days_left} day{'s' if days_left != -1 else ''} overdue*"
-    if days_left == 0:
-        return "*today*"
-    if days_left == 1:
-        return "tomorrow"
-    return f"in {days_left} days"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _sections(lines: list[str]) -> list[Block]:
-    return [
-        SectionBlock(text=_md("\n".join(lines[i : i + LINES_PER_SECTION])))
-        for i in range(0, len(lines), LINES_PER_SECTION)
-    ]
-
-
-def _deadline_text(line: DeadlineLine) -> str:
-    return (
-        f"• *{escape(line.student)}* · {escape(line.school)} — due {_day(line.due_on)} "
-        f"({_when(line.days_left)})"
-    )
-
-
-def _note_text(note: NoteLine) -> str:
-    late = _plural(note.days_overdue, "day") + " overdue" if note.days_overdue else "due now"
-    return (
-        f"• *{escape(note.student)}* · {escape(note.school)} — {escape(note.service.upper())} "
-        f"session {_day(note.held_on)} ({late})"
-    )
-
-
-def _licence_text(lic: LicenceLine) -> str:
-    return (
-        f"• Your *{escape(lic.state)}* licence {escape(lic.number)} expires "
-        f"{_day(lic.expires_on)} ({_when(lic.days_left)}). Renew it to keep serving "
-        f"{escape(lic.state)} students."
-    )
-
-
-def _review_blocks(lines: list[DeadlineLine]) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=_md("*Annual IEP reviews*"))]
-    for line in lines[:MAX_REVIEW_PICKERS]:
-        blocks.append(
-            SectionBlock(
-                block_id=f"{NudgeIds.REVIEW_BLOCK}:{line.nudge_id}",
-                text=_md(_deadline_text(line)),
-                accessory=DatePickerElement(
-                    action_id=NudgeIds.REVIEW_HELD,
-                    placeholder="Review held on…",
-                    confirm=ConfirmObject(
-                        title="Review held?",
-                        text="I'll record the review as held on the day you picked; "
-                        "the next one falls due a year later.",
-                        confirm="Record it",
-                        deny="Cancel",
-                    ),
-                ),
-            )
-        )
-    blocks += _sections([_deadline_text(line) for line in lines[MAX_REVIEW_PICKERS:]])
-    return blocks
-
-
-def _note_blocks(notes: tuple[NoteLine, ...], total: int) -> list[Block]:
-    blocks: list[Block] = [
-        SectionBlock(text=_md(f"*SOAP notes overdue* ({total})")),
-    ]
-    for note in notes[:MAX_NOTE_BUTTONS]:
-        blocks.append(
-            SectionBlock(
-                block_id=f"{NudgeIds.NOTE_BLOCK}:{note.session_id}",
-                text=_md(_note_text(note)),
-                accessory=OverflowMenuElement(
-                    action_id=NudgeIds.NOTE_MENU,
-                    options=[
-                        Option(text="Write the note", value=f"write:{note.session_id}"),
-                        Option(text="It was cancelled", value=f"cancelled:{note.session_id}"),
-                        Option(text="It was a no-show", value=f"no_show:{note.session_id}"),
-                    ],
-                ),
-            )
-        )
-    blocks += _sections([_note_text(n) for n in notes[MAX_NOTE_BUTTONS:]])
-    if total > len(notes):
-        blocks.append(ContextBlock(elements=[_md(f"…and {total - len(notes)} older ones.")]))
-    return blocks
-
-
-_DIGEST_TITLES = {
-    Rule.ANNUAL_REVIEW: "Annual IEP reviews overdue",
-    Rule.SOAP_NOTE: "SOAP notes overdue for days",
-    Rule.LICENCE: "Licences about to expire",
-}
-
-
-def _digest_blocks(digest: Digest) -> list[Block]:
-    blocks: list[Block] = []
-    for rule, title in _DIGEST_TITLES.items():
-        count = digest.counts.get(rule, 0)
-        if not count:
-            continue
-        lines = []
-        for line in (x for x in digest.lines if x.rule == rule):
-            if rule == Rule.LICENCE:
-                lines.append(
-                    f"• {escape(line.provider)}: {escape(line.what)} expires {_day(line.due_on)}"
-                )
-            elif rule == Rule.SOAP_NOTE:
-                lines.append(
-                    f"• {escape(line.provider)}: *{escape(line.what)}* · {escape(line.school)} "
-                    f"— session {_day(line.due_on)}"
-                )
-            else:
-                lines.append(
-                    f"• *{escape(line.what)}* · {escape(line.school)} — was due "
-                    f"{_day(line.due_on)} ({escape(line.provider)})"
-                )
-        blocks.append(SectionBlock(text=_md(f"*{title}* ({count})")))
-        blocks += _sections(lines)
-        if count > len(lines):
-            blocks.append(ContextBlock(elements=[_md(f"…and {count - len(lines)} more.")]))
-    return blocks
-
-
-def nudge_text(msg: NudgeMessage) -> str:
-    """The notification text: counts only, no student detail."""
-    if msg.digest is not None:
-        return (
-            f"Managers' digest: {_plural(sum(msg.digest.counts.values()), 'item')} need attention"
-        )
-    parts = []
-    if msg.notices:
-        parts.append(_plural(len(msg.notices), "new assignment"))
-    if msg.deadlines:
-        parts.append(_plural(len(msg.deadlines), "IEP deadline"))
-    if msg.notes_total:
-        parts.append(_plural(msg.notes_total, "overdue SOAP note"))
-    if msg.licences:
-        parts.append(_plural(len(msg.licences), "licence") + " expiring")
-    return "Reminders: " + ", ".join(parts) if parts else "Reminders"
-
-
-def nudge_blocks(msg: NudgeMessage) -> list[Block]:
-    first = escape(msg.recipient_name.split()[0]) if msg.recipient_name.strip() else "there"
-    if msg.digest is not None:
-        head = f"*Managers' digest for {_day(msg.today)}*, {first}: what is overdue or expiring."
-    else:
-        head = f"Hi {first}, here is what needs you ({_day(msg.today)}):"
-    blocks: list[Block] = [SectionBlock(text=_md(head))]
-    blocks += [SectionBlock(text=_md(escape(notice)[:2900])) for notice in msg.notices]
-    reviews = [x for x in msg.deadlines if x.rule == Rule.ANNUAL_REVIEW]
-    triennials = [x for x in msg.deadlines if x.rule == Rule.TRIENNIAL]
-    if reviews:
-        blocks += _review_blocks(reviews)
-    if triennials:
-        blocks.append(SectionBlock(text=_md("*Triennial re-evaluations*")))
-        blocks += _sections([_deadline_text(x) for x in triennials])
-    if msg.notes:
-        blocks += _note_blocks(msg.notes, msg.notes_total)
-    if msg.licences:
-        blocks.append(SectionBlock(text=_md("*Licences*")))
-        blocks += _sections([_licence_text(x) for x in msg.licences])
-    if msg.digest is not None:
-        blocks += _digest_blocks(msg.digest)
-    footer: list[Block] = [
-        DividerBlock(),
-        ActionsBlock(
-            block_id=NudgeIds.ACTIONS,
-            elements=[
-                ButtonElement(
-                    text="Snooze until tomorrow", action_id=NudgeIds.SNOOZE, value=msg.batch_id
-                )
-            ],
-        ),
-    ]
-    if len(blocks) + len(footer) > MAX_BLOCKS:
-        blocks = blocks[: MAX_BLOCKS - len(footer) - 1]
-        blocks.append(ContextBlock(elements=[_md("…more than fits here.")]))
-    return blocks + footer
-
-
-def render_nudge(msg: NudgeMessage) -> tuple[str, list[dict[str, Any]]]:
-    """The ``render`` the delivery service is given: notification text and blocks."""
-    return nudge_text(msg), to_dicts(nudge_blocks(msg))
+__all__ = ["NudgeIds", "replace_block", "review_held_text", "session_marked_text", "snoozed_text"]
 
 
 # --- answers to the buttons ----------------------------------------------------------------
@@ -260,11 +26,11 @@ def review_held_text(result: ReviewHeld) -> str:
     if result.already:
         return (
             f"✅ Already recorded: *{escape(result.student)}*'s next annual review is due "
-            f"{_day(result.next_due)}, {result.next_due.year}."
+            f"{day(result.next_due)}, {result.next_due.year}."
         )
     return (
-        f"✅ Review for *{escape(result.student)}* recorded as held {_day(result.held_on)}. "
-        f"The next one is due {_day(result.next_due)}, {result.next_due.year}."
+        f"✅ Review for *{escape(result.student)}* recorded as held {day(result.held_on)}. "
+        f"The next one is due {day(result.next_due)}, {result.next_due.year}."
     )
 
 
@@ -280,7 +46,7 @@ def snoozed_text(result: Snoozed) -> str:
     when = f"{local:%a %b %-d} at {local:%-I:%M %p}".replace(":00 ", " ")
     if result.already:
         return f"😴 Already snoozed. These come back {when}."
-    return f"😴 Snoozed. I'll bring {_plural(result.items, 'item')} back {when} (your time)."
+    return f"😴 Snoozed. I'll bring {plural(result.items, 'item')} back {when} (your time)."
 
 
 def replace_block(
@@ -292,7 +58,7 @@ def replace_block(
     for block in blocks:
         if block.get("block_id") == block_id:
             found = True
-            out.append(SectionBlock(block_id=block_id, text=_md(text)).to_dict())
+            out.append(SectionBlock(block_id=block_id, text=md(text)).to_dict())
         else:
             out.append(block)
     return out if found else None

@@ -31,9 +31,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import FixedClock
 from bot.deps import Deps, build_deps
 from bot.services import events, nudges
+from bot.services.ports import DeliveryFailed
 from bot.settings import Settings
-from bot.slack_gateway import SlackUnavailable
-from handlers.nudge_blocks import render_nudge
+from bot.views.format import plural
 from jobs import caseload_jobs
 
 log = logging.getLogger("jobs.clock")
@@ -64,7 +64,7 @@ def _guarded(name: str, work: Callable[[], object]) -> Callable[[], None]:
             work()
         except SQLAlchemyError as exc:
             log.warning("job.database_unavailable", extra={"job": name, "error": _reason(exc)})
-        except SlackUnavailable as exc:
+        except DeliveryFailed as exc:
             log.warning("job.slack_unavailable", extra={"job": name, "error": str(exc)})
 
     run.__name__ = f"job_{name}"
@@ -72,7 +72,7 @@ def _guarded(name: str, work: Callable[[], object]) -> Callable[[], None]:
 
 
 def _deliver(deps: Deps) -> None:
-    report = nudges.deliver(deps, render_nudge)
+    report = nudges.deliver(deps)
     if report.error:
         log.warning("job.slack_unavailable", extra={"job": "deliver", "left": report.left})
 
@@ -164,7 +164,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
 def run_once(deps: Deps) -> int:
     """Every sweep and one delivery as of the deps' clock; 1 when the database or Slack is down."""
     try:
-        report = nudges.run_once(deps, render_nudge)
+        report = nudges.run_once(deps)
         caseload = caseload_jobs.run_once(deps, deps.clock.now())
         events.forget_old_events(deps)
     except SQLAlchemyError as exc:
@@ -175,17 +175,29 @@ def run_once(deps: Deps) -> int:
     d = report.delivery
     if d.error:
         return _fail(
-            f"Slack did not take {d.failed} DM(s) ({d.error}); "
-            f"{d.left} nudge(s) wait for the next run"
+            f"Slack did not take {plural(d.failed, 'DM')} ({d.error}); "
+            f"{plural(d.left, 'nudge')} wait for the next run"
         )
-    queued = sum(report.queued.values())
-    print(
-        f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: queued {queued}, sent {d.messages} DM(s) "
-        f"with {d.items} item(s), held {d.held} for working hours, dropped {d.skipped} obsolete; "
-        f"{caseload.sessions_created} session(s) generated, "
-        f"{caseload.digests_sent} weekly digest(s) sent"
-    )
+    print(f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: {run_summary(report, caseload)}")
     return 0
+
+
+def run_summary(report: nudges.RunReport, caseload: caseload_jobs.RunReport) -> str:
+    """What one run did, in counts that match what Slack saw."""
+    d = report.delivery
+    parts = [
+        f"queued {sum(report.queued.values())}",
+        f"sent {plural(d.messages, 'DM')} with {plural(d.items, 'item')}",
+        f"held {plural(d.held, 'DM')} for working hours",
+        f"dropped {d.skipped} obsolete",
+    ]
+    if d.unreachable:
+        parts.append(f"{plural(d.unreachable, 'person', 'people')} unreachable")
+    return (
+        ", ".join(parts)
+        + f"; {plural(caseload.sessions_created, 'session')} generated, "
+        + f"{plural(caseload.digests_sent, 'weekly digest')} sent"
+    )
 
 
 def serve(deps: Deps) -> int:

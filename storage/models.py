@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -211,6 +212,9 @@ class TherapySession(Base):
     minutes: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))
     note_done_at: Mapped[datetime | None]
+    # Why a cancelled session did not happen (``bot.domain.vocabulary.CancelReason``).
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class SoapNote(Base):
@@ -310,3 +314,12 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime]
+
+
+class SeenRequest(Base):
+    """Verified Slack requests inside the five-minute signature window, by (timestamp,
+    signature): an exact replay is refused, whichever web process it reaches."""
+
+    __tablename__ = "seen_requests"
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)

@@ -1,4 +1,5 @@
-"""Domain: the one vocabulary of the product: weekdays, services and session statuses.
+"""Domain: the one vocabulary of the product: weekdays, services, session statuses
+and why a session was cancelled.
 
 Each is a ``StrEnum`` whose values are the strings stored in the database and written in the
 roster CSVs, so a member compares equal to the stored text (``SessionStatus.HELD == "held"``).
@@ -58,3 +59,20 @@ class SessionStatus(StrEnum):
     HELD = "held"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
+
+
+class CancelReason(StrEnum):
+    """Why a cancelled session did not happen, as stored in ``sessions.cancel_reason``.
+
+    Who bears the loss follows from it: a provider's cancellation or time off is owed to the
+    student as a make-up; a closed school or an exited student is not.
+    """
+
+    PROVIDER = "provider"  # the provider cancelled
+    SCHOOL = "school"  # the school cancelled (an assembly, a test day)
+    STUDENT_ABSENT = "student_absent"
+    PROVIDER_OUT = "provider_out"  # inside the provider's time off
+    STUDENT_EXITED = "student_exited"  # the student left the roster
+    SCHOOL_CLOSED = "school_closed"  # the school calendar says closed
+    LICENCE_ENDED = "licence_ended"  # the provider's licence for the student's state ended
+    PROVIDER_REMOVED = "provider_removed"  # the provider left the roster

@@ -8,8 +8,9 @@ run (still that Monday) sends it; a second process or a re-run sends nothing twi
 The rows use recipient kind ``manager_digest`` so that the nudge outbox, which delivers the
 kinds it knows (``provider``, ``manager``), never picks them up.
 
-The digest carries counts, initials and ids — never a name unless ``show_student_names`` is on,
-and never a note's contents.
+The service gathers the digest as plain values (``WeeklyDigest``) and hands it to the
+``Notifier``; ``bot.views.digest`` lays it out. The digest carries counts, initials and ids —
+never a name unless ``show_student_names`` is on, and never a note's contents.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.schedule import local_date
 from bot.domain.sessions import digest_due, digest_key
+from bot.services import dm
 from bot.services.caseload import (
-    ANNUAL,
     DeadlineItem,
     DistrictCoverage,
     NoteCount,
@@ -40,7 +41,6 @@ from bot.services.caseload import (
     student_deadlines,
     unserved,
 )
-from bot.slack_gateway import SlackUnavailable
 from storage import models as m
 from storage import outbox
 
@@ -89,45 +89,6 @@ def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest
     )
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _more(total: int, shown: int) -> list[str]:
-    return [f"…and {total - shown} more"] if total > shown else []
-
-
-def digest_text(d: WeeklyDigest) -> str:
-    """The DM, in mrkdwn: short, with the top of each list and a count of the rest."""
-    lines = [f"*Your weekly caseload digest* — week of {d.week_of:%a %b %-d, %Y}", "", "*Coverage*"]
-    for c in d.coverage:
-        pct = f" ({100 * c.served / c.total:.0f}%)" if c.total else ""
-        lines.append(
-            f"• {_esc(c.name)}: {c.served} of {c.total} student services served{pct}"
-            + (f", {c.unserved} unserved" if c.unserved else "")
-        )
-    if not d.coverage:
-        lines.append("• No districts in the roster yet.")
-    lines += ["", f"*Unserved student services* ({len(d.unserved)})"]
-    for u in d.unserved[:MAX_LINES]:
-        lines.append(
-            f"• {_esc(u.student)} · {u.service.upper()} · {_esc(u.district)} — {_esc(u.reason)}"
-        )
-    lines += _more(len(d.unserved), MAX_LINES) or ([] if d.unserved else ["• None. 🎉"])
-    total_notes = sum(n.count for n in d.notes)
-    lines += ["", f"*Overdue SOAP notes* ({total_notes})"]
-    for n in d.notes[:MAX_LINES]:
-        lines.append(f"• {_esc(n.provider)}: {n.count}, oldest from {n.oldest:%b %-d}")
-    lines += _more(len(d.notes), MAX_LINES) or ([] if d.notes else ["• None overdue."])
-    lines += ["", f"*IEP reviews due in the next {REVIEW_DAYS} days* ({len(d.reviews)})"]
-    for r in d.reviews[:MAX_LINES]:
-        kind = "annual review" if r.kind == ANNUAL else "triennial"
-        who = f" ({_esc(r.provider)})" if r.provider else " (no provider yet)"
-        lines.append(f"• {r.due_on:%a %b %-d} — {kind}, {_esc(r.subject)}, {_esc(r.where)}{who}")
-    lines += _more(len(d.reviews), MAX_LINES) or ([] if d.reviews else ["• None."])
-    return "\n".join(lines)
-
-
 def send_weekly_digests(deps: Deps, now: datetime) -> int:
     """Send each manager's digest once per week, from Monday 08:00 their time; returns sends."""
     org = deps.settings.org_timezone
@@ -162,33 +123,22 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
     worker = f"digest:{uuid.uuid4().hex[:12]}"
     sent = 0
     for key, slack_user, tz in due:
-        if not _claim(deps, key, worker, now):
-            continue  # sent already, or another process is sending it
+        with deps.session_factory.begin() as s:
+            if not outbox.claim_key(s, key, worker, now, LEASE):
+                continue  # sent already, or another process is sending it
+            ids = list(s.scalars(select(N.id).where(N.key == key)))
+        ids, found = dm.settle_earlier(deps, worker, ids, slack_user, now)
+        if not ids:
+            sent += found
+            continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            text = digest_text(build_digest(deps, s, now, tz))
-        try:
-            deps.gateway.post_dm(slack_user, text)
-        except SlackUnavailable as exc:
-            _finish(deps, key, worker, error=str(exc)[:200])
-            log.warning("digest.not_sent", extra={"key": key})
+            digest = build_digest(deps, s, now, tz)
+        batch = dm.new_batch_id()
+        dm.stamp(deps, ids, worker, batch)
+        result = dm.send(deps, worker, ids, slack_user, digest, batch, now)
+        if result.outcome != dm.Outcome.SENT:
+            log.warning("digest.not_sent", extra={"key": key, "outcome": str(result.outcome)})
             continue
-        _finish(deps, key, worker, sent_at=now)
         sent += 1
         log.info("digest.sent", extra={"key": key})
     return sent
-
-
-def _claim(deps: Deps, key: str, worker: str, now: datetime) -> bool:
-    with deps.session_factory.begin() as s:
-        return outbox.claim_key(s, key, worker, now, LEASE)
-
-
-def _finish(
-    deps: Deps, key: str, worker: str, *, sent_at: datetime | None = None, error: str | None = None
-) -> None:
-    with deps.session_factory.begin() as s:
-        ids = list(s.scalars(select(N.id).where(N.key == key)))
-        if sent_at is not None:
-            outbox.mark_sent(s, ids, worker, sent_at)
-        else:
-            outbox.release(s, ids, worker, error)

@@ -1,4 +1,5 @@
-"""Services: Slack event de-duplication that holds across processes."""
+"""Services: Slack event de-duplication and the request replay guard, both holding across
+processes because they live in the database."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from storage.models import ProcessedEvent
+from storage.models import ProcessedEvent, SeenRequest
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -31,4 +32,27 @@ def forget_old_events(deps: Deps, keep_days: int = 3) -> int:
     cutoff = deps.clock.now() - timedelta(days=keep_days)
     with deps.session_factory.begin() as s:
         result = s.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_request(deps: Deps, timestamp: int, signature: str) -> bool:
+    """True the first time a verified (timestamp, signature) pair is seen by any process.
+
+    A signature covers its timestamp and body, so the same pair again is a replay of the same
+    request: Slack's own retries are signed afresh.
+    """
+    try:
+        with deps.session_factory.begin() as s:
+            s.add(SeenRequest(timestamp=timestamp, signature=signature))
+    except IntegrityError:
+        return False
+    return True
+
+
+def forget_old_requests(deps: Deps, before: int) -> int:
+    """Drop request signatures older than ``before`` (epoch seconds): they are refused as stale."""
+    from sqlalchemy import delete
+
+    with deps.session_factory.begin() as s:
+        result = s.execute(delete(SeenRequest).where(SeenRequest.timestamp < before))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from bot.domain.sessions import (
     session_key,
     within_hours,
 )
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.people import identify, require_known
 from storage import models as m
@@ -144,8 +144,14 @@ class Marked:
     already: bool
 
 
-def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -> Marked:
-    """The session's own provider says it was held, cancelled or a no-show."""
+def mark_session(
+    deps: Deps,
+    slack_user_id: str,
+    session_id: int,
+    status: str,
+    reason: CancelReason = CancelReason.PROVIDER,
+) -> Marked:
+    """The session's own provider says it was held, cancelled (by ``reason``) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
     now = deps.clock.now()
@@ -168,6 +174,7 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
             )
         before = session.status
         session.status = status
+        session.cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
         s.add(
             m.AuditLog(
                 at=now,
@@ -176,7 +183,11 @@ def mark_session(deps: Deps, slack_user_id: str, session_id: int, status: str) -
                 subject_type="session",
                 subject_id=str(session_id),
                 before={"status": before},
-                after={"status": status},
+                after=(
+                    {"status": status, "cancel_reason": session.cancel_reason}
+                    if status == SessionStatus.CANCELLED
+                    else {"status": status}
+                ),
             )
         )
     return Marked(session_id, slack_user_id, status, False)

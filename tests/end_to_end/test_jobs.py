@@ -96,7 +96,7 @@ def test_run_once_on_the_demo_roster_sends_the_expected_dms_once(
     assert "Annual IEP reviews overdue" in str(posts["DU0DEMOM01"]["blocks"])
 
     again = run_jobs(database_url, slack.api_url, "2026-11-30T17:00:00Z")
-    assert "queued 0, sent 0 DM(s)" in again.stdout
+    assert "queued 0, sent 0 DMs with 0 items" in again.stdout
     assert dm_counts(slack) == sent
 
 

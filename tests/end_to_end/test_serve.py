@@ -168,8 +168,8 @@ def test_retried_event_is_handled_once(
     )
     assert server.signed(body)[0] == 200
     fake.wait_for("chat.postEphemeral")
-    headers = {
-        **sign_request(SECRET, body),
+    headers = {  # Slack signs each delivery afresh: a retry has its own timestamp
+        **sign_request(SECRET, body, timestamp=int(time.time()) + 1),
         "X-Slack-Retry-Num": "1",
         "X-Slack-Retry-Reason": "http_timeout",
     }

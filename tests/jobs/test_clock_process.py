@@ -94,7 +94,7 @@ def test_run_once_sends_then_sends_nothing_new(
     posted = len(slack.calls_to("chat.postMessage"))
     assert posted > 0
     assert clock_process.run_cli(args(), settings) == 0
-    assert "queued 0, sent 0 DM(s)" in capsys.readouterr().out
+    assert "queued 0, sent 0 DMs with 0 items" in capsys.readouterr().out
     assert len(slack.calls_to("chat.postMessage")) == posted
 
 
@@ -105,7 +105,7 @@ def test_run_once_with_slack_down_exits_1_with_one_line(
     settings = cli_settings(database_url, slack.api_url)
     assert clock_process.run_cli(args(), settings) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: Slack did not take 2 DM(s)")
+    assert len(err) == 1 and err[0].startswith("error: Slack did not take 2 DMs")
     assert "wait for the next run" in err[0]
     # The next run catches up.
     assert clock_process.run_cli(args(), settings) == 0
@@ -143,3 +143,29 @@ def test_run_once_with_the_database_down_exits_1_with_one_line_and_no_traceback(
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: DATABASE_URL: cannot reach the database")
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_run_once_counts_the_dms_held_for_working_hours(
+    deps: Deps, slack: LocalSlack, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Monday 16:30Z is 08:30 in Los Angeles and 07:30 in Anchorage: one DM goes, one waits
+    (and the manager, in the organisation's zone, gets the weekly digest)."""
+    from tests.services.test_nudges import seed, student
+
+    seed(deps, providers={"P1": "America/Los_Angeles", "P2": "America/Anchorage"})
+    with deps.session_factory.begin() as s:
+        student(s, "S1", annual_in=3, provider="P1")
+        student(s, "S2", annual_in=3, provider="P2")
+        student(s, "S3", annual_in=7, provider="P2")
+    settings = cli_settings(database_url, slack.api_url)
+    night = datetime(2026, 11, 30, 8, tzinfo=UTC)  # midnight in LA, 23:00 Sunday in Anchorage
+    assert clock_process.run_cli(args(night), settings) == 0
+    out = capsys.readouterr().out
+    assert "queued 3, sent 0 DMs with 0 items, held 2 DMs for working hours" in out
+    assert slack.calls_to("chat.postMessage") == []
+
+    morning = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+    assert clock_process.run_cli(args(morning), settings) == 0
+    out = capsys.readouterr().out
+    assert "sent 1 DM with 1 item, held 1 DM for working hours" in out
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUP1", "DUM1"]

@@ -171,11 +171,10 @@ def test_the_nudge_outbox_leaves_an_unsent_digest_to_this_service(
     roster: Deps, slack: LocalSlack
 ) -> None:
     from bot.services import nudges
-    from handlers.nudge_blocks import render_nudge
 
     slack.fail_next("chat.postMessage", 200, error="fatal_error")
     svc.send_weekly_digests(roster, MONDAY_0830_PT)
-    nudges.deliver(roster, render_nudge)  # the other sender of the nudges table
+    nudges.deliver(roster)  # the other sender of the nudges table
     with roster.session_factory() as s:
         row = s.scalars(select(m.Nudge).where(m.Nudge.rule == "weekly_digest")).one()
         assert (row.sent_at, row.skipped_at, row.claimed_by) == (None, None, None)

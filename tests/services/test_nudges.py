@@ -18,9 +18,10 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.services import nudges as svc
 from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.nudges.delivery import _claim
+from bot.views.nudges import NudgeIds
 from devtools.local_slack import LocalSlack
 from handlers import nudges as listeners
-from handlers.nudge_blocks import NudgeIds, render_nudge
 from storage import models as m
 
 LA, AK, NY = "America/Los_Angeles", "America/Anchorage", "America/New_York"
@@ -120,7 +121,7 @@ def licence(s: Session, expires_in: int, *, provider: str = "P1", state: str = "
 
 
 def run(deps: Deps) -> svc.RunReport:
-    return svc.run_once(deps, render_nudge)
+    return svc.run_once(deps)
 
 
 def dms(slack: LocalSlack) -> dict[str, list[dict[str, Any]]]:
@@ -430,12 +431,12 @@ def test_a_second_worker_sends_nothing_a_first_has_claimed(
     busy_provider(deps)
     for sweep in (svc.sweep_annual_reviews, svc.sweep_triennials):
         sweep(deps)
-    claimed = svc._claim(deps, "dead-worker", [("provider", "P1")], clock.now())
+    claimed = _claim(deps, "dead-worker", [("provider", "P1")], clock.now())
     assert claimed
-    report = svc.deliver(deps, render_nudge, worker="second")
+    report = svc.deliver(deps, worker="second")
     assert report.messages == 0 and dms(slack) == {}
     clock.advance(minutes=6)  # the dead worker's lease has lapsed
-    assert svc.deliver(deps, render_nudge, worker="second").messages == 1
+    assert svc.deliver(deps, worker="second").messages == 1
 
 
 def test_an_assignment_dm_matching_could_not_send_goes_out_with_the_nudges(

@@ -190,6 +190,10 @@ def test_future_sessions_can_only_be_cancelled(roster: Deps, clock: FixedClock) 
     with pytest.raises(InvalidInput, match="hasn't started yet"):
         svc.mark_session(roster, "U0P1", later, "held")
     assert svc.mark_session(roster, "U0P1", later, "cancelled").status == "cancelled"
+    with roster.session_factory() as s:
+        row = s.get(TS, later)
+        assert row is not None
+        assert (row.cancel_reason, row.makeup) == ("provider", False)
 
 
 def test_documented_session_stays_held(roster: Deps, clock: FixedClock) -> None:

@@ -51,6 +51,8 @@ def test_each_migration_goes_down_and_up_with_data(scratch_url: str) -> None:
     for rev in reversed(revisions[1:]):
         command.downgrade(cfg, "-1")
         command.upgrade(cfg, rev)
+        command.downgrade(cfg, "-1")
+    command.upgrade(cfg, "head")
     with engine.connect() as conn:
         assert (
             conn.execute(select(func.count()).select_from(m.Student.__table__)).scalar_one() == 60

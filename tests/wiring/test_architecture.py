@@ -34,18 +34,6 @@ FORBIDDEN_IN_DOMAIN = (
 # Third-party libraries the pure domain may use (everything else there is the standard library).
 DOMAIN_LIBRARIES = frozenset({"ortools", "dateparser"})
 SLACK = ("slack_sdk", "slack_bolt", "bot.slack_gateway")
-# Known violations until the Notifier port and the shared views reach them (issue 15 §2).
-# The marks are strict: once a module is fixed its entry must go, so these lists only shrink.
-KNOWN = {
-    "still talks to Slack": frozenset(
-        {
-            "bot/services/digest.py",
-            "bot/services/nudges.py",
-            "bot/services/matching/approval.py",
-        }
-    ),
-    "still imports handlers": frozenset({"jobs/clock_process.py"}),
-}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -76,24 +64,15 @@ def test_domain_uses_only_the_standard_library_and_the_listed_libraries(path: Pa
     assert tops <= allowed, f"{path.relative_to(ROOT)} imports {sorted(tops - allowed)}"
 
 
-def _cases(known: str, *folders: str) -> list[object]:
-    def marks(p: Path) -> list[pytest.MarkDecorator]:
-        if str(p.relative_to(ROOT)) in KNOWN[known]:
-            return [pytest.mark.xfail(strict=True, reason=f"{known} (issue 15 §2)")]
-        return []
-
-    return [
-        pytest.param(p, id=str(p.relative_to(ROOT)), marks=marks(p)) for p in python_files(*folders)
-    ]
-
-
-@pytest.mark.parametrize("path", _cases("still talks to Slack", "bot/services", "storage"))
+@pytest.mark.parametrize(
+    "path", python_files("bot/services", "storage"), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_services_and_storage_never_import_the_slack_edge_gateway_or_sdk(path: Path) -> None:
     bad = {n for n in imports_of(path) if n.startswith(("handlers", "jobs", *SLACK))}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", _cases("still imports handlers", "jobs"))
+@pytest.mark.parametrize("path", python_files("jobs"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_jobs_never_import_handlers(path: Path) -> None:
     bad = {n for n in imports_of(path) if n.startswith("handlers")}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"

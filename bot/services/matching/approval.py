@@ -6,6 +6,7 @@ stale proposal changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,12 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.schedule import DAY_LABELS
+from bot.services import dm
 from bot.services.errors import Conflict, NotFound
 from bot.services.matching.common import KIND, SERVICE_LABEL, Stale
 from bot.services.matching.filters import Filters
 from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import Week, _student_label
+from bot.services.nudges.messages import NewStudentLine, NewStudents
 from bot.services.people import identify, require_manager
 from storage import models as m
 from storage import outbox
@@ -28,7 +30,6 @@ from storage.queries import school_zones
 
 # --- approval -----------------------------------------------------------------------------
 
-APPROVAL_WORKER = "approve"  # the outbox lease holder while an approval sends its DMs
 APPROVAL_LEASE = timedelta(minutes=2)
 
 
@@ -215,17 +216,16 @@ def _queue_assignment_dms(
                 week.local(i["end"], provider.timezone),
             )
             lines.append(
-                f"• {_student_label(st, deps.settings.show_student_names)} — "
-                f"{SERVICE_LABEL.get(i['service'], i['service'])}, "
-                f"{school_names.get(i['school_id'], i['school_id'])}: "
-                f"{DAY_LABELS[a.weekday()]} {a:%H:%M}–{b:%H:%M}"
+                NewStudentLine(
+                    student=_student_label(st, deps.settings.show_student_names),
+                    service=SERVICE_LABEL.get(i["service"], i["service"]),
+                    school=school_names.get(i["school_id"], i["school_id"]),
+                    day=a.weekday(),
+                    start=f"{a:%H:%M}",
+                    end=f"{b:%H:%M}",
+                )
             )
-        from bot.domain.availability_text import zone_label
-
-        text = (
-            f"You have new students, starting the week of {week.monday:%b %-d} "
-            f"(times in {zone_label(provider.timezone)} time):\n" + "\n".join(lines)
-        )
+        message = NewStudents(week.monday, provider.timezone, tuple(lines))
         key = f"assignment:{proposal_id}:{pid}"
         keys.append(key)
         rows.append(
@@ -237,7 +237,7 @@ def _queue_assignment_dms(
                 "subject_id": proposal_id,
                 "due_on": None,
                 "stage": "new",
-                "payload": {"text": text},
+                "payload": message.to_payload(),
                 "created_at": now,
                 "send_after": now,
                 "attempts": 0,
@@ -249,33 +249,31 @@ def _queue_assignment_dms(
 
 def deliver_assignment_dms(deps: Deps, keys: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Claim, send, mark sent. A failure leaves the row for the clock process to retry."""
-    from bot.slack_gateway import SlackUnavailable
-
     notified, failed = [], []
+    worker = f"approve:{uuid.uuid4().hex[:12]}"
     for key in keys:
         now = deps.clock.now()
         with deps.session_factory.begin() as s:
-            claimed = outbox.claim_key(s, key, APPROVAL_WORKER, now, APPROVAL_LEASE)
+            claimed = outbox.claim_key(s, key, worker, now, APPROVAL_LEASE)
             row = s.scalars(select(m.Nudge).where(m.Nudge.key == key)).one()
             provider = s.get(m.Provider, row.recipient_id)
             name = provider.name if provider else row.recipient_id
             slack_id = provider.slack_user_id if provider else None
-            text = str(row.payload.get("text", ""))
-            row_id = row.id
-        if not claimed:
+            message = NewStudents.from_payload(row.payload)
+            ids = [row.id]
+        if not claimed or message is None:  # sent already, or not queued by an approval
             continue
         if not slack_id:
             failed.append(f"{name} (no Slack account)")
             continue
-        try:
-            deps.gateway.post_dm(slack_id, text)
-        except SlackUnavailable:
-            failed.append(name)
-            with deps.session_factory.begin() as s:
-                outbox.release(s, [row_id], APPROVAL_WORKER, "slack unavailable")
-            continue
-        with deps.session_factory.begin() as s:
-            outbox.mark_sent(s, [row_id], APPROVAL_WORKER, deps.clock.now())
+        ids, _ = dm.settle_earlier(deps, worker, ids, slack_id, now)
+        if ids:
+            batch = dm.new_batch_id()
+            dm.stamp(deps, ids, worker, batch)
+            result = dm.send(deps, worker, ids, slack_id, message, batch, deps.clock.now())
+            if result.outcome != dm.Outcome.SENT:
+                failed.append(name)
+                continue
         notified.append(name)
     return tuple(notified), tuple(failed)
 

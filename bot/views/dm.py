@@ -1,0 +1,32 @@
+"""Views: every message a service hands the ``Notifier``, laid out for Slack.
+
+``render`` is what the Slack gateway (the notifier's adapter) calls: it picks the builder for
+the message's type and returns the notification text and the blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.services.digest import WeeklyDigest
+from bot.services.nudges import NewStudents, NudgeMessage
+from bot.views.digest import render_digest
+from bot.views.new_students import render_new_students
+from bot.views.nudges import render_nudge
+
+Rendered = tuple[str, list[dict[str, Any]]]
+
+_BUILDERS: dict[type, Callable[[Any], Rendered]] = {
+    NudgeMessage: render_nudge,
+    WeeklyDigest: render_digest,
+    NewStudents: render_new_students,
+}
+
+
+def render(message: object) -> Rendered:
+    """Text and blocks for a service's message; a type without a builder is a bug."""
+    builder = _BUILDERS.get(type(message))
+    if builder is None:
+        raise TypeError(f"no view for {type(message).__name__}")
+    return builder(message)

@@ -1,0 +1,146 @@
+"""Services: delivery through the Notifier port, with the in-memory fake (Slack is not the point).
+
+Covers what a failed send leaves behind: a permanent refusal stops the retries for good; an
+ambiguous failure (a timeout, a process killed between the post and marking it sent) is
+settled from the DM's history before anything is posted again; a certain failure is retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.deps import Deps
+from bot.services import nudges as svc
+from bot.services.ports import DeliveryFailed, RecipientUnreachable, Sent
+from storage import models as m
+from tests.services.fake_notifier import FakeNotifier
+from tests.services.test_nudges import seed, student
+
+
+@pytest.fixture
+def fake() -> FakeNotifier:
+    return FakeNotifier()
+
+
+@pytest.fixture
+def fdeps(deps: Deps, fake: FakeNotifier) -> Deps:
+    """Two providers with a review due in 3 days each, P1 in Pacific, P2 in Eastern."""
+    deps = replace(deps, notifier_override=fake)
+    seed(deps, providers={"P1": "America/Los_Angeles", "P2": "America/New_York"})
+    with deps.session_factory.begin() as s:
+        student(s, "S1", annual_in=3, provider="P1")
+        student(s, "S2", annual_in=3, provider="P2")
+    svc.sweep_annual_reviews(deps)
+    return deps
+
+
+def rows(deps: Deps) -> dict[str, tuple[bool, str | None, str | None]]:
+    """recipient -> (sent, batch id, last error)."""
+    with deps.session_factory() as s:
+        return {
+            n.recipient_id: (n.sent_at is not None, n.batch_id, n.last_error)
+            for n in s.scalars(select(m.Nudge).where(m.Nudge.recipient_kind == "provider"))
+        }
+
+
+def test_services_hand_the_notifier_typed_messages_tagged_with_their_batch(
+    fdeps: Deps, fake: FakeNotifier
+) -> None:
+    report = svc.deliver(fdeps)
+    assert report.messages == 2
+    [(user, message, key)] = [x for x in fake.sent if x[0] == "UP1"]
+    assert isinstance(message, svc.NudgeMessage)
+    assert [line.student for line in message.deadlines] == ["M.Z. (S1)"]
+    assert message.deadlines[0].due_on == date(2026, 12, 3)
+    assert key == message.batch_id == rows(fdeps)["P1"][1]
+    assert fake.history_checks == 0  # nothing was ever in doubt
+
+
+def test_a_permanent_refusal_drops_that_persons_rows_and_never_retries(
+    fdeps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    fake.fail_next(RecipientUnreachable("account_inactive"))
+    report = svc.deliver(fdeps)
+    assert (report.messages, report.unreachable, report.failed, report.error) == (1, 1, 0, None)
+    p1 = rows(fdeps)["P1"]
+    assert (p1[0], p1[2]) == (False, "unreachable:account_inactive")
+    clock.advance(minutes=30)
+    assert svc.deliver(fdeps).messages == 0
+    assert [u for u, _, _ in fake.sent] == ["UP2"]
+
+
+def test_a_timeout_slack_took_is_found_in_history_and_not_posted_again(
+    fdeps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    fake.taken_anyway = True
+    fake.fail_next(DeliveryFailed("chat.postMessage failed: TimeoutError", uncertain=True))
+    first = svc.deliver(fdeps)
+    assert (first.messages, first.failed) == (1, 1)
+    sent, batch, error = rows(fdeps)["P1"]
+    assert not sent and batch is not None and "TimeoutError" in (error or "")
+
+    clock.advance(minutes=1)
+    again = svc.deliver(fdeps)
+    assert (again.messages, again.items) == (0, 1)  # marked sent from the history
+    assert fake.history_checks == 1
+    assert [u for u, _, _ in fake.sent].count("UP1") == 1
+    assert rows(fdeps)["P1"] == (True, batch, None)
+    # The Snooze button of the DM Slack took still finds its rows.
+    snoozed = svc.snooze(fdeps, "UP1", batch)
+    assert (snoozed.items, snoozed.already) == (1, False)
+
+
+def test_a_timeout_slack_did_not_take_is_posted_again_once(
+    fdeps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    fake.fail_next(DeliveryFailed("chat.postMessage failed: TimeoutError", uncertain=True))
+    svc.deliver(fdeps)
+    clock.advance(minutes=1)
+    assert svc.deliver(fdeps).messages == 1
+    assert fake.history_checks == 1
+    assert [u for u, _, _ in fake.sent].count("UP1") == 1
+    assert rows(fdeps)["P1"][0]
+
+
+def test_a_certain_failure_forgets_its_batch_and_retries_without_looking(
+    fdeps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    fake.fail_next(DeliveryFailed("chat.postMessage failed: 429 ratelimited"))
+    svc.deliver(fdeps)
+    assert rows(fdeps)["P1"][:2] == (False, None)
+    clock.advance(minutes=1)
+    assert svc.deliver(fdeps).messages == 1
+    assert fake.history_checks == 0
+
+
+class Killed(BaseException):
+    """The process dies right after Slack took the DM, before it is marked sent."""
+
+
+class DyingNotifier(FakeNotifier):
+    def send_dm(self, user_id: str, message: object, *, key: str | None = None) -> Sent:
+        super().send_dm(user_id, message, key=key)
+        raise Killed
+
+
+def test_a_process_killed_after_posting_leaves_a_dm_that_is_never_sent_twice(
+    fdeps: Deps, clock: FixedClock
+) -> None:
+    dying = DyingNotifier()
+    with pytest.raises(Killed):
+        svc.deliver(replace(fdeps, notifier_override=dying), worker="dead")
+    assert not rows(fdeps)["P1"][0]
+
+    survivor = FakeNotifier(sent=list(dying.sent))  # the same Slack: it holds the DM
+    deps = replace(fdeps, notifier_override=survivor)
+    assert svc.deliver(deps, worker="next").messages == 0  # both leased to "dead"
+    clock.advance(minutes=6)  # the dead worker's lease lapses
+    report = svc.deliver(deps, worker="next")
+    assert (report.messages, report.items) == (1, 2)  # P2 posted; P1 found in the history
+    assert [u for u, _, _ in survivor.sent] == ["UP1", "UP2"]
+    assert all(sent for sent, _, _ in rows(fdeps).values())
