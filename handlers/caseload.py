@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.services import caseload as svc
+from bot.services import deadlines as deadlines_svc
 from bot.services.errors import InvalidInput
 from handlers.caseload_blocks import (
     CASELOAD_HELP,
@@ -70,8 +71,8 @@ def handle_deadlines_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
-    args = svc.parse_deadline_args(command.get("text") or "")
-    deadlines = svc.deadlines_for(deps_of(context), command["user_id"], args)
+    args = deadlines_svc.parse_deadline_args(command.get("text") or "")
+    deadlines = deadlines_svc.deadlines_for(deps_of(context), command["user_id"], args)
     respond(
         text=f"Deadlines for {escape(deadlines.scope)}",
         blocks=to_dicts(deadlines_blocks(deadlines)),

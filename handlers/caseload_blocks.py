@@ -7,17 +7,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.labels import service_label, zone_label
-from bot.services.caseload import (
-    ANNUAL,
-    LICENCE,
-    TRIENNIAL,
-    Caseload,
-    DeadlineItem,
-    Deadlines,
-    DistrictCaseload,
-    NoteCount,
-    SchoolCaseload,
-)
+from bot.services.caseload import Caseload, DistrictCaseload, SchoolCaseload
+from bot.services.deadlines import ANNUAL, LICENCE, TRIENNIAL, DeadlineItem, Deadlines, NoteCount
 from bot.services.matching import hours
 from bot.views.format import bold, plural
 from handlers.common import escape

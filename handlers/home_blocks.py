@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
-from bot.services.caseload import OverdueNote
+from bot.services.deadlines import OverdueNote
 from bot.views.format import ago, plural
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (

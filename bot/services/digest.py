@@ -29,17 +29,14 @@ from bot.deps import Deps
 from bot.domain.schedule import local_date
 from bot.domain.sessions import digest_due, digest_key
 from bot.services import dm
-from bot.services.caseload import (
+from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
+from bot.services.deadlines import (
     DeadlineItem,
-    DistrictCoverage,
     NoteCount,
-    Unserved,
-    coverage,
     overdue_by_provider,
     overdue_notes,
     provider_names,
     student_deadlines,
-    unserved,
 )
 from storage import models as m
 from storage import outbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.caseload import ANNUAL
+from bot.services.deadlines import ANNUAL
 from bot.services.digest import MAX_LINES, REVIEW_DAYS, WeeklyDigest
 from bot.views.blocks import escape as _esc
 

@@ -6,15 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.services.caseload import (
-    ANNUAL,
-    DeadlineItem,
-    Deadlines,
-    DistrictCaseload,
-    DistrictCoverage,
-    NoteCount,
-    ProviderLoad,
-)
+from bot.services.caseload import DistrictCaseload, ProviderLoad
+from bot.services.coverage import DistrictCoverage
+from bot.services.deadlines import ANNUAL, DeadlineItem, Deadlines, NoteCount
 from bot.services.errors import InvalidInput
 from devtools.blocks_text import render_message
 from handlers.caseload import parse_caseload_args

@@ -13,6 +13,8 @@ import pytest
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.services import caseload as cs
+from bot.services import coverage as cov
+from bot.services import deadlines as dl
 from bot.services import home as svc
 from bot.services.errors import InvalidInput
 from devtools.local_slack import LocalSlack
@@ -33,16 +35,20 @@ def huge_home(n: int) -> svc.Home:
         cs.SchoolCaseload(f"SCH{i}", f"School {i} <&>", "District", entries) for i in range(n)
     )
     caseload = cs.Caseload("P1", "Ana", PT, date(2026, 11, 30), schools, 600, 1200, False)
-    deadline = cs.DeadlineItem("annual_review", date(2026, 12, 5), 5, "A.B. (S1)", "School", "Ana")
-    note = cs.OverdueNote(
+    deadline = dl.DeadlineItem("annual_review", date(2026, 12, 5), 5, "A.B. (S1)", "School", "Ana")
+    note = dl.OverdueNote(
         1, "P1", "S1", "A.B. (S1)", "slp", "School", T0, PT, T0, 3, timedelta(days=3)
     )
     recent = svc.RecentSession(1, "A.B. (S1)", "slp", T0, PT, "scheduled", False)
     provider = svc.ProviderHome(caseload, (deadline,) * n, (note,) * n, (recent,) * n, 48)
     manager = svc.ManagerHome(
-        tuple(cs.DistrictCoverage(f"d{i}", f"District {i}", 10, 4) for i in range(n)),
-        tuple(cs.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)),
-        tuple(cs.NoteCount(f"P{i}", f"Provider {i}", 3, date(2026, 11, 1)) for i in range(n)),
+        tuple(cov.DistrictCoverage(f"d{i}", f"District {i}", 10, 4) for i in range(n)),
+        tuple(
+            cov.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)
+        ),
+            cov.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)
+        ),
+        tuple(dl.NoteCount(f"P{i}", f"Provider {i}", 3, date(2026, 11, 1)) for i in range(n)),
         (deadline,) * n,
     )
     return svc.Home(True, "Ana Reyes", True, None, provider, manager)

@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
 from bot.services import soap as svc
-from bot.services.caseload import overdue_notes
+from bot.services.deadlines import overdue_notes
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from storage import models as m
 from tests.services.caseload_seed import add_session, seed
