@@ -46,8 +46,6 @@ def huge_home(n: int) -> svc.Home:
         tuple(
             cov.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)
         ),
-            cov.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)
-        ),
         tuple(dl.NoteCount(f"P{i}", f"Provider {i}", 3, date(2026, 11, 1)) for i in range(n)),
         (deadline,) * n,
     )
