@@ -19,7 +19,6 @@ from bot.deps import Deps
 from bot.domain.deadlines import (
     DAILY,
     ESCALATED,
-    NOTE_STATUSES,
     OVERDUE,
     NudgePolicy,
     RecipientKind,
@@ -29,10 +28,9 @@ from bot.domain.deadlines import (
     licence_stage,
     note_due_at,
     note_escalates,
-    note_overdue,
-    overdue_start_bound,
     triennial_stage,
 )
+from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.nudges.common import (
     ALL_MANAGERS,
     ZoneCache,
@@ -130,7 +128,7 @@ def _overdue_notes_query(now: datetime, policy: NudgePolicy) -> Any:
     ).where(
         s_.note_done_at.is_(None),
         s_.status.in_(NOTE_STATUSES),
-        s_.starts_at <= overdue_start_bound(now, policy.soap_note_due_hours),
+        s_.starts_at <= overdue_bound(now, policy.soap_note_due_hours),
     )
 
 
@@ -151,7 +149,7 @@ def sweep_soap_notes(deps: Deps) -> int:
     hours, escalate = policy.soap_note_due_hours, policy.soap_escalate_days
     with deps.session_factory.begin() as s:
         for session_id, provider_id, starts_at, minutes, status, tz in s.execute(q):
-            if not note_overdue(status, starts_at, minutes, None, now, hours):
+            if not note_overdue(status, starts_at, minutes, now, hours):
                 continue
             overdue[provider_id] += 1
             zone_of[provider_id] = tz
