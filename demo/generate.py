@@ -50,7 +50,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "weekly_hours",
     ),
     "licenses.csv": ("provider_id", "state", "expires_on", "license_number"),
-    "managers.csv": ("manager_id", "name", "email", "slack_user_id"),
+    "managers.csv": ("manager_id", "name", "email", "slack_user_id", "district_ids"),
     "students.csv": (
         "student_id",
         "school_id",
@@ -60,9 +60,20 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "annual_review_due",
         "triennial_due",
     ),
-    "services.csv": ("student_id", "service", "sessions_per_week", "session_minutes", "group_ok"),
+    "services.csv": (
+        "student_id",
+        "service",
+        "sessions_per_week",
+        "session_minutes",
+        "group_ok",
+        "minutes_per_week",
+        "minutes_per_month",
+        "starts_on",
+        "ends_on",
+    ),
     "availability.csv": ("provider_id", "day", "start", "end"),
     "assignments.csv": ("student_id", "service", "provider_id"),
+    "calendar.csv": ("district_id", "school_id", "start", "end", "kind", "ends_at"),
     "sessions.csv": (
         "session_id",
         "provider_id",
@@ -390,11 +401,16 @@ _DEMO_PROVIDERS = (
 )
 # fmt: on
 
+# M01 serves every district (empty district_ids); M02 and M03 serve theirs only.
 _DEMO_MANAGERS = (
-    ("M01", "Priya Venkataraman", "priya.venkataraman@example.org", "U0DEMOM01"),
-    ("M02", "Marcus Oyelaran", "marcus.oyelaran@example.org", "U0DEMOM02"),
-    ("M03", "Grace Lindholm", "grace.lindholm@example.org", "U0DEMOM03"),
+    ("M01", "Priya Venkataraman", "priya.venkataraman@example.org", "U0DEMOM01", ""),
+    ("M02", "Marcus Oyelaran", "marcus.oyelaran@example.org", "U0DEMOM02", "anc"),
+    ("M03", "Grace Lindholm", "grace.lindholm@example.org", "U0DEMOM03", "mesa;pflugerville"),
 )
+# Winter break, in days from `today`: Dec 21 - Jan 1 for ANCHOR, after the demo's sessions.
+_DEMO_WINTER_BREAK = (21, 32)
+# One early release per district (school-local end of the day), in days from `today`.
+_DEMO_EARLY_RELEASE = (("anc", 18, "12:30"), ("mesa", 18, "12:00"), ("pflugerville", 17, "13:00"))
 
 # fmt: off
 _FIRST_NAMES = (
@@ -722,10 +738,19 @@ def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
         folder,
         "services.csv",
         (
-            (s.student_id, service, per_week, minutes, _bool(group_ok))
+            (s.student_id, service, per_week, minutes, _bool(group_ok), *_demo_mandate(service))
             for s in students
             for service, per_week, minutes, group_ok in s.services
         ),
+    )
+    first, last = _DEMO_WINTER_BREAK
+    _write(
+        folder,
+        "calendar.csv",
+        [(d[0], "", in_days(first), in_days(last), "closed", "") for d in _DEMO_DISTRICTS]
+        + [
+            (d, "", in_days(k), in_days(k), "early_release", at) for d, k, at in _DEMO_EARLY_RELEASE
+        ],
     )
     _write(
         folder,
@@ -739,6 +764,12 @@ def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
     )
     _write(folder, "assignments.csv", sorted(assignments))
     _write(folder, "sessions.csv", _demo_sessions(rng, today, plans))
+
+
+def _demo_mandate(service: str) -> tuple[object, ...]:
+    """minutes_per_week, minutes_per_month, starts_on, ends_on: mental-health IEPs state a
+    monthly mandate (four hours a month); the others leave it to sessions × minutes."""
+    return ("", 240, "", "") if service == "mh" else ("", "", "", "")
 
 
 def _demo_sessions(
@@ -1254,6 +1285,16 @@ class _Synthetic:
             )
         _write(folder, "districts.csv", self.district_rows)
         _write(folder, "schools.csv", self.school_rows)
+        # Every district closes for the same winter break, the next one after `today`.
+        year = (
+            self.today.year if self.today < date(self.today.year, 12, 21) else self.today.year + 1
+        )
+        closed = (date(year, 12, 21).isoformat(), date(year + 1, 1, 1).isoformat())
+        _write(
+            folder,
+            "calendar.csv",
+            ((row[0], "", *closed, "closed", "") for row in self.district_rows),
+        )
         _write(
             folder,
             "school_hours.csv",
@@ -1293,6 +1334,7 @@ class _Synthetic:
                     f"{first} {last}",
                     f"{first}.{last}.m{i}@example.org".lower(),
                     f"USYNM{i:05d}",
+                    "",
                 )
                 for i in range(1, 4 + self.n_districts // 25)
                 for first, last in [_synthetic_name(7919 * i)]
@@ -1358,7 +1400,9 @@ class _Synthetic:
                     else:
                         minutes = rng.choices((30, 20, 45, 60), cum_weights=minute_weights)[0]
                     group_ok = _bool(rng.random() < 0.45)
-                    services.writerow((student_id, service, per_week, minutes, group_ok))
+                    services.writerow(
+                        (student_id, service, per_week, minutes, group_ok, "", "", "", "")
+                    )
                     if self.assign_all:
                         provider, placed = self.assign(school, service, per_week, minutes)
                         assignments.writerow((student_id, service, provider.provider_id))

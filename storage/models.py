@@ -88,6 +88,9 @@ class Provider(Base):
     home_state: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     weekly_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # Set when a re-import with removals applied no longer listed the provider; a later
+    # import that lists them again clears it. Their assignments then stand as conflicts.
+    removed_at: Mapped[datetime | None]
 
 
 class License(Base):
@@ -109,6 +112,14 @@ class Manager(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
 
 
+class ManagerDistrict(Base):
+    """A district a manager serves. A manager with no rows here serves every district."""
+
+    __tablename__ = "manager_districts"
+    manager_id: Mapped[str] = mapped_column(ForeignKey("managers.id"), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+
+
 class Student(Base):
     __tablename__ = "students"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -118,6 +129,8 @@ class Student(Base):
     grade: Mapped[str] = mapped_column(String(8))
     annual_review_due: Mapped[date] = mapped_column(Date, index=True)
     triennial_due: Mapped[date | None] = mapped_column(Date, index=True)
+    # Set when a re-import with removals applied no longer listed the student (they exited).
+    exited_at: Mapped[datetime | None]
 
 
 class StudentService(Base):
@@ -129,6 +142,34 @@ class StudentService(Base):
     sessions_per_week: Mapped[int] = mapped_column(SmallInteger)
     session_minutes: Mapped[int] = mapped_column(SmallInteger)
     group_ok: Mapped[bool] = mapped_column(Boolean)
+    # The IEP's mandate when it is stated in minutes (at most one of the two), and the dates
+    # the service runs; all optional.
+    minutes_per_week: Mapped[int | None] = mapped_column(Integer)
+    minutes_per_month: Mapped[int | None] = mapped_column(Integer)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+
+class SchoolCalendarDay(Base):
+    """A span of school days that are closed or end early, for one district or one school."""
+
+    __tablename__ = "school_calendar"
+    __table_args__ = (
+        CheckConstraint("(district_id IS NULL) <> (school_id IS NULL)", name="owner"),
+        CheckConstraint("start_date <= end_date", name="span"),
+        CheckConstraint(
+            "(kind = 'closed' AND ends_at_minute IS NULL)"
+            " OR (kind = 'early_release' AND ends_at_minute IS NOT NULL)",
+            name="kind",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # closed | early_release
+    ends_at_minute: Mapped[int | None] = mapped_column(SmallInteger)  # school-local wall time
 
 
 class AvailabilityWindow(Base):

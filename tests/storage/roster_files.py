@@ -28,6 +28,9 @@ VALID: dict[str, str] = {
     "S1,slp,2,30,true\nS2,ot,1,45,no\n",
     "availability.csv": "provider_id,day,start,end\nP1,tue,08:00,11:00\nP2,mon,09:00,12:00\n",
     "assignments.csv": "student_id,service,provider_id\nS1,slp,P1\n",
+    "calendar.csv": "district_id,school_id,start,end,kind,ends_at\n"
+    "anc,,2026-12-21,2027-01-01,closed,\n"
+    ",SCH2,2026-12-02,2026-12-02,early_release,12:00\n",
     "sessions.csv": "session_id,provider_id,student_id,service,starts_at,minutes,status,"
     "note_done_at\n"
     "X1,P1,S1,slp,2026-11-24T17:30:00+00:00,30,held,\n"

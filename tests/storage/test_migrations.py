@@ -24,15 +24,14 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not is_postgres_run():
         yield f"sqlite:///{tmp_path}/migrations.db"
         return
-    # Named after the test database, so runs against other test databases on the same server
-    # (another checkout, another xdist worker) never share it.
-    server, name = database_url.rsplit("/", 1)
-    scratch = f"{name.split('?')[0]}_migrations"
-    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    # Named after the test database, so that suites on one server never share the scratch one.
+    base, name = database_url.rsplit("/", 1)
+    scratch = f"{name}_migrations"
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-    yield f"{server}/{scratch}"
+    yield f"{base}/{scratch}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     admin.dispose()
@@ -47,10 +46,11 @@ def test_each_migration_goes_down_and_up_with_data(scratch_url: str) -> None:
     with engine.connect() as conn:
         students = conn.execute(select(func.count()).select_from(m.Student.__table__)).scalar_one()
     assert students == 60
-    # Step down one revision at a time (keeping the first, which holds the data) and back up.
-    for rev in reversed(revisions[1:]):
+    # Step down one revision at a time (keeping the first, which holds the data), going back up
+    # each step once on the way, then up to the head again.
+    for _ in revisions[1:]:
         command.downgrade(cfg, "-1")
-        command.upgrade(cfg, rev)
+        command.upgrade(cfg, "+1")
         command.downgrade(cfg, "-1")
     command.upgrade(cfg, "head")
     with engine.connect() as conn:

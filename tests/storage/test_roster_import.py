@@ -126,7 +126,7 @@ BROKEN = [
         {"managers_csv": ""},
         [
             "managers.csv:1: the file is empty; expected a header row: "
-            "manager_id, name, email, slack_user_id"
+            "manager_id, name, email, slack_user_id (optional: district_ids)"
         ],
         id="empty-file",
     ),
