@@ -209,7 +209,8 @@ def history_blocks(h: History) -> list[Block]:
         )
         blocks.append(SectionBlock(text=_md(text), accessory=button))
     if h.total > len(h.lines):
-        blocks.append(ContextBlock(elements=[_md(f"…and {h.total - len(h.lines)} older notes.")]))
+        more = plural(h.total - len(h.lines), "older note")
+        blocks.append(ContextBlock(elements=[_md(f"…and {more}.")]))
     return blocks
 
 

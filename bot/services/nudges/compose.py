@@ -223,6 +223,7 @@ def provider_overdue_notes(
                 service,
                 local_date(starts_at, zone),
                 days_overdue(note_due_at(starts_at, minutes, hours), now),
+                now - note_due_at(starts_at, minutes, hours),
             )
         )
     return notes
