@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -16,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.availability_text import zone_label
-from bot.domain.schedule import WeeklyWindow, describe_day_lines, in_zone
+from bot.domain.schedule import DAY_LABELS, WeeklyWindow, describe_day_lines, hhmm, in_zone
 from bot.services.availability import (
     EXAMPLES,
     Preview,
@@ -32,6 +33,8 @@ from handlers.common import escape, to_dicts
 
 class AvailabilityIds(StrEnum):
     SAVE = "availability_save"
+    SAVE_DAYS = "availability_save_days"  # a replace of only the days the message named
+    CANCEL_TIME_OFF = "availability_cancel_time_off"  # a stretch's Cancel in the time-off list
     CANCEL = "availability_cancel"
     UNDO = "availability_undo"
     BLOCK_ACTIONS = "availability_actions"
@@ -47,12 +50,26 @@ def _week_lines(windows: tuple[WeeklyWindow, ...]) -> str:
 
 
 def _span(t: TimeOffSpan) -> str:
-    if t.start == t.end:
-        return f"{t.start:%a %b %-d, %Y}"
-    return f"{t.start:%a %b %-d} – {t.end:%a %b %-d, %Y}"
+    days = (
+        f"{t.start:%a %b %-d, %Y}"
+        if t.start == t.end
+        else f"{t.start:%a %b %-d} – {t.end:%a %b %-d, %Y}"
+    )
+    if not t.hours:
+        return days
+    hours = ", ".join(f"{hhmm(a)}–{hhmm(b)}" for a, b in t.hours)
+    zone = f" {zone_label(t.tz)} time" if t.tz else ""
+    return f"{days}, {hours}{zone}"
 
 
-def _school_side(windows: tuple[WeeklyWindow, ...], zones: tuple[str, ...], monday) -> list[Block]:  # type: ignore[no-untyped-def]
+def _day_names(days: tuple[int, ...]) -> str:
+    names = [DAY_LABELS[d] for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _school_side(
+    windows: tuple[WeeklyWindow, ...], zones: tuple[str, ...], monday: date, whose: str = "your"
+) -> list[Block]:
     blocks: list[Block] = []
     for z in zones:
         converted = in_zone(windows, z, monday)
@@ -61,7 +78,7 @@ def _school_side(windows: tuple[WeeklyWindow, ...], zones: tuple[str, ...], mond
                 ContextBlock(
                     elements=[
                         _md(
-                            f"In {zone_label(z)} time (your schools): "
+                            f"In {zone_label(z)} time ({whose} schools): "
                             + "; ".join(describe_day_lines(converted))
                         )
                     ]
@@ -75,16 +92,22 @@ def preview_blocks(p: Preview) -> list[Block]:
     zone = zone_label(p.tz)
     blocks: list[Block] = []
     if p.time_off is not None:
-        blocks.append(
-            SectionBlock(
-                text=_md(
-                    f"*Time off for {who.removesuffix(chr(39) + 's') if p.on_behalf else 'you'}:* "
-                    f"{_span(p.time_off)}\nNo sessions will be proposed on these days."
-                )
+        person = escape(p.provider_name) if p.on_behalf else "you"
+        if p.cancel_time_off:
+            head = f"*Cancel time off for {person}:* {_span(p.time_off)}"
+            tail = "Sessions can be proposed on these days again."
+        else:
+            head = f"*Time off for {person}:* {_span(p.time_off)}"
+            tail = (
+                "No sessions will be proposed in those hours."
+                if p.time_off.hours
+                else "No sessions will be proposed on these days."
             )
-        )
+        blocks.append(SectionBlock(text=_md(f"{head}\n{tail}")))
     else:
         when = f" from {p.effective_from:%a %b %-d}" if p.effective_from else ""
+        if p.effective_to is not None:
+            when = f" until {p.effective_to:%a %b %-d}"
         verb = {"replace": "Replace", "add": "Add to", "remove": "Remove from"}[p.intent]
         title = bold(f"{verb} {who} weekly availability{when}")
         blocks.append(SectionBlock(text=_md(f"{title} ({zone} time)")))
@@ -96,25 +119,50 @@ def preview_blocks(p: Preview) -> list[Block]:
                 ]
             )
         )
-        blocks.extend(_school_side(p.after, p.school_zones, p.monday))
+        whose = f"{escape(p.provider_name)}'s" if p.on_behalf else "your"
+        blocks.extend(_school_side(p.after, p.school_zones, p.monday, whose))
+        if p.effective_to is not None:
+            back = p.effective_to + timedelta(days=1)
+            blocks.append(
+                ContextBlock(elements=[_md(f"The usual hours come back on {back:%a %b %-d}.")])
+            )
+        if p.dropped_days:
+            blocks.append(
+                SectionBlock(text=_md(f"⚠️ {_day_names(p.dropped_days)} hours will be removed."))
+            )
         if p.unchanged:
-            blocks.append(ContextBlock(elements=[_md("This would not change anything.")]))
+            blocks.append(
+                ContextBlock(
+                    elements=[_md("This would not change anything, so there is nothing to save.")]
+                )
+            )
     if p.assumptions:
         blocks.append(
             ContextBlock(elements=[_md("I " + "; ".join(escape(a) for a in p.assumptions) + ".")])
         )
-    blocks.append(
-        ActionsBlock(
-            block_id=AvailabilityIds.BLOCK_ACTIONS,
-            elements=[
-                ButtonElement(
-                    text="Save", action_id=AvailabilityIds.SAVE, value=p.pending_id, style="primary"
-                ),
-                ButtonElement(text="Cancel", action_id=AvailabilityIds.CANCEL, value=p.pending_id),
-            ],
-        )
-    )
+    if p.unchanged:
+        return blocks
+    blocks.append(ActionsBlock(block_id=AvailabilityIds.BLOCK_ACTIONS, elements=_buttons(p)))
     return blocks
+
+
+def _buttons(p: Preview) -> list[ButtonElement]:
+    cancel = ButtonElement(text="Cancel", action_id=AvailabilityIds.CANCEL, value=p.pending_id)
+    if not p.dropped_days:
+        save = ButtonElement(
+            text="Save", action_id=AvailabilityIds.SAVE, value=p.pending_id, style="primary"
+        )
+        return [save, cancel]
+    whole = ButtonElement(
+        text="Save whole week", action_id=AvailabilityIds.SAVE, value=p.pending_id
+    )
+    only = ButtonElement(
+        text=f"Change {_day_names(p.named_days)} only",
+        action_id=AvailabilityIds.SAVE_DAYS,
+        value=p.pending_id,
+        style="primary",
+    )
+    return [whole, only, cancel]
 
 
 def preview_text(p: Preview) -> str:
@@ -129,19 +177,32 @@ def question_blocks(q: Question) -> list[Block]:
     ]
 
 
+# A message holds at most 50 blocks; the week, school zones and upcoming changes need a few.
+MAX_LISTED_TIME_OFF = 20
+
+
 def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]:
     who = escape(v.provider_name) if v.on_behalf else "Your"
     heading = title or (f"{who}'s availability" if v.on_behalf else "Your availability")
     blocks: list[Block] = [
         SectionBlock(text=_md(f"*{heading}* ({zone_label(v.tz)} time)\n" + _week_lines(v.windows))),
     ]
-    blocks.extend(_school_side(v.windows, v.school_zones, v.monday))
+    whose = f"{escape(v.provider_name)}'s" if v.on_behalf else "your"
+    blocks.extend(_school_side(v.windows, v.school_zones, v.monday, whose))
     for day, windows in v.upcoming:
         blocks.append(SectionBlock(text=_md(f"*From {day:%a %b %-d}:*\n" + _week_lines(windows))))
     if v.time_off:
-        blocks.append(
-            SectionBlock(text=_md("*Time off*\n" + "\n".join(f"• {_span(t)}" for t in v.time_off)))
-        )
+        blocks.append(SectionBlock(text=_md("*Time off*")))
+        for t in v.time_off[:MAX_LISTED_TIME_OFF]:
+            cancel = None
+            if t.id is not None:
+                cancel = ButtonElement(
+                    text="Cancel", action_id=AvailabilityIds.CANCEL_TIME_OFF, value=str(t.id)
+                )
+            blocks.append(SectionBlock(text=_md(f"• {_span(t)}"), accessory=cancel))
+        if len(v.time_off) > MAX_LISTED_TIME_OFF:
+            more = len(v.time_off) - MAX_LISTED_TIME_OFF
+            blocks.append(ContextBlock(elements=[_md(f"…and {more} more.")]))
     else:
         blocks.append(ContextBlock(elements=[_md("No time off coming up.")]))
     return blocks

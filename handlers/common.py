@@ -10,7 +10,8 @@ from bot.views.blocks import escape, to_dicts
 
 __all__ = ["deps_of", "escape", "row_id", "split_mention", "to_dicts"]
 
-MENTION = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*")
+# "<@U123|ann>" as Slack sends a mention, or a plain "@U123" typed or pasted as text.
+MENTION = re.compile(r"^\s*(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@([UW][A-Z0-9]{2,})(?![\w-]))\s*")
 
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})  # what asks a command for its usage
@@ -22,11 +23,11 @@ def deps_of(context: Any) -> Deps:
 
 
 def split_mention(text: str) -> tuple[str | None, str]:
-    """``<@U123|ann> Tue 8-11`` -> ("U123", "Tue 8-11")."""
+    """``<@U123|ann> Tue 8-11`` or ``@U123 Tue 8-11`` -> ("U123", "Tue 8-11")."""
     match = MENTION.match(text or "")
     if match is None:
         return None, (text or "").strip()
-    return match.group(1), text[match.end() :].strip()
+    return match.group(1) or match.group(2), text[match.end() :].strip()
 
 
 MAX_ROW_ID = 2**31 - 1

@@ -198,6 +198,11 @@ class TimeOff(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime]
+    # Part of each day only ("out Friday afternoon"): wall-clock minutes in `timezone`.
+    # All three are null for whole days.
+    start_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    end_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Assignment(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,15 +18,27 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.availability_text import Intent, ParseResult, parse_availability
+from bot.domain.availability_text import (
+    DateSpan,
+    Intent,
+    ParseResult,
+    parse_availability,
+    zone_label,
+)
 from bot.domain.schedule import (
-    Change,
     WeeklyWindow,
-    apply_change,
     in_zone,
     local_date,
     merge,
     week_monday,
+)
+from bot.services.availability_changes import (
+    apply_saved_change,
+    as_window,
+    changed_week,
+    restore_time_off,
+    rows_of,
+    valid_on,
 )
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
@@ -52,6 +64,9 @@ class Question:
 class TimeOffSpan:
     start: date
     end: date
+    hours: tuple[tuple[int, int], ...] = ()  # empty: whole days; else minutes in `tz`
+    tz: str | None = None
+    id: int | None = field(default=None, compare=False)  # the stored row, for its Cancel button
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,11 @@ class Preview:
     monday: date
     on_behalf: bool
     unchanged: bool = False
+    effective_to: date | None = None  # a temporary schedule: the previous one returns after
+    cancel_time_off: bool = False
+    # A replace that would drop days the message did not name: offer "only the days named".
+    dropped_days: tuple[int, ...] = ()
+    named_days: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,7 @@ class Undone:
 @dataclass
 class _Snapshot:
     windows: list[list[Any]] = field(default_factory=list)
-    time_off: list[list[str]] = field(default_factory=list)
+    time_off: list[list[Any]] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         raw = json.dumps([self.windows, self.time_off], sort_keys=True)
@@ -115,28 +135,13 @@ def _today(deps: Deps, tz: str) -> date:
     return local_date(deps.clock.now(), tz)
 
 
-def _valid_on(row: m.AvailabilityWindow, day: date) -> bool:
-    return (row.effective_from is None or row.effective_from <= day) and (
-        row.effective_to is None or row.effective_to >= day
-    )
-
-
-def _rows(s: Session, provider_id: str) -> list[m.AvailabilityWindow]:
-    q = select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider_id)
-    return list(s.scalars(q.order_by(m.AvailabilityWindow.id)))
-
-
-def _as_window(row: m.AvailabilityWindow) -> WeeklyWindow:
-    return WeeklyWindow(row.day, row.start_minute, row.end_minute, row.timezone)
-
-
 def windows_on(s: Session, provider_id: str, day: date) -> tuple[WeeklyWindow, ...]:
-    return merge(_as_window(r) for r in _rows(s, provider_id) if _valid_on(r, day))
+    return merge(as_window(r) for r in rows_of(s, provider_id) if valid_on(r, day))
 
 
 def _snapshot(s: Session, provider_id: str) -> _Snapshot:
     snap = _Snapshot()
-    for r in _rows(s, provider_id):
+    for r in rows_of(s, provider_id):
         snap.windows.append(
             [
                 r.day,
@@ -150,12 +155,28 @@ def _snapshot(s: Session, provider_id: str) -> _Snapshot:
     snap.windows.sort(key=lambda w: json.dumps(w))
     q = select(m.TimeOff).where(m.TimeOff.provider_id == provider_id)
     for t in s.scalars(q):
-        snap.time_off.append([str(t.id), t.start_date.isoformat(), t.end_date.isoformat()])
-    snap.time_off.sort()
+        snap.time_off.append(
+            [
+                str(t.id),
+                t.start_date.isoformat(),
+                t.end_date.isoformat(),
+                t.start_minute,
+                t.end_minute,
+                t.timezone,
+            ]
+        )
+    snap.time_off.sort(key=lambda t: (int(t[0]), t[1]))
     return snap
 
 
 def _school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
+    """The zones of the provider's schools other than the provider's own."""
+    zones = set(_all_school_zones(s, provider))
+    zones.discard(provider.timezone)
+    return tuple(sorted(zones))
+
+
+def _all_school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
     q = (
         select(m.School.timezone, m.District.timezone)
         .join(m.District, m.District.id == m.School.district_id)
@@ -165,17 +186,14 @@ def _school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
         .distinct()
     )
     zones = {school_tz or district_tz for school_tz, district_tz in s.execute(q)}
-    zones.discard(provider.timezone)
     return tuple(sorted(zones))
 
 
 def _view(s: Session, deps: Deps, provider: m.Provider, on_behalf: bool) -> ScheduleView:
     today = _today(deps, provider.timezone)
-    rows = _rows(s, provider.id)
+    rows = rows_of(s, provider.id)
     monday = week_monday(today + timedelta(days=2))  # the coming school week from Saturday on
-    current = in_zone(
-        (_as_window(r) for r in rows if _valid_on(r, today)), provider.timezone, monday
-    )
+    current = in_zone((as_window(r) for r in rows if valid_on(r, today)), provider.timezone, monday)
     starts = sorted(
         {r.effective_from for r in rows if r.effective_from and r.effective_from > today}
     )
@@ -183,7 +201,7 @@ def _view(s: Session, deps: Deps, provider: m.Provider, on_behalf: bool) -> Sche
         (
             d,
             in_zone(
-                (_as_window(r) for r in rows if _valid_on(r, d)), provider.timezone, week_monday(d)
+                (as_window(r) for r in rows if valid_on(r, d)), provider.timezone, week_monday(d)
             ),
         )
         for d in starts
@@ -193,7 +211,7 @@ def _view(s: Session, deps: Deps, provider: m.Provider, on_behalf: bool) -> Sche
         .where(m.TimeOff.provider_id == provider.id, m.TimeOff.end_date >= today)
         .order_by(m.TimeOff.start_date)
     )
-    offs = tuple(TimeOffSpan(t.start_date, t.end_date) for t in s.scalars(q))
+    offs = tuple(_time_off_span(t) for t in s.scalars(q))
     return ScheduleView(
         provider.id,
         provider.name,
@@ -205,6 +223,13 @@ def _view(s: Session, deps: Deps, provider: m.Provider, on_behalf: bool) -> Sche
         monday,
         on_behalf,
     )
+
+
+def _time_off_span(t: m.TimeOff) -> TimeOffSpan:
+    hours = (
+        () if t.start_minute is None or t.end_minute is None else ((t.start_minute, t.end_minute),)
+    )
+    return TimeOffSpan(t.start_date, t.end_date, hours, t.timezone, t.id)
 
 
 def show(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> ScheduleView:
@@ -238,7 +263,64 @@ def preview(
         on_behalf = provider.slack_user_id != slack_user_id
         if result.intent == Intent.SHOW:
             return _view(s, deps, provider, on_behalf)
+        if result.school_time:
+            zones = _all_school_zones(s, provider)
+            if len(zones) != 1:
+                return Question(text=text, question=_school_time_question(zones, on_behalf))
+            result = replace(result, tz=zones[0], school_time=False)
         return _store_preview(s, deps, person, provider, result, today, on_behalf)
+
+
+def preview_cancel_time_off(deps: Deps, slack_user_id: str, time_off_id: int) -> Preview:
+    """The Cancel button of a stretch in the time-off list: a preview that cancels it."""
+    with deps.session_factory.begin() as s:
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        require_known(person)
+        row = s.get(m.TimeOff, time_off_id)
+        if row is None:
+            raise NotFound("That time off is no longer there: it was cancelled already.")
+        owner = s.get(m.Provider, row.provider_id)
+        assert owner is not None
+        provider = provider_for_edit(s, person, owner.slack_user_id)
+        if provider.id != owner.id:
+            raise NotAllowed("You can only cancel your own time off.")
+        text = f"cancel time off {row.start_date:%b %-d} - {row.end_date:%b %-d}"
+        result = ParseResult(
+            text,
+            Intent.CANCEL_TIME_OFF,
+            None,
+            (),
+            DateSpan(row.start_date, row.end_date),
+            None,
+        )
+        today = _today(deps, provider.timezone)
+        on_behalf = provider.slack_user_id != slack_user_id
+        return _store_preview(s, deps, person, provider, result, today, on_behalf)
+
+
+def undo_last(deps: Deps, slack_user_id: str) -> Undone | None:
+    """ "undo" in a DM: the person's most recent saved availability change, if any."""
+    with deps.session_factory() as s:
+        q = (
+            select(m.PendingAction.id)
+            .where(
+                m.PendingAction.kind == KIND,
+                m.PendingAction.actor_slack_id == slack_user_id,
+                m.PendingAction.status == "applied",
+            )
+            .order_by(m.PendingAction.decided_at.desc())
+            .limit(1)
+        )
+        pending_id = s.scalar(q)
+    return None if pending_id is None else undo(deps, slack_user_id, pending_id)
+
+
+def _school_time_question(zones: tuple[str, ...], on_behalf: bool) -> str:
+    whose = "their" if on_behalf else "your"
+    if not zones:
+        return f"I don't know {whose} schools' time zone yet. Which zone, e.g. “Tue 8-11 AKT”?"
+    labels = " and ".join(zone_label(z) for z in zones)
+    return f"{whose.capitalize()} schools are in {labels} time. Which one, e.g. “Tue 8-11 AKT”?"
 
 
 def _store_preview(
@@ -255,22 +337,38 @@ def _store_preview(
     payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
     time_off: TimeOffSpan | None = None
     effective: date | None = None
-    if result.intent == Intent.TIME_OFF:
-        assert result.dates is not None
+    until: date | None = None
+    dropped: tuple[int, ...] = ()
+    named: tuple[int, ...] = ()
+    is_off = result.intent in (Intent.TIME_OFF, Intent.CANCEL_TIME_OFF)
+    if is_off:
+        assert result.dates is not None and result.dates.start is not None
         end = result.dates.end or result.dates.start
-        time_off = TimeOffSpan(result.dates.start, end)
+        hours = tuple(sorted({(w.start, w.end) for w in result.windows}))
+        time_off = TimeOffSpan(result.dates.start, end, hours, tz if hours else None)
         payload["time_off"] = [time_off.start.isoformat(), time_off.end.isoformat()]
+        payload["hours"] = [list(h) for h in hours]
+        payload["tz"] = time_off.tz
         before = after = windows_on(s, provider.id, today)
         monday = week_monday(time_off.start)
     else:
-        effective = result.dates.start if result.dates else None
+        if result.dates is not None:
+            effective, until = result.dates.start, result.dates.end
+            if effective is None:  # "until Dec 18 …": from today
+                effective = today
         basis_day = effective or today
         monday = week_monday(basis_day + timedelta(days=2))
         windows = tuple(WeeklyWindow(w.day_index, w.start, w.end, tz) for w in _windows(result))
         before = windows_on(s, provider.id, basis_day)
-        after = apply_change(before, Change(str(result.intent), windows), monday)
+        named = tuple(sorted({w.day for w in windows}))
+        days_only = result.days_only
+        after = changed_week(before, str(result.intent), windows, monday, days_only)
+        if result.intent == Intent.REPLACE and not days_only:
+            dropped = tuple(sorted({w.day for w in before} - set(named)))
         payload["windows"] = [[w.day, w.start, w.end, w.tz] for w in windows]
         payload["effective_from"] = effective.isoformat() if effective else None
+        payload["effective_to"] = until.isoformat() if until else None
+        payload["days_only"] = days_only
     pending = m.PendingAction(
         id=str(uuid.uuid4()),
         kind=KIND,
@@ -298,6 +396,10 @@ def _store_preview(
         monday=monday,
         on_behalf=on_behalf,
         unchanged=time_off is None and shown_before == shown_after,
+        effective_to=until,
+        cancel_time_off=result.intent == Intent.CANCEL_TIME_OFF,
+        dropped_days=dropped,
+        named_days=named,
     )
 
 
@@ -339,9 +441,34 @@ def _load_pending(s: Session, pending_id: str, slack_user_id: str) -> m.PendingA
     return action
 
 
-def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
+def _lock_provider_of(s: Session, pending_id: str) -> None:
+    """Locks the row of the provider a preview is about, as the transaction's first statement.
+
+    Saves and undos of one provider then run one after another, so the fingerprint check that
+    follows sees every change committed before it: of two previews saved at the same instant, the
+    second is refused as changed-since-preview, and repeated clicks find the first one's result.
+    PostgreSQL takes a row lock; SQLite has none, so a no-op UPDATE takes its write lock (it must
+    come first: a SQLite transaction that has read cannot wait for the lock, only fail).
+    """
+    subject = (
+        select(m.PendingAction.subject_id)
+        .where(m.PendingAction.id == pending_id, m.PendingAction.kind == KIND)
+        .scalar_subquery()
+    )
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(m.Provider).where(m.Provider.id == subject).values(name=m.Provider.name))
+    else:
+        s.execute(select(m.Provider.id).where(m.Provider.id == subject).with_for_update())
+
+
+def save(
+    deps: Deps, slack_user_id: str, pending_id: str, *, only_named_days: bool = False
+) -> Saved:
+    """Saves a preview once. ``only_named_days``: the [Change Tue only] choice of a replace
+    that would drop other days."""
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
+        _lock_provider_of(s, pending_id)
         action = _load_pending(s, pending_id, slack_user_id)
         provider = s.get(m.Provider, action.subject_id)
         if provider is None:
@@ -364,7 +491,10 @@ def save(deps: Deps, slack_user_id: str, pending_id: str) -> Saved:
         if not _claim(s, pending_id, slack_user_id, "pending", "applied", now):
             view = _view(s, deps, provider, False)
             return Saved(pending_id, True, view, "Already saved.")
-        summary = _apply(s, deps, provider, action.payload)
+        if only_named_days:
+            action.payload = {**action.payload, "days_only": True}
+        today = _today(deps, provider.timezone)
+        summary = apply_saved_change(s, provider, action.payload, today, now)
         after = _snapshot(s, provider.id)
         action.payload = {
             **action.payload,
@@ -391,48 +521,6 @@ def _provider_id(person: Person) -> str | None:
     return person.provider.id if person.provider else None
 
 
-def _apply(s: Session, deps: Deps, provider: m.Provider, payload: dict[str, Any]) -> str:
-    if payload["intent"] == "time_off":
-        start, end = (date.fromisoformat(d) for d in payload["time_off"])
-        s.add(
-            m.TimeOff(
-                provider_id=provider.id, start_date=start, end_date=end, created_at=deps.clock.now()
-            )
-        )
-        return "Time off saved."
-    today = _today(deps, provider.timezone)
-    effective = (
-        date.fromisoformat(payload["effective_from"]) if payload.get("effective_from") else None
-    )
-    basis_day = effective or today
-    monday = week_monday(basis_day + timedelta(days=2))
-    rows = _rows(s, provider.id)
-    basis = [r for r in rows if _valid_on(r, basis_day)]
-    windows = tuple(WeeklyWindow(d, a, b, tz) for d, a, b, tz in payload["windows"])
-    new = apply_change([_as_window(r) for r in basis], Change(payload["intent"], windows), monday)
-    later = [r.effective_from for r in rows if r.effective_from and r.effective_from > basis_day]
-    next_change = min(later) if later else None
-    for r in basis:
-        if effective is not None and (r.effective_from is None or r.effective_from < effective):
-            r.effective_to = effective - timedelta(days=1)
-        else:
-            s.delete(r)
-    for w in new:
-        s.add(
-            m.AvailabilityWindow(
-                provider_id=provider.id,
-                day=w.day,
-                start_minute=w.start,
-                end_minute=w.end,
-                timezone=w.tz,
-                effective_from=effective,
-                effective_to=next_change - timedelta(days=1) if next_change else None,
-            )
-        )
-    s.flush()
-    return "Availability saved." if effective is None else f"Saved, from {effective:%a %b %-d}."
-
-
 def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
     with deps.session_factory.begin() as s:
         _load_pending(s, pending_id, slack_user_id)
@@ -442,6 +530,7 @@ def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
 def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
+        _lock_provider_of(s, pending_id)
         action = _load_pending(s, pending_id, slack_user_id)
         provider = s.get(m.Provider, action.subject_id)
         if provider is None:
@@ -473,11 +562,7 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                     effective_to=date.fromisoformat(to) if to else None,
                 )
             )
-        keep = {int(t[0]) for t in action.payload.get("before_time_off", [])}
-        added_since = delete(m.TimeOff).where(m.TimeOff.provider_id == provider.id)
-        if keep:
-            added_since = added_since.where(m.TimeOff.id.not_in(keep))
-        s.execute(added_since)
+        restore_time_off(s, provider.id, action.payload.get("before_time_off", []), now)
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         after = _snapshot(s, provider.id)
         s.add(

@@ -120,7 +120,7 @@ def test_no_student_name_or_note_text_leaves_the_bot(
     server.signed(
         event_body(event=im_message_event(user_id=PROVIDER, text="add Fri 1-4"), event_id="EvPRIV1")
     )
-    preview = fake.wait_for("chat.postEphemeral", timeout=10)[0].params
+    preview = fake.wait_for("chat.postMessage", timeout=10)[0].params
     server.signed(
         press(fake, PROVIDER, "availability_save", first_value(preview, "availability_save"))
     )

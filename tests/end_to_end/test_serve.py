@@ -40,7 +40,15 @@ def slash(fake: LocalSlack, text: str, user: str = "U0P1", command: str = "/avai
     )
 
 
-def press(fake: LocalSlack, user: str, action_id: str, value: str) -> str:
+def press(
+    fake: LocalSlack,
+    user: str,
+    action_id: str,
+    value: str,
+    *,
+    message_ts: str = "1.1",
+    ephemeral: bool = True,
+) -> str:
     return block_actions_body(
         user_id=user,
         action={
@@ -53,9 +61,9 @@ def press(fake: LocalSlack, user: str, action_id: str, value: str) -> str:
         response_url=fake.response_url(f"a{time.monotonic_ns()}"),
         container={
             "type": "message",
-            "message_ts": "1.1",
-            "channel_id": "DU0P1",
-            "is_ephemeral": True,
+            "message_ts": message_ts,
+            "channel_id": "D" + user,
+            "is_ephemeral": ephemeral,
         },
     )
 
@@ -111,10 +119,10 @@ def test_availability_preview_save_and_show(
     server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
 ) -> None:
     load_roster(db, tmp_path)
-    status, _, seconds = server.signed(slash(fake, "Tue 8-11 PT"))
+    status, _, seconds = server.signed(slash(fake, "Tue 9-12 PT"))
     assert status == 200 and seconds < 3
     preview = fake.wait_for("response_url")[0].params
-    assert "Tue  08:00–11:00" in str(preview["blocks"])
+    assert "Tue  09:00–12:00" in str(preview["blocks"])
     save = button_value(preview, "availability_save")
 
     fake.clear()
@@ -134,22 +142,31 @@ def test_availability_preview_save_and_show(
     fake.clear()
     server.signed(slash(fake, ""))
     shown = str(fake.wait_for("response_url")[0].params["blocks"])
-    assert "Tue  08:00–11:00" in shown and "Pacific" in shown
+    assert "Tue  09:00–12:00" in shown and "Pacific" in shown
 
 
-def test_dm_time_off_preview_then_save(
+def dm(server: Server, fake: LocalSlack, text: str, event_id: str) -> tuple[dict, str]:
+    """Sends a DM; returns the bot's reply (a real message) and its ts."""
+    fake.clear()
+    event = im_message_event(user_id="U0P1", text=text)
+    assert server.signed(event_body(event=event, event_id=event_id))[0] == 200
+    call = fake.wait_for("chat.postMessage")[0]
+    return call.params, str(call.response["ts"])
+
+
+def test_dm_time_off_preview_is_a_real_message_that_save_updates_in_place(
     server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
 ) -> None:
     load_roster(db, tmp_path)
-    event = im_message_event(user_id="U0P1", text="out Dec 23 - Jan 2")
-    assert server.signed(event_body(event=event, event_id="EvE2E1"))[0] == 200
-    preview = fake.wait_for("chat.postEphemeral")[0].params
-    assert preview["user"] == "U0P1" and "Dec 23" in str(preview["blocks"])
+    preview, ts = dm(server, fake, "out Dec 23 - Jan 2", "EvE2E1")
+    assert preview["channel"] == "DU0P1" and "Dec 23" in str(preview["blocks"])
     fake.clear()
-    server.signed(
-        press(fake, "U0P1", "availability_save", button_value(preview, "availability_save"))
-    )
-    assert "Time off saved" in str(fake.wait_for("response_url")[0].params["blocks"])
+    save = button_value(preview, "availability_save")
+    server.signed(press(fake, "U0P1", "availability_save", save, message_ts=ts, ephemeral=False))
+    updated = fake.wait_for("chat.update")[0].params
+    assert updated["ts"] == ts and updated["channel"] == "DU0P1"
+    assert "Time off saved" in str(updated["blocks"])
+    assert not fake.calls_to("response_url")
     with make_session_factory(db)() as s:
         off = s.scalars(select(m.TimeOff)).one()
         assert (off.provider_id, off.start_date.isoformat(), off.end_date.isoformat()) == (
@@ -167,7 +184,7 @@ def test_retried_event_is_handled_once(
         event=im_message_event(user_id="U0P1", text="add Fri 1-4"), event_id="EvRETRY1"
     )
     assert server.signed(body)[0] == 200
-    fake.wait_for("chat.postEphemeral")
+    fake.wait_for("chat.postMessage")
     headers = {  # Slack signs each delivery afresh: a retry has its own timestamp
         **sign_request(SECRET, body, timestamp=int(time.time()) + 1),
         "X-Slack-Retry-Num": "1",
@@ -175,7 +192,7 @@ def test_retried_event_is_handled_once(
     }
     assert server.post(body, headers)[0] == 200
     time.sleep(0.5)
-    assert len(fake.calls_to("chat.postEphemeral")) == 1
+    assert len(fake.calls_to("chat.postMessage")) == 1
 
 
 def test_second_provider_cannot_edit_the_first(
@@ -215,3 +232,62 @@ def test_acknowledgements_stay_fast_while_slack_hangs(
     assert all(status == 200 for status, _, _ in results)
     assert max(seconds for _, _, seconds in results) < 1.5
     fake.wait_for("response_url", count=80, timeout=30)  # and every reply still arrives
+
+
+def test_cancel_time_off_in_a_dm_removes_it(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    preview, ts = dm(server, fake, "out Dec 7", "EvOFF1")
+    save = button_value(preview, "availability_save")
+    server.signed(press(fake, "U0P1", "availability_save", save, message_ts=ts, ephemeral=False))
+    fake.wait_for("chat.update")
+    preview, ts = dm(server, fake, "cancel time off Dec 7", "EvOFF2")
+    assert "Cancel time off" in str(preview["blocks"])
+    save = button_value(preview, "availability_save")
+    fake.clear()
+    server.signed(press(fake, "U0P1", "availability_save", save, message_ts=ts, ephemeral=False))
+    assert "Time off cancelled" in str(fake.wait_for("chat.update")[0].params["blocks"])
+    with make_session_factory(db)() as s:
+        assert s.scalar(select(func.count()).select_from(m.TimeOff)) == 0
+
+
+def test_out_friday_afternoon_saves_partial_time_off(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    preview, ts = dm(server, fake, "out Friday afternoon", "EvPART1")
+    save = button_value(preview, "availability_save")
+    server.signed(press(fake, "U0P1", "availability_save", save, message_ts=ts, ephemeral=False))
+    fake.wait_for("chat.update")
+    with make_session_factory(db)() as s:
+        off = s.scalars(select(m.TimeOff)).one()
+        assert (off.start_minute, off.end_minute, off.timezone) == (720, 960, "America/Los_Angeles")
+        assert off.start_date == off.end_date and off.start_date.weekday() == 4
+
+
+def test_change_tue_only_keeps_the_other_days(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    load_roster(db, tmp_path)
+    server.signed(slash(fake, "add Thu 1-4"))
+    add = button_value(fake.wait_for("response_url")[0].params, "availability_save")
+    fake.clear()
+    server.signed(press(fake, "U0P1", "availability_save", add))
+    fake.wait_for("response_url")
+    fake.clear()
+    server.signed(slash(fake, "Tue 9-12"))
+    preview = fake.wait_for("response_url")[0].params
+    assert "Thu hours will be removed" in str(preview["blocks"])
+    only = button_value(preview, "availability_save_days")
+    fake.clear()
+    server.signed(press(fake, "U0P1", "availability_save_days", only))
+    fake.wait_for("response_url")
+    with make_session_factory(db)() as s:
+        rows = s.scalars(
+            select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == "P1")
+        )
+        assert sorted((r.day, r.start_minute, r.end_minute) for r in rows) == [
+            (1, 540, 720),
+            (3, 780, 960),
+        ]

@@ -61,3 +61,11 @@ def test_hostile_roster_names_are_escaped(console: Console) -> None:
     sent = outbound(console)
     assert "<!channel>" not in sent
     assert "&lt;!channel&gt; *Boss* &amp;" in sent
+
+
+def test_a_plain_at_mention_names_the_target_like_a_slack_mention() -> None:
+    from handlers.common import split_mention
+
+    assert split_mention("@U0DEMOP02 Tue 8-11") == ("U0DEMOP02", "Tue 8-11")
+    assert split_mention("<@U0DEMOP02|ben> Tue 8-11") == ("U0DEMOP02", "Tue 8-11")
+    assert split_mention("@Ugly Tue 8-11") == (None, "@Ugly Tue 8-11")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.clock import FixedClock
 from bot.deps import Deps
@@ -215,5 +217,72 @@ def test_concurrent_double_click_saves_once(roster: Deps) -> None:
     assert len(fresh) == 1, results
     assert all(isinstance(r, svc.Saved | Conflict) for r in results), results
     assert [(w[0], w[1]) for w in windows(roster)] == [(1, 480), (4, 780)]
+    with roster.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(m.AuditLog)) == 1
+
+
+@pytest.fixture
+def slow_statements(roster: Deps) -> Iterator[None]:
+    """Every SQL statement waits 2 ms first, so concurrent transactions really interleave (a
+    real server's network round trips do the same); without it the GIL runs them in turn."""
+
+    def pause(*_args: object) -> None:
+        time.sleep(0.002)
+
+    engine = roster.session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", pause)
+    yield
+    event.remove(engine, "before_cursor_execute", pause)
+
+
+def _at_once(calls: list[Callable[[], object]], stagger: float = 0.0) -> list[object]:
+    """Runs the calls on threads released together (the i-th after i * stagger seconds, as real
+    clicks arrive spread out); returns each result or exception."""
+    results: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index: int) -> None:
+        barrier.wait()
+        time.sleep(index * stagger)
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.usefixtures("slow_statements")
+def test_twenty_clicks_on_one_save_are_all_told_saved(roster: Deps) -> None:
+    p = preview(roster, "add Fri 1-4")
+    results = _at_once([lambda: svc.save(roster, "U0P1", p.pending_id)] * 20, stagger=0.004)
+    assert all(isinstance(r, svc.Saved) for r in results), results
+    assert sum(1 for r in results if isinstance(r, svc.Saved) and not r.already) == 1
+    assert [(w[0], w[1]) for w in windows(roster)] == [(1, 480), (4, 780)]
+    with roster.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(m.AuditLog)) == 1
+
+
+@pytest.mark.usefixtures("slow_statements")
+def test_two_previews_saved_at_the_same_instant_the_second_is_refused(roster: Deps) -> None:
+    first = preview(roster, "add Mon 1-4")
+    second = preview(roster, "add Wed 1-4")
+    results = _at_once(
+        [
+            lambda: svc.save(roster, "U0P1", first.pending_id),
+            lambda: svc.save(roster, "U0P1", second.pending_id),
+        ]
+    )
+    saved = [r for r in results if isinstance(r, svc.Saved)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(saved) == 1 and len(refused) == 1, results
+    assert "changed since this preview" in str(refused[0])
+    added = 0 if saved[0].pending_id == first.pending_id else 2
+    assert [(w[0], w[1]) for w in windows(roster)] == sorted([(1, 480), (added, 780)])
     with roster.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(m.AuditLog)) == 1

@@ -120,3 +120,35 @@ def test_a_replaced_messages_buttons_are_not_pressable(console: Console) -> None
 def test_home_tab_in_the_console(console: Console) -> None:
     home = console.handle("/home")
     assert "App Home" in home and "Your availability" in home
+
+
+def _button(screen: str, label: str) -> str:
+    return screen.split(f"] {label}")[0].rsplit("[", 1)[1]
+
+
+def test_issue_flows_in_the_console(console: Console) -> None:
+    dm = console.handle("out Friday afternoon")
+    assert "Time off for you" in dm and "12:00–16:00" in dm
+    assert "Time off saved for those hours" in console.handle(_button(dm, "Save"))
+
+    console.handle(_button(console.handle("out Dec 7"), "Save"))
+    cancel = console.handle("cancel time off Dec 7")
+    assert "Cancel time off for you" in cancel
+    assert "Time off cancelled" in console.handle(_button(cancel, "Save"))
+
+    preview = console.handle("/availability Tue 9-12")
+    assert "hours will be removed" in preview and "Change Tue only" in preview
+    kept = console.handle(_button(preview, "Change Tue only"))
+    assert "Availability saved" in kept and "Tue  09:00–12:00" in kept
+    assert kept.count("  ") > 2  # the other days are still listed
+    assert "nothing to save" in console.handle("/availability add Tue 9-12")
+
+
+def test_a_manager_names_a_provider_with_a_plain_mention_and_sees_whose_schools(
+    console: Console,
+) -> None:
+    assert "only change your own" in console.handle("/availability @U0DEMOP02 Tue 8-11")
+    console.handle("/as U0DEMOM01")
+    preview = console.handle("/availability @U0DEMOP02 Tue 8-11")
+    assert "weekly availability" in preview
+    assert "(your schools)" not in preview

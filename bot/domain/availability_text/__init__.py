@@ -5,10 +5,11 @@ Turns one plain-words Slack message from a provider ("Mon/Wed 8-12, Fri 1-4 PT",
 windows in local wall time, the zone they named, the dates involved, or a short question to put
 back to them when the message cannot be saved as it stands.
 
-Pure: no I/O and no clock; `today` is passed in. Weekday sets, times, ranges and zones come from the
-hand-written grammar of this package, so every rule is visible and testable; `dateparser` is
-used only to read calendar dates ("Dec 23", "January 5th", "12/23"), and the year is always
-chosen by our own rules (`calendar_dates.resolve_start`), never by dateparser's guessing.
+Pure: no I/O and no clock; `today` is passed in. Weekday sets, times, ranges, calendar dates and
+zones all come from the hand-written grammar of this package, so every rule is visible and
+testable, and the year of a date is always chosen by our own rules
+(`calendar_dates.resolve_start`). Work is linear in the message, which is capped at
+`MAX_MESSAGE_CHARS`, so no message can cost more than a few milliseconds.
 
 Product decisions worth knowing (the tests pin each one):
 - a bare hour is am for 7-11, noon for 12, pm for 1-6, 24-hour for 13-24; an explicit am/pm on
@@ -27,12 +28,14 @@ sets, dates, zones, keywords), `grouping` (day chains and day/time groups), `rea
 weekly change or time off), with the word tables in `vocabulary`, `zones` and `intent_cues`.
 """
 
+from bot.domain.availability_text.questions import MAX_MESSAGE_CHARS
 from bot.domain.availability_text.reading import parse_availability, warm_up
 from bot.domain.availability_text.result import DateSpan, Day, Intent, ParseResult, Window
 from bot.domain.availability_text.zones import ZONE_ABBREVIATIONS, zone_label
 from bot.domain.schedule import hhmm as format_minutes  # "08:00"; 1440 is "24:00"
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "ZONE_ABBREVIATIONS",
     "DateSpan",
     "Day",

@@ -1,11 +1,14 @@
-"""Domain: calendar dates; dateparser reads month and day, our rules pick the year."""
+"""Domain: calendar dates: month and day as written, and our rules for the year.
+
+The scanner has already read the month (a name or a number) and the day; this module checks the
+pair against a leap-year calendar (so "Feb 29" is kept and "Feb 30" is a question) and picks the
+year by our own rules, never by a library's guess. Reading dates here rather than through
+dateparser keeps a date at microseconds, so a message full of dates stays cheap.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-
-from dateparser.date import DateDataParser
+from datetime import date, timedelta
 
 from bot.domain.availability_text.elements import CalendarDate
 from bot.domain.availability_text.questions import (
@@ -17,28 +20,19 @@ from bot.domain.availability_text.questions import (
 )
 from bot.domain.availability_text.vocabulary import DAY_FULL, MONTH_ABBR
 
-
-@lru_cache(maxsize=1)
-def date_parser() -> DateDataParser:
-    # A fixed leap-year base: dateparser only supplies month and day (Feb 29 included) and never
-    # reads the clock; the year comes from `resolve_start`.
-    return DateDataParser(
-        languages=["en"],
-        settings={
-            "DATE_ORDER": "MDY",
-            "PREFER_DAY_OF_MONTH": "first",
-            "REQUIRE_PARTS": ["day", "month"],
-            "PARSERS": ["absolute-time"],
-            "RELATIVE_BASE": datetime.combine(date(2000, 1, 1), time()),
-        },
-    )
+_LEAP_YEAR = 2000
 
 
-def read_calendar_date(raw: str, explicit_year: bool) -> CalendarDate:
-    found = date_parser().get_date_data(raw).date_obj
-    if not isinstance(found, datetime):
-        raise AskUser(Q_BAD_DATE.format(raw=raw))
-    return CalendarDate(found.month, found.day, found.year if explicit_year else None, raw)
+def read_calendar_date(month: int, day: int, year: int | None, raw: str) -> CalendarDate:
+    """A month and day as written (checked on a leap year), with the year only if one was given;
+    a two-digit year is in this century."""
+    try:
+        date(_LEAP_YEAR, month, day)
+    except ValueError:
+        raise AskUser(Q_BAD_DATE.format(raw=raw)) from None
+    if year is not None and year < 100:
+        year += 2000
+    return CalendarDate(month, day, year, raw)
 
 
 def calendar_label(c: CalendarDate) -> str:

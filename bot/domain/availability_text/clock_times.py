@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.availability_text.elements import ClockTime, TimeSpan
 from bot.domain.availability_text.questions import (
+    Q_AM_OR_PM,
     Q_BAD_TIME,
     Q_END_BEFORE_START,
     Q_OVERNIGHT,
@@ -11,6 +12,9 @@ from bot.domain.availability_text.questions import (
 )
 from bot.domain.availability_text.result import Window
 from bot.domain.availability_text.vocabulary import DAY_TITLES, DAYS
+
+# Bare hours read as an evening range ("5-7") must end by then; later ones get a question.
+_LATEST_EVENING = 21 * 60
 
 
 def minutes_with_meridiem(t: ClockTime, meridiem: str | None) -> int:
@@ -61,9 +65,17 @@ def time_range(a: ClockTime, b: ClockTime, text: str) -> TimeSpan:
         guessed_pm = guessed_pm or start_pm
     if end == 0:
         end = 1440  # "10pm-12am", "9-midnight": the end of the day
+    both_bare = a.meridiem is None and b.meridiem is None and not a.fixed and not b.fixed
+    evening = both_bare and start >= 720 and b.hour < 12
+    if end <= start and evening and start < end + 720 <= _LATEST_EVENING:
+        # "Tue 5-7": both ends read as pm make a rising range that ends by 9 pm.
+        end += 720
+        guessed_pm = True
     if end <= start:
         if a.meridiem == "pm" and b.meridiem == "am" or (a.fixed and b.fixed and start >= 720):
             raise AskUser(Q_OVERNIGHT.format(raw=raw))
+        if both_bare:
+            raise AskUser(Q_AM_OR_PM.format(raw=raw))
         raise AskUser(Q_END_BEFORE_START.format(raw=raw))
     assumption = f"read {raw} as {twelve_hour(start)}–{twelve_hour(end)}" if guessed_pm else None
     return TimeSpan(start, end, raw, assumption)
@@ -80,9 +92,10 @@ def open_span(role: str, t: ClockTime, text: str) -> TimeSpan:
     if role == "after":
         if minutes >= 1440:
             raise AskUser(Q_BAD_TIME.format(raw=raw))
-        span = TimeSpan(minutes, 1440, raw)
+        span = TimeSpan(minutes, 1440, raw, open_ended=True)
     else:
-        span = TimeSpan(0, minutes or 1440, raw)  # "before midnight": the whole day
+        # "before midnight": the whole day
+        span = TimeSpan(0, minutes or 1440, raw, open_ended=True)
     if guessed_pm:
         span.assumption = f"read {raw} as {role} {twelve_hour(minutes)}"
     return span

@@ -64,6 +64,8 @@ class TimeSpan:
     end: int
     raw: str
     assumption: str | None = None
+    period: bool = False  # a period word ("mornings"): explicit hours in the same group win
+    open_ended: bool = False  # "after 2", "until 1": one end given, the other the day's
 
 
 Element = ClockTime | DaySet | DateMention | ZoneMention | Keyword | TimeSpan

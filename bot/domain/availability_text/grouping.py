@@ -185,6 +185,9 @@ class DayGroup:
     days: list[int]
     spans: list[TimeSpan]
     times_first: bool
+    # "M-F 9-3 except Wed 9-12": these days' hours replace (or, for "only until 1", trim)
+    # what the groups before gave them; with no hours, the days are dropped.
+    exception: bool = False
 
 
 @dataclass(slots=True)
@@ -192,23 +195,32 @@ class Assembled:
     groups: list[DayGroup]
     dates: list[tuple[str, DateMention]]
     zones: list[ZoneMention]
-    excluded: list[int]
     every: bool
+    cuts: list[TimeSpan]  # "except lunch 12-12:30": cut out of every day
+    instead: bool  # "Wed 1-4 instead of 9-12": the hours after "instead of" are the old ones
 
 
 def assemble_groups(els: list[Element], text: str) -> Assembled:
     groups: list[DayGroup] = []
     dates: list[tuple[str, DateMention]] = []
     zones: list[ZoneMention] = []
-    excluded: list[int] = []
+    cuts: list[TimeSpan] = []
     every = False
+    instead = False
+    cutting = False  # the next hours are cut out ("except lunch 12-1", "but not 12-1")
     current: DayGroup | None = None
     marker: str | None = None
     n = len(els)
     j = 0
 
     def add_span(span: TimeSpan) -> None:
-        nonlocal current
+        nonlocal current, cutting
+        if instead:
+            return  # the hours being replaced: nothing to save
+        if cutting:
+            cuts.append(span)
+            cutting = False
+            return
         if current is None or (current.times_first and current.days):
             current = DayGroup([], [], times_first=True)
             groups.append(current)
@@ -238,9 +250,18 @@ def assemble_groups(els: list[Element], text: str) -> Assembled:
             elif e.role == "from":
                 if j + 1 < n and isinstance(els[j + 1], DateMention):
                     marker = "start"
-            elif e.role == "range" and e.raw.lower() in UNTIL_WORDS:
-                if j + 1 < n and isinstance(els[j + 1], DateMention):
+            elif e.role == "range" and e.raw.lower() in UNTIL_WORDS and j + 1 < n:
+                target = els[j + 1]
+                if isinstance(target, DateMention):
                     marker = "until"
+                elif isinstance(target, ClockTime):  # "Thursdays only until 1"
+                    add_span(open_span("before", target, text))
+                    j += 1
+            elif e.role == "instead":
+                instead = True
+                marker = "instead"
+            elif e.role == "cut":
+                cutting = True
             elif e.role in ("after", "before") and j + 1 < n:
                 target = els[j + 1]
                 if isinstance(target, ClockTime):
@@ -256,11 +277,14 @@ def assemble_groups(els: list[Element], text: str) -> Assembled:
                 ):
                     add_span(time_range(a, b, text))
                     j += 3
-            elif e.role == "except" and j + 1 < n:
+            elif e.role in ("except", "but") and j + 1 < n:
                 target = els[j + 1]
                 if isinstance(target, DaySet):
-                    excluded.extend(target.days)
+                    current = DayGroup(list(target.days), [], times_first=False, exception=True)
+                    groups.append(current)
                     j += 1
+                elif e.role == "except":
+                    cutting = True
         elif isinstance(e, ClockTime):
             nxt = els[j + 1] if j + 1 < n else None
             after = els[j + 2] if j + 2 < n else None
@@ -284,4 +308,13 @@ def assemble_groups(els: list[Element], text: str) -> Assembled:
                 if index not in current.days:
                     current.days.append(index)
         j += 1
-    return Assembled(groups, dates, zones, excluded, every)
+    _hours_before_exceptions(groups)
+    return Assembled(groups, dates, zones, every, cuts, instead)
+
+
+def _hours_before_exceptions(groups: list[DayGroup]) -> None:
+    """ "M-F except Wed 8-3": the hours belong to the days before the exception, which then
+    only drops Wednesday."""
+    for before, group in zip(groups, groups[1:], strict=False):
+        if group.exception and group.spans and not before.spans and not before.exception:
+            before.spans, group.spans = group.spans, []

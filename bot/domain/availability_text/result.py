@@ -26,6 +26,7 @@ class Intent(StrEnum):
     ADD = "add"
     REMOVE = "remove"
     TIME_OFF = "time_off"
+    CANCEL_TIME_OFF = "cancel_time_off"
     SHOW = "show"
 
 
@@ -40,9 +41,10 @@ class Window:
 
 @dataclass(frozen=True)
 class DateSpan:
-    """Inclusive dates; `end` None means open-ended (a change that starts later, or leave)."""
+    """Inclusive dates. `end` None: a change that starts later and stays; `start` None: a
+    schedule that holds from now until `end`, after which the previous one comes back."""
 
-    start: date
+    start: date | None
     end: date | None
 
 
@@ -55,17 +57,22 @@ class ParseResult:
     dates: DateSpan | None
     error: str | None
     assumptions: tuple[str, ...] = ()
+    # A replace of just the days named ("Wed 1-4 instead of 9-12"), other days kept.
+    days_only: bool = False
+    # The hours are in the zone of the provider's schools ("school time"): the service resolves it.
+    school_time: bool = False
 
     def to_json(self) -> dict[str, object]:
-        """The `parse` output object of CONTRACTS.md, keys in contract order."""
+        """The `parse` output object of CONTRACTS.md, keys in contract order, then the extra
+        keys `days_only`, `school_time` and `assumptions` when they say something."""
         dates: dict[str, object] | None = None
         if self.dates is not None:
-            end = self.dates.end
+            start, end = self.dates.start, self.dates.end
             dates = {
-                "start": self.dates.start.isoformat(),
+                "start": None if start is None else start.isoformat(),
                 "end": None if end is None else end.isoformat(),
             }
-        return {
+        out: dict[str, object] = {
             "text": self.text,
             "intent": None if self.intent is None else self.intent.value,
             "tz": self.tz,
@@ -76,3 +83,10 @@ class ParseResult:
             "dates": dates,
             "error": self.error,
         }
+        if self.days_only:
+            out["days_only"] = True
+        if self.school_time:
+            out["school_time"] = True
+        if self.assumptions:
+            out["assumptions"] = list(self.assumptions)
+        return out

@@ -28,12 +28,10 @@ from bot.domain.availability_text.vocabulary import (
     SPAN_WORDS,
     WORD_ROLES,
 )
+from bot.domain.availability_text.zone_phrases import zone_at
 from bot.domain.availability_text.zones import (
-    AMBIGUOUS_ZONES,
     PT_PROFESSION_AFTER,
     PT_PROFESSION_BEFORE,
-    ZONE_ABBREVIATIONS,
-    ZONE_NAMES,
 )
 
 
@@ -48,7 +46,7 @@ def read_elements(lx: TokenCursor, today: date) -> list[Element]:
             els.append(ZoneMention(None if unknown else t.text, t.text.lstrip("?")))
             i += 1
         elif t.kind == "num":
-            i = _number_at(lx, i, els)
+            i = _number_at(lx, i, els, today)
         elif t.kind == "punct":
             if t.text in RANGE_PUNCT:
                 els.append(Keyword("range", t.text))
@@ -60,8 +58,14 @@ def read_elements(lx: TokenCursor, today: date) -> list[Element]:
     return els
 
 
-def _number_at(lx: TokenCursor, i: int, els: list[Element]) -> int:
-    date_match = _numeric_date_at(lx, i) or _ordinal_date_at(lx, i)
+def _number_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
+    date_match = (
+        _iso_date_at(lx, i)
+        or _numeric_date_at(lx, i)
+        or _ordinal_date_at(lx, i)
+        or _day_month_at(lx, i)
+        or _day_of_month_at(lx, i, today)
+    )
     if date_match is not None:
         el, i = date_match
         els.append(el)
@@ -118,6 +122,68 @@ def _clock_number(s: str) -> tuple[int, int, bool, bool] | None:
     return hour, minute, fixed, bad
 
 
+def _iso_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
+    """ "2026-12-28": year, month and day joined by dashes, nothing between."""
+    year = lx.get(i)
+    if year is None or len(year.text) != 4 or not year.text.isdigit():
+        return None
+    if not 1900 <= int(year.text) <= 2199:
+        return None
+    dashes_attached = all(
+        (tok := lx.get(k)) is not None and tok.text == "-" and lx.attached(k) and lx.attached(k + 1)
+        for k in (i + 1, i + 3)
+    )
+    month, day = lx.small_int(i + 2, 12), lx.small_int(i + 4, 31)
+    if not dashes_attached or month is None or day is None:
+        return None
+    raw = lx.text[year.start : lx.toks[i + 4].end]
+    return DateMention(read_calendar_date(month, day, int(year.text), raw), None, raw), i + 5
+
+
+def _day_month_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
+    """Day first: "23 Dec", "8 Jan 2027", and the range "23-31 Dec". A month followed by a day
+    number is month first instead ("8-11 Jan 5" is Jan 5 from 8 to 11)."""
+    day = lx.small_int(i, 31)
+    if day is None:
+        return None
+    end_day: int | None = None
+    j = i + 1
+    conn = lx.get(j)
+    if conn is not None and (conn.text in RANGE_PUNCT or conn.text.lower() in ("to", "thru")):
+        end_day = lx.small_int(j + 1, 31)
+        if end_day is None:
+            return None
+        j += 2
+    month_word = lx.word(j)
+    if month_word is None or month_word not in MONTHS or lx.small_int(j + 1, 31) is not None:
+        return None
+    k, year = _year_after(lx, j + 1)
+    raw = lx.text[lx.toks[i].start : lx.toks[k - 1].end]
+    start = read_calendar_date(MONTHS[month_word], day, year, raw)
+    if end_day is None:
+        return DateMention(start, None, raw), k
+    end = read_calendar_date(MONTHS[month_word], end_day, year, raw)
+    return DateMention(start, end, raw, day_only_end=True), k
+
+
+def _day_of_month_at(lx: TokenCursor, i: int, today: date) -> tuple[DateMention, int] | None:
+    """ "the 30th": the next date with that day of the month, today included."""
+    day = lx.small_int(i, 31)
+    if day is None or lx.word(i + 1) not in ORDINALS or not lx.attached(i + 1):
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            found = None
+        if found is not None and found >= today:
+            raw = lx.text[lx.toks[i].start : lx.toks[i + 1].end]
+            return DateMention(found, None, raw), i + 2
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
 def _numeric_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     """ "12/23", "12/23/2026", "12/23/26" (month first)."""
     if lx.small_int(i, 12) is None:
@@ -125,7 +191,8 @@ def _numeric_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     slash = lx.get(i + 1)
     if slash is None or slash.text != "/" or not lx.attached(i + 1) or not lx.attached(i + 2):
         return None
-    if lx.small_int(i + 2, 31) is None:
+    day = lx.small_int(i + 2, 31)
+    if day is None:
         return None
     end_index = i + 3
     year_tok = lx.get(i + 4)
@@ -142,14 +209,15 @@ def _numeric_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     ):
         end_index = i + 5
     raw = lx.text[lx.toks[i].start : lx.toks[end_index - 1].end]
-    return DateMention(
-        read_calendar_date(raw, explicit_year=end_index == i + 5), None, raw
-    ), end_index
+    year = int(lx.toks[i + 4].text) if end_index == i + 5 else None
+    month = int(lx.toks[i].text)
+    return DateMention(read_calendar_date(month, day, year, raw), None, raw), end_index
 
 
 def _ordinal_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     """ "5th of January", "23rd Dec": day-first needs the ordinal ("8-11 Jan 5" is no "11 Jan")."""
-    if lx.small_int(i, 31) is None or lx.word(i + 1) not in ORDINALS or not lx.attached(i + 1):
+    day = lx.small_int(i, 31)
+    if day is None or lx.word(i + 1) not in ORDINALS or not lx.attached(i + 1):
         return None
     j = i + 2
     if lx.word(j) == "of":
@@ -158,12 +226,12 @@ def _ordinal_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     if month_word is None or month_word not in MONTHS:
         return None
     j += 1
-    j, explicit_year = _year_after(lx, j)
+    j, year = _year_after(lx, j)
     raw = lx.text[lx.toks[i].start : lx.toks[j - 1].end]
-    return DateMention(read_calendar_date(raw, explicit_year), None, raw), j
+    return DateMention(read_calendar_date(MONTHS[month_word], day, year, raw), None, raw), j
 
 
-def _year_after(lx: TokenCursor, j: int) -> tuple[int, bool]:
+def _year_after(lx: TokenCursor, j: int) -> tuple[int, int | None]:
     k = j
     comma = lx.get(k)
     if comma is not None and comma.text == ",":
@@ -176,8 +244,8 @@ def _year_after(lx: TokenCursor, j: int) -> tuple[int, bool]:
         and year.text.isdigit()
         and 1900 <= int(year.text) <= 2199
     ):
-        return k + 1, True
-    return j, False
+        return k + 1, int(year.text)
+    return j, None
 
 
 def _month_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
@@ -194,9 +262,9 @@ def _month_date_at(lx: TokenCursor, i: int) -> tuple[DateMention, int] | None:
     j += 1
     if lx.word(j) in ORDINALS and lx.attached(j):
         j += 1
-    j, explicit_year = _year_after(lx, j)
+    j, year = _year_after(lx, j)
     raw = lx.text[lx.toks[i].start : lx.toks[j - 1].end]
-    start = read_calendar_date(raw, explicit_year)
+    start = read_calendar_date(MONTHS[lx.toks[i].text.lower()], day, year, raw)
     # "Jan 5-9": a bare day number after a dash, unless it starts a time ("Jan 5 - 8-3").
     conn = lx.get(j)
     is_range = conn is not None and (
@@ -235,10 +303,15 @@ def _word_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
             els.append(found[0])
             return found[1]
 
-    zone = _zone_word(lx, i, prev)
+    zone = zone_at(lx, i, prev)
     if zone is not None:
-        els.append(zone)
-        return i + 1
+        mention, after = zone
+        before = lx.get(i - 1)
+        if isinstance(prev, ZoneMention) and before is not None and before.text == "(":
+            els[-1] = mention  # "mountain (AZ)": the bracket says which zone was meant
+        else:
+            els.append(mention)
+        return after
 
     if lw == "noon":
         els.append(ClockTime(12, 0, "pm", True, w, t.start, t.end))
@@ -248,12 +321,18 @@ def _word_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
         return i + 1
     if lw in SPAN_WORDS:
         start, end = SPAN_WORDS[lw]
-        els.append(TimeSpan(start, end, w))
+        els.append(TimeSpan(start, end, w, period=True))
         return i + 1
     if lw in ("am", "pm") and isinstance(prev, DaySet):
         # "Tue am" = Tuesday morning; "I am" is not.
-        els.append(TimeSpan(*((480, 720) if lw == "am" else (720, 960)), w))
+        els.append(TimeSpan(*((480, 720) if lw == "am" else (720, 960)), w, period=True))
         return i + 1
+    if lw in ("lunch", "break") and not isinstance(prev, DaySet):
+        els.append(Keyword("cut", w))  # "except lunch 12-12:30", "with lunch 11:30-12"
+        return i + 1
+    if lw == "instead" and lx.word(i + 1) == "of":
+        els.append(Keyword("instead", "instead of"))
+        return i + 2
     if lw in ("all", "whole", "full"):
         j = i + 1
         nxt = lx.get(j)
@@ -302,6 +381,7 @@ def _word_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
     if role is not None:
         if role == "except" and lw == "but":
             if lx.word(i + 1) != "not":
+                els.append(Keyword("but", w))  # an exception only when days follow
                 return i + 1
             els.append(Keyword("except", "but not"))
             return i + 2
@@ -312,26 +392,6 @@ def _word_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
     if fuzzy is not None:
         els.append(DaySet([fuzzy[0]], fuzzy[1], False, w, t.start, t.end))
     return i + 1
-
-
-def _zone_word(lx: TokenCursor, i: int, prev: Element | None) -> ZoneMention | None:
-    t = lx.toks[i]
-    w = t.text
-    upper = w.upper()
-    after_time = isinstance(prev, ClockTime)
-    if upper in ZONE_ABBREVIATIONS or upper in AMBIGUOUS_ZONES:
-        # Upper-case counts anywhere; lower-case two-letter ones ("pt" = patient) only after a time.
-        if not (w.isupper() or after_time or (len(w) >= 3 and upper not in AMBIGUOUS_ZONES)):
-            return None
-        if upper == "PT" and not after_time and _means_physical_therapist(lx, i):
-            return None
-        if upper in AMBIGUOUS_ZONES:
-            return ZoneMention(None, w)
-        return ZoneMention(ZONE_ABBREVIATIONS[upper], w)
-    name = ZONE_NAMES.get(w.lower())
-    if name is not None:
-        return ZoneMention(name, w)
-    return None
 
 
 def _means_physical_therapist(lx: TokenCursor, i: int) -> bool:

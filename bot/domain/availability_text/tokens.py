@@ -24,16 +24,10 @@ NORMALIZE: Final = str.maketrans(
         "\u00a0": " ",
     }
 )
-
-
 DOTTED_MERIDIEM_RE: Final = re.compile(r"(?<![A-Za-z])([AaPp])\.\s?([Mm])\.?")
-
-
 _TOKEN_RE: Final = re.compile(
     r"(?P<num>[0-9]+(?:[:.][0-9]+)?)|(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)|(?P<punct>[-/,&+;?!.()~])"
 )
-
-
 _IANA_RE: Final = re.compile(r"(?<![A-Za-z0-9_/])[A-Za-z]+(?:_[A-Za-z]+)*(?:/[A-Za-z0-9_+-]+)+")
 
 

@@ -14,14 +14,8 @@ def words(text: str) -> frozenset[str]:
 
 
 DAY_TITLES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
 DAY_FULL: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
 DAYS: Final = tuple(Day)
-
-
 MONTH_ABBR: Final = (
     "",
     *("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
@@ -48,12 +42,9 @@ def _day_words() -> dict[str, tuple[int, bool]]:
 
 
 DAY_WORDS: Final = _day_words()
-
-
 FUZZY_TARGETS: Final = tuple(
     (full.lower() + suffix, index) for index, full in enumerate(DAY_FULL) for suffix in ("", "s")
 )
-
 
 # Real words close to a day name; a typo match must never produce them.
 NOT_DAYS: Final = words(
@@ -61,26 +52,12 @@ NOT_DAYS: Final = words(
     "workdays yesterday payday sundae sundaes mayday monkey monkeys mondo sunday's "
     "tuesdays' thursday's sturdy study saturate"
 )
-
-
 SINGLE_LETTER_DAYS: Final = {"m": 0, "t": 1, "w": 2, "f": 4}
-
-
 COMPACT_RE: Final = re.compile(r"(?:M|Tu|Th|T|W|R|F|Sa|Su)+")
-
-
 COMPACT_LOWER_RE: Final = re.compile(r"(?:m|tu|th|t|w|f)+")
-
-
 NOT_COMPACT: Final = frozenset({"FT", "MR", "WTF", "TMW", "MTF"})  # full-time, Mr., ...
-
-
 COMPACT_PART_RE: Final = re.compile(r"Tu|Th|Sa|Su|M|T|W|R|F", re.IGNORECASE)
-
-
 COMPACT_PARTS: Final = {"m": 0, "tu": 1, "t": 1, "w": 2, "th": 3, "r": 3, "f": 4, "sa": 5, "su": 6}
-
-
 MONTHS: Final = {
     name: index
     for index, names in enumerate(
@@ -102,20 +79,14 @@ MONTHS: Final = {
     )
     for name in names
 }
-
-
 ORDINALS: Final = frozenset({"st", "nd", "rd", "th"})
-
-
 MERIDIEMS: Final = {"am": "am", "pm": "pm", "a": "am", "p": "pm"}
-
 
 # A number followed by one of these is a quantity, not a time ("30 min sessions", "4 hours").
 QUANTITY_WORDS: Final = words(
     "min mins minute minutes hr hrs hour hours h x students kids sessions session percent "
     "days weeks"
 )
-
 
 # Each word maps to a neutral connector/keyword the second pass understands.
 WORD_ROLES: Final[Mapping[str, str]] = {
@@ -150,20 +121,10 @@ WORD_ROLES: Final[Mapping[str, str]] = {
     "next": "next",
     "this": "this",
 }
-
-
 UNTIL_WORDS: Final = frozenset({"until", "till", "til", "untill", "thru", "through"})
-
-
 DATE_MARKER_ROLES: Final = frozenset({"start", "back", "from"})
-
-
 RANGE_PUNCT: Final = frozenset({"-", "~"})
-
-
 LIST_PUNCT: Final = {"/": "/", ",": ",", ";": ",", "&": "and", "+": "and"}
-
-
 SPAN_WORDS: Final[Mapping[str, tuple[int, int]]] = {
     "morning": (480, 720),
     "mornings": (480, 720),
