@@ -25,6 +25,7 @@ from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
+from bot.work import AckFirst, WorkPool
 
 log = logging.getLogger("bot.app")
 
@@ -82,6 +83,9 @@ def new_ref() -> str:
 
 def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
     # The token travels inside the shared client; giving Bolt both only makes it warn.
+    # inline: the work runs in the request's thread right after the acknowledgement (tests and
+    # the console want every reply by the time dispatch returns); otherwise on the work pool.
+    inline = process_before_response
     app = App(
         name="caseload-bot",
         logger=bolt_logger(),
@@ -90,10 +94,9 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         token_verification_enabled=False,
         # Bolt answers ssl_check bodies before verifying the signature; ours answers them after.
         ssl_check_enabled=False,
-        process_before_response=process_before_response,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="listener"
-        ),
+        # Listeners run in the request's thread; AckFirst makes them acknowledge and hand their
+        # work to the pool, so the response never waits for a free thread or for the work.
+        process_before_response=True,
     )
 
     @app.middleware
@@ -126,7 +129,7 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         next()
         return None
 
-    if not process_before_response:
+    if not inline:
         outbound = ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="outbound"
         )
@@ -161,28 +164,41 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
             # verifier raise): nobody is contacted about a request anyone could have forged.
             log.info("request.refused", extra={"reason": "unverified_error"})
             return BoltResponse(status=401, body="")
-        if isinstance(error, OperationalError) or (
-            isinstance(error, DBAPIError) and error.connection_invalidated
-        ):
-            error = Unavailable()
-        if isinstance(error, SlackUnavailable):
-            error = Unavailable(
-                "Slack is not answering me right now. Please try again in a moment."
-            )
-        if isinstance(error, UserFacingError):
-            message = error.message
-            log.info("user_error", extra={"kind": type(error).__name__})
-        else:
-            ref = new_ref()
-            log.exception("unexpected_error ref=%s", ref, exc_info=error)
-            message = SOMETHING_WRONG.format(ref=ref)
-        _tell_user(message, body, respond, client)
+        report_error(error, body, context, respond, client)
         return BoltResponse(status=200, body="")
 
     from handlers import register_all
 
-    register_all(app)
+    pool = WorkPool(settings.listener_threads, inline=inline)
+    lane = None
+    if not inline:
+        lane = ThreadPoolExecutor(2 * settings.listener_threads, thread_name_prefix="ack-lane")
+    register_all(AckFirst(app, pool, lane, report_error))
     return app
+
+
+def report_error(
+    error: Exception, body: dict[str, Any], context: Any, respond: Any, client: Any
+) -> None:
+    """Tell the person what went wrong, in a sentence; log a reference for anything unexpected.
+
+    Called for verified requests only: by the app's error handler, and by the work pool for
+    listener bodies that failed after the acknowledgement.
+    """
+    if isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        error = Unavailable()
+    if isinstance(error, SlackUnavailable):
+        error = Unavailable("Slack is not answering me right now. Please try again in a moment.")
+    if isinstance(error, UserFacingError):
+        message = error.message
+        log.info("user_error", extra={"kind": type(error).__name__})
+    else:
+        ref = new_ref()
+        log.exception("unexpected_error ref=%s", ref, exc_info=error)
+        message = SOMETHING_WRONG.format(ref=ref)
+    _tell_user(message, body, respond, client)
 
 
 def _tell_user(message: str, body: dict[str, Any], respond: Any, client: Any) -> None:

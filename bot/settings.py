@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     working_hours_start: time = time(8, 0)
     working_hours_end: time = time(18, 0)
     show_student_names: bool = False
-    listener_threads: int = Field(default=32, ge=1, le=512)
+    # Threads that run listeners' work after the acknowledgement: a few per core, since the work
+    # waits on the database and Slack as much as it computes.
+    listener_threads: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1, le=512)
     web_threads: int = Field(default=32, ge=1, le=512)
     web_workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"

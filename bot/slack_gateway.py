@@ -85,17 +85,29 @@ def make_web_client(
     )
 
 
+# A modal's trigger_id expires 3 s after the click, and opening a DM is one quick lookup:
+# waiting longer for either only holds a worker thread.
+QUICK_TIMEOUT_SECONDS = 3
+
+
 class SlackGateway:
     """The bot's outbound Slack calls, as the services need them."""
 
     def __init__(self, client: WebClient, render: Render | None = None) -> None:
         self.client = client
+        self._quick = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=QUICK_TIMEOUT_SECONDS,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+        )
         self.render = render or _default_render
         self._dm_channels: dict[str, str] = {}
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, *, quick: bool = False, **kwargs: Any) -> dict[str, Any]:
+        client = self._quick if quick else self.client
         try:
-            resp = self.client.api_call(method, json=kwargs)
+            resp = client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
@@ -115,7 +127,7 @@ class SlackGateway:
     def open_dm(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)
         if channel is None:
-            data = self._call("conversations.open", users=user_id)
+            data = self._call("conversations.open", quick=True, users=user_id)
             channel = str(data["channel"]["id"])
             self._dm_channels[user_id] = channel
         return channel
@@ -159,7 +171,7 @@ class SlackGateway:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks or [])
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        return self._call("views.open", trigger_id=trigger_id, view=view)
+        return self._call("views.open", quick=True, trigger_id=trigger_id, view=view)
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)

@@ -30,6 +30,7 @@ StartResponse = Callable[..., Any]
 REQUEST_READ_SECONDS = 10  # headers and body together
 IDLE_SECONDS = 30
 MAX_CONNECTIONS = 2000
+DRAIN_SECONDS = 20
 
 
 def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -108,6 +109,7 @@ def _listen(port: int) -> socket.socket:
 
 def _run_worker(settings: Settings, sock: socket.socket) -> None:
     from bot.logs import configure
+    from bot.work import drain_all
 
     configure(settings.log_level)
 
@@ -123,6 +125,10 @@ def _run_worker(settings: Settings, sock: socket.socket) -> None:
         pass
     finally:
         server.close()
+        # Every acknowledged request was promised an answer: finish them before exiting
+        # (platforms allow about 30 s between SIGTERM and SIGKILL).
+        if not drain_all(DRAIN_SECONDS):
+            log.warning("serve.work_abandoned")
 
 
 def serve(settings: Settings, port: int) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.domain.mrkdwn import code
 from bot.services import caseload as svc
 from bot.services import deadlines as deadlines_svc
 from bot.services.errors import InvalidInput
@@ -37,7 +38,7 @@ def parse_caseload_args(text: str) -> tuple[str | None, str | None]:
         bare = BARE_USER.match(rest)
         target, rest = (bare.group(1), "") if bare else (None, rest)
     if rest or (target and district):
-        raise InvalidInput(f"I don't understand `{(rest or text)[:40]}`.\n{svc.CASELOAD_USAGE}")
+        raise InvalidInput(f"I don't understand {code(rest or text)}.\n{svc.CASELOAD_USAGE}")
     return target, district
 
 

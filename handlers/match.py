@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.domain.mrkdwn import escape
 from bot.services import matching as svc
 from bot.services.errors import UserFacingError
 from bot.slack_gateway import SlackUnavailable
@@ -42,7 +43,7 @@ def _send_proposal(deps: Any, user: str, filters: svc.Filters, respond: Respond)
         except SlackUnavailable:
             log.warning("match.csv_not_attached", extra={"proposal": proposal.proposal_id})
     respond(
-        text=f"Proposal for {proposal.district_name}",
+        text=f"Proposal for {escape(proposal.district_name)}",
         response_type="ephemeral",
         blocks=to_dicts(proposal_blocks(proposal, attached_csv=attached)),
     )
@@ -58,7 +59,7 @@ def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond, co
     except UserFacingError as exc:
         ack(response_type="ephemeral", text=exc.message)
         return
-    ack(response_type="ephemeral", text=f"Matching {district.name}…")
+    ack(response_type="ephemeral", text=f"Matching {escape(district.name)}…")
     _send_proposal(
         deps, user, svc.Filters(district.id, filters.service, filters.provider_slack_id), respond
     )
@@ -132,7 +133,8 @@ def handle_match_rerun_action(
 
 
 def register(app: App) -> None:
-    app.command("/match")(handle_match_command)
+    # /match answers in its acknowledgement ("Matching …", or why not), so it validates first.
+    app.command("/match", answer_in_ack=True)(handle_match_command)
     app.action(MatchIds.APPROVE_ALL.value)(handle_match_approve_all_action)
     app.action(MatchIds.APPROVE_PROVIDER.value)(handle_match_approve_provider_action)
     app.action(MatchIds.DISCARD.value)(handle_match_discard_action)

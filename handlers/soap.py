@@ -29,6 +29,7 @@ from handlers.soap_blocks import (
 from handlers.soap_form import open_soap_modal
 
 CHOOSE_SESSION = "Choose the session this note is for."
+UNREADABLE_FIELD = "I couldn't read this field. Please type it again."
 
 
 def _id(value: Any) -> int:
@@ -58,21 +59,31 @@ def handle_soap_command(ack: Ack, command: dict[str, Any], respond: Respond, con
         respond(text=none_waiting_text(), response_type="ephemeral")
 
 
-def read_form(view: dict[str, Any]) -> tuple[int | None, dict[str, str | None]]:
-    """The session (from private_metadata or the select) and each text field of the form."""
-    values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+def read_form(view: dict[str, Any]) -> tuple[int | None, dict[str, str | None], set[str]]:
+    """The session (from private_metadata or the select), each text field of the form, and the
+    fields whose value was not text (a forged or garbled submission)."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    values = values if isinstance(values, dict) else {}
 
-    def value(block: str, action: str) -> Any:
-        return (values.get(block) or {}).get(action) or {}
+    def value(block: str, action: str) -> dict[str, Any]:
+        found = (values.get(block) if isinstance(values.get(block), dict) else {}).get(action)
+        return found if isinstance(found, dict) else {}
 
     fixed = str(view.get("private_metadata") or "")
-    chosen = (
-        value(SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT).get("selected_option") or {}
-    ).get("value")
-    raw = fixed or str(chosen or "")
-    session_id = row_id(raw)
-    fields = {name: value(block, action).get("value") for name, (block, action) in FIELDS.items()}
-    return session_id, fields
+    option = value(SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT).get("selected_option")
+    chosen = option.get("value") if isinstance(option, dict) else None
+    session_id = row_id(fixed or (chosen if isinstance(chosen, str) else ""))
+    fields: dict[str, str | None] = {}
+    unreadable: set[str] = set()
+    for name, (block, action) in FIELDS.items():
+        raw = value(block, action).get("value")
+        if raw is None or isinstance(raw, str):
+            fields[name] = raw
+        else:
+            fields[name] = None
+            unreadable.add(name)
+    return session_id, fields, unreadable
 
 
 def handle_soap_submit_view(
@@ -80,13 +91,14 @@ def handle_soap_submit_view(
 ) -> None:
     deps = deps_of(context)
     user = body["user"]["id"]
-    session_id, fields = read_form(view)
+    session_id, fields, unreadable = read_form(view)
     note, problems = note_from_form(**fields)
     errors = {str(FIELDS[name][0]): message for name, message in problems.items()}
+    errors |= {str(FIELDS[name][0]): UNREADABLE_FIELD for name in unreadable}
     has_select = not view.get("private_metadata")
     if session_id is None:
         errors[str(SoapIds.SESSION_BLOCK)] = CHOOSE_SESSION
-    if errors or note is None or session_id is None:
+    if errors or note is None or session_id is None or unreadable:
         ack(response_action="errors", errors=errors)
         return
     try:

@@ -1,7 +1,7 @@
 """Jobs: the clock process (``python -m bot jobs``, Procfile ``clock``) and ``jobs run-once``.
 
 APScheduler 3 runs here only, never in ``web``. Each job is a thin call into a service: from
-``bot.services.nudges`` one sweep per rule, the managers' digest, and delivery; from
+``bot.services.nudges`` one sweep per rule and delivery; from
 ``jobs.caseload_jobs`` dated sessions and the weekly digest. All state lives
 in our ``nudges`` table; the scheduler keeps its jobs in memory (a shared APScheduler 3 job store
 runs jobs twice), so several clock processes may run against one PostgreSQL database and still
@@ -40,10 +40,8 @@ log = logging.getLogger("jobs.clock")
 
 SWEEP_EVERY = timedelta(minutes=5)
 DELIVER_EVERY = timedelta(minutes=1)
-# Delivery starts a little after the sweeps, so the first run already finds what they queued;
-# the digest, after the sweeps whose escalations it collects.
+# Delivery starts a little after the sweeps, so the first run already finds what they queued.
 DELIVERY_OFFSET = timedelta(seconds=20)
-DIGEST_OFFSET = timedelta(seconds=10)
 JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -88,7 +86,7 @@ def register_jobs(scheduler: BaseScheduler, deps: Deps) -> None:
             IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds()), timezone=UTC),
             id=f"nudges.{name}",
             name=f"nudges.{name}",
-            next_run_time=start + (DIGEST_OFFSET if name == "manager_digest" else timedelta()),
+            next_run_time=start,
             replace_existing=True,
             **JOB_OPTIONS,
         )

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -210,3 +210,39 @@ def mark_skipped(s: Session, ids: Sequence[int], now: datetime, reason: str) -> 
         )
         dropped += int(cast(CursorResult[Any], result).rowcount)
     return dropped
+
+
+UNREACHABLE = "unreachable:"  # ``last_error`` prefix of rows dropped because Slack refused them
+
+
+def unreachable(s: Session, since: datetime) -> dict[tuple[str, str], str]:
+    """(recipient kind, id) -> Slack's reason, for people whose last DM since ``since`` was
+    refused for good, with nothing sent to them after it (a later DM that got through, or a
+    fixed Slack account, clears them)."""
+    refused: dict[tuple[str, str], tuple[datetime, str]] = {}
+    for kind, rid, at, error in s.execute(
+        select(N.recipient_kind, N.recipient_id, N.skipped_at, N.last_error)
+        .where(N.skipped_at >= since, N.last_error.like(f"{UNREACHABLE}%"))
+        .order_by(N.skipped_at)
+    ):
+        if at is not None:
+            refused[(str(kind), str(rid))] = (at, str(error)[len(UNREACHABLE) :])
+    if not refused:
+        return {}
+    delivered: dict[tuple[str, str], datetime] = {
+        (str(kind), str(rid)): at
+        for kind, rid, at in s.execute(
+            select(N.recipient_kind, N.recipient_id, func.max(N.sent_at))
+            .where(
+                N.sent_at >= since,
+                N.recipient_id.in_(sorted({rid for _, rid in refused})),
+            )
+            .group_by(N.recipient_kind, N.recipient_id)
+        )
+        if at is not None
+    }
+    return {
+        who: reason
+        for who, (at, reason) in refused.items()
+        if who not in delivered or delivered[who] < at
+    }

@@ -23,7 +23,6 @@ from bot.domain.vocabulary import Day
 
 OVERDUE = "overdue"
 DAILY = "daily"
-ESCALATED = "escalated"
 
 
 class Rule(StrEnum):
@@ -31,14 +30,12 @@ class Rule(StrEnum):
     TRIENNIAL = "triennial"
     SOAP_NOTE = "soap_note"
     LICENCE = "licence"
-    DIGEST = "digest"  # the managers' daily digest of escalations
     ASSIGNMENT = "assignment"  # "you have new students": queued by matching, text in payload
 
 
 class RecipientKind(StrEnum):
     PROVIDER = "provider"
     MANAGER = "manager"
-    MANAGERS = "managers"  # an escalation: goes into the next managers' digest
 
 
 # --- stages --------------------------------------------------------------------------------
@@ -62,8 +59,8 @@ def annual_review_stage(due: date, today: date, stages: Sequence[int]) -> str | 
 
 
 def triennial_stage(due: date, today: date, stages: Sequence[int]) -> str | None:
-    stage = current_stage((due - today).days, stages)
-    return None if stage is None else str(stage)
+    """Like the annual review's: a day count, ``"overdue"`` once the date has passed."""
+    return annual_review_stage(due, today, stages)
 
 
 def licence_stage(expires_on: date, today: date, stages: Sequence[int]) -> str | None:
@@ -202,6 +199,24 @@ def next_day_window_start(now: datetime, zone: str, hours: WorkingHours) -> date
     tomorrow = now.astimezone(tz).date() + timedelta(days=1)
     midnight = datetime.combine(tomorrow, time(0), tz).astimezone(UTC)
     return working_window(midnight, zone, hours)[0]
+
+
+def back_from_time_off(
+    today: date, spans: Sequence[tuple[date, date]], zone: str, hours: WorkingHours
+) -> datetime | None:
+    """When someone on time off today is back: the first working window after the last day
+    of the time off (spans that follow on from it count too); None when not off today."""
+    end: date | None = None
+    for start, last in sorted(spans):
+        if end is None:
+            if start <= today <= last:
+                end = last
+        elif start <= end + timedelta(days=1):
+            end = max(end, last)
+    if end is None:
+        return None
+    noon = datetime.combine(end, time(12), _zone(zone)).astimezone(UTC)
+    return next_day_window_start(noon, zone, hours)
 
 
 # --- the policy, from settings -------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import code
 from bot.domain.schedule import local_date
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.caseload import student_label
@@ -229,9 +230,9 @@ def parse_deadline_args(text: str) -> DeadlineArgs:
         if token.lower() in ("help", "?"):
             raise InvalidInput(DEADLINES_USAGE)
         if not sep or not value or key not in ("district", "days"):
-            raise InvalidInput(f"I don't understand `{token[:40]}`.\n{DEADLINES_USAGE}")
+            raise InvalidInput(f"I don't understand {code(token)}.\n{DEADLINES_USAGE}")
         if key in values:
-            raise InvalidInput(f"`{key}=` appears twice.\n{DEADLINES_USAGE}")
+            raise InvalidInput(f"{code(key + '=')} appears twice.\n{DEADLINES_USAGE}")
         values[key] = value
     days = DEADLINE_DAYS
     if "days" in values:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,7 +33,8 @@ from bot.services import dm
 from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
 from bot.services.deadlines import (
     DeadlineItem,
-    NoteCount,
+    OverdueNote,
+    licence_deadlines,
     overdue_by_provider,
     overdue_notes,
     provider_names,
@@ -48,16 +50,41 @@ RECIPIENT_KIND = "manager_digest"
 LEASE = timedelta(minutes=5)
 REVIEW_DAYS = 14
 MAX_LINES = 10
+DAYS_TO_NEXT_DIGEST = 7  # a licence ending before the next digest plus the usual notice
+UNREACHABLE_WINDOW = timedelta(days=28)
 N = m.Nudge
 
 
 @dataclass(frozen=True)
+class ProviderNotes:
+    provider: str
+    count: int  # overdue notes
+    oldest: date  # the oldest overdue session, in the provider's zone
+    escalated: int  # of them, overdue for ``soap_escalate_days`` or more
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    name: str
+    slack_user_id: str
+    reason: str  # Slack's answer: account_inactive, user_not_found, …
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
+    """One manager's week, for their districts (``districts`` None: all of them)."""
+
     week_of: date
+    districts: tuple[str, ...] | None  # names, when the manager is limited to some
     coverage: tuple[DistrictCoverage, ...]
     unserved: tuple[Unserved, ...]
-    notes: tuple[NoteCount, ...]
-    reviews: tuple[DeadlineItem, ...]
+    notes: tuple[ProviderNotes, ...]
+    escalate_days: int
+    overdue: tuple[DeadlineItem, ...]  # reviews and triennials past due, until resolved
+    reviews: tuple[DeadlineItem, ...]  # due in the next ``REVIEW_DAYS`` days
+    licences: tuple[DeadlineItem, ...]  # ending within ``licence_days``
+    licence_days: int
+    unreachable: tuple[Unreachable, ...]
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -70,20 +97,102 @@ def _zone(name: str | None, fallback: str) -> str:
     return fallback
 
 
-def build_digest(deps: Deps, s: Session, now: datetime, tz: str) -> WeeklyDigest:
-    names = deps.settings.show_student_names
+def build_digest(
+    deps: Deps, s: Session, now: datetime, tz: str, scope: frozenset[str] | None = None
+) -> WeeklyDigest:
+    """What a manager whose districts are ``scope`` (None: all) should see this week.
+
+    Everything overdue is computed from today's data, so it stays in every week's digest
+    until it is resolved (a review held, a note written, a licence renewed).
+    """
+    settings = deps.settings
+    names = settings.show_student_names
     today = local_date(now, tz)
-    notes = overdue_notes(s, now, deps.settings.soap_note_due_hours, names)
-    reviews = student_deadlines(
-        s, today, today + timedelta(days=REVIEW_DAYS), names, include_overdue=False
-    )
+    districts = {d.id: d for d in s.scalars(select(m.District).order_by(m.District.name))}
+    if scope is not None:
+        districts = {k: d for k, d in districts.items() if k in scope}
+    notes = overdue_notes(s, now, settings.soap_note_due_hours, names)
+    deadlines: list[DeadlineItem] = []
+    until = today + timedelta(days=REVIEW_DAYS)
+    licence_days = settings.licence_manager_stage + DAYS_TO_NEXT_DIGEST
+    licences: list[DeadlineItem] = []
+    if scope is None:
+        deadlines = student_deadlines(s, today, until, names)
+        licences = licence_deadlines(s, today, today + timedelta(days=licence_days))
+    else:
+        students = set(
+            s.scalars(
+                select(m.Student.id)
+                .join(m.School, m.School.id == m.Student.school_id)
+                .where(m.School.district_id.in_(sorted(districts)))
+            )
+        )
+        notes = [n for n in notes if n.student_id in students]
+        for district_id in districts:
+            deadlines += student_deadlines(s, today, until, names, district_id=district_id)
+        for state in sorted({d.state for d in districts.values()}):
+            licences += licence_deadlines(
+                s, today, today + timedelta(days=licence_days), state=state
+            )
+        deadlines.sort(key=lambda i: (i.due_on, i.kind, i.subject))
+        licences.sort(key=lambda i: (i.due_on, i.where))
     return WeeklyDigest(
         week_of=today - timedelta(days=today.weekday()),
-        coverage=tuple(coverage(s)),
-        unserved=tuple(unserved(s, names)),
-        notes=tuple(overdue_by_provider(notes, provider_names(s))),
-        reviews=tuple(reviews),
+        districts=None if scope is None else tuple(d.name for d in districts.values()),
+        coverage=tuple(c for c in coverage(s) if c.district_id in districts),
+        unserved=tuple(u for u in unserved(s, names) if u.district_id in districts),
+        notes=_by_provider(notes, provider_names(s), settings.soap_escalate_days),
+        escalate_days=settings.soap_escalate_days,
+        overdue=tuple(i for i in deadlines if i.days_left < 0),
+        reviews=tuple(i for i in deadlines if i.days_left >= 0),
+        licences=tuple(licences),
+        licence_days=licence_days,
+        unreachable=_unreachable(s, now, None if scope is None else set(districts)),
     )
+
+
+def _by_provider(
+    notes: list[OverdueNote], names: dict[str, str], escalate_days: int
+) -> tuple[ProviderNotes, ...]:
+    escalated: dict[str, int] = defaultdict(int)
+    for n in notes:
+        escalated[n.provider_id] += int(n.days_overdue >= escalate_days)
+    return tuple(
+        ProviderNotes(c.provider, c.count, c.oldest, escalated[c.provider_id])
+        for c in overdue_by_provider(notes, names)
+    )
+
+
+def _unreachable(s: Session, now: datetime, districts: set[str] | None) -> tuple[Unreachable, ...]:
+    """People the bot could not DM (Slack refused for good) in the last weeks, until a DM to
+    them gets through; a limited manager sees the providers serving their districts."""
+    found = outbox.unreachable(s, now - UNREACHABLE_WINDOW)
+    providers = sorted(rid for (kind, rid) in found if kind == "provider")
+    managers = sorted(rid for (kind, rid) in found if kind != "provider")
+    out: list[Unreachable] = []
+    if providers:
+        q = select(m.Provider.id, m.Provider.name, m.Provider.slack_user_id).where(
+            m.Provider.id.in_(providers)
+        )
+        if districts is not None:
+            serving = (
+                select(m.Assignment.provider_id)
+                .join(m.Student, m.Student.id == m.Assignment.student_id)
+                .join(m.School, m.School.id == m.Student.school_id)
+                .where(m.School.district_id.in_(sorted(districts)))
+            )
+            q = q.where(m.Provider.id.in_(serving))
+        for pid, name, slack_id in s.execute(q):
+            out.append(Unreachable(name, slack_id or "", found[("provider", pid)]))
+    if managers and districts is None:
+        reasons = {rid: reason for (kind, rid), reason in found.items() if kind != "provider"}
+        for mid, name, slack_id in s.execute(
+            select(m.Manager.id, m.Manager.name, m.Manager.slack_user_id).where(
+                m.Manager.id.in_(managers)
+            )
+        ):
+            out.append(Unreachable(name, slack_id or "", reasons[mid]))
+    return tuple(sorted(out, key=lambda u: u.name))
 
 
 def send_weekly_digests(deps: Deps, now: datetime) -> int:

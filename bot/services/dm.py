@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 N = m.Nudge
 HISTORY_WINDOW = timedelta(days=7)  # how far back a DM's history is searched for its batch
-UNREACHABLE = "unreachable:"  # prefix of ``last_error`` for rows dropped for good
 
 
 class Outcome(StrEnum):
@@ -113,7 +112,7 @@ def send(
         deps.notifier.send_dm(slack_user, message, key=batch_id)
     except RecipientUnreachable as exc:
         with deps.session_factory.begin() as s:
-            outbox.mark_skipped(s, ids, now, f"{UNREACHABLE}{exc.reason}")
+            outbox.mark_skipped(s, ids, now, f"{outbox.UNREACHABLE}{exc.reason}")
         log.warning("outbox.unreachable", extra={"batch": batch_id, "reason": exc.reason})
         return Result(Outcome.UNREACHABLE, error=exc.reason)
     except DeliveryFailed as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -27,7 +27,7 @@ from bot.domain.sessions import (
     within_hours,
 )
 from bot.domain.vocabulary import CancelReason, SessionStatus
-from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.people import identify, require_known
 from storage import models as m
 from storage import outbox
@@ -159,9 +159,8 @@ def mark_session(
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         session = s.get(TS, session_id)
-        if session is None:
-            raise NotFound("That session no longer exists.")
-        if person.provider is None or session.provider_id != person.provider.id:
+        # A missing session and someone else's get the same answer: ids can't be probed.
+        if session is None or person.provider is None or session.provider_id != person.provider.id:
             raise NotAllowed("Only the session's own provider can mark it.")
         if session.status == status:
             return Marked(session_id, slack_user_id, status, True)
@@ -173,8 +172,21 @@ def mark_session(
                 "(or mark it cancelled now)."
             )
         before = session.status
-        session.status = status
-        session.cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
+        cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
+        # Conditional: if a note was saved (or another mark landed) since the read above, this
+        # changes nothing, so a session is never both cancelled and noted, and each transition
+        # gets exactly one audit row.
+        changed = s.execute(
+            update(TS)
+            .where(TS.id == session_id, TS.status == before, TS.note_done_at.is_(None))
+            .values(status=status, cancel_reason=cancel_reason)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if changed != 1:
+            s.refresh(session)
+            if session.status == status:
+                return Marked(session_id, slack_user_id, status, True)
+            raise Conflict("That session changed a moment ago. Please look at it again.")
         s.add(
             m.AuditLog(
                 at=now,
@@ -184,7 +196,7 @@ def mark_session(
                 subject_id=str(session_id),
                 before={"status": before},
                 after=(
-                    {"status": status, "cancel_reason": session.cancel_reason}
+                    {"status": status, "cancel_reason": cancel_reason}
                     if status == SessionStatus.CANCELLED
                     else {"status": status}
                 ),

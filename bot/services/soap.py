@@ -36,6 +36,7 @@ ONLY_PROVIDERS = (
     "Only providers write SOAP notes. To see a student's notes, use `/soap history S123`."
 )
 NOT_YOURS = "Only the session's own provider can write its note."
+NOTE_NOT_YOURS = "Only the note's author and managers can open a SOAP note."
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,8 @@ def sessions_awaiting_note(deps: Deps, slack_user_id: str) -> list[NoteSession]:
 
 
 def _check_writable(sess: m.TherapySession | None, provider: m.Provider, now: datetime) -> None:
-    if sess is None:
-        raise NotFound("That session no longer exists.")
-    if sess.provider_id != provider.id:
+    # A missing session and someone else's get the same answer: ids can't be probed.
+    if sess is None or sess.provider_id != provider.id:
         raise NotAllowed(NOT_YOURS)
     if sess.status not in NOTE_STATUSES:
         word = "was cancelled" if sess.status == SessionStatus.CANCELLED else "was a no-show"
@@ -176,14 +176,24 @@ def save_note(deps: Deps, slack_user_id: str, session_id: int, note: NoteText) -
             student = s.get(m.Student, sess.student_id)
             label = student_label(student, deps.settings.show_student_names) if student else "?"
             when = sess.starts_at.astimezone(ZoneInfo(provider.timezone))
+            # Conditional, so a session cancelled (or noted) since the check above is never both
+            # cancelled and noted: the row must still need its note when the write lands.
             claimed = s.execute(
                 update(TS)
-                .where(TS.id == session_id, TS.note_done_at.is_(None))
+                .where(
+                    TS.id == session_id,
+                    TS.note_done_at.is_(None),
+                    TS.status.in_([str(st) for st in NOTE_STATUSES]),
+                )
                 .values(note_done_at=now, status=SessionStatus.HELD)
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
-            if claimed != 1:  # written already: a double submit, or a second tab
-                return SavedNote(_note_id(s, session_id), session_id, label, when, True)
+            if claimed != 1:
+                existing = _note_id(s, session_id)
+                if not existing:  # cancelled or marked a no-show a moment ago
+                    raise Conflict("That session was just marked cancelled or a no-show.")
+                # written already: a double submit, or a second tab
+                return SavedNote(existing, session_id, label, when, True)
             row = m.SoapNote(
                 session_id=session_id,
                 student_id=sess.student_id,
@@ -358,10 +368,8 @@ def open_note(deps: Deps, slack_user_id: str, note_id: int) -> NoteView:
         )
         if note is not None and not allowed:
             _audit_view(s, person, note_id, "soap.view_denied", now)
-    if note is None:
-        raise NotFound("That note no longer exists.")
-    if not allowed:
-        raise NotAllowed("Only the note's author and managers can open a SOAP note.")
+    if note is None or not allowed:  # the same answer, so note ids can't be probed
+        raise NotAllowed(NOTE_NOT_YOURS)
     with deps.session_factory.begin() as s:
         note = s.get(m.SoapNote, note_id)
         sess = s.get(TS, note.session_id) if note else None

@@ -6,12 +6,11 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject
 
+from bot.domain.mrkdwn import escape
+
+__all__ = ["MAX_BLOCKS", "escape", "md", "to_dicts"]
+
 MAX_BLOCKS = 50  # Slack's limit per message, which slack_sdk does not check
-
-
-def escape(text: str) -> str:
-    """Escape user text for mrkdwn, so `<!channel>` or `<@U1>` are shown, not acted on."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def md(text: str) -> MarkdownTextObject:

@@ -1,4 +1,4 @@
-"""Views: the deadline nudge DM (and the managers' digest in it), as Block Kit.
+"""Views: the deadline nudge DM, as Block Kit.
 
 Used by the Slack gateway when delivery hands it a ``NudgeMessage``, and by the nudge listeners
 for the ids of the DM's buttons.
@@ -30,7 +30,6 @@ from slack_sdk.models.blocks import (
 from bot.domain.deadlines import Rule
 from bot.services.nudges import (
     DeadlineLine,
-    Digest,
     LicenceLine,
     NewStudents,
     NoteLine,
@@ -149,50 +148,12 @@ def _note_blocks(notes: tuple[NoteLine, ...], total: int) -> list[Block]:
     return blocks
 
 
-_DIGEST_TITLES = {
-    Rule.ANNUAL_REVIEW: "Annual IEP reviews overdue",
-    Rule.SOAP_NOTE: "SOAP notes overdue for days",
-    Rule.LICENCE: "Licences about to expire",
-}
-
-
-def _digest_blocks(digest: Digest) -> list[Block]:
-    blocks: list[Block] = []
-    for rule, title in _DIGEST_TITLES.items():
-        count = digest.counts.get(rule, 0)
-        if not count:
-            continue
-        lines = []
-        for line in (x for x in digest.lines if x.rule == rule):
-            if rule == Rule.LICENCE:
-                lines.append(
-                    f"• {escape(line.provider)}: {escape(line.what)} expires {day(line.due_on)}"
-                )
-            elif rule == Rule.SOAP_NOTE:
-                lines.append(
-                    f"• {escape(line.provider)}: *{escape(line.what)}* · {escape(line.school)} "
-                    f"— session {day(line.due_on)}"
-                )
-            else:
-                lines.append(
-                    f"• *{escape(line.what)}* · {escape(line.school)} — was due "
-                    f"{day(line.due_on)} ({escape(line.provider)})"
-                )
-        blocks.append(SectionBlock(text=md(f"*{title}* ({count})")))
-        blocks += _sections(lines)
-        if count > len(lines):
-            blocks.append(ContextBlock(elements=[md(f"…and {count - len(lines)} more.")]))
-    return blocks
-
-
 def _notice_text(notice: NewStudents | str) -> str:
     return new_students_text(notice) if isinstance(notice, NewStudents) else escape(notice)
 
 
 def nudge_text(msg: NudgeMessage) -> str:
     """The notification text: counts only, no student detail."""
-    if msg.digest is not None:
-        return f"Managers' digest: {plural(sum(msg.digest.counts.values()), 'item')} need attention"
     parts = []
     if msg.notices:
         parts.append(plural(len(msg.notices), "new assignment"))
@@ -207,10 +168,7 @@ def nudge_text(msg: NudgeMessage) -> str:
 
 def nudge_blocks(msg: NudgeMessage) -> list[Block]:
     first = escape(msg.recipient_name.split()[0]) if msg.recipient_name.strip() else "there"
-    if msg.digest is not None:
-        head = f"*Managers' digest for {day(msg.today)}*, {first}: what is overdue or expiring."
-    else:
-        head = f"Hi {first}, here is what needs you ({day(msg.today)}):"
+    head = f"Hi {first}, here is what needs you ({day(msg.today)}):"
     blocks: list[Block] = [SectionBlock(text=md(head))]
     blocks += [SectionBlock(text=md(_notice_text(notice)[:2900])) for notice in msg.notices]
     reviews = [x for x in msg.deadlines if x.rule == Rule.ANNUAL_REVIEW]
@@ -225,8 +183,6 @@ def nudge_blocks(msg: NudgeMessage) -> list[Block]:
     if msg.licences:
         blocks.append(SectionBlock(text=md("*Licences*")))
         blocks += _sections([_licence_text(x) for x in msg.licences])
-    if msg.digest is not None:
-        blocks += _digest_blocks(msg.digest)
     footer: list[Block] = [
         DividerBlock(),
         ActionsBlock(

@@ -10,6 +10,7 @@ from bot.domain.deadlines import (
     NudgePolicy,
     WorkingHours,
     annual_review_stage,
+    back_from_time_off,
     current_stage,
     days_overdue,
     in_working_hours,
@@ -73,7 +74,7 @@ def test_annual_review_stage_is_the_smallest_threshold_reached(days_left: int, s
 @pytest.mark.parametrize(
     ("days_left", "stage"),
     [(90, None), (61, None), (60, "60"), (31, "60"), (30, "30"), (15, "30"), (14, "14"),
-     (1, "14"), (0, "14"), (-1, None)],
+     (1, "14"), (0, "14"), (-1, "overdue"), (-400, "overdue")],
 )  # fmt: skip
 def test_triennial_stage(days_left: int, stage: str | None) -> None:
     assert triennial_stage(TODAY + timedelta(days=days_left), TODAY, TRIENNIAL) == stage
@@ -326,3 +327,22 @@ def test_working_hours_need_a_day_and_a_span() -> None:
         WorkingHours.of((), time(8), time(18))
     with pytest.raises(ValueError):
         WorkingHours.of(("mon",), time(18), time(8))
+
+
+@pytest.mark.parametrize(
+    ("spans", "back"),
+    [
+        ([], None),
+        ([(date(2026, 12, 1), date(2026, 12, 4))], None),  # starts tomorrow
+        ([(date(2026, 11, 23), date(2026, 11, 29))], None),  # ended yesterday
+        ([(TODAY, TODAY)], datetime(2026, 12, 1, 16, tzinfo=UTC)),  # Tue 08:00 Pacific
+        # Out through Friday: back Monday; a span that follows on counts too.
+        ([(TODAY, date(2026, 12, 4))], datetime(2026, 12, 7, 16, tzinfo=UTC)),
+        (
+            [(date(2026, 12, 2), date(2026, 12, 8)), (date(2026, 11, 27), date(2026, 12, 1))],
+            datetime(2026, 12, 9, 16, tzinfo=UTC),
+        ),
+    ],
+)
+def test_back_from_time_off(spans: list[tuple[date, date]], back: datetime | None) -> None:
+    assert back_from_time_off(TODAY, spans, "America/Los_Angeles", HOURS) == back

@@ -190,3 +190,43 @@ def test_two_worker_processes_share_the_port_and_stop_together(
         stop_server(srv)
     assert srv.process.returncode == 0
     assert srv.log().count("serve.worker_ready") == 2
+
+
+def test_hanging_views_open_does_not_stall_other_peoples_commands(
+    server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
+) -> None:
+    """40 /soap commands whose views.open hangs 6 s (more than the old listener pool's 32
+    threads): every ack is immediate, one person's requests take one work thread, the modal
+    calls give up after 3 s, and another provider's /caseload is answered meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    load_soap_roster(db, tmp_path)
+    fake.hang_next("views.open", 6, times=40)
+
+    def soap(i: int) -> tuple[int, str, float]:
+        body = slash_command_body(
+            command="/soap", text="", user_id="U0P1", response_url=fake.response_url(f"s{i}")
+        )
+        return server.signed(body)
+
+    with ThreadPoolExecutor(20) as pool:
+        acks = list(pool.map(soap, range(40)))
+    assert all(status == 200 and seconds < 1.5 for status, _, seconds in acks)
+    start = time.monotonic()
+    body = slash_command_body(
+        command="/caseload", text="", user_id="U0P2", response_url=fake.response_url("other")
+    )
+    status, _, seconds = server.signed(body)
+    assert status == 200 and seconds < 1.5
+    deadline = time.monotonic() + 5
+    while not any(c.response_key == "other" for c in fake.calls_to("response_url")):
+        assert time.monotonic() < deadline, "the other provider's /caseload was not answered"
+        time.sleep(0.05)
+    # Let the rest of the queued /soap requests finish quickly before the next test.
+    fake.clear()
+    quiet_since = time.monotonic()
+    seen = 0
+    while time.monotonic() - quiet_since < 1 and time.monotonic() - start < 20:
+        time.sleep(0.1)
+        if len(fake.calls) != seen:
+            seen, quiet_since = len(fake.calls), time.monotonic()

@@ -174,3 +174,26 @@ def test_the_form_fits_slack_limits() -> None:
     view = note_form(choices=[long] * 100).to_dict()
     option = view["blocks"][0]["element"]["options"][0]
     assert len(option["text"]["text"]) <= 75
+
+
+@pytest.mark.parametrize("wrong", [["a list"], {"a": "dict"}, 42, True])
+def test_a_field_of_the_wrong_type_is_a_field_error_and_the_form_stays_open(
+    world: dict[str, Any], wrong: Any
+) -> None:
+    values = soap_values(objective="Produced /s/ 8/10", subjective="Tired today")
+    values["soap_objective"]["soap_objective_input"]["value"] = wrong
+    ack = submit(world, form_view(str(world["session"]), values))
+    assert ack.last == {
+        "response_action": "errors",
+        "errors": {"soap_objective": h.UNREADABLE_FIELD},
+    }
+    assert notes(world["deps"]) == 0
+
+
+@pytest.mark.parametrize(
+    "state",
+    [None, [], {"values": []}, {"values": {"soap_objective": []}}, {"values": {"x": {"y": 1}}}],
+)
+def test_a_garbled_form_state_is_answered_in_the_form(world: dict[str, Any], state: Any) -> None:
+    ack = submit(world, {"private_metadata": str(world["session"]), "state": state})
+    assert ack.last["response_action"] == "errors"

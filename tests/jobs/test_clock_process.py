@@ -28,7 +28,6 @@ EXPECTED_JOBS = {
     "nudges.triennial",
     "nudges.soap_note",
     "nudges.licence",
-    "nudges.manager_digest",
     "nudges.deliver",
     "caseload.generate_sessions",
     "caseload.weekly_digest",

@@ -8,7 +8,7 @@ settled from the DM's history before anything is posted again; a certain failure
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +19,9 @@ from bot.services import nudges as svc
 from bot.services.ports import DeliveryFailed, RecipientUnreachable, Sent
 from storage import models as m
 from tests.services.fake_notifier import FakeNotifier
-from tests.services.test_nudges import seed, student
+from tests.services.test_nudges import seed, session, student
+
+NOW = datetime(2026, 11, 30, 17, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -144,3 +146,34 @@ def test_a_process_killed_after_posting_leaves_a_dm_that_is_never_sent_twice(
     assert (report.messages, report.items) == (1, 2)  # P2 posted; P1 found in the history
     assert [u for u, _, _ in survivor.sent] == ["UP1", "UP2"]
     assert all(sent for sent, _, _ in rows(fdeps).values())
+
+
+def test_reminders_wait_while_the_provider_is_on_time_off(
+    deps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    """P1 is out Mon Nov 30 - Tue Dec 1, then Wed Dec 2 too (a second span): their daily
+    note reminders wait, and come back once, on Thursday morning in their zone."""
+    deps = replace(deps, notifier_override=fake)
+    seed(deps, providers={"P1": "America/Los_Angeles", "P2": "America/Los_Angeles"})
+    with deps.session_factory.begin() as s:
+        student(s, "S1", provider="P1")
+        student(s, "S2", provider="P2")
+        session(s, "S1", timedelta(days=3), provider="P1")
+        session(s, "S2", timedelta(days=3), provider="P2")
+        for first, last in ((date(2026, 11, 30), date(2026, 12, 1)), (date(2026, 12, 2),) * 2):
+            s.add(m.TimeOff(provider_id="P1", start_date=first, end_date=last, created_at=NOW))
+    for _ in range(3):  # Mon, Tue, Wed at 09:00 Pacific
+        report = svc.run_once(deps)
+        assert report.delivery.held == 1  # P1's reminders wait; counted as held
+        clock.advance(days=1)
+    assert [u for u, _, _ in fake.sent] == ["UP2", "UP2", "UP2"]
+    with deps.session_factory() as s:
+        waiting = s.scalars(
+            select(m.Nudge.send_after).where(
+                m.Nudge.recipient_id == "P1", m.Nudge.sent_at.is_(None)
+            )
+        ).all()
+    assert set(waiting) == {datetime(2026, 12, 3, 16, tzinfo=UTC)}  # Thu 08:00 Pacific
+    clock.advance(hours=-1)  # Thursday 16:00Z: 08:00 Pacific
+    svc.run_once(deps)
+    assert [u for u, _, _ in fake.sent].count("UP1") == 1  # three days' reminders, one DM

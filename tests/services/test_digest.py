@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
 from bot.services import digest as svc
@@ -179,3 +180,71 @@ def test_the_nudge_outbox_leaves_an_unsent_digest_to_this_service(
         row = s.scalars(select(m.Nudge).where(m.Nudge.rule == "weekly_digest")).one()
         assert (row.sent_at, row.skipped_at, row.claimed_by) == (None, None, None)
     assert svc.send_weekly_digests(roster, MONDAY_0830_PT + timedelta(minutes=15)) == 1
+
+
+# --- escalations that persist until resolved (one digest per manager per week) -------------
+
+
+def test_overdue_reviews_triennials_and_old_notes_stay_until_resolved(
+    roster: Deps, slack: LocalSlack
+) -> None:
+    with roster.session_factory.begin() as s:
+        s1 = s.get(m.Student, "S1")
+        s3 = s.get(m.Student, "S3")
+        assert s1 is not None and s3 is not None
+        s1.triennial_due = date(2026, 11, 2)  # four weeks overdue
+        s3.annual_review_due = date(2026, 11, 27)
+    svc.send_weekly_digests(roster, MONDAY_0830_PT)
+    week1 = dms(slack)["DU0M1"]
+    assert "*Overdue IEP reviews and triennials* (2)" in week1
+    assert "Mon Nov 2 — triennial, T.E. (S1), Birchwood Elementary (Ana Reyes), 28 days" in week1
+    assert "Fri Nov 27 — annual review, I.M. (S3)" in week1
+    assert "• Ana Reyes: 1, oldest from Nov 20 (1 over 5 days)" in week1
+
+    slack.clear()
+    with roster.session_factory.begin() as s:
+        s3 = s.get(m.Student, "S3")
+        assert s3 is not None
+        s3.annual_review_due = date(2027, 11, 27)  # the review was held
+    svc.send_weekly_digests(roster, MONDAY_0830_PT + timedelta(days=7))
+    week2 = dms(slack)["DU0M1"]
+    assert "*Overdue IEP reviews and triennials* (2)" in week2  # S2's fell due on Dec 5
+    assert "T.E. (S1)" in week2 and "N.L. (S2)" in week2 and "I.M. (S3)" not in week2
+    assert "• Ana Reyes: 1, oldest from Nov 20 (1 over 5 days)" in week2  # still unwritten
+
+
+def test_licences_ending_before_the_next_digest_and_a_bit_are_listed(
+    roster: Deps, slack: LocalSlack
+) -> None:
+    with roster.session_factory.begin() as s:
+        lic = s.scalars(select(m.License).where(m.License.license_number == "AK-2")).one()
+        lic.expires_on = date(2026, 12, 10)
+    svc.send_weekly_digests(roster, MONDAY_0830_PT)
+    text = dms(slack)["DU0M1"]
+    assert (
+        "*Licences ending in the next 14 days* (1)\n• Thu Dec 10 — Ben Ko: AK licence AK-2" in text
+    )
+
+
+def test_people_slack_refuses_are_listed_until_a_dm_gets_through(
+    roster: Deps, slack: LocalSlack, clock: FixedClock
+) -> None:
+    from bot.services import nudges
+
+    nudges.sweep_annual_reviews(roster)  # S3 (Ana Reyes) and S2 (Ben Ko) are due soon
+    slack.fail_next("chat.postMessage", 200, error="account_inactive")  # Ana's DM, first
+    report = nudges.deliver(roster)
+    assert (report.unreachable, report.messages) == (1, 1)
+    assert nudges.deliver(roster).messages == 0  # never retried
+
+    svc.send_weekly_digests(roster, MONDAY_0900_AK)
+    text = dms(slack)["DU0M1"]
+    line = "*Can't reach* (1)\n• can't reach <@U0P1> (Ana Reyes): Slack says account_inactive"
+    assert line in text
+
+    slack.clear()
+    clock.advance(days=1)
+    nudges.sweep_soap_notes(roster)
+    assert nudges.deliver(roster).messages == 1  # Ana's account works again
+    svc.send_weekly_digests(roster, MONDAY_0900_AK + timedelta(days=7))
+    assert "Can't reach" not in dms(slack)["DU0M1"]

@@ -204,3 +204,11 @@ def test_documented_session_stays_held(roster: Deps, clock: FixedClock) -> None:
         svc.mark_session(roster, "U0P1", done, "cancelled")
     with pytest.raises(InvalidInput):
         svc.mark_session(roster, "U0P1", done, "deleted")
+
+
+def test_a_missing_session_and_someone_elses_get_the_same_answer(roster: Deps, past: int) -> None:
+    with pytest.raises(NotAllowed) as missing:
+        svc.mark_session(roster, "U0P2", 424242, "held")
+    with pytest.raises(NotAllowed) as other:
+        svc.mark_session(roster, "U0P2", past, "held")
+    assert missing.value.message == other.value.message

@@ -169,7 +169,7 @@ def test_sessions_that_need_no_note_are_refused(
 def test_session_for_note_and_invalid_notes(roster: Deps) -> None:
     a = sid(roster, "A")
     assert svc.session_for_note(roster, "U0P1", a).session_id == a
-    with pytest.raises(NotFound):
+    with pytest.raises(NotAllowed, match=svc.NOT_YOURS):  # as for someone else's session
         svc.session_for_note(roster, "U0P1", 999_999)
     with pytest.raises(Conflict, match="already written"):
         svc.session_for_note(roster, "U0P1", sid(roster, "F"))
@@ -262,10 +262,22 @@ def test_others_cannot_open_a_note_and_the_attempt_is_audited(
     assert audit(roster) == expected
 
 
-def test_missing_note_and_bad_student_ids(roster: Deps) -> None:
-    with pytest.raises(NotFound):
-        svc.open_note(roster, "U0M1", 424242)
+def test_missing_note_and_bad_student_ids(roster: Deps, noted: int) -> None:
+    # A missing note and someone else's get the same answer, so note ids can't be probed.
+    with pytest.raises(NotAllowed) as missing:
+        svc.open_note(roster, "U0P2", 424242)
+    with pytest.raises(NotAllowed) as other:
+        svc.open_note(roster, "U0P2", noted)
+    assert missing.value.message == other.value.message
     for bad in ("", "S1 S2", "<@U1>", "x" * 80):
         with pytest.raises(InvalidInput, match="Usage"):
             svc.parse_student_id(bad)
     assert svc.parse_student_id(" S1 ") == "S1"
+
+
+def test_a_missing_session_and_someone_elses_get_the_same_answer(roster: Deps) -> None:
+    with pytest.raises(NotAllowed) as missing:
+        svc.session_for_note(roster, "U0P2", 424242)
+    with pytest.raises(NotAllowed) as other:
+        svc.session_for_note(roster, "U0P2", sid(roster, "A"))
+    assert missing.value.message == other.value.message == svc.NOT_YOURS

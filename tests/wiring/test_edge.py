@@ -121,3 +121,15 @@ def test_own_records_pass_and_exceptions_lose_their_messages() -> None:
     assert "Traceback" in out and "builtins.ValueError" in out and "7Q3Z" not in out
     out = _emit("slack_bolt.App", logging.ERROR, "Failed (error: 7Q3Z)", KeyError("7Q3Z"))
     assert "7Q3Z" not in out and "builtins.KeyError" in out
+
+
+def test_opening_a_modal_gives_up_after_three_seconds(deps: Deps, slack: LocalSlack) -> None:
+    import time
+
+    from bot.slack_gateway import SlackUnavailable
+
+    slack.hang_next("views.open", 8)
+    start = time.monotonic()
+    with pytest.raises(SlackUnavailable):
+        deps.gateway.open_view("T1", {"type": "modal", "title": {}, "blocks": []})
+    assert time.monotonic() - start < 5

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import code, escape
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.matching.common import SERVICES
 from bot.services.people import identify, require_manager
@@ -36,15 +37,17 @@ def parse_filters(text: str) -> Filters:
         key, sep, value = token.partition("=")
         key = key.lower()
         if not sep or not value or key not in ("district", "service", "provider"):
-            raise InvalidInput(f"I don't understand `{token[:40]}`.\n{USAGE}")
+            raise InvalidInput(f"I don't understand {code(token)}.\n{USAGE}")
         if key in values:
-            raise InvalidInput(f"`{key}=` appears twice.\n{USAGE}")
+            raise InvalidInput(f"{code(key + '=')} appears twice.\n{USAGE}")
         values[key] = value
     if "district" not in values:
         raise InvalidInput(USAGE)
     service = values.get("service")
     if service is not None and service.lower() not in SERVICES:
-        raise InvalidInput(f"`service={service[:20]}` is not a service ({', '.join(SERVICES)}).")
+        raise InvalidInput(
+            f"{code('service=' + service, 28)} is not a service ({', '.join(SERVICES)})."
+        )
     provider = values.get("provider")
     if provider is not None:
         provider = provider.strip("<>@").split("|")[0]
@@ -63,15 +66,15 @@ def find_district(s: Session, text: str) -> m.District:
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
-        listed = ", ".join(f"{d.name} (`{d.id}`)" for d in hits[:5])
-        raise InvalidInput(f"`{text}` matches several districts: {listed}. Use the id.")
+        listed = ", ".join(f"{escape(d.name)} ({code(d.id)})" for d in hits[:5])
+        raise InvalidInput(f"{code(text)} matches several districts: {listed}. Use the id.")
     names = [d.name for d in districts]
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.3)
     close += [
         d.name for d in districts if d.id.lower().startswith(needle[:2]) and d.name not in close
     ]
-    hint = f" Did you mean {', '.join(close[:3])}?" if close else ""
-    raise NotFound(f"I don't know a district called `{text}`.{hint}")
+    hint = f" Did you mean {escape(', '.join(close[:3]))}?" if close else ""
+    raise NotFound(f"I don't know a district called {code(text)}.{hint}")
 
 
 def resolve_district(deps: Deps, text: str) -> m.District:

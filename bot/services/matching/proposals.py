@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from collections import defaultdict
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.domain.schedule import DAY_NAMES
+from bot.domain.spreadsheet import SafeWriter
 from bot.services.matching.common import KIND, hours, zone_abbr
 from bot.services.matching.filters import Filters, resolve_district
 from bot.services.matching.fingerprint import fingerprint
@@ -104,7 +104,7 @@ class Proposal:
 
     def to_csv(self) -> str:
         buf = io.StringIO()
-        w = csv.writer(buf)
+        w = SafeWriter(buf)  # a roster name a spreadsheet would run gets a leading '
         w.writerow(
             [
                 "provider_id",

@@ -10,13 +10,13 @@ claim so the next run retries it.
 
 Before sending, each row is checked against today's data: a review marked held, a renewed
 licence, a note written, or a later stage due make the row obsolete, and it is skipped (never
-sent). Escalations for managers (recipient kind ``managers``) are collected into one digest per
-working day, DMed to every manager.
+sent). Managers are not DMed from here: what is overdue reaches them in their weekly digest
+(``bot.services.digest``), every week until it is resolved.
 
 Every use case owns its transactions. Rules live in ``bot.domain.deadlines``; the DM's layout is
 ``bot.views``' business, so this package never builds text or Block Kit. Modules:
 
-* ``sweeps``: one sweep per rule; ``escalations``: the managers' digest;
+* ``sweeps``: one sweep per rule;
 * ``delivery``: claim, send, mark sent; ``compose``: what a DM says, checked against today;
 * ``messages``: the DM's contents as plain values; ``buttons``: review held and snooze.
 """
@@ -31,11 +31,8 @@ from bot.services.nudges.delivery import (
     deliver,
     run_once,
 )
-from bot.services.nudges.escalations import assemble_digest
 from bot.services.nudges.messages import (
     DeadlineLine,
-    Digest,
-    DigestLine,
     LicenceLine,
     NewStudentLine,
     NewStudents,
@@ -54,8 +51,6 @@ __all__ = [
     "SWEEPS",
     "DeadlineLine",
     "DeliveryReport",
-    "Digest",
-    "DigestLine",
     "LicenceLine",
     "NewStudentLine",
     "NewStudents",
@@ -64,7 +59,6 @@ __all__ = [
     "ReviewHeld",
     "RunReport",
     "Snoozed",
-    "assemble_digest",
     "default_worker_id",
     "deliver",
     "mark_review_held",

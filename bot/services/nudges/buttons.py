@@ -45,6 +45,10 @@ class Snoozed:
     already: bool
 
 
+# A reminder that is gone and one sent to someone else get the same answer: ids can't be probed.
+NOT_YOURS_OR_GONE = "I can't find that reminder, or it was sent to someone else."
+
+
 def _may_act(person: Person, nudge: m.Nudge) -> None:
     if not person.known:
         raise NotAllowed("I don't have you in the roster, so I can't change this reminder.")
@@ -53,7 +57,7 @@ def _may_act(person: Person, nudge: m.Nudge) -> None:
     else:
         mine = person.manager is not None and person.manager.id == nudge.recipient_id
     if not (mine or person.is_manager):
-        raise NotAllowed("This reminder was sent to someone else, so only they can act on it.")
+        raise NotAllowed(NOT_YOURS_OR_GONE)
 
 
 def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: date) -> ReviewHeld:
@@ -67,7 +71,7 @@ def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: dat
     with deps.session_factory.begin() as s:
         nudge = s.get(N, nudge_id)
         if nudge is None or nudge.rule != Rule.ANNUAL_REVIEW or nudge.due_on is None:
-            raise NotFound("I can't find that reminder any more.")
+            raise NotAllowed(NOT_YOURS_OR_GONE)
         person = identify(s, slack_user_id, policy.org_timezone)
         _may_act(person, nudge)
         student = s.get(m.Student, nudge.subject_id)
@@ -132,7 +136,7 @@ def snooze(deps: Deps, slack_user_id: str, batch_id: str) -> Snoozed:
     with deps.session_factory.begin() as s:
         rows = list(s.scalars(select(N).where(N.batch_id == batch_id, N.sent_at.is_not(None))))
         if not rows:
-            raise NotFound("I can't find that reminder any more.")
+            raise NotAllowed(NOT_YOURS_OR_GONE)
         person = identify(s, slack_user_id, policy.org_timezone)
         _may_act(person, rows[0])
         recipient = recipient_of(s, rows[0].recipient_kind, rows[0].recipient_id, policy)

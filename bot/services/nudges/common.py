@@ -37,8 +37,6 @@ RECIPIENTS_PER_CLAIM = 20
 FAILURES_BEFORE_STOPPING = 2
 ANALYZE_AFTER = 2000  # rows inserted by one sweep
 MAX_NOTES_LISTED = 25
-MAX_DIGEST_LINES = 10  # per rule
-ALL_MANAGERS = "all"
 
 
 def policy_of(settings: Settings) -> NudgePolicy:

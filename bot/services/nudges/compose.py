@@ -25,10 +25,8 @@ from bot.domain.privacy import student_label
 from bot.domain.schedule import local_date
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.nudges.common import MAX_NOTES_LISTED, Recipient
-from bot.services.nudges.escalations import digest_for
 from bot.services.nudges.messages import (
     DeadlineLine,
-    Digest,
     LicenceLine,
     NoteLine,
     NudgeMessage,
@@ -43,7 +41,6 @@ def compose(
     person: Recipient,
     now: datetime,
     policy: NudgePolicy,
-    digests: dict[str, Digest | None],
 ) -> tuple[NudgeMessage, list[m.Nudge], list[tuple[str, m.Nudge]]]:
     """Check each row against today's data and gather what the DM says about it."""
     today = local_date(now, person.zone)
@@ -113,19 +110,6 @@ def compose(
             )
         else:
             stale += [("notes_written", r) for r in soap_rows]
-
-    digest_rows = by_rule.pop(Rule.DIGEST, [])
-    if digest_rows:
-        digest: Digest | None = None
-        for row in digest_rows:
-            if row.subject_id not in digests:
-                digests[row.subject_id] = digest_for(s, row.subject_id, now, policy)
-            digest = digest or digests[row.subject_id]
-        if digest is not None:
-            keep += digest_rows
-            message = replace(message, digest=digest)
-        else:
-            stale += [("resolved", r) for r in digest_rows]
 
     for leftover in by_rule.values():
         stale += [("unknown_rule", r) for r in leftover]

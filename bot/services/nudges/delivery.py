@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,9 +31,11 @@ from bot.deps import Deps
 from bot.domain.deadlines import (
     NudgePolicy,
     RecipientKind,
+    back_from_time_off,
     in_working_hours,
     send_after,
 )
+from bot.domain.schedule import local_date
 from bot.services import dm
 from bot.services.nudges.common import (
     FAILURES_BEFORE_STOPPING,
@@ -45,7 +47,6 @@ from bot.services.nudges.common import (
     recipient_of,
 )
 from bot.services.nudges.compose import compose
-from bot.services.nudges.messages import Digest
 from bot.services.nudges.sweeps import SWEEPS
 from bot.services.ports import DeliveryFailed
 from storage import models as m
@@ -95,10 +96,12 @@ def deliver(deps: Deps, *, worker: str | None = None) -> DeliveryReport:
                 .order_by(func.min(N.send_after), N.recipient_kind, N.recipient_id)
             )
         ]
-    digests: dict[str, Digest | None] = {}
     failures_in_a_row, stopped = 0, False
     for chunk in outbox.chunks(recipients, RECIPIENTS_PER_CLAIM):
         claimed = list(_claim(deps, worker, chunk, now).items())
+        away = _time_off(
+            deps, [rid for (kind, rid), _ in claimed if kind == RecipientKind.PROVIDER], now
+        )
         started = monotonic_time.monotonic()
         for index, ((kind, rid), ids) in enumerate(claimed):
             if monotonic_time.monotonic() - started > LEASE.total_seconds() * 0.8:
@@ -107,7 +110,7 @@ def deliver(deps: Deps, *, worker: str | None = None) -> DeliveryReport:
                 _release(deps, worker, [i for _, more in claimed[index:] for i in more])
                 break
             try:
-                _deliver_to(deps, policy, worker, kind, rid, ids, now, report, digests)
+                _deliver_to(deps, policy, worker, kind, rid, ids, now, report, away)
                 failures_in_a_row = 0
             except (_Failed, DeliveryFailed) as exc:
                 # One person's DM may fail on its own; two in a row means Slack is down or
@@ -210,7 +213,7 @@ def _deliver_to(
     ids: list[int],
     now: datetime,
     report: DeliveryReport,
-    digests: dict[str, Digest | None],
+    away: dict[str, list[tuple[date, date]]],
 ) -> None:
     with deps.session_factory.begin() as s:
         person = recipient_of(s, kind, rid, policy)
@@ -219,8 +222,14 @@ def _deliver_to(
             report.skipped += _skip(rows, now, "no_slack_user")
             log.info("nudges.no_slack_user", extra={"kind": kind, "recipient": rid})
             return
+        later = None
         if not in_working_hours(now, person.zone, policy.hours):
             later = send_after(now, person.zone, policy.hours)
+        elif rid in away and kind == RecipientKind.PROVIDER:
+            # Reminders wait while the provider is on time off: nobody is nagged on holiday.
+            today = local_date(now, person.zone)
+            later = back_from_time_off(today, away[rid], person.zone, policy.hours)
+        if later is not None:
             for row in rows:
                 row.send_after, row.claimed_by, row.claimed_until = later, None, None
             report.held_rows += len(rows)
@@ -232,7 +241,7 @@ def _deliver_to(
         return
     with deps.session_factory.begin() as s:
         rows = _claimed_rows(s, ids, worker)
-        message, keep, stale = compose(s, rows, person, now, policy, digests)
+        message, keep, stale = compose(s, rows, person, now, policy)
         for reason, row in stale:
             report.skipped += _skip([row], now, reason)
         if not keep or message.item_count == 0:
@@ -252,6 +261,24 @@ def _deliver_to(
     report.messages += 1
     report.items += result.marked
     log.info("nudges.sent", extra={"batch": message.batch_id, "kind": kind, "recipient": rid})
+
+
+def _time_off(
+    deps: Deps, providers: list[str], now: datetime
+) -> dict[str, list[tuple[date, date]]]:
+    """The time off (first and last day) of these providers that has not ended everywhere."""
+    if not providers:
+        return {}
+    spans: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    with deps.session_factory() as s:
+        for pid, start, end in s.execute(
+            select(m.TimeOff.provider_id, m.TimeOff.start_date, m.TimeOff.end_date).where(
+                m.TimeOff.provider_id.in_(providers),
+                m.TimeOff.end_date >= now.date() - timedelta(days=1),
+            )
+        ):
+            spans[pid].append((start, end))
+    return spans
 
 
 def _claimed_rows(s: Session, ids: list[int], worker: str) -> list[m.Nudge]:

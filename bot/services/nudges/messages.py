@@ -38,21 +38,6 @@ class LicenceLine:
 
 
 @dataclass(frozen=True)
-class DigestLine:
-    rule: str
-    what: str  # student label, or the provider's name for a licence
-    school: str
-    provider: str
-    due_on: date
-
-
-@dataclass(frozen=True)
-class Digest:
-    counts: dict[str, int]  # rule -> how many escalations are in it
-    lines: tuple[DigestLine, ...]  # at most MAX_DIGEST_LINES per rule
-
-
-@dataclass(frozen=True)
 class NudgeMessage:
     """Everything one DM says to one person; the edge renders it."""
 
@@ -64,16 +49,13 @@ class NudgeMessage:
     notes: tuple[NoteLine, ...] = ()
     notes_total: int = 0
     licences: tuple[LicenceLine, ...] = ()
-    digest: Digest | None = None
     # Queued by other features: new students (or, from rows queued before they were typed,
     # their text as written)
     notices: tuple[NewStudents | str, ...] = ()
 
     @property
     def item_count(self) -> int:
-        digest = sum(self.digest.counts.values()) if self.digest else 0
-        found = len(self.deadlines) + self.notes_total + len(self.licences) + len(self.notices)
-        return found + digest
+        return len(self.deadlines) + self.notes_total + len(self.licences) + len(self.notices)
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,15 @@ from sqlalchemy import (
 from bot.deps import Deps
 from bot.domain.deadlines import (
     DAILY,
-    ESCALATED,
-    OVERDUE,
     NudgePolicy,
     RecipientKind,
     Rule,
     annual_review_stage,
-    licence_escalates,
     licence_stage,
-    note_due_at,
-    note_escalates,
     triennial_stage,
 )
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.nudges.common import (
-    ALL_MANAGERS,
     ZoneCache,
     analyze_after_bulk_insert,
     log,
@@ -40,7 +34,6 @@ from bot.services.nudges.common import (
     policy_of,
     queue,
 )
-from bot.services.nudges.escalations import assemble_digest
 from storage import models as m
 
 # --- sweeps --------------------------------------------------------------------------------
@@ -56,8 +49,9 @@ def _sweep_student_dates(deps: Deps, rule: Rule) -> int:
     if rule == Rule.TRIENNIAL:
         column, stages = m.Student.triennial_due, policy.triennial_stages
     # Local dates are at most a day off UTC's; the exact stage is decided per provider zone.
+    # Overdue dates have a stage too ("overdue", sent once); the managers' weekly digest
+    # lists them until they are resolved.
     horizon = now.date() + timedelta(days=max(stages) + 1)
-    lower = now.date() - timedelta(days=1)
     q = (
         select(m.Student.id, column, m.Assignment.provider_id, m.Provider.timezone)
         .join(m.Assignment, m.Assignment.student_id == m.Student.id)
@@ -65,8 +59,6 @@ def _sweep_student_dates(deps: Deps, rule: Rule) -> int:
         .where(column.is_not(None), column <= horizon)
         .distinct()
     )
-    if rule != Rule.ANNUAL_REVIEW:
-        q = q.where(column >= lower)
     items: list[dict[str, Any]] = []
     with deps.session_factory.begin() as s:
         for student_id, due, provider_id, tz in s.execute(q):
@@ -90,23 +82,6 @@ def _sweep_student_dates(deps: Deps, rule: Rule) -> int:
                     zones.send_after(zone),
                 )
             )
-        if rule == Rule.ANNUAL_REVIEW:
-            # Overdue reviews go to the managers' digest, assigned or not.
-            org_today = zones.today(zones.zone(policy.org_timezone))
-            late = select(m.Student.id, column).where(column < org_today)
-            for student_id, due in s.execute(late):
-                items.append(
-                    outbox_row(
-                        rule,
-                        student_id,
-                        due,
-                        OVERDUE,
-                        RecipientKind.MANAGERS,
-                        ALL_MANAGERS,
-                        now,
-                        now,
-                    )
-                )
         queued = queue(s, items)
     analyze_after_bulk_insert(deps, queued)
     log.info("nudges.swept", extra={"rule": str(rule), "candidates": len(items), "queued": queued})
@@ -123,9 +98,7 @@ def sweep_triennials(deps: Deps) -> int:
 
 def _overdue_notes_query(now: datetime, policy: NudgePolicy) -> Any:
     s_ = m.TherapySession
-    return select(
-        s_.id, s_.provider_id, s_.starts_at, s_.minutes, s_.status, m.Provider.timezone
-    ).where(
+    return select(s_.provider_id, s_.starts_at, s_.minutes, s_.status, m.Provider.timezone).where(
         s_.note_done_at.is_(None),
         s_.status.in_(NOTE_STATUSES),
         s_.starts_at <= overdue_bound(now, policy.soap_note_due_hours),
@@ -133,7 +106,7 @@ def _overdue_notes_query(now: datetime, policy: NudgePolicy) -> Any:
 
 
 def sweep_soap_notes(deps: Deps) -> int:
-    """One daily item per provider with overdue notes; escalations after ``soap_escalate_days``.
+    """One daily item per provider with overdue notes (managers see them in their digest).
 
     The provider's daily item is keyed by the local date of the window it will go out in, so
     they get one DM a day; its note list is read fresh when it is sent.
@@ -146,28 +119,13 @@ def sweep_soap_notes(deps: Deps) -> int:
     overdue: dict[str, int] = defaultdict(int)
     zone_of: dict[str, str] = {}
     items: list[dict[str, Any]] = []
-    hours, escalate = policy.soap_note_due_hours, policy.soap_escalate_days
+    hours = policy.soap_note_due_hours
     with deps.session_factory.begin() as s:
-        for session_id, provider_id, starts_at, minutes, status, tz in s.execute(q):
+        for provider_id, starts_at, minutes, status, tz in s.execute(q):
             if not note_overdue(status, starts_at, minutes, now, hours):
                 continue
             overdue[provider_id] += 1
             zone_of[provider_id] = tz
-            due_at = note_due_at(starts_at, minutes, hours)
-            if note_escalates(due_at, now, escalate):
-                items.append(
-                    outbox_row(
-                        Rule.SOAP_NOTE,
-                        str(session_id),
-                        due_at.date(),
-                        ESCALATED,
-                        RecipientKind.MANAGERS,
-                        ALL_MANAGERS,
-                        now,
-                        now,
-                        {"provider_id": provider_id},
-                    )
-                )
         for provider_id, count in overdue.items():
             zone = zones.zone(zone_of[provider_id])
             items.append(
@@ -196,15 +154,12 @@ def sweep_licences(deps: Deps) -> int:
     now = deps.clock.now()
     zones = ZoneCache(now, policy)
     lic = m.License
-    horizon = now.date() + timedelta(
-        days=max(*policy.licence_stages, policy.licence_manager_stage) + 1
-    )
+    horizon = now.date() + timedelta(days=max(policy.licence_stages) + 1)
     q = (
         select(lic.id, lic.provider_id, lic.expires_on, m.Provider.timezone)
         .join(m.Provider, m.Provider.id == lic.provider_id)
         .where(lic.expires_on >= now.date() - timedelta(days=1), lic.expires_on <= horizon)
     )
-    org_today = zones.today(zones.zone(policy.org_timezone))
     items: list[dict[str, Any]] = []
     with deps.session_factory.begin() as s:
         for licence_id, provider_id, expires_on, tz in s.execute(q):
@@ -223,20 +178,6 @@ def sweep_licences(deps: Deps) -> int:
                         zones.send_after(zone),
                     )
                 )
-            if licence_escalates(expires_on, org_today, policy.licence_manager_stage):
-                items.append(
-                    outbox_row(
-                        Rule.LICENCE,
-                        str(licence_id),
-                        expires_on,
-                        ESCALATED,
-                        RecipientKind.MANAGERS,
-                        ALL_MANAGERS,
-                        now,
-                        now,
-                        {"provider_id": provider_id},
-                    )
-                )
         queued = queue(s, items)
     analyze_after_bulk_insert(deps, queued)
     log.info("nudges.swept", extra={"rule": "licence", "candidates": len(items), "queued": queued})
@@ -248,5 +189,4 @@ SWEEPS: tuple[tuple[str, Callable[[Deps], int]], ...] = (
     ("triennial", sweep_triennials),
     ("soap_note", sweep_soap_notes),
     ("licence", sweep_licences),
-    ("manager_digest", assemble_digest),
 )

@@ -1,0 +1,336 @@
+"""Wiring: acknowledge first, then work in a bounded pool, one task at a time per user.
+
+Every listener is registered through ``AckFirst``:
+
+* most listeners are acknowledged at once, in the request's own thread, and their body runs
+  later on the ``WorkPool``: at most ``WORK_THREADS`` tasks at a time, each user's tasks one at a
+  time in the order they arrived (so one person cannot hold several threads with parses or
+  solves, and their replies keep their order). What a handler passes to ``ack()`` by then goes
+  to the user through ``respond()`` instead.
+* a listener that must answer *in* its acknowledgement (a form's ``response_action``, or a
+  command registered with ``answer_in_ack``) runs on the ``AckLane`` until it calls ``ack()``;
+  the HTTP response leaves at that moment and the rest of the listener continues on the lane.
+
+Both paths are the same for ``serve`` and ``socket``. With ``inline=True`` (tests, the console)
+the work runs in the request's thread right after the acknowledgement, so a test sees every
+reply by the time ``dispatch`` returns.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("bot.work")
+
+ACK_WAIT_SECONDS = 2.5
+# Names Bolt can inject into a listener; every handler's parameters must be among them.
+LISTENER_ARGS = (
+    "ack",
+    "body",
+    "context",
+    "respond",
+    "client",
+    "say",
+    "logger",
+    "payload",
+    "command",
+    "action",
+    "view",
+    "event",
+    "message",
+    "options",
+    "shortcut",
+)
+ErrorReporter = Callable[[Exception, dict[str, Any], Any, Any, Any], None]
+
+
+class WorkPool:
+    """A bounded pool that runs each key's tasks one at a time, in submission order.
+
+    A key whose task finished goes to the back of the line for its next task, so a user with
+    many queued tasks does not crowd out the others.
+    """
+
+    def __init__(self, threads: int, *, inline: bool = False) -> None:
+        self.inline = inline
+        self._executor = None if inline else ThreadPoolExecutor(threads, thread_name_prefix="work")
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Callable[[], None]]] = {}
+        self._idle = threading.Condition(self._lock)
+        _POOLS.add(self)
+
+    def submit(self, key: str, task: Callable[[], None]) -> int:
+        """Queue ``task`` for ``key``; returns how many of that key's tasks are ahead of it."""
+        if self._executor is None:
+            _run_safely(task)
+            return 0
+        with self._lock:
+            queue = self._queues.get(key)
+            if queue is not None:
+                queue.append(task)
+                return len(queue) - 1
+            self._queues[key] = deque([task])
+        self._executor.submit(self._drain_one, key)
+        return 0
+
+    def _drain_one(self, key: str) -> None:
+        with self._lock:
+            task = self._queues[key][0]
+        try:
+            _run_safely(task)
+        finally:
+            with self._lock:
+                queue = self._queues[key]
+                queue.popleft()
+                more = bool(queue)
+                if not more:
+                    del self._queues[key]
+                    if not self._queues:
+                        self._idle.notify_all()
+            if more and self._executor is not None:
+                self._executor.submit(self._drain_one, key)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every queued task has run (or ``timeout``); True if none is left."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._queues, timeout)
+
+
+_POOLS: weakref.WeakSet[WorkPool] = weakref.WeakSet()
+
+
+def drain_all(timeout: float) -> bool:
+    """Let acknowledged work finish before the process exits (a deploy or a restart)."""
+    deadline = time.monotonic() + timeout
+    return all(pool.drain(max(0.0, deadline - time.monotonic())) for pool in list(_POOLS))
+
+
+def _run_safely(task: Callable[[], None]) -> None:
+    try:
+        task()
+    except Exception:  # tasks report their own errors; this is the last line of defence
+        log.exception("work.task_failed")
+
+
+def user_key(body: dict[str, Any]) -> str:
+    """Whose request this is: the key that orders a user's tasks."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    event = body.get("event") or {}
+    return str(user or event.get("user") or body.get("team_id") or "-")
+
+
+class LateAck:
+    """``ack()`` for a listener body that runs after the real acknowledgement went out: what it
+    would have said is posted through ``respond()`` (ephemeral, like a slash command's ack)."""
+
+    def __init__(self, respond: Any) -> None:
+        self._respond = respond
+
+    def __call__(
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Any = None,
+        response_type: str | None = None,
+        **_ignored: Any,
+    ) -> None:
+        if isinstance(text, dict):
+            text, blocks = str(text.get("text") or ""), text.get("blocks") or blocks
+        if not (text or blocks):
+            return
+        if self._respond is None:
+            log.warning("work.late_ack_dropped")
+            return
+        self._respond(
+            text=text or "",
+            blocks=blocks,
+            response_type=response_type or "ephemeral",
+            replace_original=False,
+        )
+
+
+class _GatedAck:
+    """The ack of an answer-in-ack listener: the first call before the deadline is the HTTP
+    answer; a call after the request stopped waiting becomes a ``LateAck``."""
+
+    def __init__(self, ack: Any, respond: Any) -> None:
+        self._ack, self._late = ack, LateAck(respond)
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        self._closed = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        with self._lock:
+            if not self._closed and not self.done.is_set():
+                self._ack(*args, **kwargs)
+                self.done.set()
+                return
+        self._late(*args, **kwargs)
+
+    def close(self) -> bool:
+        """Stop waiting; True if the listener had acknowledged."""
+        with self._lock:
+            self._closed = True
+            return self.done.is_set()
+
+
+class AckFirst:
+    """Registers listeners on a Bolt app so that acknowledgements never wait for work."""
+
+    def __init__(
+        self, app: Any, pool: WorkPool, lane: ThreadPoolExecutor | None, report: ErrorReporter
+    ):
+        self.app, self.pool, self.lane, self.report = app, pool, lane, report
+
+    # The registration surface the handler modules use.
+    def command(
+        self, name: str, *, answer_in_ack: bool = False
+    ) -> Callable[[Callable[..., Any]], Any]:
+        return self._register(self.app.command(name), answer_in_ack)
+
+    def action(self, constraints: Any) -> Callable[[Callable[..., Any]], Any]:
+        return self._register(self.app.action(constraints), False)
+
+    def event(self, event: Any) -> Callable[[Callable[..., Any]], Any]:
+        return self._register(self.app.event(event), False)
+
+    def view(self, constraints: Any) -> Callable[[Callable[..., Any]], Any]:
+        return self._register(self.app.view(constraints), True)
+
+    def __getattr__(self, name: str) -> Any:  # anything else goes to the app unchanged
+        return getattr(self.app, name)
+
+    def _register(
+        self, decorator: Callable[[Callable[..., Any]], Any], answer_in_ack: bool
+    ) -> Callable[[Callable[..., Any]], Any]:
+        def register(handler: Callable[..., Any]) -> Any:
+            wrapped = self._answer_in_ack(handler) if answer_in_ack else self._deferred(handler)
+            decorator(wrapped)
+            return handler
+
+        return register
+
+    def _deferred(self, handler: Callable[..., Any]) -> Callable[..., None]:
+        wanted = _handler_args(handler)
+        report = self.report
+
+        def listener(
+            ack: Any, body: dict[str, Any], context: Any, respond: Any, client: Any, **rest: Any
+        ) -> None:
+            ack()
+            given = {"ack": LateAck(respond), "body": body, "context": context}
+            given |= {"respond": respond, "client": client, **rest}
+            kwargs = {name: given.get(name) for name in wanted}
+
+            def work() -> None:
+                try:
+                    handler(**kwargs)
+                except Exception as exc:
+                    report(exc, body, context, respond, client)
+
+            self.pool.submit(user_key(body), work)
+
+        return _with_signature(listener, handler)
+
+    def _answer_in_ack(self, handler: Callable[..., Any]) -> Callable[..., None]:
+        wanted = _handler_args(handler)
+        report = self.report
+
+        def listener(
+            ack: Any, body: dict[str, Any], context: Any, respond: Any, client: Any, **rest: Any
+        ) -> None:
+            gate = _GatedAck(ack, respond)
+            given = {"ack": gate, "body": body, "context": context}
+            given |= {"respond": respond, "client": client, **rest}
+            kwargs = {name: given.get(name) for name in wanted}
+            if self.lane is None:  # inline: the listener is the request
+                handler(**kwargs)
+                return
+            failure: list[Exception] = []
+
+            def work() -> None:
+                try:
+                    handler(**kwargs)
+                except Exception as exc:
+                    if gate.close():
+                        report(exc, body, context, respond, client)
+                    else:
+                        failure.append(exc)
+                finally:
+                    gate.done.set()
+
+            self.lane.submit(work)
+            gate.done.wait(ACK_WAIT_SECONDS)
+            acknowledged = gate.close()
+            if failure:  # it failed before acknowledging: Bolt's error handler answers
+                raise failure[0]
+            if not acknowledged:
+                log.warning("work.ack_late", extra={"listener": handler.__name__})
+                ack()
+
+        return _with_signature(listener, handler)
+
+
+def _handler_args(handler: Callable[..., Any]) -> list[str]:
+    names = list(inspect.signature(handler).parameters)
+    unknown = [n for n in names if n not in LISTENER_ARGS]
+    if unknown:
+        raise TypeError(f"{handler.__name__}: unsupported listener arguments {unknown}")
+    return names
+
+
+def _with_signature(
+    listener: Callable[..., None], handler: Callable[..., Any]
+) -> Callable[..., None]:
+    """Bolt injects the arguments a listener names: ours takes every one the handler might."""
+
+    @functools.wraps(handler)
+    def named(
+        ack: Any,
+        body: dict[str, Any],
+        context: Any,
+        respond: Any,
+        client: Any,
+        say: Any,
+        logger: Any,
+        payload: Any,
+        command: Any,
+        action: Any,
+        view: Any,
+        event: Any,
+        message: Any,
+        options: Any,
+        shortcut: Any,
+    ) -> None:
+        listener(
+            ack,
+            body,
+            context,
+            respond,
+            client,
+            say=say,
+            logger=logger,
+            payload=payload,
+            command=command,
+            action=action,
+            view=view,
+            event=event,
+            message=message,
+            options=options,
+            shortcut=shortcut,
+        )
+
+    del named.__wrapped__  # Bolt reads the names from the listener itself, not the handler
+    return named
