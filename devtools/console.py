@@ -11,13 +11,16 @@ import json
 import secrets
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 
+from bot.clock import FixedClock
 from bot.deps import Deps, build_deps
+from bot.services import nudges
 from bot.services.directory import directory, first_provider, member, roster_is_empty
 from bot.settings import Settings
 from devtools.blocks_text import (
@@ -38,6 +41,8 @@ from devtools.slack_requests import (
     slash_command_body,
     view_submission_body,
 )
+from jobs import caseload_jobs
+from jobs.clock_process import run_summary
 
 SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines")
 HELP = """Type what you would type in Slack:
@@ -49,6 +54,8 @@ HELP = """Type what you would type in Slack:
 Console commands:
   /home          open your App Home tab
   /buttons       list the buttons you can still press
+  /clock 2026-12-07T17:00Z  run the clock's sweeps as of that time (default: now) and show
+                 the DMs they send, to whom
   /who           list the people in the roster you can act as
   /as U0DEMOM01  act as someone else (a Slack user id from /who)
   /help          this list
@@ -101,6 +108,8 @@ class Console:
             raise EOFError
         if word == "/who":
             return self.who()
+        if word == "/clock":
+            return self.clock(line[len(word) :].strip())
         if word == "/as":
             return self.switch(line[3:].strip())
         if word == "/buttons":
@@ -118,6 +127,26 @@ class Console:
                 return f"Unknown command {word}. Type /help for the list."
             return self.slash(word, line[len(word) :].strip())
         return self.dispatch_event(im_message_event(user_id=self.user, text=line))
+
+    def clock(self, when: str) -> str:
+        """Run every sweep of the clock process on this database as of ``when`` (ISO 8601 with
+        a zone; empty: now), delivering what is due, and show the DMs it sent."""
+        try:
+            at = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
+        except ValueError:
+            at = None
+            when = when or "?"
+        if when and (at is None or at.tzinfo is None):
+            return "Usage: /clock [ISO time with a zone], e.g. /clock 2026-12-07T17:00Z"
+        deps = replace(self.deps, clock=FixedClock(at or self.deps.clock.now()))
+        now = deps.clock.now()
+        self._since = len(self.slack.calls)
+        report = nudges.run_once(deps)
+        made = caseload_jobs.run_once(deps, now)
+        head = f"── clock at {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC ──\n"
+        head += run_summary(report, made)
+        shown = self._output(200, "")
+        return head if shown == "(no reply)" else f"{head}\n\n{shown}"
 
     def who(self) -> str:
         people = directory(self.deps)

@@ -27,6 +27,7 @@ from bot.services.availability import (
     TimeOffSpan,
     Undone,
 )
+from bot.views.conflicts import effect_lines
 from bot.views.format import bold
 from handlers.common import escape, to_dicts
 
@@ -136,6 +137,9 @@ def preview_blocks(p: Preview) -> list[Block]:
                     elements=[_md("This would not change anything, so there is nothing to save.")]
                 )
             )
+    effects = effect_lines(p.effects, whose="their" if p.on_behalf else "your")
+    if effects:
+        blocks.append(SectionBlock(text=_md("\n".join(f"⚠️ {line}" for line in effects))))
     if p.assumptions:
         blocks.append(
             ContextBlock(elements=[_md("I " + "; ".join(escape(a) for a in p.assumptions) + ".")])
@@ -210,7 +214,11 @@ def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]
 
 def saved_blocks(saved: Saved) -> list[Block]:
     head = "Already saved — nothing changed twice." if saved.already else f"✅ {saved.summary}"
-    blocks: list[Block] = [SectionBlock(text=_md(head)), DividerBlock()]
+    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    effects = [] if saved.already else effect_lines(saved.effects, saved=True)
+    if effects:
+        blocks.append(ContextBlock(elements=[_md("\n".join(effects))]))
+    blocks.append(DividerBlock())
     blocks.extend(schedule_blocks(saved.view))
     if not saved.already:
         blocks.append(

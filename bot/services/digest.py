@@ -30,6 +30,7 @@ from bot.deps import Deps
 from bot.domain.schedule import local_date
 from bot.domain.sessions import digest_due, digest_key
 from bot.services import dm
+from bot.services.conflicts import DistrictConflicts, district_conflicts
 from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
 from bot.services.deadlines import (
     DeadlineItem,
@@ -85,6 +86,7 @@ class WeeklyDigest:
     licences: tuple[DeadlineItem, ...]  # ending within ``licence_days``
     licence_days: int
     unreachable: tuple[Unreachable, ...]
+    conflicts: tuple[DistrictConflicts, ...] = ()  # what can't happen as planned, 60 days
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -148,6 +150,7 @@ def build_digest(
         licences=tuple(licences),
         licence_days=licence_days,
         unreachable=_unreachable(s, now, None if scope is None else set(districts)),
+        conflicts=tuple(district_conflicts(s, now, tz, names, scope)),
     )
 
 

@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.domain.schedule import local_date
 from bot.services.availability import ScheduleView, view_for_provider
 from bot.services.caseload import Caseload, provider_caseload, student_label
+from bot.services.conflicts import DistrictConflicts, for_manager
 from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
 from bot.services.deadlines import (
     DeadlineItem,
@@ -68,6 +69,7 @@ class ManagerHome:
     unserved: tuple[Unserved, ...]
     notes: tuple[NoteCount, ...]
     licences: tuple[DeadlineItem, ...]
+    conflicts: tuple[DistrictConflicts, ...] = ()  # per district, in the manager's districts
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 licences=tuple(
                     licence_deadlines(s, today, today + timedelta(days=MANAGER_LICENCE_DAYS))
                 ),
+                conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
             )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
     return Home(
