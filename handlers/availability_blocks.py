@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.availability_text import zone_label
+from bot.domain.labels import zone_label
 from bot.domain.schedule import DAY_LABELS, WeeklyWindow, describe_day_lines, hhmm, in_zone
 from bot.services.availability import (
     EXAMPLES,

@@ -9,7 +9,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.services import matching
+from bot.domain.vocabulary import CancelReason, SessionStatus
+from bot.services import matching, scope
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from bot.slack_gateway import SlackUnavailable
@@ -34,6 +35,15 @@ def _session_id(value: str | None) -> int:
     return number
 
 
+def _cancel_choice(action: dict[str, Any]) -> tuple[str, int]:
+    """``provider:123`` from the Cancelled… menu -> ("provider", 123)."""
+    value = str((action.get("selected_option") or {}).get("value", ""))
+    reason, _, raw_id = value.partition(":")
+    if reason not in sessions_svc.MARK_REASONS:
+        raise InvalidInput("That button is out of date. Open the Home tab again.")
+    return reason, _session_id(raw_id)
+
+
 def handle_home_mark_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
 ) -> None:
@@ -41,7 +51,11 @@ def handle_home_mark_action(
     deps = deps_of(context)
     user = body["user"]["id"]
     status = MARK_STATUS[HomeIds(action["action_id"])]
-    sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
+    if status == SessionStatus.CANCELLED:
+        reason, session_id = _cancel_choice(action)
+        sessions_svc.mark_session(deps, user, session_id, status, CancelReason(reason))
+    else:
+        sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
     refresh_home(deps, user)
 
 
@@ -54,6 +68,7 @@ def handle_home_run_match_action(
     user = body["user"]["id"]
     matching.check_manager(deps, user)
     district = matching.resolve_district(deps, str(action.get("value") or ""))
+    scope.require_district(deps, user, district.id, "match.run")
     deps.gateway.post_dm(user, f"Matching {escape(district.name)}… the proposal follows here.")
     proposal = matching.propose(deps, user, matching.Filters(district.id))
     attached = False

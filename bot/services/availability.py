@@ -435,8 +435,7 @@ class _ParsedWindow:
 
 
 def _windows(result: ParseResult) -> list[_ParsedWindow]:
-    order = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    return [_ParsedWindow(order.index(str(w.day)), w.start, w.end) for w in result.windows]
+    return [_ParsedWindow(w.day.weekday, w.start, w.end) for w in result.windows]
 
 
 # --- save / cancel / undo ------------------------------------------------------------------

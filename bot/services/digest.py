@@ -41,8 +41,10 @@ from bot.services.deadlines import (
     provider_names,
     student_deadlines,
 )
+from bot.services.minutes import DistrictLine, district_lines
 from storage import models as m
 from storage import outbox
+from storage.queries import manager_district_scope
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class WeeklyDigest:
     licences: tuple[DeadlineItem, ...]  # ending within ``licence_days``
     licence_days: int
     unreachable: tuple[Unreachable, ...]
+    minutes: tuple[DistrictLine, ...] = ()  # per district: students behind, make-ups owed
     conflicts: tuple[DistrictConflicts, ...] = ()  # what can't happen as planned, 60 days
 
 
@@ -150,6 +153,7 @@ def build_digest(
         licences=tuple(licences),
         licence_days=licence_days,
         unreachable=_unreachable(s, now, None if scope is None else set(districts)),
+        minutes=tuple(district_lines(s, scope, now, settings)),
         conflicts=tuple(district_conflicts(s, now, tz, names, scope)),
     )
 
@@ -241,7 +245,8 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             sent += found
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            digest = build_digest(deps, s, now, tz)
+            # A manager scoped to some districts hears about those districts only.
+            digest = build_digest(deps, s, now, tz, manager_district_scope(s, slack_user))
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)
