@@ -470,6 +470,9 @@ ROWS: list[Row] = [
     ok("can also take Wed 2-3", "add", "wed 14:00-15:00"),
     ok("also free Fri 9-11", "add", "fri 09:00-11:00"),
     ok("Tue + Thu 9-11", "replace", "tue 09:00-11:00", "thu 09:00-11:00"),
+    ok("Tue until 1", "replace", "tue 00:00-13:00"),
+    ask("Tue 9-12 until 1", "single time like “1”"),
+    ok("lunch break Tue 9-12", "replace", "tue 09:00-12:00"),
     ok("Mon + Wed + Fri 8-10", "replace", "mon 08:00-10:00", "wed 08:00-10:00", "fri 08:00-10:00"),
     # exceptions inside a schedule
     ok(

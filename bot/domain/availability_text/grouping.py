@@ -254,7 +254,12 @@ def assemble_groups(els: list[Element], text: str) -> Assembled:
                 target = els[j + 1]
                 if isinstance(target, DateMention):
                     marker = "until"
-                elif isinstance(target, ClockTime):  # "Thursdays only until 1"
+                elif (
+                    isinstance(target, ClockTime)
+                    and current is not None
+                    and current.days
+                    and not current.spans
+                ):  # "but Thursdays only until 1": the days just named end then
                     add_span(open_span("before", target, text))
                     j += 1
             elif e.role == "instead":

@@ -327,7 +327,8 @@ def _word_at(lx: TokenCursor, i: int, els: list[Element], today: date) -> int:
         # "Tue am" = Tuesday morning; "I am" is not.
         els.append(TimeSpan(*((480, 720) if lw == "am" else (720, 960)), w, period=True))
         return i + 1
-    if lw in ("lunch", "break") and not isinstance(prev, DaySet):
+    next_tok = lx.get(i + 1)
+    if lw in ("lunch", "break") and next_tok is not None and next_tok.kind == "num":
         els.append(Keyword("cut", w))  # "except lunch 12-12:30", "with lunch 11:30-12"
         return i + 1
     if lw == "instead" and lx.word(i + 1) == "of":
