@@ -11,7 +11,8 @@ import json
 import secrets
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from bot.blocks_text import (
     render_message,
     render_view,
 )
+from bot.clock import FixedClock
 from bot.deps import Deps, build_deps
 from bot.local_slack import (
     LocalSlack,
@@ -39,7 +41,10 @@ from bot.local_slack import (
     slash_command_body,
     view_submission_body,
 )
+from bot.services import nudges
 from bot.settings import Settings
+from jobs import caseload_jobs
+from jobs.clock_process import run_summary
 from storage import models as m
 
 SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines")
@@ -51,6 +56,8 @@ HELP = """Type what you would type in Slack:
   1, 2, ...                     press the button with that number
 Console commands:
   /home          open your App Home tab
+  /clock 2026-12-07T17:00Z  run the clock's sweeps as of that time (default: now) and show
+                 the DMs they send, to whom
   /who           list the people in the roster you can act as
   /as U0DEMOM01  act as someone else (a Slack user id from /who)
   /help          this list
@@ -90,6 +97,8 @@ class Console:
             raise EOFError
         if word == "/who":
             return self.who()
+        if word == "/clock":
+            return self.clock(line[len(word) :].strip())
         if word == "/as":
             return self.switch(line[3:].strip())
         if word == "/home":
@@ -105,6 +114,26 @@ class Console:
                 return f"Unknown command {word}. Type /help for the list."
             return self.slash(word, line[len(word) :].strip())
         return self.dispatch_event(im_message_event(user_id=self.user, text=line))
+
+    def clock(self, when: str) -> str:
+        """Run every sweep of the clock process on this database as of ``when`` (ISO 8601 with
+        a zone; empty: now), delivering what is due, and show the DMs it sent."""
+        try:
+            at = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
+        except ValueError:
+            at = None
+            when = when or "?"
+        if when and (at is None or at.tzinfo is None):
+            return "Usage: /clock [ISO time with a zone], e.g. /clock 2026-12-07T17:00Z"
+        deps = replace(self.deps, clock=FixedClock(at or self.deps.clock.now()))
+        now = deps.clock.now()
+        self._since = len(self.slack.calls)
+        report = nudges.run_once(deps)
+        made = caseload_jobs.run_once(deps, now)
+        head = f"── clock at {now.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC ──\n"
+        head += run_summary(report, made)
+        shown = self._output(200, "")
+        return head if shown == "(no reply)" else f"{head}\n\n{shown}"
 
     def who(self) -> str:
         with self.deps.session_factory() as s:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.availability_text import zone_label
+from bot.domain.labels import zone_label
 from bot.domain.schedule import DAY_LABELS, WeeklyWindow, describe_day_lines, hhmm, in_zone
 from bot.services.availability import (
     EXAMPLES,
@@ -26,6 +26,7 @@ from bot.services.availability import (
     TimeOffSpan,
     Undone,
 )
+from bot.views.conflicts import effect_lines
 from handlers.common import escape
 
 
@@ -135,6 +136,9 @@ def preview_blocks(p: Preview) -> list[Block]:
                     elements=[_md("This would not change anything, so there is nothing to save.")]
                 )
             )
+    effects = effect_lines(p.effects, whose="their" if p.on_behalf else "your")
+    if effects:
+        blocks.append(SectionBlock(text=_md("\n".join(f"⚠️ {line}" for line in effects))))
     if p.assumptions:
         blocks.append(
             ContextBlock(elements=[_md("I " + "; ".join(escape(a) for a in p.assumptions) + ".")])
@@ -209,7 +213,11 @@ def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]
 
 def saved_blocks(saved: Saved) -> list[Block]:
     head = "Already saved — nothing changed twice." if saved.already else f"✅ {saved.summary}"
-    blocks: list[Block] = [SectionBlock(text=_md(head)), DividerBlock()]
+    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    effects = [] if saved.already else effect_lines(saved.effects, saved=True)
+    if effects:
+        blocks.append(ContextBlock(elements=[_md("\n".join(effects))]))
+    blocks.append(DividerBlock())
     blocks.extend(schedule_blocks(saved.view))
     if not saved.already:
         blocks.append(

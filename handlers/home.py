@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.services import home as svc
-from bot.services import matching
+from bot.services import matching, scope
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from bot.slack_gateway import SlackUnavailable
@@ -73,6 +73,7 @@ def handle_home_run_match_action(
     user = body["user"]["id"]
     matching.check_manager(deps, user)
     district = matching.resolve_district(deps, str(action.get("value") or ""))
+    scope.require_district(deps, user, district.id, "match.run")
     deps.gateway.post_dm(user, f"Matching {escape(district.name)}… the proposal follows here.")
     proposal = matching.propose(deps, user, matching.Filters(district.id))
     attached = False

@@ -6,6 +6,7 @@ A Home view holds at most 100 blocks, so each list shows its top few and counts 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +24,8 @@ from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
+from bot.services.conflicts import DistrictConflicts
+from bot.views.conflicts import district_lines
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -161,6 +164,20 @@ def provider_blocks(p: svc.ProviderHome) -> list[Block]:
     return blocks
 
 
+def conflict_blocks(conflicts: Sequence[DistrictConflicts]) -> list[Block]:
+    """What can't happen as planned, per district (counts, licence gaps, soonest, closures)."""
+    if not conflicts:
+        return [ContextBlock(elements=[md("No conflicts in the next 60 days.")])]
+    blocks: list[Block] = [HeaderBlock(text="Conflicts")]
+    for d in conflicts[:HOME_DISTRICTS]:
+        text = "\n".join([f"*{escape(d.district)}*", *district_lines(d)])
+        blocks.append(SectionBlock(text=md(clip(text))))
+    extra = more_line(len(conflicts), HOME_DISTRICTS, "districts — use `/caseload district=…`")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
+    return blocks
+
+
 def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
     blocks: list[Block] = [DividerBlock(), HeaderBlock(text="Coverage")]
     for c in mh.coverage[:HOME_DISTRICTS]:
@@ -181,6 +198,7 @@ def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
         extra = ["No districts in the roster yet."]
     if extra:
         blocks.append(ContextBlock(elements=[md(extra[0])]))
+    blocks += conflict_blocks(mh.conflicts)
     lines = [f"*Unserved student services* ({len(mh.unserved)})"]
     lines += [
         f"• {escape(u.student)} · {service_label(u.service)} · {escape(u.district)} — "

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.domain.mrkdwn import escape
 from bot.services import matching as svc
+from bot.services import scope  # districts a manager serves (issue 10 §5)
 from bot.services.errors import UserFacingError
 from bot.slack_gateway import SlackUnavailable
 from handlers.common import deps_of, to_dicts
@@ -56,6 +57,7 @@ def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond, co
         filters = svc.parse_filters(command.get("text", ""))
         svc.check_manager(deps, user)
         district = svc.resolve_district(deps, filters.district)
+        scope.require_district(deps, user, district.id, "match.run")
     except UserFacingError as exc:
         ack(response_type="ephemeral", text=exc.message)
         return
@@ -75,6 +77,7 @@ def _approve(
 ) -> None:
     ack()
     deps = deps_of(context)
+    scope.require_proposal(deps, body["user"]["id"], proposal_id, "match.approve")
     try:
         approval = svc.approve(deps, body["user"]["id"], proposal_id, provider_id)
     except svc.Stale as exc:
@@ -110,6 +113,7 @@ def handle_match_discard_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
+    scope.require_proposal(deps_of(context), body["user"]["id"], action["value"], "match.discard")
     done = svc.discard(deps_of(context), body["user"]["id"], action["value"])
     respond(
         text="Proposal discarded." if done else "That proposal was already decided.",
@@ -124,6 +128,7 @@ def handle_match_rerun_action(
     deps = deps_of(context)
     user = body["user"]["id"]
     svc.check_manager(deps, user)
+    scope.require_proposal(deps, user, action["value"], "match.rerun")
     filters = svc.proposal_filters(deps, action["value"])
     if filters is None:
         respond(text="That proposal no longer exists. Run `/match` again.")

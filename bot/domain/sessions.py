@@ -92,12 +92,6 @@ def is_generated(key: str) -> bool:
     return key.startswith(GENERATED_PREFIXES)
 
 
-def on_time_off(starts_at: datetime, tz: str, spans: Iterable[tuple[date, date]]) -> bool:
-    """Time off is in the provider's own dates."""
-    day = starts_at.astimezone(ZoneInfo(tz)).date()
-    return any(a <= day <= b for a, b in spans)
-
-
 # --- notes ---------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from bot.domain.availability_text import (
     parse_availability,
     zone_label,
 )
+from bot.domain.conflicts import TimeOff
 from bot.domain.schedule import (
     WeeklyWindow,
     in_zone,
@@ -32,6 +33,7 @@ from bot.domain.schedule import (
     merge,
     week_monday,
 )
+from bot.services import schedule_effects
 from bot.services.availability_changes import (
     apply_saved_change,
     as_window,
@@ -42,6 +44,7 @@ from bot.services.availability_changes import (
 )
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
+from bot.services.schedule_effects import Effects
 from storage import models as m
 
 KIND = "availability"
@@ -102,6 +105,7 @@ class Preview:
     # A replace that would drop days the message did not name: offer "only the days named".
     dropped_days: tuple[int, ...] = ()
     named_days: tuple[int, ...] = ()
+    effects: Effects = Effects()  # what saving would do to the planned sessions
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Saved:
     already: bool
     view: ScheduleView
     summary: str
+    effects: Effects = Effects()  # what the save did to the planned sessions
 
 
 @dataclass(frozen=True)
@@ -323,6 +328,13 @@ def _school_time_question(zones: tuple[str, ...], on_behalf: bool) -> str:
     return f"{whose.capitalize()} schools are in {labels} time. Which one, e.g. “Tue 8-11 AKT”?"
 
 
+def _as_time_off(span: TimeOffSpan) -> tuple[TimeOff, ...]:
+    """The preview's time off as the conflict rule reads it."""
+    if not span.hours:
+        return (TimeOff(span.start, span.end),)
+    return tuple(TimeOff(span.start, span.end, a, b, span.tz) for a, b in span.hours)
+
+
 def _store_preview(
     s: Session,
     deps: Deps,
@@ -341,6 +353,7 @@ def _store_preview(
     dropped: tuple[int, ...] = ()
     named: tuple[int, ...] = ()
     is_off = result.intent in (Intent.TIME_OFF, Intent.CANCEL_TIME_OFF)
+    is_cancel = result.intent == Intent.CANCEL_TIME_OFF
     if is_off:
         assert result.dates is not None and result.dates.start is not None
         end = result.dates.end or result.dates.start
@@ -382,6 +395,16 @@ def _store_preview(
     s.add(pending)
     shown_before = in_zone(before, provider.timezone, monday)
     shown_after = in_zone(after, provider.timezone, monday)
+    effects = schedule_effects.preview_effects(
+        s,
+        provider.id,
+        today,
+        deps.settings.show_student_names,
+        after=after if time_off is None else None,
+        from_day=effective,
+        time_off=_as_time_off(time_off) if time_off and not is_cancel else (),
+        cancelling=(time_off.start, time_off.end) if time_off and is_cancel else None,
+    )
     return Preview(
         pending_id=pending.id,
         provider_name=provider.name,
@@ -400,6 +423,7 @@ def _store_preview(
         cancel_time_off=result.intent == Intent.CANCEL_TIME_OFF,
         dropped_days=dropped,
         named_days=named,
+        effects=effects,
     )
 
 
@@ -411,8 +435,7 @@ class _ParsedWindow:
 
 
 def _windows(result: ParseResult) -> list[_ParsedWindow]:
-    order = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    return [_ParsedWindow(order.index(str(w.day)), w.start, w.end) for w in result.windows]
+    return [_ParsedWindow(w.day.weekday, w.start, w.end) for w in result.windows]
 
 
 # --- save / cancel / undo ------------------------------------------------------------------
@@ -466,6 +489,13 @@ def save(
 ) -> Saved:
     """Saves a preview once. ``only_named_days``: the [Change Tue only] choice of a replace
     that would drop other days."""
+    saved = _save(deps, slack_user_id, pending_id, only_named_days)
+    if saved.effects.outside:  # committed: the managers hear of it now (or from the clock)
+        schedule_effects.deliver_change_dms(deps, pending_id)
+    return saved
+
+
+def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool) -> Saved:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         _lock_provider_of(s, pending_id)
@@ -495,6 +525,9 @@ def save(
             action.payload = {**action.payload, "days_only": True}
         today = _today(deps, provider.timezone)
         summary = apply_saved_change(s, provider, action.payload, today, now)
+        effects = schedule_effects.on_save(
+            s, deps, provider, pending_id, snap.windows, str(action.payload["intent"])
+        )
         after = _snapshot(s, provider.id)
         action.payload = {
             **action.payload,
@@ -514,7 +547,7 @@ def save(
             )
         )
         view = _view(s, deps, provider, action.subject_id != _provider_id(person))
-        return Saved(pending_id, False, view, summary)
+        return Saved(pending_id, False, view, summary, effects)
 
 
 def _provider_id(person: Person) -> str | None:
@@ -563,6 +596,7 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                 )
             )
         restore_time_off(s, provider.id, action.payload.get("before_time_off", []), now)
+        schedule_effects.on_undo(s, deps, provider)
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         after = _snapshot(s, provider.id)
         s.add(

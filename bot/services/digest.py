@@ -43,6 +43,7 @@ from bot.services.caseload import (
     student_deadlines,
     unserved,
 )
+from bot.services.conflicts import DistrictConflicts, district_conflicts
 from storage import models as m
 from storage import outbox
 from storage.queries import manager_district_scope
@@ -89,6 +90,7 @@ class WeeklyDigest:
     licences: tuple[DeadlineItem, ...]  # ending within ``licence_days``
     licence_days: int
     unreachable: tuple[Unreachable, ...]
+    conflicts: tuple[DistrictConflicts, ...] = ()  # what can't happen as planned, 60 days
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -152,6 +154,7 @@ def build_digest(
         licences=tuple(licences),
         licence_days=licence_days,
         unreachable=_unreachable(s, now, None if scope is None else set(districts)),
+        conflicts=tuple(district_conflicts(s, now, tz, names, scope)),
     )
 
 

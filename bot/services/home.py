@@ -36,6 +36,7 @@ from bot.services.caseload import (
     student_label,
     unserved,
 )
+from bot.services.conflicts import DistrictConflicts, for_manager
 from bot.services.people import NOT_IN_ROSTER, identify
 from storage import models as m
 
@@ -73,6 +74,7 @@ class ManagerHome:
     unserved: tuple[Unserved, ...]
     notes: tuple[NoteCount, ...]
     licences: tuple[DeadlineItem, ...]
+    conflicts: tuple[DistrictConflicts, ...] = ()  # per district, in the manager's districts
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 licences=tuple(
                     licence_deadlines(s, today, today + timedelta(days=MANAGER_LICENCE_DAYS))
                 ),
+                conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
             )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
     return Home(

@@ -23,6 +23,7 @@ from bot.domain.vocabulary import SessionStatus
 from bot.services.caseload import student_label
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from bot.services.people import Person, identify, require_known
+from bot.services.scope import in_scope
 from storage import models as m
 
 log = logging.getLogger(__name__)
@@ -353,6 +354,16 @@ def _audit_view(s: Session, person: Person, note_id: int, action: str, now: date
     )
 
 
+def _manager_serves(s: Session, slack_user_id: str, student_id: str) -> bool:
+    """Whether a manager serves the student's district (an unscoped manager serves all)."""
+    district = s.scalar(
+        select(m.School.district_id)
+        .join(m.Student, m.Student.school_id == m.School.id)
+        .where(m.Student.id == student_id)
+    )
+    return district is not None and in_scope(s, slack_user_id, district)
+
+
 def open_note(deps: Deps, slack_user_id: str, note_id: int) -> NoteView:
     """A note's contents, for its author and managers only; every opening is audited."""
     now = deps.clock.now()
@@ -361,8 +372,10 @@ def open_note(deps: Deps, slack_user_id: str, note_id: int) -> NoteView:
         require_known(person)
         note = s.get(m.SoapNote, note_id)
         author_id = note.author_provider_id if note else None
-        allowed = person.is_manager or (
-            person.provider is not None and person.provider.id == author_id
+        allowed = (person.provider is not None and person.provider.id == author_id) or (
+            person.is_manager
+            and note is not None
+            and _manager_serves(s, slack_user_id, note.student_id)
         )
         if note is not None and not allowed:
             _audit_view(s, person, note_id, "soap.view_denied", now)

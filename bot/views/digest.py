@@ -9,6 +9,7 @@ from typing import Any
 from bot.services.caseload import ANNUAL, DeadlineItem
 from bot.services.digest import MAX_LINES, REVIEW_DAYS, WeeklyDigest
 from bot.views.blocks import escape as _esc
+from bot.views.conflicts import digest_line
 from bot.views.format import plural
 
 
@@ -72,6 +73,9 @@ def digest_text(d: WeeklyDigest) -> str:
             f"• {_esc(u.student)} · {u.service.upper()} · {_esc(u.district)} — {_esc(u.reason)}"
         )
     lines += _more(len(d.unserved), MAX_LINES) or ([] if d.unserved else ["• None. 🎉"])
+    lines += ["", "*Conflicts in the next 60 days*"]
+    lines += [f"• {digest_line(c)}" for c in d.conflicts[:MAX_LINES]]
+    lines += _more(len(d.conflicts), MAX_LINES) or ([] if d.conflicts else ["• None."])
     return "\n".join(lines)
 
 

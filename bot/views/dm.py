@@ -11,9 +11,11 @@ from typing import Any
 
 from bot.services.digest import WeeklyDigest
 from bot.services.nudges import NewStudents, NudgeMessage
+from bot.services.schedule_effects import ScheduleChanged
 from bot.views.digest import render_digest
 from bot.views.new_students import render_new_students
 from bot.views.nudges import render_nudge
+from bot.views.schedule_change import render_schedule_changed
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -21,6 +23,7 @@ _BUILDERS: dict[type, Callable[[Any], Rendered]] = {
     NudgeMessage: render_nudge,
     WeeklyDigest: render_digest,
     NewStudents: render_new_students,
+    ScheduleChanged: render_schedule_changed,
 }
 
 

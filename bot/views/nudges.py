@@ -35,8 +35,10 @@ from bot.services.nudges import (
     NoteLine,
     NudgeMessage,
 )
+from bot.services.schedule_effects import ScheduleChanged
 from bot.views.blocks import escape, md, to_dicts
 from bot.views.new_students import new_students_text
+from bot.views.schedule_change import schedule_changed_blocks
 
 MAX_BLOCKS = 50
 MAX_REVIEW_PICKERS = 12  # annual reviews shown with their own "Review held" date picker
@@ -155,6 +157,12 @@ def _notice_text(notice: NewStudents | str) -> str:
     return new_students_text(notice) if isinstance(notice, NewStudents) else escape(notice)
 
 
+def _notice_blocks(notice: NewStudents | ScheduleChanged | str) -> list[Block]:
+    if isinstance(notice, ScheduleChanged):
+        return schedule_changed_blocks(notice)
+    return [SectionBlock(text=md(_notice_text(notice)[:2900]))]
+
+
 def nudge_text(msg: NudgeMessage) -> str:
     """The notification text: counts only, no student detail."""
     parts = []
@@ -173,7 +181,7 @@ def nudge_blocks(msg: NudgeMessage) -> list[Block]:
     first = escape(msg.recipient_name.split()[0]) if msg.recipient_name.strip() else "there"
     head = f"Hi {first}, here is what needs you ({day(msg.today)}):"
     blocks: list[Block] = [SectionBlock(text=md(head))]
-    blocks += [SectionBlock(text=md(_notice_text(notice)[:2900])) for notice in msg.notices]
+    blocks += [b for notice in msg.notices for b in _notice_blocks(notice)]
     reviews = [x for x in msg.deadlines if x.rule == Rule.ANNUAL_REVIEW]
     triennials = [x for x in msg.deadlines if x.rule == Rule.TRIENNIAL]
     if reviews:

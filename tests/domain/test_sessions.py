@@ -17,7 +17,6 @@ from bot.domain.sessions import (
     note_from_form,
     note_overdue,
     occurrences,
-    on_time_off,
     parse_trials,
     session_key,
     within_hours,
@@ -84,13 +83,6 @@ def test_group_slots_share_a_key_and_solo_slots_do_not() -> None:
     assert session_key(7, "abc:99", d) == session_key(8, "abc:99", d) == "group:abc:99:2026-12-01"
     long = session_key(1, "x" * 80, d)
     assert len(long) <= 64 and long == session_key(2, "x" * 80, d)
-
-
-def test_time_off_is_in_the_providers_dates() -> None:
-    # 23:30 Pacific on Dec 22 is Dec 23 in UTC: the provider's own date counts.
-    late = datetime(2026, 12, 23, 7, 30, tzinfo=UTC)
-    assert not on_time_off(late, PT, [(date(2026, 12, 23), date(2027, 1, 2))])
-    assert on_time_off(late, "UTC", [(date(2026, 12, 23), date(2027, 1, 2))])
 
 
 @pytest.mark.parametrize(

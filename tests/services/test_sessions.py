@@ -72,7 +72,13 @@ def test_slot_outside_school_hours_that_day_is_skipped(roster: Deps, clock: Fixe
     assert {a[11:16] for _, _, _, a, _ in sessions(roster)} == {"21:15"}
 
 
-def test_time_off_skips_and_later_time_off_removes_untouched_sessions(
+def statuses(deps: Deps) -> list[tuple[str, str, str | None]]:
+    with deps.session_factory() as s:
+        rows = s.execute(select(TS.starts_at, TS.status, TS.cancel_reason).order_by(TS.starts_at))
+        return [(a.date().isoformat(), st, r) for a, st, r in rows]
+
+
+def test_time_off_dates_come_cancelled_and_later_time_off_cancels_untouched_sessions(
     roster: Deps, clock: FixedClock
 ) -> None:
     add_slot(roster, "S1", "slp", 1, "09:00", "09:30")
@@ -86,16 +92,24 @@ def test_time_off_skips_and_later_time_off_removes_untouched_sessions(
                 created_at=clock.now(),
             )
         )
-    # Mon Nov 30 09:00 Alaska is still ahead at 08:00; Dec 7 and 8 are off; Dec 14 09:00 is
-    # past the 14 days.
-    assert svc.generate_sessions(roster, clock.now()) == 2
-    assert [a[:10] for *_, a, _ in sessions(roster)] == ["2026-11-30", "2026-12-01"]
+    # Mon Nov 30 09:00 Alaska is still ahead at 08:00; Dec 7 and 8 are off (cancelled, owed to
+    # the student, no note asked); Dec 14 09:00 is past the 14 days.
+    assert svc.generate_sessions(roster, clock.now()) == 4
+    assert statuses(roster)[-4:] == [
+        ("2026-11-30", "scheduled", None),
+        ("2026-12-01", "scheduled", None),
+        ("2026-12-07", "cancelled", "provider_out"),
+        ("2026-12-08", "cancelled", "provider_out"),
+    ]
     assert svc.generate_sessions(roster, clock.now()) == 0
 
-    # Time off taken after generation: Nov 30 (marked cancelled by hand) stays, Dec 1 goes.
+    # Time off taken after generation: Nov 30 (cancelled by hand) stays as it is, Dec 1 is
+    # cancelled for the time off.
     with roster.session_factory.begin() as s:
         s.execute(
-            TS.__table__.update().where(TS.starts_at < utc(2026, 12, 1)).values(status="cancelled")
+            TS.__table__.update()
+            .where(TS.starts_at < utc(2026, 12, 1), TS.starts_at > clock.now())
+            .values(status="cancelled", cancel_reason="provider")
         )
         s.add(
             m.TimeOff(
@@ -106,7 +120,10 @@ def test_time_off_skips_and_later_time_off_removes_untouched_sessions(
             )
         )
     assert svc.generate_sessions(roster, clock.now()) == 0
-    assert [(a[:10]) for *_, a, _ in sessions(roster)] == ["2026-11-30"]
+    assert statuses(roster)[-4:-2] == [
+        ("2026-11-30", "cancelled", "provider"),
+        ("2026-12-01", "cancelled", "provider_out"),
+    ]
 
 
 def test_concurrent_runs_create_each_session_once(roster: Deps, clock: FixedClock) -> None:

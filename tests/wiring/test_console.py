@@ -138,3 +138,12 @@ def test_a_manager_names_a_provider_with_a_plain_mention_and_sees_whose_schools(
     preview = console.handle("/availability @U0DEMOP02 Tue 8-11")
     assert "weekly availability" in preview
     assert "(your schools)" not in preview
+
+
+def test_clock_runs_the_sweeps_and_shows_the_dms_to_whom(console: Console) -> None:
+    assert "Usage: /clock" in console.handle("/clock tomorrow")
+    shown = console.handle("/clock 2026-11-30T17:00Z")
+    assert "clock at Mon 2026-11-30 17:00 UTC" in shown
+    assert "sent" in shown and "DM to" in shown
+    again = console.handle("/clock 2026-11-30T17:00Z")
+    assert "DM to" not in again  # the same instant sends nothing twice

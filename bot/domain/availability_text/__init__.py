@@ -30,9 +30,10 @@ weekly change or time off), with the word tables in `vocabulary`, `zones` and `i
 
 from bot.domain.availability_text.questions import MAX_MESSAGE_CHARS
 from bot.domain.availability_text.reading import parse_availability, warm_up
-from bot.domain.availability_text.result import DateSpan, Day, Intent, ParseResult, Window
-from bot.domain.availability_text.zones import ZONE_ABBREVIATIONS, zone_label
-from bot.domain.schedule import hhmm as format_minutes  # "08:00"; 1440 is "24:00"
+from bot.domain.availability_text.result import DateSpan, Intent, ParseResult, Window
+from bot.domain.labels import ZONE_ABBREVIATIONS, zone_label
+from bot.domain.schedule import hhmm as format_minutes
+from bot.domain.vocabulary import Day  # "08:00"; 1440 is "24:00"
 
 __all__ = [
     "MAX_MESSAGE_CHARS",

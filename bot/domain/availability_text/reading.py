@@ -36,7 +36,8 @@ from bot.domain.availability_text.scanner import read_elements
 from bot.domain.availability_text.time_off_reading import time_off_result
 from bot.domain.availability_text.tokens import DOTTED_MERIDIEM_RE, NORMALIZE, TokenCursor, tokenize
 from bot.domain.availability_text.weekly_reading import weekly_result
-from bot.domain.availability_text.zones import SCHOOL_ZONE, zone_label
+from bot.domain.availability_text.zones import SCHOOL_ZONE
+from bot.domain.labels import zone_label
 
 
 def parse_availability(text: str, *, today: date) -> ParseResult:

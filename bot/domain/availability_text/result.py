@@ -7,18 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.domain.schedule import hhmm as format_minutes  # "08:00"; 1440 is "24:00"
-
-
-class Day(StrEnum):
-    """A weekday; declaration order is the `date.weekday()` index 0..6."""
-
-    MON = "mon"
-    TUE = "tue"
-    WED = "wed"
-    THU = "thu"
-    FRI = "fri"
-    SAT = "sat"
-    SUN = "sun"
+from bot.domain.vocabulary import Day  # the one weekday vocabulary, re-exported here
 
 
 class Intent(StrEnum):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from bot.domain.availability_text.result import Day
+from bot.domain.vocabulary import Day
 
 
 def words(text: str) -> frozenset[str]:

@@ -14,9 +14,9 @@ from bot.domain.availability_text.zones import (
     SCHOOL_ZONE,
     STATE_CODES,
     STATE_CODES_ONLY_BEFORE_TIME,
-    ZONE_ABBREVIATIONS,
     ZONE_NAMES,
 )
+from bot.domain.labels import ZONE_ABBREVIATIONS
 
 _TIME_WORDS = frozenset({"time", "timezone", "zone"})
 

@@ -10,46 +10,10 @@ from zoneinfo import available_timezones
 
 from bot.domain.availability_text.vocabulary import words
 
-ZONE_ABBREVIATIONS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "PT": "America/Los_Angeles",
-        "PST": "America/Los_Angeles",
-        "PDT": "America/Los_Angeles",
-        "MT": "America/Denver",
-        "MST": "America/Denver",
-        "MDT": "America/Denver",
-        "AZ": "America/Phoenix",
-        "CT": "America/Chicago",
-        "CST": "America/Chicago",
-        "CDT": "America/Chicago",
-        "ET": "America/New_York",
-        "EST": "America/New_York",
-        "EDT": "America/New_York",
-        "AKT": "America/Anchorage",
-        "AKST": "America/Anchorage",
-        "AKDT": "America/Anchorage",
-        "HT": "Pacific/Honolulu",
-        "HST": "Pacific/Honolulu",
-    }
-)
-ZONE_NAMES: Final[Mapping[str, str]] = {
-    "pacific": "America/Los_Angeles",
-    "mountain": "America/Denver",
-    "arizona": "America/Phoenix",
-    "central": "America/Chicago",
-    "eastern": "America/New_York",
-    "alaska": "America/Anchorage",
-    "hawaii": "Pacific/Honolulu",
-}
-_ZONE_LABELS: Final[Mapping[str, str]] = {
-    "America/Los_Angeles": "Pacific",
-    "America/Anchorage": "Alaska",
-    "America/Phoenix": "Arizona",
-    "America/Chicago": "Central",
-    "America/New_York": "Eastern",
-    "America/Denver": "Mountain",
-    "Pacific/Honolulu": "Hawaii",
-}
+# The zone tables and labels are the product's one vocabulary (bot.domain.labels).
+from bot.domain.labels import ZONE_WORDS
+
+ZONE_NAMES: Final = ZONE_WORDS  # "pacific", "alaska", ...
 
 _LA, _DEN, _PHX, _CHI, _NY, _AK, _HI = (
     "America/Los_Angeles",
@@ -133,11 +97,6 @@ PT_PROFESSION_AFTER: Final = words(
     "evaluation evaluations kid kids group groups provider providers therapist therapists "
     "license licence minutes"
 )
-
-
-def zone_label(tz: str) -> str:
-    """A short everyday name for a zone ("America/Los_Angeles" -> "Pacific"), else the IANA name."""
-    return _ZONE_LABELS.get(tz, tz)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ from bot.services.nudges.messages import (
     NudgeMessage,
     notice_of,
 )
+from bot.services.schedule_effects import CHANGE_RULE
 from storage import models as m
 
 
@@ -95,7 +96,7 @@ def compose(
 
     # Rows other features queued (matching's "new students" DM, when its own immediate send
     # failed): always still true, delivered as they were queued.
-    notice_rows = by_rule.pop(Rule.ASSIGNMENT, [])
+    notice_rows = by_rule.pop(Rule.ASSIGNMENT, []) + by_rule.pop(CHANGE_RULE, [])
     if notice_rows:
         notices = [notice_of(r.payload or {}) for r in notice_rows]
         keep += [r for r, n in zip(notice_rows, notices, strict=True) if n is not None]

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from bot.services.schedule_effects import ScheduleChanged
+
 
 @dataclass(frozen=True)
 class DeadlineLine:
@@ -50,7 +52,7 @@ class NudgeMessage:
     licences: tuple[LicenceLine, ...] = ()
     # Queued by other features: new students (or, from rows queued before they were typed,
     # their text as written)
-    notices: tuple[NewStudents | str, ...] = ()
+    notices: tuple[NewStudents | ScheduleChanged | str, ...] = ()
 
     @property
     def item_count(self) -> int:
@@ -96,9 +98,9 @@ class NewStudents:
         )
 
 
-def notice_of(payload: dict[str, Any]) -> NewStudents | str | None:
+def notice_of(payload: dict[str, Any]) -> NewStudents | ScheduleChanged | str | None:
     """What an assignment row says: typed, or (rows queued before) its text; None if empty."""
-    typed = NewStudents.from_payload(payload)
+    typed = NewStudents.from_payload(payload) or ScheduleChanged.from_payload(payload)
     if typed is not None:
         return typed
     text = str(payload.get("text") or "")

@@ -1,0 +1,57 @@
+"""Views: the managers' DM after a provider's new hours left weekly sessions outside them, with
+[Find new times] and [Keep for now] (sent at once by the save, or later by the clock process)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
+
+from bot.services.schedule_effects import ScheduleChanged
+from bot.views.blocks import escape, md
+from bot.views.conflicts import slot_effect
+from bot.views.format import plural
+
+
+class ChangeIds(StrEnum):
+    FIND_NEW_TIMES = "change_find_new_times"
+    KEEP_FOR_NOW = "change_keep_for_now"
+    BLOCK_ACTIONS = "change_actions"
+
+
+def schedule_changed_text(msg: ScheduleChanged) -> str:
+    n = sum(len(x.slot_ids) for x in msg.slots)
+    lines = [f"• {slot_effect(x)}" for x in msg.slots]
+    return "\n".join(
+        [
+            f"{escape(msg.provider)} changed their availability: "
+            f"{plural(n, 'weekly session')} now {'fall' if n != 1 else 'falls'} outside it "
+            "(school times):",
+            *lines,
+        ]
+    )
+
+
+def render_schedule_changed(msg: ScheduleChanged) -> tuple[str, list[dict[str, Any]]]:
+    return schedule_changed_text(msg), [b.to_dict() for b in schedule_changed_blocks(msg)]
+
+
+def schedule_changed_blocks(msg: ScheduleChanged) -> list[Block]:
+    return [
+        SectionBlock(text=md(schedule_changed_text(msg)[:2900])),
+        ActionsBlock(
+            block_id=ChangeIds.BLOCK_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text="Find new times",
+                    action_id=ChangeIds.FIND_NEW_TIMES,
+                    value=msg.change_id,
+                    style="primary",
+                ),
+                ButtonElement(
+                    text="Keep for now", action_id=ChangeIds.KEEP_FOR_NOW, value=msg.change_id
+                ),
+            ],
+        ),
+    ]
