@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.minutes import Month
 from bot.settings import Settings, SettingsError, load_settings
 from bot.views.format import plural
 
@@ -52,6 +53,13 @@ def _zone(value: str) -> str:
     return name
 
 
+def _month(value: str) -> Month:
+    try:
+        return Month.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bot",
@@ -76,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--district", required=True)
     m.add_argument("--json", action="store_true", help="print the CONTRACTS.md JSON")
     m.add_argument("--today", type=_date)
+    r = sub.add_parser("report", help="write a district's service log as CSV")
+    r.add_argument("kind", choices=["minutes"], help="the report: minutes (the service log)")
+    r.add_argument("--district", required=True, help="district id or name")
+    r.add_argument("--month", required=True, type=_month, help="YYYY-MM")
+    r.add_argument("--summary", action="store_true", help="one row per student service")
+    r.add_argument("--with-names", action="store_true", help="add student names (audited)")
+    r.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     j = sub.add_parser("jobs", help="the clock process (or: jobs run-once --now TIMESTAMP)")
     j.add_argument("action", nargs="?", choices=["run-once"])
     j.add_argument("--now", type=_timestamp, help="with run-once: act as if it were this instant")
@@ -108,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parse": cmd_parse,
         "match": cmd_match,
         "jobs": cmd_jobs,
+        "report": cmd_report,
     }
     try:
         return commands[args.command](args, settings)
@@ -242,6 +258,58 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(json.dumps(proposal.to_json(), indent=1) + "\n")
     else:
         sys.stdout.write(matching.text_summary(proposal) + "\n")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from bot.deps import build_deps
+    from bot.services.errors import UserFacingError
+    from bot.services.minutes_report import write_report
+
+    _database_ready(settings, auto_migrate=False)
+    deps = build_deps(settings)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        if args.out is None:
+            report = write_report(
+                deps,
+                args.district,
+                args.month,
+                sys.stdout,
+                summary=args.summary,
+                with_names=args.with_names,
+                actor=actor,
+            )
+        else:
+            # Written beside the target and moved into place: a failed run leaves no half file.
+            partial = args.out.with_name(args.out.name + ".partial")
+            try:
+                with partial.open("w", encoding="utf-8", newline="") as out:
+                    report = write_report(
+                        deps,
+                        args.district,
+                        args.month,
+                        out,
+                        summary=args.summary,
+                        with_names=args.with_names,
+                        actor=actor,
+                    )
+                partial.replace(args.out)
+            except OSError as exc:
+                raise CliError(f"{args.out}: {exc.strerror or exc}") from None
+            finally:
+                partial.unlink(missing_ok=True)
+            print(
+                f"{args.out}: {plural(report.rows, 'row')} for {report.district}, "
+                f"{report.month.label()}",
+                file=sys.stderr,
+            )
+    except UserFacingError as exc:
+        raise CliError(exc.message.replace("`", "'")) from None
+    finally:
+        deps.engine.dispose()
     return 0
 
 

@@ -47,11 +47,12 @@ from jobs import caseload_jobs
 from jobs.clock_process import run_summary
 from storage import models as m
 
-SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines")
+SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines", "/minutes")
 HELP = """Type what you would type in Slack:
   /availability Tue 8-11 PT     set your weekly hours (try: /availability help)
   /match district=anchorage     propose caseloads (managers)
   /caseload  /soap  /deadlines  the other slash commands
+  /minutes                      IEP minutes this month, make-ups owed
   out Dec 23 - Jan 2            any other text is a DM to the bot
   1, 2, ...                     press the button with that number
 Console commands:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     working_hours_start: time = time(8, 0)
     working_hours_end: time = time(18, 0)
     show_student_names: bool = False
+    # A student's absence owes a make-up only where the district's policy says so.
+    makeup_for_no_shows: bool = False
     # Threads that run listeners' work after the acknowledgement: a few per core, since the work
     # waits on the database and Slack as much as it computes.
     listener_threads: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1, le=512)

@@ -6,7 +6,17 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import availability, caseload, home, match, messages, nudges, soap
+    from handlers import (
+        availability,
+        caseload,
+        home,
+        makeups,
+        match,
+        messages,
+        minutes,
+        nudges,
+        soap,
+    )
 
     availability.register(app)
     match.register(app)
@@ -15,3 +25,5 @@ def register_all(app: App) -> None:
     messages.register(app)
     home.register(app)
     nudges.register(app)
+    minutes.register(app)
+    makeups.register(app)

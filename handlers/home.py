@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services import home as svc
 from bot.services import matching, scope
 from bot.services import sessions as sessions_svc
@@ -53,6 +54,15 @@ def _session_id(value: str | None) -> int:
     return number
 
 
+def _cancel_choice(action: dict[str, Any]) -> tuple[str, int]:
+    """``provider:123`` from the Cancelled… menu -> ("provider", 123)."""
+    value = str((action.get("selected_option") or {}).get("value", ""))
+    reason, _, raw_id = value.partition(":")
+    if reason not in sessions_svc.MARK_REASONS:
+        raise InvalidInput("That button is out of date. Open the Home tab again.")
+    return reason, _session_id(raw_id)
+
+
 def handle_home_mark_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
 ) -> None:
@@ -60,7 +70,11 @@ def handle_home_mark_action(
     deps = deps_of(context)
     user = body["user"]["id"]
     status = MARK_STATUS[HomeIds(action["action_id"])]
-    sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
+    if status == SessionStatus.CANCELLED:
+        reason, session_id = _cancel_choice(action)
+        sessions_svc.mark_session(deps, user, session_id, status, CancelReason(reason))
+    else:
+        sessions_svc.mark_session(deps, user, _session_id(action.get("value")), status)
     refresh_home(deps, user)
 
 

@@ -17,10 +17,13 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    Option,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.domain.labels import service_label, status_label, zone_abbr
+from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.caseload import OverdueNote
@@ -36,6 +39,7 @@ from handlers.caseload_blocks import (
     notes_text,
 )
 from handlers.common import escape
+from handlers.minutes_blocks import HOME_ROWS, district_line_text, provider_minutes_blocks
 from handlers.soap_blocks import SoapIds
 
 VIEW_LIMIT = 100
@@ -51,6 +55,7 @@ class HomeIds(StrEnum):
     MARK_CANCELLED = "home_mark_cancelled"
     MARK_NO_SHOW = "home_mark_no_show"
     RUN_MATCH = "home_run_match"  # a button whose value is a district id
+    MINUTES_CSV = "home_minutes_csv"  # a button whose value is a district id
 
 
 MARK_STATUS = {
@@ -58,10 +63,36 @@ MARK_STATUS = {
     HomeIds.MARK_CANCELLED: SessionStatus.CANCELLED,
     HomeIds.MARK_NO_SHOW: SessionStatus.NO_SHOW,
 }
+# The "Cancelled…" menu asks who cancelled; each option's value is ``<reason>:<session id>``.
+CANCEL_OPTIONS = (
+    (BY_PROVIDER, "Cancelled by me"),
+    (BY_SCHOOL, "Cancelled by the school"),
+    (STUDENT_ABSENT, "Student absent"),
+)
+
+
+def cancel_menu(session_id: int, status: str, reason: str | None) -> StaticSelectElement:
+    options = [Option(text=label, value=f"{code}:{session_id}") for code, label in CANCEL_OPTIONS]
+    current = next(
+        (o for o, (code, _) in zip(options, CANCEL_OPTIONS, strict=True) if code == reason),
+        None,
+    )
+    return StaticSelectElement(
+        placeholder="Cancelled…",
+        action_id=HomeIds.MARK_CANCELLED,
+        options=options,
+        initial_option=current if status == SessionStatus.CANCELLED else None,
+    )
 
 
 def _when(r: svc.RecentSession) -> str:
     return f"{r.when:%a %b %-d %H:%M} {zone_abbr(r.tz)}"
+
+
+def _status(r: svc.RecentSession) -> str:
+    if r.status == SessionStatus.CANCELLED and r.cancel_reason:
+        return dict(CANCEL_OPTIONS).get(r.cancel_reason, "cancelled").lower()
+    return status_label(r.status)
 
 
 def _late(n: OverdueNote) -> str:
@@ -112,7 +143,7 @@ def _recent_blocks(p: svc.ProviderHome) -> list[Block]:
             SectionBlock(
                 text=md(
                     f"{_when(r)} · {escape(r.student)} · {service_label(r.service)} — "
-                    f"_{status_label(r.status)}_{note}"
+                    f"_{_status(r)}_{note}"
                 )
             )
         )
@@ -121,17 +152,19 @@ def _recent_blocks(p: svc.ProviderHome) -> list[Block]:
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(
-                        text=label,
-                        action_id=action,
-                        value=str(r.session_id),
-                        style="primary" if MARK_STATUS[action] == r.status else None,
-                    )
-                    for label, action in (
-                        ("Held", HomeIds.MARK_HELD),
-                        ("Cancelled", HomeIds.MARK_CANCELLED),
-                        ("No-show", HomeIds.MARK_NO_SHOW),
-                    )
+                    *(
+                        ButtonElement(
+                            text=label,
+                            action_id=action,
+                            value=str(r.session_id),
+                            style="primary" if MARK_STATUS[action] == r.status else None,
+                        )
+                        for label, action in (
+                            ("Held", HomeIds.MARK_HELD),
+                            ("No-show", HomeIds.MARK_NO_SHOW),
+                        )
+                    ),
+                    cancel_menu(r.session_id, r.status, r.cancel_reason),
                 ]
             )
         )
@@ -157,10 +190,34 @@ def provider_blocks(p: svc.ProviderHome) -> list[Block]:
             )
         )
     )
+    if p.minutes is not None:
+        blocks.append(DividerBlock())
+        blocks += provider_minutes_blocks(p.minutes, limit=HOME_ROWS)
     blocks.append(DividerBlock())
     blocks += _overdue_blocks(p)
     blocks.append(DividerBlock())
     blocks += _recent_blocks(p)
+    return blocks
+
+
+def _minutes_blocks(mh: svc.ManagerHome) -> list[Block]:
+    if not mh.minutes:
+        return []
+    blocks: list[Block] = [HeaderBlock(text="Minutes this month")]
+    for line in mh.minutes[:HOME_DISTRICTS]:
+        blocks.append(
+            SectionBlock(
+                text=md(district_line_text(line)),
+                accessory=ButtonElement(
+                    text="Service log CSV",
+                    action_id=HomeIds.MINUTES_CSV,
+                    value=line.district_id,
+                ),
+            )
+        )
+    extra = more_line(len(mh.minutes), HOME_DISTRICTS, "districts — use `/minutes district=…`")
+    if extra:
+        blocks.append(ContextBlock(elements=[md(extra[0])]))
     return blocks
 
 
@@ -222,6 +279,7 @@ def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
             )
         )
     )
+    blocks += _minutes_blocks(mh)
     return blocks
 
 

@@ -34,7 +34,7 @@ from bot.services import events, nudges
 from bot.services.ports import DeliveryFailed
 from bot.settings import Settings
 from bot.views.format import plural
-from jobs import caseload_jobs
+from jobs import caseload_jobs, minutes_jobs
 
 log = logging.getLogger("jobs.clock")
 
@@ -79,6 +79,7 @@ def register_jobs(scheduler: BaseScheduler, deps: Deps) -> None:
     """Add one job per sweep and one delivery job, each on an interval in UTC, and the
     caseload jobs (dated sessions, the weekly digest)."""
     caseload_jobs.register(scheduler, deps)
+    minutes_jobs.register(scheduler, deps)
     start = deps.clock.now()
     for name, sweep in nudges.SWEEPS:
         scheduler.add_job(
@@ -164,6 +165,7 @@ def run_once(deps: Deps) -> int:
     try:
         report = nudges.run_once(deps)
         caseload = caseload_jobs.run_once(deps, deps.clock.now())
+        makeups = minutes_jobs.run_once(deps, deps.clock.now())
         events.forget_old_events(deps)
     except SQLAlchemyError as exc:
         return _fail(
@@ -176,7 +178,10 @@ def run_once(deps: Deps) -> int:
             f"Slack did not take {plural(d.failed, 'DM')} ({d.error}); "
             f"{plural(d.left, 'nudge')} wait for the next run"
         )
-    print(f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: {run_summary(report, caseload)}")
+    print(
+        f"{deps.clock.now():%Y-%m-%dT%H:%M:%SZ}: {run_summary(report, caseload)}, "
+        f"{plural(makeups.sent, 'make-up DM')} sent"
+    )
     return 0
 
 

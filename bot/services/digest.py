@@ -44,6 +44,7 @@ from bot.services.caseload import (
     unserved,
 )
 from bot.services.conflicts import DistrictConflicts, district_conflicts
+from bot.services.minutes import DistrictLine, district_lines
 from storage import models as m
 from storage import outbox
 from storage.queries import manager_district_scope
@@ -90,6 +91,7 @@ class WeeklyDigest:
     licences: tuple[DeadlineItem, ...]  # ending within ``licence_days``
     licence_days: int
     unreachable: tuple[Unreachable, ...]
+    minutes: tuple[DistrictLine, ...] = ()  # per district: students behind, make-ups owed
     conflicts: tuple[DistrictConflicts, ...] = ()  # what can't happen as planned, 60 days
 
 
@@ -154,6 +156,7 @@ def build_digest(
         licences=tuple(licences),
         licence_days=licence_days,
         unreachable=_unreachable(s, now, None if scope is None else set(districts)),
+        minutes=tuple(district_lines(s, scope, now, settings)),
         conflicts=tuple(district_conflicts(s, now, tz, names, scope)),
     )
 

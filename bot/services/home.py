@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.minutes import Month
 from bot.domain.schedule import local_date
 from bot.services.availability import ScheduleView, view_for_provider
 from bot.services.caseload import (
@@ -37,8 +38,10 @@ from bot.services.caseload import (
     unserved,
 )
 from bot.services.conflicts import DistrictConflicts, for_manager
+from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, provider_minutes
 from bot.services.people import NOT_IN_ROSTER, identify
 from storage import models as m
+from storage.queries import manager_district_scope
 
 __all__ = ["NOT_IN_ROSTER", "Home", "ManagerHome", "ProviderHome", "RecentSession", "home_for"]
 
@@ -57,6 +60,7 @@ class RecentSession:
     tz: str
     status: str
     note_done: bool
+    cancel_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class ProviderHome:
     overdue: tuple[OverdueNote, ...]
     recent: tuple[RecentSession, ...]
     due_hours: int
+    minutes: ProviderMinutes | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class ManagerHome:
     unserved: tuple[Unserved, ...]
     notes: tuple[NoteCount, ...]
     licences: tuple[DeadlineItem, ...]
+    minutes: tuple[DistrictLine, ...] = ()
     conflicts: tuple[DistrictConflicts, ...] = ()  # per district, in the manager's districts
 
 
@@ -109,6 +115,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 overdue=tuple(overdue_notes(s, now, due_hours, names, provider_id=p.id)),
                 recent=tuple(_recent(s, p, now, names)),
                 due_hours=due_hours,
+                minutes=provider_minutes(s, p, Month.of(today), now, deps.settings),
             )
         if person.manager is not None:
             today = local_date(now, person.timezone)
@@ -119,6 +126,9 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 notes=tuple(overdue_by_provider(notes, provider_names(s))),
                 licences=tuple(
                     licence_deadlines(s, today, today + timedelta(days=MANAGER_LICENCE_DAYS))
+                ),
+                minutes=tuple(
+                    district_lines(s, manager_district_scope(s, slack_user_id), now, deps.settings)
                 ),
                 conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
             )
@@ -156,6 +166,7 @@ def _recent(s: Session, provider: m.Provider, now: datetime, names: bool) -> lis
             provider.timezone,
             sess.status,
             sess.note_done_at is not None,
+            sess.cancel_reason,
         )
         for sess, st in s.execute(q)
     ]

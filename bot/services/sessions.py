@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.conflicts import Cause, Rule, utc_minute
+from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
 from bot.domain.sessions import (
     GENERATED_PREFIXES,
     occurrences,
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 HORIZON = timedelta(days=14)
 INSERT_CHUNK = 500
 MARKABLE = (SessionStatus.HELD, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+# Who cancelled, as a provider can say it (the minutes rule decides what is owed).
+MARK_REASONS = (BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT)
 
 TS = m.TherapySession
 
@@ -236,6 +239,7 @@ class Marked:
     provider_slack_id: str | None
     status: str
     already: bool
+    reason: str | None = None
 
 
 def mark_session(
@@ -245,9 +249,13 @@ def mark_session(
     status: str,
     reason: CancelReason = CancelReason.PROVIDER,
 ) -> Marked:
-    """The session's own provider says it was held, cancelled (by ``reason``) or a no-show."""
+    """The session's own provider says it was held, cancelled (by ``reason``: by them, by the
+    school, the student absent) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
+    if reason not in MARK_REASONS:
+        raise InvalidInput("A cancellation is by you, by the school, or the student was absent.")
+    recorded = reason.value if status == SessionStatus.CANCELLED else None
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
@@ -256,8 +264,8 @@ def mark_session(
         # A missing session and someone else's get the same answer: ids can't be probed.
         if session is None or person.provider is None or session.provider_id != person.provider.id:
             raise NotAllowed("Only the session's own provider can mark it.")
-        if session.status == status:
-            return Marked(session_id, slack_user_id, status, True)
+        if session.status == status and session.cancel_reason == recorded:
+            return Marked(session_id, slack_user_id, status, True, recorded)
         if session.note_done_at is not None:
             raise Conflict("A note is already written for that session, so it stays held.")
         if status != SessionStatus.CANCELLED and session.starts_at > now:
@@ -266,20 +274,19 @@ def mark_session(
                 "(or mark it cancelled now)."
             )
         before = session.status
-        cancel_reason = reason.value if status == SessionStatus.CANCELLED else None
         # Conditional: if a note was saved (or another mark landed) since the read above, this
         # changes nothing, so a session is never both cancelled and noted, and each transition
         # gets exactly one audit row.
         changed = s.execute(
             update(TS)
             .where(TS.id == session_id, TS.status == before, TS.note_done_at.is_(None))
-            .values(status=status, cancel_reason=cancel_reason)
+            .values(status=status, cancel_reason=recorded)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         if changed != 1:
             s.refresh(session)
-            if session.status == status:
-                return Marked(session_id, slack_user_id, status, True)
+            if session.status == status and session.cancel_reason == recorded:
+                return Marked(session_id, slack_user_id, status, True, recorded)
             raise Conflict("That session changed a moment ago. Please look at it again.")
         s.add(
             m.AuditLog(
@@ -290,10 +297,10 @@ def mark_session(
                 subject_id=str(session_id),
                 before={"status": before},
                 after=(
-                    {"status": status, "cancel_reason": cancel_reason}
+                    {"status": status, "cancel_reason": recorded}
                     if status == SessionStatus.CANCELLED
                     else {"status": status}
                 ),
             )
         )
-    return Marked(session_id, slack_user_id, status, False)
+    return Marked(session_id, slack_user_id, status, False, recorded)

@@ -67,6 +67,9 @@ def digest_text(d: WeeklyDigest) -> str:
         )
     if not d.coverage:
         lines.append("• No districts in the roster yet.")
+    if d.minutes:
+        lines += ["", "*IEP minutes this month*"]
+        lines += [f"• {_esc(line.district)}: {line.text()}" for line in d.minutes]
     lines += ["", f"*Unserved student services* ({len(d.unserved)})"]
     for u in d.unserved[:MAX_LINES]:
         lines.append(

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.services.digest import WeeklyDigest
+from bot.services.makeups import MakeupMessage
 from bot.services.nudges import NewStudents, NudgeMessage
 from bot.services.schedule_effects import ScheduleChanged
 from bot.views.digest import render_digest
+from bot.views.makeups import render_makeup
 from bot.views.new_students import render_new_students
 from bot.views.nudges import render_nudge
 from bot.views.schedule_change import render_schedule_changed
@@ -23,6 +25,7 @@ _BUILDERS: dict[type, Callable[[Any], Rendered]] = {
     NudgeMessage: render_nudge,
     WeeklyDigest: render_digest,
     NewStudents: render_new_students,
+    MakeupMessage: render_makeup,
     ScheduleChanged: render_schedule_changed,
 }
 

@@ -102,10 +102,21 @@ def test_run_once_on_the_demo_roster_sends_the_expected_dms_once(
     )
     assert "*Overdue IEP reviews and triennials*" in digest
 
+    makeups = [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if str(c.params["text"]).endswith("owed: please schedule")
+    ]
+    assert makeups  # the demo has sessions cancelled by providers: one make-up DM each
+    assert len({c.params["channel"] for c in makeups}) == len(makeups)
+
     again = run_jobs(database_url, slack.api_url, "2026-11-30T17:00:00Z")
     assert "queued 0, sent 0 DMs with 0 items" in again.stdout
+    assert "0 make-up DMs sent" in again.stdout
     assert dm_counts(slack) == sent
-    assert len(slack.calls_to("chat.postMessage")) == sum(sent.values()) + len(MANAGERS)
+    assert len(slack.calls_to("chat.postMessage")) == (
+        sum(sent.values()) + len(MANAGERS) + len(makeups)
+    )
 
 
 def test_at_08z_pacific_and_alaska_wait_for_their_own_window(

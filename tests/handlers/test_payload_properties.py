@@ -33,6 +33,8 @@ ACTIONS = [
     "nudge_snooze",
     "soap_write_note",
     "soap_view_note",
+    "home_minutes_csv",
+    "makeup_schedule",
 ]
 text = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),

@@ -32,6 +32,7 @@ EXPECTED_JOBS = {
     "caseload.generate_sessions",
     "caseload.weekly_digest",
     "events.forget_old",
+    "minutes.makeups",
 }
 
 

@@ -122,6 +122,9 @@ def test_what_the_digest_says(roster: Deps, slack: LocalSlack) -> None:
     assert "Dec 5 — annual review, N.L. (S2), Birchwood Elementary (Ben Ko)" in text
     assert "Dec 10 — annual review, I.M. (S3)" in text
     assert "Tala" not in text and "Evans" not in text  # initials only
+    # One line per district: students under 90% of their minutes so far, make-ups owed.
+    assert "*IEP minutes this month*\n• Anchorage School District: 3 students behind, " in text
+    assert "• Mesa Public Schools: 0 students behind, 0 make-ups owed" in text
 
 
 def test_note_contents_never_reach_the_digest(roster: Deps, slack: LocalSlack) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.deps import Deps
+from bot.domain.vocabulary import CancelReason
 from bot.services import sessions as svc
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from storage import models as m
@@ -184,6 +185,25 @@ def test_provider_marks_own_session_and_it_is_audited(roster: Deps, past: int) -
         {"status": "scheduled"},
         {"status": "no_show"},
     )
+
+
+def test_a_cancellation_records_who_cancelled(roster: Deps, past: int) -> None:
+    marked = svc.mark_session(roster, "U0P1", past, "cancelled", CancelReason.SCHOOL)
+    assert (marked.status, marked.reason, marked.already) == ("cancelled", "school", False)
+    assert svc.mark_session(roster, "U0P1", past, "cancelled", CancelReason.SCHOOL).already
+    changed = svc.mark_session(roster, "U0P1", past, "cancelled", CancelReason.PROVIDER)
+    assert (changed.reason, changed.already) == ("provider", False)
+    with roster.session_factory() as s:
+        row = s.get(TS, past)
+        assert row is not None and (row.status, row.cancel_reason) == ("cancelled", "provider")
+    svc.mark_session(roster, "U0P1", past, "held")
+    with roster.session_factory() as s:
+        row = s.get(TS, past)
+        assert row is not None and (row.status, row.cancel_reason) == ("held", None)
+    # Time off, closures and exits are recorded by the bot, not chosen from the menu.
+    for reason in (CancelReason.PROVIDER_OUT, CancelReason.SCHOOL_CLOSED, "weather"):
+        with pytest.raises(InvalidInput):
+            svc.mark_session(roster, "U0P1", past, "cancelled", reason)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,334 @@
+"""Domain: IEP service minutes — required, delivered and owed (make-ups) for a month.
+
+Pure functions of plain values: no clock, no database, no Slack.
+
+- **Required.** An IEP states its mandate per week (``sessions_per_week × session_minutes``, or
+  ``minutes_per_week``) or per month (``minutes_per_month``). A weekly mandate is spread over the
+  school's days of a normal week, so each open school day is worth ``weekly / school days``: a
+  partial week, a closed day (holiday, break) or a day outside the service's dates earns
+  nothing. A monthly mandate is spread over the month's open school days, so holidays do not
+  lower it, but a service that starts or ends inside the month is prorated.
+- **Delivered.** Held sessions (and sessions still marked "scheduled" whose note is written),
+  counted in the school-local month of the session. A group session counts its full length for
+  each student in it (each student has their own row).
+- **Owed.** A session cancelled by the provider (also ``provider_out``: time off, a licence that
+  ended, a provider who left), one cancelled with no reason recorded, and one nobody marked when
+  the grace to mark it has passed. Not owed: the school closed or cancelled, the student exited.
+  A student's absence is owed only when the district says so (a setting, off by default). Held
+  make-ups pay the debt back; a missed make-up leaves the original debt open.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from fractions import Fraction
+
+from bot.domain.vocabulary import CancelReason, SessionStatus
+
+HELD, SCHEDULED = SessionStatus.HELD, SessionStatus.SCHEDULED
+CANCELLED, NO_SHOW = SessionStatus.CANCELLED, SessionStatus.NO_SHOW
+
+# Why a session was cancelled (``sessions.cancel_reason``).
+BY_PROVIDER = CancelReason.PROVIDER
+BY_SCHOOL = CancelReason.SCHOOL
+STUDENT_ABSENT = CancelReason.STUDENT_ABSENT
+PROVIDER_OUT = CancelReason.PROVIDER_OUT
+STUDENT_EXITED = CancelReason.STUDENT_EXITED
+SCHOOL_CLOSED = CancelReason.SCHOOL_CLOSED
+LICENCE_ENDED = CancelReason.LICENCE_ENDED
+PROVIDER_REMOVED = CancelReason.PROVIDER_REMOVED
+
+# Cancellations the district does not owe minutes for; every other reason (and none) is owed.
+NOT_OWED_REASONS = frozenset({BY_SCHOOL, SCHOOL_CLOSED, STUDENT_EXITED})
+OWED_REASONS = frozenset({BY_PROVIDER, PROVIDER_OUT, LICENCE_ENDED, PROVIDER_REMOVED})
+
+BEHIND_SHARE = Fraction(9, 10)  # below 90% of the prorated required minutes is "behind"
+DEFAULT_SCHOOL_DAYS = frozenset(range(5))  # Mon-Fri, for a school with no hours on file
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    OWED = "owed"
+    NOT_OWED = "not_owed"
+    PENDING = "pending"  # still to come, or over but within the grace to be marked
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    status: str
+    cancel_reason: str | None = None
+    makeup: bool = False
+    note_written: bool = False
+    # Still "scheduled", no note, and the time to mark it has passed: it never happened, as far
+    # as anyone recorded.
+    unmarked_overdue: bool = False
+
+
+def outcome(f: SessionFacts, *, no_show_owed: bool = False) -> Outcome:
+    """What one student's place in a session means for their minutes."""
+    if f.status == HELD or (f.status == SCHEDULED and f.note_written):
+        return Outcome.DELIVERED
+    if f.status == SCHEDULED:
+        if not f.unmarked_overdue:
+            return Outcome.PENDING
+        return Outcome.NOT_OWED if f.makeup else Outcome.OWED
+    if f.makeup:
+        # A make-up that did not happen pays nothing back; the debt it was for stays open.
+        return Outcome.NOT_OWED
+    if f.status == NO_SHOW or f.cancel_reason == STUDENT_ABSENT:
+        return Outcome.OWED if no_show_owed else Outcome.NOT_OWED
+    if f.status == CANCELLED:
+        return Outcome.NOT_OWED if f.cancel_reason in NOT_OWED_REASONS else Outcome.OWED
+    return Outcome.NOT_OWED
+
+
+# --- months ---------------------------------------------------------------------------------
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """``2026-12`` -> Month(2026, 12); anything else is a ValueError with a sentence."""
+        found = _MONTH.match(text.strip())
+        if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1900:
+            raise ValueError(f"month must be YYYY-MM, like 2026-12 (got {text.strip()[:20]!r})")
+        return cls(int(found[1]), int(found[2]))
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def days(self) -> Iterator[date]:
+        d = self.first
+        while d <= self.last:
+            yield d
+            d += timedelta(days=1)
+
+    def label(self) -> str:
+        return f"{calendar.month_name[self.month]} {self.year}"
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+# --- required -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mandate:
+    """One student service's IEP mandate and its dates (inclusive; None = open)."""
+
+    sessions_per_week: int
+    session_minutes: int
+    minutes_per_week: int | None = None
+    minutes_per_month: int | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    @property
+    def weekly(self) -> int:
+        if self.minutes_per_week is not None:
+            return self.minutes_per_week
+        return self.sessions_per_week * self.session_minutes
+
+    def active(self, day: date) -> bool:
+        return (self.starts_on is None or self.starts_on <= day) and (
+            self.ends_on is None or day <= self.ends_on
+        )
+
+
+@dataclass(frozen=True)
+class SchoolDays:
+    """The weekdays a school meets (from its hours) and its closed dates."""
+
+    weekdays: frozenset[int] = DEFAULT_SCHOOL_DAYS
+    closed: frozenset[date] = frozenset()
+
+    def is_open(self, day: date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.closed
+
+    @property
+    def per_week(self) -> int:
+        return len(self.weekdays) or len(DEFAULT_SCHOOL_DAYS)
+
+
+def closed_dates(spans: Iterable[tuple[date, date]]) -> frozenset[date]:
+    """Every date inside the closed spans (inclusive)."""
+    out: set[date] = set()
+    for first, last in spans:
+        d = first
+        while d <= last:
+            out.add(d)
+            d += timedelta(days=1)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class OpenDays:
+    """A school's open days in one month, sorted: the unit every mandate is spread over."""
+
+    month: Month
+    days: tuple[date, ...]
+    per_week: int  # school days in a normal week
+
+    @classmethod
+    def of(cls, school: SchoolDays, month: Month) -> OpenDays:
+        return cls(month, tuple(d for d in month.days() if school.is_open(d)), school.per_week)
+
+    def count(self, first: date | None, last: date | None) -> int:
+        """Open days from ``first`` to ``last`` (inclusive; None = unbounded)."""
+        lo = 0 if first is None else bisect_left(self.days, first)
+        hi = len(self.days) if last is None else bisect_right(self.days, last)
+        return max(0, hi - lo)
+
+
+def required_in(mandate: Mandate, days: OpenDays, through: date | None = None) -> Fraction:
+    """The minutes the mandate requires in the month of ``days``, up to ``through`` (inclusive;
+    None = the whole month)."""
+    last = mandate.ends_on
+    if through is not None:
+        last = through if last is None else min(last, through)
+    counted = days.count(mandate.starts_on, last)
+    if mandate.minutes_per_month is not None:
+        if not days.days:
+            return Fraction(0)
+        return Fraction(mandate.minutes_per_month * counted, len(days.days))
+    return Fraction(mandate.weekly * counted, days.per_week)
+
+
+def required_minutes(
+    mandate: Mandate, school: SchoolDays, month: Month, through: date | None = None
+) -> Fraction:
+    """The minutes the mandate requires in ``month``, counting only days up to ``through``.
+
+    ``through=None`` is the whole month; a date gives the share due so far ("to date").
+    """
+    return required_in(mandate, OpenDays.of(school, month), through)
+
+
+# --- one student service's month ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Minutes by outcome: ``delivered`` inside the month; ``owed`` and ``made_up`` (held
+    make-ups) from the start up to the month's end, so a make-up pays back an older debt."""
+
+    delivered: int = 0
+    owed: int = 0
+    made_up: int = 0
+
+    def add(self, f: SessionFacts, minutes: int, in_month: bool, *, no_show_owed: bool) -> Tally:
+        what = outcome(f, no_show_owed=no_show_owed)
+        delivered = self.delivered + (minutes if in_month and what is Outcome.DELIVERED else 0)
+        owed = self.owed + (minutes if what is Outcome.OWED else 0)
+        made_up = self.made_up + (minutes if f.makeup and what is Outcome.DELIVERED else 0)
+        return Tally(delivered, owed, made_up)
+
+
+@dataclass(frozen=True)
+class MinutesLine:
+    """One student service in one month."""
+
+    required: int  # the whole month's, prorated for the service's dates and the calendar
+    required_to_date: int  # what should have been delivered by now (the month's end if past)
+    delivered: int
+    owed: int  # make-up minutes still owed (owed minus make-ups held, never below zero)
+
+    @property
+    def behind(self) -> bool:
+        # delivered < 90% of due, in whole numbers: 10 * delivered < 9 * due
+        share = BEHIND_SHARE
+        return (
+            self.required_to_date > 0
+            and self.delivered * share.denominator < share.numerator * self.required_to_date
+        )
+
+    @property
+    def status(self) -> str:
+        return "behind" if self.behind else "on track"
+
+    @property
+    def percent(self) -> int:
+        if self.required_to_date <= 0:
+            return 100
+        return int(100 * self.delivered / self.required_to_date)
+
+
+def due(mandate: Mandate, days: OpenDays, today: date) -> tuple[int, int]:
+    """(the month's required minutes, those due by ``today``), rounded to whole minutes."""
+    whole = required_in(mandate, days)
+    so_far = whole if today >= days.month.last else required_in(mandate, days, today)
+    return round(whole), round(so_far)
+
+
+def line_of(required: tuple[int, int], tally: Tally) -> MinutesLine:
+    return MinutesLine(
+        required=required[0],
+        required_to_date=required[1],
+        delivered=tally.delivered,
+        owed=max(0, tally.owed - tally.made_up),
+    )
+
+
+def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
+    """The month's figures for a student service, as of ``today`` (school-local)."""
+    return line_of(due(mandate, days, today), tally)
+
+
+# --- make-up times --------------------------------------------------------------------------
+
+
+def intersect(a: Iterable[tuple[int, int]], b: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The overlap of two sets of half-open intervals (any comparable ends)."""
+    xs, ys = sorted(a), sorted(b)
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(xs) and j < len(ys):
+        lo, hi = max(xs[i][0], ys[j][0]), min(xs[i][1], ys[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if xs[i][1] < ys[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def free_starts(
+    windows: Iterable[tuple[int, int]],
+    busy: Iterable[tuple[int, int]],
+    length: int,
+    step: int,
+) -> list[int]:
+    """Start points (multiples of ``step``) of ``length``-long spans inside ``windows`` that
+    overlap no ``busy`` interval. Units are the caller's (minutes since an epoch, say)."""
+    taken = sorted(busy)
+    out: list[int] = []
+    for lo, hi in sorted(windows):
+        t = -(-lo // step) * step
+        while t + length <= hi:
+            if not any(b_lo < t + length and t < b_hi for b_lo, b_hi in taken):
+                out.append(t)
+            t += step
+    return out

@@ -1,0 +1,459 @@
+"""Services: IEP service minutes — what /minutes, the App Home and the digest show.
+
+``month_minutes`` works out, for every student service in a scope, the month's required
+minutes (prorated), the minutes delivered and the make-up minutes still owed; the rule itself is
+``bot.domain.minutes``. ``owed_makeups`` lists the missed sessions still waiting for a make-up.
+The use cases open one read-only session each and check who is asking: a provider sees their own
+students, a manager a district (within their district scope).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain import privacy
+from bot.domain.minutes import (
+    NOT_OWED_REASONS,
+    STUDENT_ABSENT,
+    Mandate,
+    MinutesLine,
+    Month,
+    OpenDays,
+    Outcome,
+    SchoolDays,
+    SessionFacts,
+    Tally,
+    closed_dates,
+    due,
+    line_of,
+    outcome,
+)
+from bot.domain.schedule import local_date
+from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.matching import find_district
+from bot.services.people import Person, identify, require_known
+from bot.settings import Settings
+from storage import minutes as q
+from storage import models as m
+from storage.queries import manager_district_scope, school_zones
+
+USAGE = (
+    "Usage: `/minutes` for your students this month, or (managers) `/minutes district=anc`. "
+    "Add `month=2026-11` for another month."
+)
+ARG = re.compile(r"^(district|month)=(\S+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class StudentMinutes:
+    student_id: str
+    service: str
+    school_id: str
+    district_id: str
+    provider_id: str | None
+    line: MinutesLine
+
+
+@dataclass(frozen=True)
+class OwedMakeup:
+    session_id: int
+    student_id: str
+    service: str
+    provider_id: str  # who owes it: the approved provider now, else who missed it
+    starts_at: datetime
+    minutes: int
+    status: str
+    cancel_reason: str | None
+
+
+def _tallies(
+    groups: Iterable[q.MinuteGroup], *, no_show_owed: bool
+) -> dict[tuple[str, str], Tally]:
+    """Each student service's tally. The rule is ``Tally.add``; the groups come in a few dozen
+    shapes, so each shape is worked out once and the minutes are summed by shape."""
+    sums: dict[tuple[str, str], dict[tuple[SessionFacts, bool], int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for g in groups:
+        if g.period == q.AFTER:
+            continue
+        facts = SessionFacts(
+            g.status, g.cancel_reason, g.makeup, g.note_written, g.unmarked_overdue
+        )
+        sums[(g.student_id, g.service)][(facts, g.period == q.IN)] += g.minutes
+    out: dict[tuple[str, str], Tally] = {}
+    for key, shapes in sums.items():
+        tally = Tally()
+        for (facts, in_month), minutes in shapes.items():
+            tally = tally.add(facts, minutes, in_month, no_show_owed=no_show_owed)
+        out[key] = tally
+    return out
+
+
+def unmarked_cutoff(now: datetime, settings: Settings) -> datetime:
+    """A session still "scheduled" that started before this was never marked in time: as far as
+    anyone recorded, it did not happen (the same grace as the SOAP note)."""
+    return now - timedelta(hours=settings.soap_note_due_hours)
+
+
+def month_minutes(
+    s: Session, scope: q.Scope, month: Month, now: datetime, settings: Settings
+) -> list[StudentMinutes]:
+    """Each student service in scope: required, delivered and owed for ``month`` as of ``now``."""
+    services = q.service_rows(s, scope)
+    if not services:
+        return []
+    tallies = _tallies(
+        q.minute_groups(s, scope, month.first, month.last, unmarked_cutoff(now, settings)),
+        no_show_owed=settings.makeup_for_no_shows,
+    )
+    schools = {r.school_id for r in services}
+    zones = school_zones(s, {r.district_id for r in services})
+    weekdays = q.weekdays_by_school(s, schools)
+    closed = q.closed_spans(s, schools, month.first, month.last)
+    days: dict[str, OpenDays] = {}
+    today: dict[str, date] = {}
+    for school_id in schools:
+        school = SchoolDays(
+            weekdays.get(school_id) or SchoolDays().weekdays,
+            closed_dates(closed.get(school_id, [])),
+        )
+        days[school_id] = OpenDays.of(school, month)
+        today[school_id] = local_date(now, zones.get(school_id, settings.org_timezone))
+    out = []
+    # Students of one school mostly share a handful of mandates: work each out once.
+    required: dict[tuple[str, Mandate], tuple[int, int]] = {}
+    empty = Tally()
+    for r in services:
+        ends = r.ends_on if r.exited_on is None else min(r.ends_on or r.exited_on, r.exited_on)
+        mandate = Mandate(
+            r.sessions_per_week,
+            r.session_minutes,
+            r.minutes_per_week,
+            r.minutes_per_month,
+            r.starts_on,
+            ends,
+        )
+        key = (r.school_id, mandate)
+        if key not in required:
+            required[key] = due(mandate, days[r.school_id], today[r.school_id])
+        line = line_of(required[key], tallies.get((r.student_id, r.service), empty))
+        out.append(
+            StudentMinutes(r.student_id, r.service, r.school_id, r.district_id, r.provider_id, line)
+        )
+    return out
+
+
+def owed_makeups(
+    s: Session, scope: q.Scope, now: datetime, settings: Settings, since: datetime | None = None
+) -> list[OwedMakeup]:
+    """Missed sessions that owe minutes and have no make-up scheduled or held yet. A session
+    cancelled ahead of time owes its make-up at once."""
+    cutoff = unmarked_cutoff(now, settings)
+    covered = q.all_active_makeup_targets(s, scope)
+    out = []
+    not_owed = set(NOT_OWED_REASONS) | (set() if settings.makeup_for_no_shows else {STUDENT_ABSENT})
+    for c in q.owed_candidates(
+        s,
+        scope,
+        since,
+        not_owed_reasons=not_owed,
+        overdue_before=cutoff,
+        with_no_shows=settings.makeup_for_no_shows,
+    ):
+        facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
+        if c.session_id in covered:
+            continue
+        if outcome(facts, no_show_owed=settings.makeup_for_no_shows) is Outcome.OWED:
+            out.append(
+                OwedMakeup(
+                    c.session_id,
+                    c.student_id,
+                    c.service,
+                    c.provider_id,
+                    c.starts_at,
+                    c.minutes,
+                    c.status,
+                    c.cancel_reason,
+                )
+            )
+    return out
+
+
+# --- what people see ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinutesRow:
+    student_id: str
+    student: str  # initials and id (the name only when allowed)
+    service: str
+    provider_id: str | None
+    required: int
+    required_to_date: int
+    delivered: int
+    owed: int
+    status: str  # on track | behind
+
+
+@dataclass(frozen=True)
+class ProviderOwed:
+    provider_id: str
+    provider: str
+    count: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class MakeupDue:
+    """A missed session still waiting for its make-up (the provider may schedule it now)."""
+
+    session_id: int
+    student: str
+    service: str
+    missed_at: datetime  # in the provider's zone
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ProviderMinutes:
+    provider_id: str
+    provider: str
+    month: Month
+    rows: tuple[MinutesRow, ...]
+    makeups_owed: int
+    makeups: tuple[MakeupDue, ...] = ()  # oldest first
+
+
+@dataclass(frozen=True)
+class DistrictMinutes:
+    district_id: str
+    district: str
+    month: Month
+    services: int  # student services counted
+    behind: tuple[MinutesRow, ...]  # worst first
+    makeups: tuple[ProviderOwed, ...]  # most owed first
+
+    @property
+    def students_behind(self) -> int:
+        return len({r.student_id for r in self.behind})
+
+    @property
+    def makeups_owed(self) -> int:
+        return sum(p.count for p in self.makeups)
+
+
+@dataclass(frozen=True)
+class DistrictLine:
+    district_id: str
+    district: str
+    students_behind: int
+    makeups_owed: int
+
+    def text(self) -> str:
+        students = "student" if self.students_behind == 1 else "students"
+        makeups = "make-up" if self.makeups_owed == 1 else "make-ups"
+        return f"{self.students_behind} {students} behind, {self.makeups_owed} {makeups} owed"
+
+
+@dataclass(frozen=True)
+class OrgMinutes:
+    month: Month
+    districts: tuple[DistrictLine, ...]
+
+
+@dataclass(frozen=True)
+class MinutesArgs:
+    district: str | None = None
+    month: Month | None = None
+
+
+def parse_args(text: str) -> MinutesArgs:
+    district: str | None = None
+    month: Month | None = None
+    for token in text.split():
+        found = ARG.match(token)
+        if found is None:
+            raise InvalidInput(f"I don't understand `{token[:40]}`.\n{USAGE}")
+        if found[1].lower() == "district":
+            district = found[2]
+        else:
+            try:
+                month = Month.parse(found[2])
+            except ValueError as exc:
+                raise InvalidInput(f"The {exc}.") from None
+    return MinutesArgs(district, month)
+
+
+def student_labels(s: Session, student_ids: Iterable[str], show_names: bool) -> dict[str, str]:
+    wanted = sorted(set(student_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 5000):
+        q_ = select(m.Student.id, m.Student.first_name, m.Student.last_name).where(
+            m.Student.id.in_(wanted[i : i + 5000])
+        )
+        for sid, first, last in s.execute(q_):
+            out[sid] = privacy.student_label(sid, first, last, show_names)
+    return out
+
+
+def _rows(s: Session, items: list[StudentMinutes], show_names: bool) -> list[MinutesRow]:
+    labels = student_labels(s, (i.student_id for i in items), show_names)
+    return [
+        MinutesRow(
+            i.student_id,
+            labels.get(i.student_id, i.student_id),
+            i.service,
+            i.provider_id,
+            i.line.required,
+            i.line.required_to_date,
+            i.line.delivered,
+            i.line.owed,
+            i.line.status,
+        )
+        for i in items
+    ]
+
+
+def provider_minutes(
+    s: Session, provider: m.Provider, month: Month, now: datetime, settings: Settings
+) -> ProviderMinutes:
+    """The provider's approved students' minutes this month, behind first."""
+    students = frozenset(
+        s.scalars(select(m.Assignment.student_id).where(m.Assignment.provider_id == provider.id))
+    )
+    items = [
+        i
+        for i in month_minutes(s, q.Scope(student_ids=students), month, now, settings)
+        if i.provider_id == provider.id
+    ]
+    items.sort(key=lambda i: (not i.line.behind, i.line.percent, i.student_id, i.service))
+    owed = [
+        o
+        for o in owed_makeups(s, q.Scope(student_ids=students), now, settings)
+        if o.provider_id == provider.id
+    ]
+    labels = student_labels(s, {o.student_id for o in owed}, settings.show_student_names)
+    return ProviderMinutes(
+        provider.id,
+        provider.name,
+        month,
+        tuple(_rows(s, items, settings.show_student_names)),
+        len(owed),
+        tuple(
+            MakeupDue(
+                o.session_id,
+                labels.get(o.student_id, o.student_id),
+                o.service,
+                o.starts_at.astimezone(ZoneInfo(provider.timezone)),
+                o.minutes,
+            )
+            for o in sorted(owed, key=lambda o: (o.starts_at, o.session_id))
+        ),
+    )
+
+
+def district_minutes(
+    s: Session, district: m.District, month: Month, now: datetime, settings: Settings
+) -> DistrictMinutes:
+    """Students below 90% of their prorated minutes, and make-ups owed per provider."""
+    scope = q.Scope(district_ids=frozenset({district.id}))
+    items = month_minutes(s, scope, month, now, settings)
+    behind = [i for i in items if i.line.behind]
+    behind.sort(key=lambda i: (i.line.percent, i.student_id, i.service))
+    per: dict[str, list[OwedMakeup]] = defaultdict(list)
+    for o in owed_makeups(s, scope, now, settings):
+        per[o.provider_id].append(o)
+    names = dict(
+        s.execute(
+            select(m.Provider.id, m.Provider.name).where(m.Provider.id.in_(sorted(per)))
+        ).all()
+    )
+    makeups = sorted(
+        (
+            ProviderOwed(pid, names.get(pid, pid), len(os), sum(o.minutes for o in os))
+            for pid, os in per.items()
+        ),
+        key=lambda p: (-p.count, p.provider),
+    )
+    return DistrictMinutes(
+        district.id,
+        district.name,
+        month,
+        len(items),
+        tuple(_rows(s, behind, settings.show_student_names)),
+        tuple(makeups),
+    )
+
+
+def district_lines(
+    s: Session, district_ids: frozenset[str] | None, now: datetime, settings: Settings
+) -> list[DistrictLine]:
+    """Per district: students behind this month and make-ups owed (digest and Home)."""
+    month = Month.of(local_date(now, settings.org_timezone))
+    districts = s.execute(select(m.District.id, m.District.name).order_by(m.District.name)).all()
+    wanted = [(d, n) for d, n in districts if district_ids is None or d in district_ids]
+    if not wanted:
+        return []
+    scope = q.Scope(district_ids=frozenset(d for d, _ in wanted))
+    behind: dict[str, set[str]] = defaultdict(set)
+    for i in month_minutes(s, scope, month, now, settings):
+        if i.line.behind:
+            behind[i.district_id].add(i.student_id)
+    owed: dict[str, int] = defaultdict(int)
+    district_of = dict(
+        s.execute(
+            select(m.Student.id, m.School.district_id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.School.district_id.in_(sorted(scope.district_ids or ())))
+        ).all()
+    )
+    for o in owed_makeups(s, scope, now, settings):
+        owed[district_of.get(o.student_id, "")] += 1
+    return [DistrictLine(d, n, len(behind[d]), owed[d]) for d, n in wanted]
+
+
+def _scope_of(s: Session, person: Person) -> frozenset[str] | None:
+    if person.manager is None:
+        return frozenset()
+    return manager_district_scope(s, person.slack_user_id)
+
+
+def minutes_for(
+    deps: Deps, slack_user_id: str, args: MinutesArgs
+) -> ProviderMinutes | DistrictMinutes | OrgMinutes:
+    """``/minutes``: a provider's own students, or (managers) a district or every district."""
+    now = deps.clock.now()
+    settings = deps.settings
+    with deps.session_factory() as s:
+        person = identify(s, slack_user_id, settings.org_timezone)
+        require_known(person)
+        month = args.month or Month.of(local_date(now, person.timezone))
+        if args.district is not None or person.provider is None:
+            if person.manager is None:
+                raise NotAllowed(
+                    "Only provider-success managers can see a district's minutes. "
+                    "`/minutes` alone shows your own students."
+                )
+            allowed = _scope_of(s, person)
+            if args.district is None:
+                month_now = Month.of(local_date(now, settings.org_timezone))
+                if month != month_now:
+                    raise InvalidInput(
+                        "For another month, name a district: `/minutes district=anc month=…`."
+                    )
+                return OrgMinutes(month, tuple(district_lines(s, allowed, now, settings)))
+            district = find_district(s, args.district)
+            if allowed is not None and district.id not in allowed:
+                raise NotAllowed(f"{district.name} is not one of your districts.")
+            return district_minutes(s, district, month, now, settings)
+        return provider_minutes(s, person.provider, month, now, settings)

@@ -1,0 +1,383 @@
+"""Storage: the read queries behind service minutes (take a session, never commit).
+
+The sessions of a month are summed in the database, grouped by everything the minutes rule
+looks at (status, reason, make-up, note written, over and unmarked), so a district's month is a
+few thousand groups rather than a hundred thousand rows. A session belongs to the month of its
+school-local date: each school zone's month boundaries are put into the query as instants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select, text
+from sqlalchemy.orm import Session
+
+from storage import models as m
+
+TS = m.TherapySession
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+MAKEUP_PREFIX = "makeup:"
+BEFORE, IN, AFTER = "before", "in", "after"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which student services: some districts, some students, or everything (both None)."""
+
+    district_ids: frozenset[str] | None = None
+    student_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    student_id: str
+    service: str
+    school_id: str
+    district_id: str
+    sessions_per_week: int
+    session_minutes: int
+    minutes_per_week: int | None
+    minutes_per_month: int | None
+    starts_on: date | None
+    ends_on: date | None
+    exited_on: date | None
+    provider_id: str | None  # the approved provider, if any
+
+
+@dataclass(frozen=True)
+class MinuteGroup:
+    """Summed minutes of sessions that look the same to the minutes rule."""
+
+    student_id: str
+    service: str
+    status: str
+    cancel_reason: str | None
+    makeup: bool
+    note_written: bool
+    unmarked_overdue: bool
+    period: str  # before | in | after the month, in the school's zone
+    minutes: int
+
+
+def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants of ``first`` 00:00 and the day after ``last`` 00:00 in ``zone``."""
+    tz = ZoneInfo(zone)
+    lo = datetime.combine(first, time(0), tz).astimezone(UTC)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tz).astimezone(UTC)
+    return lo, hi
+
+
+def _scoped(q: Q, scope: Scope) -> Q:
+    if scope.district_ids is not None:
+        q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
+    if scope.student_ids is not None:
+        q = q.where(m.Student.id.in_(sorted(scope.student_ids)))
+    return q
+
+
+def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
+    """Every student service in scope, with its mandate, school and approved provider."""
+    q = (
+        select(
+            m.StudentService.student_id,
+            m.StudentService.service,
+            m.Student.school_id,
+            m.School.district_id,
+            m.StudentService.sessions_per_week,
+            m.StudentService.session_minutes,
+            m.StudentService.minutes_per_week,
+            m.StudentService.minutes_per_month,
+            m.StudentService.starts_on,
+            m.StudentService.ends_on,
+            m.Student.exited_at,
+            m.Assignment.provider_id,
+        )
+        .join(m.Student, m.Student.id == m.StudentService.student_id)
+        .join(m.School, m.School.id == m.Student.school_id)
+        .outerjoin(
+            m.Assignment,
+            and_(
+                m.Assignment.student_id == m.StudentService.student_id,
+                m.Assignment.service == m.StudentService.service,
+            ),
+        )
+        .order_by(m.StudentService.student_id, m.StudentService.service)
+    )
+    out = []
+    for r in s.execute(_scoped(q, scope)):
+        exited = r.exited_at.date() if r.exited_at is not None else None
+        out.append(
+            ServiceRow(
+                r.student_id,
+                r.service,
+                r.school_id,
+                r.district_id,
+                r.sessions_per_week,
+                r.session_minutes,
+                r.minutes_per_week,
+                r.minutes_per_month,
+                r.starts_on,
+                r.ends_on,
+                exited,
+                r.provider_id,
+            )
+        )
+    return out
+
+
+def _students_in(scope: Scope) -> Any:
+    """A condition on ``sessions.student_id`` for the scope (None: everyone)."""
+    if scope.student_ids is not None:
+        return TS.student_id.in_(sorted(scope.student_ids))
+    if scope.district_ids is not None:
+        return TS.student_id.in_(
+            select(m.Student.id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.School.district_id.in_(sorted(scope.district_ids)))
+        )
+    return None
+
+
+def minute_groups(
+    s: Session,
+    scope: Scope,
+    first: date,
+    last: date,
+    overdue_before: datetime,
+) -> list[MinuteGroup]:
+    """Sessions up to the month's end, summed: all of the month's, and before it only those that
+    can owe or pay back minutes (everything but plain held sessions).
+
+    Most sessions lie inside the month whatever the school's zone: those are summed in the
+    database on the sessions table alone. The few within a zone's offset of the month's edges
+    are read one by one and placed by their school's zone.
+    """
+    zone_of_school = school_zones(s, scope)
+    if not zone_of_school:
+        return []
+    bounds = {z: month_bounds(first, last, z) for z in set(zone_of_school.values())}
+    earliest = min(lo for lo, _ in bounds.values())
+    latest = max(hi for _, hi in bounds.values())
+    safe_lo = max(lo for lo, _ in bounds.values())  # inside the month in every zone from here
+    safe_hi = min(hi for _, hi in bounds.values())
+    note = TS.note_done_at.is_not(None).label("note")
+    overdue = and_(TS.starts_at < overdue_before, TS.status == "scheduled").label("overdue")
+    owing = or_(TS.status != "held", TS.makeup.is_(True))
+    period = case((TS.starts_at < earliest, literal(BEFORE)), else_=literal(IN)).label("period")
+    cols = (TS.student_id, TS.service, TS.status, TS.cancel_reason, TS.makeup, note, overdue)
+    where = [
+        or_(
+            and_(TS.starts_at < earliest, owing),
+            and_(TS.starts_at >= safe_lo, TS.starts_at < safe_hi),
+        )
+    ]
+    edges = [
+        or_(
+            and_(TS.starts_at >= earliest, TS.starts_at < safe_lo),
+            and_(TS.starts_at >= safe_hi, TS.starts_at < latest),
+        )
+    ]
+    students = _students_in(scope)
+    if students is not None:
+        where.append(students)
+        edges.append(students)
+    if s.get_bind().dialect.name == "postgresql":
+        # Room to group in memory (a hash) rather than sort a hundred thousand rows by eight
+        # keys, spilling to disk at the default 4 MB; for this transaction only.
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+    out = [
+        MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), str(p), int(total or 0))
+        for sid, svc, st, reason, mk, nt, od, p, total in s.execute(
+            select(*cols, period, func.sum(TS.minutes)).where(*where).group_by(*cols, period)
+        )
+    ]
+    edge_rows = s.execute(
+        select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
+        .join(m.Student, m.Student.id == TS.student_id)
+        .where(*edges)
+    )
+    for sid, svc, st, reason, mk, nt, od, at, minutes, school in edge_rows:
+        lo, hi = bounds[zone_of_school[school]]
+        where_ = BEFORE if at < lo else IN if at < hi else AFTER
+        out.append(MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes))
+    return out
+
+
+def school_zones(s: Session, scope: Scope) -> dict[str, str]:
+    """The zone of every school in scope (its own, or its district's)."""
+    q = select(m.School.id, m.School.timezone, m.District.timezone).join(
+        m.District, m.District.id == m.School.district_id
+    )
+    if scope.district_ids is not None:
+        q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
+    if scope.student_ids is not None:
+        q = q.where(
+            m.School.id.in_(
+                select(m.Student.school_id).where(m.Student.id.in_(sorted(scope.student_ids)))
+            )
+        )
+    return {sid: stz or dtz for sid, stz, dtz in s.execute(q)}
+
+
+def weekdays_by_school(s: Session, school_ids: Iterable[str]) -> dict[str, frozenset[int]]:
+    """The weekdays each school has hours on."""
+    wanted = sorted(set(school_ids))
+    out: dict[str, set[int]] = defaultdict(set)
+    for i in range(0, len(wanted), 5000):
+        q = select(m.SchoolHours.school_id, m.SchoolHours.day).where(
+            m.SchoolHours.school_id.in_(wanted[i : i + 5000])
+        )
+        for school_id, day in s.execute(q.distinct()):
+            out[school_id].add(day)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def closed_spans(
+    s: Session, school_ids: Iterable[str], first: date, last: date
+) -> dict[str, list[tuple[date, date]]]:
+    """Each school's closed spans (its own and its district's) overlapping the dates."""
+    wanted = sorted(set(school_ids))
+    cal = m.SchoolCalendarDay
+    out: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for i in range(0, len(wanted), 5000):
+        q = (
+            select(m.School.id, cal.start_date, cal.end_date)
+            .join(cal, or_(cal.school_id == m.School.id, cal.district_id == m.School.district_id))
+            .where(
+                m.School.id.in_(wanted[i : i + 5000]),
+                cal.kind == "closed",
+                cal.start_date <= last,
+                cal.end_date >= first,
+            )
+        )
+        for school_id, a, b in s.execute(q):
+            out[school_id].append((a, b))
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class OwedCandidate:
+    session_id: int
+    student_id: str
+    service: str
+    provider_id: str  # who owes it: the approved provider now, else the one who missed it
+    starts_at: datetime
+    minutes: int
+    status: str
+    cancel_reason: str | None
+    note_written: bool
+
+
+def owed_candidates(
+    s: Session,
+    scope: Scope,
+    since: datetime | None = None,
+    *,
+    not_owed_reasons: Iterable[str] = (),
+    overdue_before: datetime | None = None,
+    with_no_shows: bool = True,
+) -> list[OwedCandidate]:
+    """Sessions (not make-ups) that may owe minutes: cancelled (but not for ``not_owed_reasons``),
+    no-shows (``with_no_shows``), or still scheduled with no note (started before
+    ``overdue_before``). The minutes rule has the last word; this only narrows the rows."""
+    q = (
+        select(
+            TS.id,
+            TS.student_id,
+            TS.service,
+            func.coalesce(m.Assignment.provider_id, TS.provider_id),
+            TS.starts_at,
+            TS.minutes,
+            TS.status,
+            TS.cancel_reason,
+            TS.note_done_at.is_not(None),
+        )
+        .join(m.Student, m.Student.id == TS.student_id)
+        .join(m.School, m.School.id == m.Student.school_id)
+        .outerjoin(
+            m.Assignment,
+            and_(m.Assignment.student_id == TS.student_id, m.Assignment.service == TS.service),
+        )
+        .where(TS.status != "held", TS.makeup.is_(False))
+        .order_by(TS.starts_at, TS.id)
+    )
+    reasons = sorted(not_owed_reasons)
+    cancelled = TS.status == "cancelled"
+    if reasons:
+        cancelled = and_(
+            cancelled, or_(TS.cancel_reason.is_(None), TS.cancel_reason.not_in(reasons))
+        )
+    unmarked = and_(TS.status == "scheduled", TS.note_done_at.is_(None))
+    if overdue_before is not None:
+        unmarked = and_(unmarked, TS.starts_at < overdue_before)
+    kinds = [cancelled, unmarked]
+    if with_no_shows:
+        kinds.append(TS.status == "no_show")
+    q = q.where(or_(*kinds))
+    if since is not None:
+        q = q.where(TS.starts_at >= since)
+    return [
+        OwedCandidate(sid, student, svc, owner, at, minutes, status, reason, bool(note))
+        for sid, student, svc, owner, at, minutes, status, reason, note in s.execute(
+            _scoped(q, scope)
+        )
+    ]
+
+
+def makeup_key(missed_session_id: int, attempt: int) -> str:
+    return f"{MAKEUP_PREFIX}{missed_session_id}:{attempt}"
+
+
+def missed_id_of(key: str) -> int | None:
+    """The missed session a make-up's key names (``makeup:<id>:<attempt>``)."""
+    if not key.startswith(MAKEUP_PREFIX):
+        return None
+    head = key[len(MAKEUP_PREFIX) :].split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def makeups_for(s: Session, missed_session_id: int) -> list[m.TherapySession]:
+    """Every make-up booked for a missed session (any status), oldest first."""
+    q = (
+        select(TS)
+        .where(
+            TS.makeup.is_(True), TS.session_key.startswith(f"{MAKEUP_PREFIX}{missed_session_id}:")
+        )
+        .order_by(TS.id)
+    )
+    return list(s.scalars(q))
+
+
+def all_active_makeup_targets(s: Session, scope: Scope) -> set[int]:
+    """Missed-session ids that already have a scheduled or held make-up, in scope."""
+    q = (
+        select(TS.session_key)
+        .join(m.Student, m.Student.id == TS.student_id)
+        .join(m.School, m.School.id == m.Student.school_id)
+        .where(TS.makeup.is_(True), TS.status.in_(("scheduled", "held")))
+    )
+    out: set[int] = set()
+    for key in s.scalars(_scoped(q, scope)):
+        missed = missed_id_of(key)
+        if missed is not None:
+            out.add(missed)
+    return out
+
+
+def districts_of_students(s: Session, student_ids: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(student_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 5000):
+        q = (
+            select(m.Student.id, m.School.district_id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.Student.id.in_(wanted[i : i + 5000]))
+        )
+        out.update({sid: did for sid, did in s.execute(q)})
+    return out

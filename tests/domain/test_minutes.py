@@ -1,0 +1,191 @@
+"""Domain: required, delivered and owed minutes across months, holidays and make-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+
+from bot.domain.minutes import (
+    Mandate,
+    Month,
+    OpenDays,
+    Outcome,
+    SchoolDays,
+    SessionFacts,
+    Tally,
+    closed_dates,
+    free_starts,
+    intersect,
+    minutes_line,
+    outcome,
+    required_minutes,
+)
+
+DEC = Month(2026, 12)  # Tue 1 .. Thu 31: 23 weekdays
+NOV = Month(2026, 11)  # Sun 1 .. Mon 30: 21 weekdays
+WEEKLY_60 = Mandate(sessions_per_week=2, session_minutes=30)
+SCHOOL = SchoolDays()
+WINTER_BREAK = SchoolDays(closed=closed_dates([(date(2026, 12, 21), date(2027, 1, 1))]))
+
+
+def test_month_parse_and_bounds() -> None:
+    assert Month.parse("2026-12") == DEC
+    assert (DEC.first, DEC.last) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert Month(2028, 2).last == date(2028, 2, 29)
+    for bad in ["2026-13", "2026-1", "Dec 2026", "", "2026-00"]:
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            Month.parse(bad)
+
+
+def test_weekly_mandate_is_spread_over_the_school_days() -> None:
+    # 23 school days in December at 60/5 = 12 minutes each.
+    assert required_minutes(WEEKLY_60, SCHOOL, DEC) == 276
+    # November 2026 starts on a Sunday: 21 weekdays.
+    assert required_minutes(WEEKLY_60, SCHOOL, NOV) == 252
+
+
+def test_minutes_per_week_overrides_sessions_times_length() -> None:
+    mandate = Mandate(sessions_per_week=1, session_minutes=30, minutes_per_week=90)
+    assert mandate.weekly == 90
+    assert required_minutes(mandate, SCHOOL, DEC) == Fraction(90 * 23, 5)
+
+
+def test_monthly_mandate_is_the_month_whatever_its_holidays() -> None:
+    monthly = Mandate(sessions_per_week=0, session_minutes=30, minutes_per_month=120)
+    assert required_minutes(monthly, SCHOOL, DEC) == 120
+    assert required_minutes(monthly, WINTER_BREAK, DEC) == 120
+    # Half the open days gone by: half the month's minutes are due so far.
+    assert required_minutes(monthly, SCHOOL, NOV, through=date(2026, 11, 13)) == Fraction(
+        120 * 10, 21
+    )
+
+
+def test_holidays_lower_a_weekly_mandate() -> None:
+    # Dec 21-31 closed: 8 school days remain of 23 (Dec 21,22,23,24,25,28,29,30,31 = 9 closed).
+    assert required_minutes(WEEKLY_60, WINTER_BREAK, DEC) == 12 * 14
+    thanksgiving = SchoolDays(closed=closed_dates([(date(2026, 11, 26), date(2026, 11, 27))]))
+    assert required_minutes(WEEKLY_60, thanksgiving, NOV) == 252 - 24
+
+
+def test_partial_weeks_prorate_by_school_day() -> None:
+    # Dec 1 is a Tuesday: the first week has four school days, 48 of its 60 minutes.
+    assert required_minutes(WEEKLY_60, SCHOOL, DEC, through=date(2026, 12, 4)) == 48
+    # A school that meets Mon/Wed only: each meeting day is half the week.
+    two_days = SchoolDays(weekdays=frozenset({0, 2}))
+    assert required_minutes(WEEKLY_60, two_days, DEC, through=date(2026, 12, 7)) == 60
+    assert required_minutes(WEEKLY_60, SCHOOL, DEC, through=date(2026, 11, 30)) == 0
+
+
+def test_a_service_starting_mid_month_is_prorated() -> None:
+    weekly = Mandate(2, 30, starts_on=date(2026, 12, 14))
+    # Dec 14-31: 14 school days.
+    assert required_minutes(weekly, SCHOOL, DEC) == 12 * 14
+    monthly = Mandate(0, 30, minutes_per_month=230, starts_on=date(2026, 12, 14))
+    assert required_minutes(monthly, SCHOOL, DEC) == Fraction(230 * 14, 23)
+    ended = Mandate(2, 30, ends_on=date(2026, 12, 4))
+    assert required_minutes(ended, SCHOOL, DEC) == 48
+    assert required_minutes(Mandate(2, 30, starts_on=date(2027, 1, 4)), SCHOOL, DEC) == 0
+
+
+@pytest.mark.parametrize(
+    ("facts", "no_show_owed", "expected"),
+    [
+        (SessionFacts("held"), False, Outcome.DELIVERED),
+        (SessionFacts("scheduled", note_written=True), False, Outcome.DELIVERED),
+        (SessionFacts("scheduled"), False, Outcome.PENDING),
+        (SessionFacts("scheduled", unmarked_overdue=True), False, Outcome.OWED),
+        (SessionFacts("cancelled", "provider"), False, Outcome.OWED),
+        (SessionFacts("cancelled", "provider_out"), False, Outcome.OWED),
+        (SessionFacts("cancelled", "licence_ended"), False, Outcome.OWED),
+        (SessionFacts("cancelled", None), False, Outcome.OWED),
+        (SessionFacts("cancelled", "school"), False, Outcome.NOT_OWED),
+        (SessionFacts("cancelled", "school_closed"), False, Outcome.NOT_OWED),
+        (SessionFacts("cancelled", "student_exited"), False, Outcome.NOT_OWED),
+        (SessionFacts("cancelled", "student_absent"), False, Outcome.NOT_OWED),
+        (SessionFacts("cancelled", "student_absent"), True, Outcome.OWED),
+        (SessionFacts("no_show"), False, Outcome.NOT_OWED),
+        (SessionFacts("no_show"), True, Outcome.OWED),
+        (SessionFacts("held", makeup=True), False, Outcome.DELIVERED),
+        (SessionFacts("cancelled", "provider", makeup=True), False, Outcome.NOT_OWED),
+        (SessionFacts("scheduled", makeup=True, unmarked_overdue=True), False, Outcome.NOT_OWED),
+    ],
+)
+def test_what_a_session_means_for_minutes(
+    facts: SessionFacts, no_show_owed: bool, expected: Outcome
+) -> None:
+    assert outcome(facts, no_show_owed=no_show_owed) is expected
+
+
+def _tally(*rows: tuple[SessionFacts, int, bool], no_show_owed: bool = False) -> Tally:
+    t = Tally()
+    for facts, minutes, in_month in rows:
+        t = t.add(facts, minutes, in_month, no_show_owed=no_show_owed)
+    return t
+
+
+def test_group_sessions_count_their_full_length_for_each_student() -> None:
+    # A 30-minute group of three: each student's own row counts 30 for that student.
+    for _student in range(3):
+        assert _tally((SessionFacts("held"), 30, True)).delivered == 30
+
+
+def test_time_off_cancellations_are_owed_and_make_ups_pay_them_back() -> None:
+    out = SessionFacts("cancelled", "provider_out")
+    held = SessionFacts("held")
+    makeup = SessionFacts("held", makeup=True)
+    # November's debt, paid back by a December make-up.
+    owing = _tally((held, 30, True), (out, 30, False), (out, 30, True))
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), owing)
+    assert (line.delivered, line.owed) == (30, 60)
+    paid = _tally((held, 30, True), (out, 30, False), (out, 30, True), (makeup, 30, True))
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), paid)
+    assert (line.delivered, line.owed) == (60, 30)
+    over = _tally((out, 30, True), (makeup, 30, True), (makeup, 30, True))
+    assert minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2027, 1, 5), over).owed == 0
+
+
+def test_a_scheduled_make_up_does_not_clear_the_debt_until_it_is_held() -> None:
+    t = _tally(
+        (SessionFacts("cancelled", "provider"), 30, True),
+        (SessionFacts("scheduled", makeup=True), 30, True),
+    )
+    assert minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), date(2026, 12, 10), t).owed == 30
+
+
+def test_behind_is_below_90_percent_of_what_is_due_so_far() -> None:
+    # By Fri Dec 11: 9 school days, 108 minutes due; 97 < 97.2 is behind, 98 is on track.
+    today = date(2026, 12, 11)
+    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=97))
+    assert (line.required, line.required_to_date, line.status) == (276, 108, "behind")
+    assert (
+        minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=98)).status
+        == "on track"
+    )
+    # A month that is over is judged on the whole month.
+    past = minutes_line(
+        WEEKLY_60, OpenDays.of(SCHOOL, NOV), date(2026, 12, 11), Tally(delivered=240)
+    )
+    assert (past.required_to_date, past.status, past.percent) == (252, "on track", 95)
+    # Nothing due yet (a service that starts later) is never behind.
+    later = Mandate(2, 30, starts_on=date(2026, 12, 20))
+    assert not minutes_line(later, OpenDays.of(SCHOOL, DEC), today, Tally()).behind
+
+
+def test_holiday_weeks_do_not_make_a_student_behind() -> None:
+    # Two sessions a week held through Dec 18, then the break: December is complete.
+    held = Tally(delivered=60 * 3 - 12)  # first week is four days: 48 + 60 + 60
+    line = minutes_line(WEEKLY_60, OpenDays.of(WINTER_BREAK, DEC), date(2027, 1, 4), held)
+    assert (line.required, line.status) == (168, "on track")
+
+
+def test_make_up_times_avoid_busy_spans_and_stay_inside_windows() -> None:
+    school = [(480, 900)]  # 08:00-15:00
+    provider = [(540, 720), (780, 1020)]  # 09:00-12:00, 13:00-17:00
+    windows = intersect(school, provider)
+    assert windows == [(540, 720), (780, 900)]
+    busy = [(570, 600), (780, 810)]
+    starts = free_starts(windows, busy, 30, 30)
+    assert starts == [540, 600, 630, 660, 690, 810, 840, 870]
+    assert free_starts([(545, 600)], [], 30, 15) == [555, 570]

@@ -1,0 +1,126 @@
+"""Handlers, through the app: /minutes for a provider, a manager, someone else; bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.deps import Deps
+from bot.local_slack import LocalSlack, block_actions_body
+from storage import models as m
+from tests.handlers.app_driver import Driver, Reply
+from tests.services.minutes_seed import seed_minutes
+
+
+def shown(reply: Reply) -> str:
+    """The reply's text as a person reads it (block text unescaped)."""
+    return reply.said().encode().decode("unicode_escape")
+
+
+@pytest.fixture
+def driver(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> Driver:
+    seed_minutes(deps, tmp_path, clock)
+    slack.clear()
+    return Driver(deps, slack)
+
+
+def test_provider_sees_their_students_this_month(driver: Driver) -> None:
+    said = shown(driver.slash("U0P1", "/minutes"))
+    assert "Minutes, December 2026" in said
+    assert "T.E. (S1) · SLP" in said and "90 of 150 min so far (150 this month)" in said
+    assert "30 min owed · *behind*" in said
+    assert "2 make-ups owed" in said
+    assert "Tala" not in said and "N.L. (S2)" not in said  # initials only; not P2's student
+
+
+def test_manager_sees_a_district_and_every_district(driver: Driver) -> None:
+    said = shown(driver.slash("U0M1", "/minutes", "district=anchorage"))
+    assert "Anchorage School District, December 2026" in said
+    assert "2 students behind" in said and "N.L. (S2)" in said and "T.E. (S1)" in said
+    assert "Ana Reyes (P1) — 2 make-ups, 60 min" in said
+    assert "I.M. (S3)" not in said  # on track
+    org = shown(driver.slash("U0M1", "/minutes"))
+    assert "Anchorage School District* (`anc`): 2 students behind, 2 make-ups owed" in org
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "answer"),
+    [
+        ("U0P1", "district=anc", "Only provider-success managers can see a district's minutes"),
+        ("U0NOBODY", "", "I don't have you in the roster yet"),
+        ("U0P1", "month=2026-13", "month must be YYYY-MM"),
+        ("U0P1", "everything please", "I don't understand `everything`"),
+        ("U0M1", "district=atlantis", "I don't know a district called `atlantis`"),
+    ],
+)
+def test_refusals_and_bad_input_get_a_sentence(
+    driver: Driver, user: str, text: str, answer: str
+) -> None:
+    said = shown(driver.slash(user, "/minutes", text))
+    assert answer in said
+    assert "Traceback" not in said and "Something went wrong" not in said
+
+
+def test_help(driver: Driver) -> None:
+    assert "`/minutes district=anc`" in driver.slash("U0P1", "/minutes", "help").said()
+
+
+def choose(driver: Driver, user: str, action_id: str, value: str) -> Reply:
+    action = {
+        "action_id": action_id,
+        "block_id": "b",
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+    }
+    return driver.send(
+        block_actions_body(
+            user_id=user,
+            action=action,
+            response_url=None,
+            container={"type": "view", "view_id": "VHOME"},
+            view={"id": "VHOME", "type": "home", "blocks": []},
+        )
+    )
+
+
+def test_home_cancel_menu_asks_who_cancelled_and_minutes_follow(driver: Driver) -> None:
+    home = shown(driver.open_home("U0P1"))
+    assert "Minutes, December 2026" in home and "Cancelled by the school" in home
+    with driver.deps.session_factory() as s:
+        group = s.query(m.TherapySession).filter_by(session_key="g1", student_id="S1").one().id
+    assert "30 min owed" in shown(driver.slash("U0P1", "/minutes"))
+    reply = choose(driver, "U0P1", "home_mark_cancelled", f"provider:{group}")
+    assert reply.status == 200 and "views.publish" in reply.methods()
+    with driver.deps.session_factory() as s:
+        row = s.get(m.TherapySession, group)
+        assert row is not None and (row.status, row.cancel_reason) == ("cancelled", "provider")
+    assert "60 of 150 min so far (150 this month) · 60 min owed" in shown(
+        driver.slash("U0P1", "/minutes")
+    )
+    choose(driver, "U0P1", "home_mark_cancelled", f"school:{group}")
+    assert "60 of 150 min so far (150 this month) · 30 min owed" in shown(
+        driver.slash("U0P1", "/minutes")
+    )
+    # Another provider can't, and a forged reason is refused politely.
+    assert "Only the session's own provider" in shown(
+        choose(driver, "U0P2", "home_mark_cancelled", f"provider:{group}")
+    )
+    assert "out of date" in shown(choose(driver, "U0P1", "home_mark_cancelled", f"snow:{group}"))
+
+
+def test_manager_home_button_uploads_this_months_csvs(driver: Driver) -> None:
+    home = shown(driver.open_home("U0M1"))
+    assert "Minutes this month" in home and "Service log CSV" in home
+    reply = driver.press("U0M1", "home_minutes_csv", "anc", from_home=True)
+    uploads = [c.params for c in reply.calls if c.method == "file_upload"]
+    assert [u["filename"] for u in uploads] == [
+        "minutes-anc-2026-12-sessions.csv",
+        "minutes-anc-2026-12-summary.csv",
+    ]
+    sessions = uploads[0]["content"].decode()
+    assert sessions.startswith("date,start_time,timezone,student_id,service,")
+    assert len(sessions.splitlines()) == 11 and "Tala" not in sessions
+    refused = shown(driver.press("U0P1", "home_minutes_csv", "anc", from_home=True))
+    assert "Only provider-success managers can download service logs" in refused

@@ -1,0 +1,142 @@
+"""Services: month minutes on a real database (required, delivered, owed, make-ups)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.deps import Deps
+from bot.domain.minutes import Month
+from bot.services import minutes as svc
+from bot.services.errors import InvalidInput, NotAllowed
+from storage import minutes as q
+from storage import models as m
+from tests.services.caseload_seed import add_session, utc
+from tests.services.minutes_seed import NOW, seed_minutes
+
+DEC = Month(2026, 12)
+
+
+@pytest.fixture
+def minutes_deps(deps: Deps, tmp_path: Path, clock: FixedClock) -> Deps:
+    return seed_minutes(deps, tmp_path, clock)
+
+
+def _lines(deps: Deps, scope: q.Scope | None = None) -> dict[tuple[str, str], svc.StudentMinutes]:
+    with deps.session_factory() as s:
+        items = svc.month_minutes(s, scope or q.Scope(), DEC, NOW, deps.settings)
+    return {(i.student_id, i.service): i for i in items}
+
+
+def test_month_minutes_counts_held_group_owed_and_unmarked(minutes_deps: Deps) -> None:
+    lines = _lines(minutes_deps)
+    s1 = lines[("S1", "slp")].line
+    # 2 x 30 a week over two school days a week: 30 per open day; December has 5 open days
+    # (Dec 21 - Jan 1 is the district's winter break), all of them by Dec 15.
+    assert (s1.required, s1.required_to_date) == (150, 150)
+    # Held Dec 1, Dec 7 and the group on Dec 14; Dec 8 cancelled by the provider is owed,
+    # Dec 14 cancelled by the school is not.
+    assert (s1.delivered, s1.owed, s1.status) == (90, 30, "behind")
+    s3 = lines[("S3", "slp")].line
+    # Held Dec 1, Dec 8 and the group; Dec 7 was never marked and its grace is over: owed.
+    assert (s3.required_to_date, s3.delivered, s3.owed, s3.status) == (75, 90, 30, "on track")
+    s2 = lines[("S2", "ot")].line
+    assert (s2.delivered, s2.owed, s2.status) == (0, 0, "behind")
+    assert lines[("S2", "ot")].provider_id == "P2"
+
+
+def test_a_held_make_up_pays_back_the_debt(minutes_deps: Deps) -> None:
+    with minutes_deps.session_factory() as s:
+        missed = s.query(m.TherapySession).filter_by(session_key="a3").one().id
+        owed = svc.owed_makeups(s, q.Scope(), NOW, minutes_deps.settings)
+    assert sorted((o.student_id, o.provider_id) for o in owed) == [("S1", "P1"), ("S3", "P1")]
+    add_session(
+        minutes_deps, q.makeup_key(missed, 0), "S1", utc(2026, 12, 15, 18), status="scheduled"
+    )
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(session_key=q.makeup_key(missed, 0)).update(
+            {"makeup": True}
+        )
+    with minutes_deps.session_factory() as s:
+        owed = svc.owed_makeups(s, q.Scope(), NOW, minutes_deps.settings)
+    assert [o.student_id for o in owed] == ["S3"]  # booked, so no longer waiting
+    assert _lines(minutes_deps)[("S1", "slp")].line.owed == 30  # but not paid back yet
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(session_key=q.makeup_key(missed, 0)).update(
+            {"status": "held"}
+        )
+    s1 = _lines(minutes_deps)[("S1", "slp")].line
+    assert (s1.delivered, s1.owed) == (120, 0)
+
+
+def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
+    with minutes_deps.session_factory.begin() as s:
+        s2 = s.query(m.StudentService).filter_by(student_id="S2").one()
+        s2.minutes_per_month = 90
+        s1 = s.query(m.StudentService).filter_by(student_id="S1").one()
+        s1.starts_on = date(2026, 12, 7)
+        s.add(
+            m.SchoolCalendarDay(
+                district_id="anc",
+                start_date=date(2026, 12, 21),
+                end_date=date(2027, 1, 1),
+                kind="closed",
+            )
+        )
+    lines = _lines(minutes_deps)
+    # December's open days at SCH1 are now Dec 1,7,8,14,15: S2's 90 a month over five days.
+    assert (lines[("S2", "ot")].line.required, lines[("S2", "ot")].line.required_to_date) == (
+        90,
+        90,
+    )
+    # S1 starts on Dec 7: four of the five open days, 30 each.
+    assert lines[("S1", "slp")].line.required == 120
+
+
+def test_district_and_provider_views(minutes_deps: Deps) -> None:
+    with minutes_deps.session_factory() as s:
+        anc = s.get(m.District, "anc")
+        assert anc is not None
+        view = svc.district_minutes(s, anc, DEC, NOW, minutes_deps.settings)
+        provider = s.get(m.Provider, "P1")
+        assert provider is not None
+        own = svc.provider_minutes(s, provider, DEC, NOW, minutes_deps.settings)
+        lines = svc.district_lines(s, None, NOW, minutes_deps.settings)
+    assert [(r.student_id, r.service) for r in view.behind] == [("S2", "ot"), ("S1", "slp")]
+    assert view.behind[1].student == "T.E. (S1)"
+    assert [(p.provider_id, p.count, p.minutes) for p in view.makeups] == [("P1", 2, 60)]
+    assert [(r.student_id, r.status) for r in own.rows] == [("S1", "behind"), ("S3", "on track")]
+    assert own.makeups_owed == 2
+    assert [(d.district_id, d.text()) for d in lines] == [
+        ("anc", "2 students behind, 2 make-ups owed"),
+        ("mesa", "0 students behind, 0 make-ups owed"),
+    ]
+
+
+def test_minutes_for_checks_who_asks(minutes_deps: Deps) -> None:
+    with pytest.raises(NotAllowed):
+        svc.minutes_for(minutes_deps, "U0P1", svc.parse_args("district=anc"))
+    with pytest.raises(NotAllowed):
+        svc.minutes_for(minutes_deps, "UNOBODY", svc.parse_args(""))
+    assert isinstance(
+        svc.minutes_for(minutes_deps, "U0P1", svc.parse_args("")), svc.ProviderMinutes
+    )
+    org = svc.minutes_for(minutes_deps, "U0M1", svc.parse_args(""))
+    assert isinstance(org, svc.OrgMinutes)
+    district = svc.minutes_for(minutes_deps, "U0M1", svc.parse_args("district=anchorage"))
+    assert isinstance(district, svc.DistrictMinutes) and district.students_behind == 2
+    for bad in ["month=2026-13", "district", "foo=bar"]:
+        with pytest.raises(InvalidInput):
+            svc.parse_args(bad)
+
+
+def test_no_shows_are_owed_only_under_the_setting(minutes_deps: Deps) -> None:
+    add_session(minutes_deps, "ns", "S3", utc(2026, 12, 14, 18), status="no_show")
+    assert _lines(minutes_deps)[("S3", "slp")].line.owed == 30
+    settings = minutes_deps.settings.model_copy(update={"makeup_for_no_shows": True})
+    with minutes_deps.session_factory() as s:
+        items = svc.month_minutes(s, q.Scope(), DEC, NOW, settings)
+    assert {(i.student_id, i.line.owed) for i in items if i.student_id == "S3"} == {("S3", 60)}

@@ -1,0 +1,59 @@
+"""Wiring: /minutes, cancelling with a reason, and scheduling a make-up, in the console."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from bot.console import Console, _fill_form, load_demo_if_empty, make_console
+from bot.deps import Deps
+from bot.local_slack import LocalSlack
+from bot.settings import Settings
+
+
+@pytest.fixture
+def console(settings: Settings, deps: Deps) -> Iterator[Console]:
+    with LocalSlack() as slack:
+        c = make_console(settings, slack, "U0DEMOP02")  # Devin: the demo has make-ups owed
+        load_demo_if_empty(c.deps)
+        yield c
+
+
+def owed(text: str) -> int:
+    found = re.search(r"(\d+) make-ups? owed", text)
+    assert found, text
+    return int(found.group(1))
+
+
+def button(text: str, label: str) -> str:
+    return text.split(f"] {label}")[0].rsplit("[", 1)[1]
+
+
+def test_minutes_cancel_and_schedule_a_makeup_in_the_console(console: Console) -> None:
+    minutes = console.handle("/minutes")
+    assert "Minutes, " in minutes and "behind" in minutes
+    before = owed(minutes)
+    assert before >= 1
+
+    # Cancel a recent session from the Home tab: "Cancelled by me" owes one more make-up.
+    home = console.handle("/home")
+    console.handle(button(home, "Cancelled by me"))
+    after_cancel = console.handle("/minutes")
+    assert owed(after_cancel) == before + 1
+
+    # [Schedule make-up] opens a form of times; choosing the first books it.
+    form = console.handle(button(after_cancel, "Schedule make-up"))
+    assert "Schedule make-up" in form
+    [field] = console.modal_inputs()
+    assert field.block_id == "makeup_time" and field.options
+    booked = _fill_form(console, io.StringIO(field.options[0][1] + "\n"), io.StringIO(), False)
+    assert "Make-up booked" in booked
+    assert owed(console.handle("/minutes")) == before
+
+    # The manager sees the district's students behind and make-ups owed per provider.
+    console.handle("/as U0DEMOM01")
+    district = console.handle("/minutes district=anc")
+    assert "students behind" in district and "Make-ups owed per provider" in district
