@@ -182,6 +182,8 @@ class LocalSlack:
         self._home_view_ids: dict[str, str] = {}
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}
+        # channel -> messages the fake took, oldest first (served by conversations.history)
+        self._history: dict[str, list[dict[str, Any]]] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -192,6 +194,7 @@ class LocalSlack:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -262,11 +265,18 @@ class LocalSlack:
             return [c for c in self._calls if c.method == method]
 
     def clear(self) -> None:
-        """Forget recorded calls and pending failures/hangs (ids and state are kept)."""
+        """Forget recorded calls, channel histories and pending failures/hangs (ids and other
+        state are kept)."""
         with self._cond:
             self._calls.clear()
             self._failures.clear()
             self._hangs.clear()
+            self._history.clear()
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel`` that the fake took, oldest first."""
+        with self._cond:
+            return [dict(message) for message in self._history.get(channel, [])]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
         """Block until at least ``count`` calls of ``method`` were recorded; return them all."""
@@ -508,7 +518,30 @@ class LocalSlack:
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
         channel = _conversation_for(str(params["channel"]))
-        return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+        message = self._message(params, ts)
+        with self._cond:
+            self._history.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from ``oldest`` (a ts), at most ``limit``; message metadata only with
+        ``include_all_metadata``, as Slack does."""
+        channel = str(params.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"true", "1"}
+        with self._cond:
+            taken = list(self._history.get(_conversation_for(channel), []))
+        found = [m for m in reversed(taken) if float(m["ts"]) >= oldest]
+        out = []
+        for message in found[:limit]:
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            out.append(shown)
+        return {"ok": True, "messages": out, "has_more": len(found) > limit}
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
