@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import nudges as svc
 from bot.services.ports import DeliveryFailed, RecipientUnreachable, Sent
 from bot.slack_gateway import SlackGateway, make_web_client
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from tests.services.fake_notifier import FakeNotifier
 from tests.services.test_nudges import seed, session, student
