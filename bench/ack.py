@@ -19,8 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.harness import start_server, stop_server  # noqa: E402
-from bot.local_slack import LocalSlack, slash_command_body  # noqa: E402
+from devtools.harness import start_server, stop_server  # noqa: E402
+from devtools.local_slack import LocalSlack  # noqa: E402
+from devtools.slack_requests import slash_command_body  # noqa: E402
 from storage.db import make_engine, make_session_factory, migrate  # noqa: E402
 from storage.roster import import_roster  # noqa: E402
 

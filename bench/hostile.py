@@ -30,14 +30,9 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import DISTRICTS, MANAGERS, PROVIDERS, percentile, prepare  # noqa: E402
-from bot.harness import SECRET, Server, start_server, stop_server  # noqa: E402
-from bot.local_slack import (  # noqa: E402
-    LocalSlack,
-    event_body,
-    im_message_event,
-    sign_request,
-    slash_command_body,
-)
+from devtools.harness import SECRET, Server, start_server, stop_server  # noqa: E402
+from devtools.local_slack import LocalSlack  # noqa: E402
+from devtools.slack_requests import event_body, im_message_event, sign_request, slash_command_body  # noqa: E402
 
 
 class Normal:

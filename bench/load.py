@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.harness import Server, start_server, stop_server  # noqa: E402
-from bot.local_slack import LocalSlack, slash_command_body  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from devtools.harness import Server, start_server, stop_server  # noqa: E402
+from devtools.local_slack import LocalSlack  # noqa: E402
+from devtools.slack_requests import slash_command_body  # noqa: E402
 from storage.db import make_engine, make_session_factory, migrate  # noqa: E402
 from storage.roster import import_roster  # noqa: E402
 

@@ -25,8 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import MANAGERS, PROVIDERS, TEXTS, prepare  # noqa: E402
-from bot.harness import ROOT, Server, start_server, stop_server  # noqa: E402
-from bot.local_slack import LocalSlack, block_actions_body, slash_command_body  # noqa: E402
+from devtools.harness import ROOT, Server, start_server, stop_server  # noqa: E402
+from devtools.local_slack import LocalSlack  # noqa: E402
+from devtools.slack_requests import block_actions_body, slash_command_body  # noqa: E402
 
 INSTANTS = [
     "2026-11-30T17:00:00Z",

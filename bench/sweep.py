@@ -192,7 +192,7 @@ class NoopNotifier:
         self.posted += 1
         return Sent(channel="D" + user_id, ts=f"{self.posted}.0")
 
-    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
+    def was_sent(self, user_id: str, key: str) -> bool:
         return False
 
 

@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bot",
         description="Caseload bot: availability, matching and deadline nudges for therapists.",
+        epilog="More in README.md: Commands, Configuration, Importing a roster.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("console", help="a local shell that needs no Slack")
     c.add_argument("--as", dest="as_user", metavar="SLACK_USER_ID", help="act as this person")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    i = sub.add_parser("import", help="load a roster folder (ROSTER.md)")
+    i = sub.add_parser("import", help="load a roster folder (README: Importing a roster)")
     i.add_argument("folder", type=Path)
     i.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     pa = sub.add_parser("parse", help="show how an availability message is understood")
@@ -82,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--today", type=_date, help="the date to read relative dates from")
     m = sub.add_parser("match", help="propose assignments for a district")
     m.add_argument("--district", required=True)
-    m.add_argument("--json", action="store_true", help="print the CONTRACTS.md JSON")
+    m.add_argument(
+        "--json",
+        action="store_true",
+        help="print the proposal as JSON (README: Commands, match --json)",
+    )
     m.add_argument("--today", type=_date)
     r = sub.add_parser("report", help="write a district's service log as CSV")
     r.add_argument("kind", choices=["minutes"], help="the report: minutes (the service log)")
@@ -342,8 +347,8 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import console
     from bot.logs import configure
+    from devtools import console
 
     configure("WARNING")  # the console's screen is for the conversation
     _database_ready(settings, auto_migrate=True)

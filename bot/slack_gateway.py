@@ -12,7 +12,6 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -149,12 +148,15 @@ class SlackGateway:
         data = self._call("chat.postMessage", **params)
         return Sent(channel=str(data.get("channel", channel)), ts=str(data.get("ts", "")))
 
-    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
-        """Whether the DM channel's recent history holds a message tagged with ``key``."""
+    def was_sent(self, user_id: str, key: str) -> bool:
+        """Whether the DM channel's latest messages hold one tagged with ``key``.
+
+        No ``oldest``: the bot's clock may be set apart from Slack's (``jobs run-once --now``),
+        and the latest ``HISTORY_LIMIT`` messages of a DM with the bot reach back far enough.
+        """
         data = self._call(
             "conversations.history",
             channel=self.open_dm(user_id),
-            oldest=f"{since.timestamp():.6f}",
             limit=HISTORY_LIMIT,
             include_all_metadata=True,
         )

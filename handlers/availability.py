@@ -15,27 +15,13 @@ from bot.services import availability as svc
 from handlers.availability_blocks import (
     AvailabilityIds,
     help_blocks,
-    preview_blocks,
-    preview_text,
-    question_blocks,
+    render_result,
     saved_blocks,
     schedule_blocks,
     undone_blocks,
 )
-from handlers.common import deps_of, row_id, split_mention, to_dicts
-from handlers.home import refresh_home
-
-HELP_WORDS = {"help", "?", "-h", "--help"}
-
-
-def render_result(
-    result: svc.Preview | svc.Question | svc.ScheduleView,
-) -> tuple[str, list[dict[str, Any]]]:
-    if isinstance(result, svc.Preview):
-        return preview_text(result), to_dicts(preview_blocks(result))
-    if isinstance(result, svc.Question):
-        return result.question, to_dicts(question_blocks(result))
-    return "Your availability", to_dicts(schedule_blocks(result))
+from handlers.common import HELP_WORDS, deps_of, row_id, split_mention, to_dicts
+from handlers.home_publish import refresh_home
 
 
 def replace_message(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,7 +28,8 @@ from bot.services.availability import (
     Undone,
 )
 from bot.views.conflicts import effect_lines
-from handlers.common import escape
+from bot.views.format import bold
+from handlers.common import escape, to_dicts
 
 
 class AvailabilityIds(StrEnum):
@@ -104,13 +106,12 @@ def preview_blocks(p: Preview) -> list[Block]:
             )
         blocks.append(SectionBlock(text=_md(f"{head}\n{tail}")))
     else:
-        when = f" from *{p.effective_from:%a %b %-d}*" if p.effective_from else ""
+        when = f" from {p.effective_from:%a %b %-d}" if p.effective_from else ""
         if p.effective_to is not None:
-            when = f" until *{p.effective_to:%a %b %-d}*"
+            when = f" until {p.effective_to:%a %b %-d}"
         verb = {"replace": "Replace", "add": "Add to", "remove": "Remove from"}[p.intent]
-        blocks.append(
-            SectionBlock(text=_md(f"*{verb} {who} weekly availability{when}* ({zone} time)"))
-        )
+        title = bold(f"{verb} {who} weekly availability{when}")
+        blocks.append(SectionBlock(text=_md(f"{title} ({zone} time)")))
         blocks.append(
             SectionBlock(
                 fields=[
@@ -254,3 +255,12 @@ Managers: `/availability @someone Tue 8-11 PT` sets a provider's hours."""
 
 def help_blocks() -> list[Block]:
     return [SectionBlock(text=_md(HELP))]
+
+
+def render_result(result: Preview | Question | ScheduleView) -> tuple[str, list[dict[str, Any]]]:
+    """The text and blocks that answer an availability message, whatever it turned out to be."""
+    if isinstance(result, Preview):
+        return preview_text(result), to_dicts(preview_blocks(result))
+    if isinstance(result, Question):
+        return result.question, to_dicts(question_blocks(result))
+    return "Your availability", to_dicts(schedule_blocks(result))

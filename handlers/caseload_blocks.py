@@ -7,18 +7,10 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.labels import service_label, zone_label
-from bot.services.caseload import (
-    ANNUAL,
-    LICENCE,
-    TRIENNIAL,
-    Caseload,
-    DeadlineItem,
-    Deadlines,
-    NoteCount,
-    SchoolCaseload,
-)
+from bot.services.caseload import Caseload, DistrictCaseload, SchoolCaseload
+from bot.services.deadlines import ANNUAL, LICENCE, TRIENNIAL, DeadlineItem, Deadlines, NoteCount
 from bot.services.matching import hours
-from bot.views.format import plural
+from bot.views.format import bold, plural
 from handlers.common import escape
 
 MAX_SECTION_CHARS = 2900
@@ -40,9 +32,13 @@ def clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
 
 
 def more_line(total: int, shown: int, what: str) -> list[str]:
+    """ "…and 3 more providers" ("provider" for one) when ``total`` is over ``shown``."""
     if total <= shown:
         return []
-    return [f"…and {total - shown} more" + (f" {what}" if what else "")]
+    rest = total - shown
+    if not what:
+        return [f"…and {rest} more"]
+    return [f"…and {plural(rest, 'more ' + what.removesuffix('s'))}"]
 
 
 # --- caseload ------------------------------------------------------------------------------
@@ -60,8 +56,7 @@ def _school_text(sc: SchoolCaseload) -> str:
 def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Block]:
     who = f"{escape(c.provider_name)}'s caseload" if c.on_behalf else "Your caseload"
     summary = (
-        f"*{who}*: {c.students} student{'s' if c.students != 1 else ''}, "
-        f"{c.services} service{'s' if c.services != 1 else ''} · "
+        f"*{who}*: {plural(c.students, 'student')}, {plural(c.services, 'service')} · "
         f"{hours(c.weekly_minutes)} of {hours(c.capacity_minutes)} h/week\n"
         f"Times in {zone_label(c.tz)} time, week of {c.monday:%b %-d}."
     )
@@ -77,15 +72,46 @@ def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Bloc
     return blocks
 
 
+def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
+    """A manager's /caseload: every district's coverage, or one district's providers."""
+    if dc.district is None:
+        lines = ["*Caseloads by district*"]
+        lines += [
+            f"• {escape(c.name)} (`{escape(c.district_id)}`): {c.served} of "
+            f"{plural(c.total, 'student service')} served"
+            for c in dc.coverage
+        ]
+        if not dc.coverage:
+            lines.append("No districts in the roster yet.")
+        hint = (
+            "Name a district (`/caseload district=anchorage`) or a provider "
+            "(`/caseload @provider`)."
+        )
+        return [SectionBlock(text=md(clip("\n".join(lines)))), ContextBlock(elements=[md(hint)])]
+    served = "".join(
+        f" · {c.served} of {plural(c.total, 'student service')} served" for c in dc.coverage
+    )
+    lines = [f"*Caseloads in {escape(dc.district)}*{served}"]
+    lines += [
+        f"• {escape(p.provider)}: {plural(p.students, 'student')}, {plural(p.services, 'service')}"
+        for p in dc.providers[:MAX_LINES]
+    ]
+    lines += more_line(len(dc.providers), MAX_LINES, "providers")
+    if not dc.providers:
+        lines.append("No provider serves a student here yet.")
+    hint = "See a provider's students and times with `/caseload @provider`."
+    return [SectionBlock(text=md(clip("\n".join(lines)))), ContextBlock(elements=[md(hint)])]
+
+
 # --- deadlines -----------------------------------------------------------------------------
 
 
 def _when(days_left: int) -> str:
     if days_left < 0:
-        return f"*overdue by {-days_left} day{'s' if days_left != -1 else ''}*"
+        return bold(f"overdue by {plural(-days_left, 'day')}")
     if days_left == 0:
         return "*today*"
-    return f"in {days_left} day{'s' if days_left != 1 else ''}"
+    return f"in {plural(days_left, 'day')}"
 
 
 def deadline_line(item: DeadlineItem, *, with_provider: bool) -> str:
@@ -129,26 +155,39 @@ def notes_text(counts: Sequence[NoteCount], *, limit: int = MAX_LINES) -> str:
 
 
 def deadlines_blocks(d: Deadlines) -> list[Block]:
+    """What is due leads; sections with nothing in them are named once, at the end."""
     students = [i for i in d.items if i.kind != LICENCE]
     licences = [i for i in d.items if i.kind == LICENCE]
+    sections = (
+        ("overdue SOAP notes", sum(c.count for c in d.notes), lambda: notes_text(d.notes)),
+        (
+            "IEP annual reviews or triennials",
+            len(students),
+            lambda: deadline_text(
+                "IEP annual reviews and triennials", students, with_provider=d.for_manager
+            ),
+        ),
+        (
+            "licences ending",
+            len(licences),
+            lambda: deadline_text("Licences ending", licences, with_provider=True),
+        ),
+    )
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Deadlines for {escape(d.scope)}* — the next {d.days} days, "
+                f"*Deadlines for {escape(d.scope)}* — the next {plural(d.days, 'day')}, "
                 f"from {d.today:%a %b %-d}"
             )
-        ),
-        SectionBlock(
-            text=md(
-                deadline_text(
-                    "IEP annual reviews and triennials", students, with_provider=d.for_manager
-                )
-            )
-        ),
-        SectionBlock(text=md(deadline_text("Licences ending", licences, with_provider=True))),
-        SectionBlock(text=md(notes_text(d.notes))),
+        )
     ]
-    if not d.for_manager:
+    blocks += [SectionBlock(text=md(text())) for _, count, text in sections if count]
+    empty = [name for name, count, _ in sections if not count]
+    if len(empty) == len(sections):
+        blocks.append(SectionBlock(text=md("Nothing due, and no notes overdue. 🎉")))
+    elif empty:
+        blocks.append(ContextBlock(elements=[md("Nothing due: " + ", ".join(empty) + ".")]))
+    if not d.for_manager and d.notes:
         blocks.append(
             ContextBlock(elements=[md("Write overdue notes with `/soap` or from the App Home.")])
         )
@@ -158,5 +197,6 @@ def deadlines_blocks(d: Deadlines) -> list[Block]:
 CASELOAD_HELP = (
     "*How to use /caseload*\n"
     "• `/caseload` — your students, services and weekly times\n"
-    "• `/caseload @provider` — a provider's caseload (managers)"
+    "• `/caseload @provider` — a provider's caseload (managers)\n"
+    "• `/caseload district=anchorage` — who serves a district, and how many (managers)"
 )

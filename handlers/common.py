@@ -14,6 +14,9 @@ __all__ = ["deps_of", "escape", "row_id", "split_mention", "to_dicts"]
 MENTION = re.compile(r"^\s*(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@([UW][A-Z0-9]{2,})(?![\w-]))\s*")
 
 
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})  # what asks a command for its usage
+
+
 def deps_of(context: Any) -> Deps:
     deps: Deps = context["deps"]
     return deps

@@ -1,9 +1,5 @@
-"""Slack edge: the App Home tab — publishing it, a provider's Held / Cancelled / No-show buttons,
-and a manager's Run match button.
-
-``refresh_home`` re-publishes someone's Home after a change they made elsewhere (a note saved,
-availability saved); a refresh that Slack refuses is logged and dropped, since the next
-``app_home_opened`` publishes it again.
+"""Slack edge: the App Home tab — publishing it when opened, a provider's Held / Cancelled /
+No-show buttons, and a manager's Run match button (publishing lives in ``handlers.home_publish``).
 """
 
 from __future__ import annotations
@@ -13,32 +9,17 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.deps import Deps
 from bot.domain.vocabulary import CancelReason, SessionStatus
-from bot.services import home as svc
 from bot.services import matching, scope
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from bot.slack_gateway import SlackUnavailable
 from handlers.common import deps_of, escape, row_id, to_dicts
-from handlers.home_blocks import MARK_STATUS, HomeIds, home_view
+from handlers.home_blocks import MARK_STATUS, HomeIds
+from handlers.home_publish import publish_home, refresh_home
 from handlers.match_blocks import MAX_PROVIDER_SECTIONS, proposal_blocks
 
 log = logging.getLogger(__name__)
-
-
-def publish_home(deps: Deps, slack_user_id: str) -> None:
-    deps.gateway.publish_home(slack_user_id, home_view(svc.home_for(deps, slack_user_id)))
-
-
-def refresh_home(deps: Deps, slack_user_id: str | None) -> None:
-    """Publish again after a change; never fails the change itself."""
-    if not slack_user_id:
-        return
-    try:
-        publish_home(deps, slack_user_id)
-    except SlackUnavailable:
-        log.warning("home.refresh_failed")
 
 
 def handle_app_home_opened_event(event: dict[str, Any], context: Any) -> None:

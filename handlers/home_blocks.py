@@ -26,9 +26,10 @@ from bot.domain.labels import service_label, status_label, zone_abbr
 from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
-from bot.services.caseload import OverdueNote
 from bot.services.conflicts import DistrictConflicts
+from bot.services.deadlines import OverdueNote
 from bot.views.conflicts import district_lines
+from bot.views.format import ago, plural
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -96,17 +97,15 @@ def _status(r: svc.RecentSession) -> str:
 
 
 def _late(n: OverdueNote) -> str:
-    if n.days_overdue >= 1:
-        return f"{n.days_overdue} day{'s' if n.days_overdue != 1 else ''} late"
-    return f"was due {n.due_at:%a %H:%M}"
+    return f"due {ago(n.overdue_for)} ago"
 
 
 def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Overdue SOAP notes* ({len(p.overdue)}) — due {p.due_hours} hours after the "
-                "session"
+                f"*Overdue SOAP notes* ({len(p.overdue)}) — due "
+                f"{plural(p.due_hours, 'hour')} after the session"
             )
         )
     ]

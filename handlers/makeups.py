@@ -14,7 +14,7 @@ from bot.services import makeups as svc
 from bot.services.errors import InvalidInput, UserFacingError
 from bot.views.makeups import MakeupIds
 from handlers.common import deps_of, row_id
-from handlers.home import refresh_home
+from handlers.home_publish import refresh_home
 from handlers.makeup_blocks import booked_view, options_view
 
 

@@ -13,9 +13,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import availability as svc
-from handlers.availability import HELP_WORDS, render_result
-from handlers.availability_blocks import help_blocks, undone_blocks
-from handlers.common import deps_of, to_dicts
+from handlers.availability_blocks import help_blocks, render_result, undone_blocks
+from handlers.common import HELP_WORDS, deps_of, to_dicts
 
 UNDO_WORDS = {"undo", "undo that", "undo it", "undo last"}
 

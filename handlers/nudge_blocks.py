@@ -13,7 +13,8 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot.services.nudges import ReviewHeld, Snoozed
 from bot.views.blocks import md
-from bot.views.nudges import NudgeIds, day, plural
+from bot.views.format import plural
+from bot.views.nudges import NudgeIds, day
 from handlers.common import escape
 
 __all__ = ["NudgeIds", "replace_block", "review_held_text", "session_marked_text", "snoozed_text"]

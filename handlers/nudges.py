@@ -19,7 +19,7 @@ from bot.services import nudges as svc
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
 from handlers.common import deps_of
-from handlers.home import refresh_home
+from handlers.home_publish import refresh_home
 from handlers.nudge_blocks import (
     NudgeIds,
     replace_block,
@@ -27,7 +27,7 @@ from handlers.nudge_blocks import (
     session_marked_text,
     snoozed_text,
 )
-from handlers.soap import open_soap_modal
+from handlers.soap_form import open_soap_modal
 
 BAD_ACTION = "That button is out of date. Please use the newest reminder."
 

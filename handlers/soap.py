@@ -12,22 +12,21 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.deps import Deps
 from bot.domain.sessions import note_from_form
 from bot.services import soap as svc
 from bot.services.errors import InvalidInput, UserFacingError
 from handlers.common import deps_of, escape, row_id, to_dicts
-from handlers.home import refresh_home
+from handlers.home_publish import refresh_home
 from handlers.soap_blocks import (
     FIELDS,
     SoapIds,
     history_blocks,
     none_waiting_text,
-    note_form,
     note_view,
     saved_view,
     usage_text,
 )
+from handlers.soap_form import open_soap_modal
 
 CHOOSE_SESSION = "Choose the session this note is for."
 UNREADABLE_FIELD = "I couldn't read this field. Please type it again."
@@ -38,26 +37,6 @@ def _id(value: Any) -> int:
     if number is None:
         raise InvalidInput("That button is out of date. Please open it again.")
     return number
-
-
-def open_soap_modal(
-    deps: Deps, slack_user_id: str, trigger_id: str, session_id: int | None = None
-) -> bool:
-    """Open the SOAP form for one session, or with a choice of the provider's sessions.
-
-    Returns False when there is nothing to write. Raises the service's ``NotAllowed`` /
-    ``NotFound`` / ``Conflict`` for the app's error handler. Any listener with a ``trigger_id``
-    (a nudge's "Write note" button too) may call it after ``ack()``.
-    """
-    if session_id is None:
-        choices = svc.sessions_awaiting_note(deps, slack_user_id)
-        if not choices:
-            return False
-        view = note_form(choices=choices)
-    else:
-        view = note_form(fixed=svc.session_for_note(deps, slack_user_id, session_id))
-    deps.gateway.open_view(trigger_id, view.to_dict())
-    return True
 
 
 def handle_soap_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:

@@ -24,12 +24,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.labels import zone_abbr
 from bot.domain.sessions import FIELD_LIMIT
-from bot.services.matching import zone_abbr
 from bot.services.soap import History, NoteSession, NoteView, SavedNote
+from bot.views.format import plural
 from handlers.common import escape
 
 OPTION_TEXT_LIMIT = 75
+OBJECTIVE_HINT = "Required unless Trials are filled in: the data you took in the session."
 
 
 class SoapIds(StrEnum):
@@ -76,7 +78,9 @@ def session_text(x: NoteSession) -> str:
 
 
 def _option(x: NoteSession) -> Option:
-    text = f"#{x.session_id} {session_text(x)}"
+    """Date, time, the student's initials and the school: what a provider tells sessions by."""
+    who = x.student.removesuffix(f" ({x.student_id})")
+    text = f"{x.when:%a %b %-d %H:%M} {zone_abbr(x.tz)} · {who} · {x.school}"
     if len(text) > OPTION_TEXT_LIMIT:
         text = text[: OPTION_TEXT_LIMIT - 1] + "…"
     return Option(value=str(x.session_id), text=PlainTextObject(text=text))
@@ -119,9 +123,12 @@ def note_form(choices: list[NoteSession] | None = None, fixed: NoteSession | Non
     blocks += [
         InputBlock(
             block_id=SoapIds.TRIALS_BLOCK,
-            label="Trials (correct/total per goal, one per line)",
+            label="Trials (one goal per line)",
             optional=True,
-            hint="e.g. 8/10 — when Objective is empty I write it from these.",
+            hint=(
+                "e.g. 8/10 with cues, 80% or 8 of 10 (min cues). I add them to the Objective, "
+                "with any cue level you write after the score."
+            ),
             element=PlainTextInputElement(
                 action_id=SoapIds.TRIALS_INPUT,
                 multiline=True,
@@ -137,7 +144,7 @@ def note_form(choices: list[NoteSession] | None = None, fixed: NoteSession | Non
             SoapIds.OBJECTIVE_INPUT,
             "Objective",
             optional=True,  # required unless Trials fill it; checked on submit
-            hint="Required: the data you took (or fill in Trials above).",
+            hint=OBJECTIVE_HINT,
         ),
         _text_input(
             SoapIds.ASSESSMENT_BLOCK, SoapIds.ASSESSMENT_INPUT, "Assessment", optional=True
@@ -184,7 +191,7 @@ def history_blocks(h: History) -> list[Block]:
         SectionBlock(
             text=_md(
                 f"*SOAP notes for {escape(h.student)}* · {escape(h.school)}\n"
-                f"{h.total} note{'s' if h.total != 1 else ''}, newest first. Contents open in a "
+                f"{plural(h.total, 'note')}, newest first. Contents open in a "
                 "private window for the author and managers only."
             )
         )
@@ -202,7 +209,8 @@ def history_blocks(h: History) -> list[Block]:
         )
         blocks.append(SectionBlock(text=_md(text), accessory=button))
     if h.total > len(h.lines):
-        blocks.append(ContextBlock(elements=[_md(f"…and {h.total - len(h.lines)} older notes.")]))
+        more = plural(h.total - len(h.lines), "older note")
+        blocks.append(ContextBlock(elements=[_md(f"…and {more}.")]))
     return blocks
 
 
@@ -248,5 +256,5 @@ def usage_text(due_hours: int) -> str:
         "*SOAP notes*\n"
         "• `/soap` — write a note for a session that has none yet\n"
         "• `/soap history S123` — a student's past notes (date and author); open one to read it\n"
-        f"Notes are due {due_hours} hours after the session."
+        f"Notes are due {plural(due_hours, 'hour')} after the session."
     )

@@ -30,7 +30,7 @@ JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
 @dataclass(frozen=True)
-class RunReport:
+class CaseloadJobsReport:
     sessions_created: int
     digests_sent: int
 
@@ -83,9 +83,9 @@ def register(scheduler: BaseScheduler, deps: Deps) -> None:
     )
 
 
-def run_once(deps: Deps, now: datetime) -> RunReport:
+def run_once(deps: Deps, now: datetime) -> CaseloadJobsReport:
     """Run both jobs once as if it were ``now`` (``jobs run-once --now``); safe to repeat."""
-    report = RunReport(generate_sessions(deps, now), send_weekly_digests(deps, now))
+    report = CaseloadJobsReport(generate_sessions(deps, now), send_weekly_digests(deps, now))
     log.info(
         "caseload_jobs.ran",
         extra={"sessions": report.sessions_created, "digests": report.digests_sent},

@@ -185,7 +185,7 @@ def run_once(deps: Deps) -> int:
     return 0
 
 
-def run_summary(report: nudges.RunReport, caseload: caseload_jobs.RunReport) -> str:
+def run_summary(report: nudges.RunReport, caseload: caseload_jobs.CaseloadJobsReport) -> str:
     """What one run did, in counts that match what Slack saw."""
     d = report.delivery
     parts = [

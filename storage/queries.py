@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, time
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import models as m
@@ -73,3 +73,16 @@ def school_calendar(
     for entries in out.values():
         entries.sort(key=lambda e: (e.start, e.end, e.kind))
     return out
+
+
+def find_student_id(s: Session, typed: str) -> str | None:
+    """The stored id of the student a person typed, ignoring case ("s1006" finds "S1006").
+
+    The exact id wins; otherwise a case-insensitive match, when exactly one student has it.
+    """
+    if s.get(m.Student, typed) is not None:
+        return typed
+    found = list(
+        s.scalars(select(m.Student.id).where(func.lower(m.Student.id) == typed.lower()).limit(2))
+    )
+    return found[0] if len(found) == 1 else None

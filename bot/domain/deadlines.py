@@ -18,14 +18,11 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import sessions
 from bot.domain.schedule import local_date
 from bot.domain.vocabulary import Day
 
 OVERDUE = "overdue"
 DAILY = "daily"
-# Statuses of a session that may need a note once it has ended; cancelled/no_show never do.
-NOTE_STATUSES = sessions.NOTE_STATUSES
 
 
 class Rule(StrEnum):
@@ -114,27 +111,8 @@ def snoozed_key(key: str, until: date) -> str:
 # --- SOAP notes ----------------------------------------------------------------------------
 
 
-def session_needs_note(status: str, starts_at: datetime, minutes: int, now: datetime) -> bool:
-    """Held, or still "scheduled" but over (nobody marked it held); never cancelled/no_show."""
-    return sessions.needs_note(status, starts_at, minutes, now)
-
-
 def note_due_at(starts_at: datetime, minutes: int, due_hours: int) -> datetime:
     return starts_at + timedelta(minutes=minutes) + timedelta(hours=due_hours)
-
-
-def note_overdue(
-    status: str,
-    starts_at: datetime,
-    minutes: int,
-    note_done_at: datetime | None,
-    now: datetime,
-    due_hours: int,
-) -> bool:
-    """The same rule as the SOAP screens and /deadlines (``bot.domain.sessions``)."""
-    return note_done_at is None and sessions.note_overdue(
-        status, starts_at, minutes, now, due_hours
-    )
 
 
 def note_escalates(due_at: datetime, now: datetime, escalate_days: int) -> bool:
@@ -144,11 +122,6 @@ def note_escalates(due_at: datetime, now: datetime, escalate_days: int) -> bool:
 
 def days_overdue(due_at: datetime, now: datetime) -> int:
     return max(0, (now - due_at) // timedelta(days=1))
-
-
-def overdue_start_bound(now: datetime, due_hours: int) -> datetime:
-    """Every overdue note's session started at or before this (a cheap indexed bound)."""
-    return sessions.overdue_bound(now, due_hours)
 
 
 # --- zones and working hours -------------------------------------------------------------

@@ -117,11 +117,17 @@ def overdue_bound(now: datetime, due_hours: int) -> datetime:
 
 # --- SOAP trial data -----------------------------------------------------------------------
 
+# A score as clinicians write it: "8/10", "8 of 10", "8 out of 10", "80%", optionally after
+# "Goal 2:" and before "correct", then an optional cue level or comment ("with cues", "(min cues)").
 _TRIAL = re.compile(
-    r"^(?:goal\s*(?P<goal>\d{1,3})\s*[:.)-]?\s*)?(?P<correct>\d{1,4})\s*(?:/|of|out of)\s*"
-    r"(?P<total>\d{1,4})(?:\s*correct)?\.?$",
-    re.IGNORECASE,
+    r"^(?:goal\s*(?P<goal>\d{1,3})\s*[:.)-]?\s*)?"
+    r"(?:(?P<correct>\d{1,4})\s*(?:/|of|out\s+of)\s*(?P<total>\d{1,4})(?![\d/])"
+    r"|(?P<percent>\d{1,3})\s*%)"
+    r"(?:\s*correct)?\.?"
+    r"(?:\s*[,:;–—-]?\s*(?P<note>[(\[]?[^\W\d_].*))?$",
+    re.IGNORECASE | re.DOTALL,
 )
+TRIAL_FORMS = "8/10, 80% or 8 of 10"
 
 
 class TrialsError(ValueError):
@@ -131,32 +137,75 @@ class TrialsError(ValueError):
 @dataclass(frozen=True)
 class Trial:
     goal: int
-    correct: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.correct / self.total)
+    correct: int | None  # None when only a percentage was written
+    total: int | None
+    percent: int
+    note: str = ""  # the cue level or comment written after the score
 
     def line(self) -> str:
-        return f"Goal {self.goal}: {self.correct}/{self.total} correct ({self.percent}%)"
+        score = (
+            f"{self.percent}% correct"
+            if self.correct is None
+            else f"{self.correct}/{self.total} correct ({self.percent}%)"
+        )
+        return f"Goal {self.goal}: {score}" + (f", {self.note}" if self.note else "")
+
+
+def _score_next(text: str, start: int) -> bool:
+    rest = text[start : start + 40].lstrip().lower()
+    return rest[:1].isdigit() or rest.startswith("goal")
+
+
+def _split_trials(text: str) -> list[str]:
+    """One item per line or ``;``, and per ``,`` that starts another score ("8/10, 7/10"); a comma
+    inside a comment ("8/10 with cues, then faded", "(min, max cues)") stays in it."""
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        if ch == "\n" or (depth == 0 and (ch == ";" or (ch == "," and _score_next(text, i + 1)))):
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _note(raw: str | None) -> str:
+    note = " ".join((raw or "").split())
+    if len(note) >= 2 and note[0] + note[-1] in ("()", "[]"):
+        note = note[1:-1].strip()
+    return note
 
 
 def parse_trials(text: str) -> list[Trial]:
-    """'8/10' per line (or separated by ; or ,), optionally 'Goal 2: 7/10'. Empty -> []."""
-    items = [p.strip() for p in re.split(r"[\n;,]+", text or "") if p.strip()]
+    """One score per line (or separated by ; or ,): 8/10, 8 of 10, 80%, optionally 'Goal 2: …',
+    and a trailing cue level or comment ("8/10 with cues", "8 of 10 (min cues)"). Empty -> []."""
     trials: list[Trial] = []
-    for n, item in enumerate(items, start=1):
+    for n, item in enumerate(_split_trials(text or ""), start=1):
         match = _TRIAL.match(item)
         if match is None:
             raise TrialsError(
-                f"Line {n} (“{item[:30]}”) isn't correct/total. Write one goal per line, like 8/10."
+                f"Line {n} (“{item[:30]}”) isn't a score. Write one goal per line, like "
+                f"{TRIAL_FORMS}, with any cue level after it."
             )
+        goal = int(match["goal"]) if match["goal"] else n
+        note = _note(match["note"])
+        if match["percent"] is not None:
+            percent = int(match["percent"])
+            if percent > 100:
+                raise TrialsError(f"Line {n}: {percent}% — a percentage goes up to 100.")
+            trials.append(Trial(goal, None, None, percent, note))
+            continue
         correct, total = int(match["correct"]), int(match["total"])
         if total == 0 or correct > total:
             raise TrialsError(f"Line {n}: {correct}/{total} — correct must be 0 to the total.")
-        goal = int(match["goal"]) if match["goal"] else n
-        trials.append(Trial(goal, correct, total))
+        trials.append(Trial(goal, correct, total, round(100 * correct / total), note))
     return trials
 
 

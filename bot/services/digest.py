@@ -30,20 +30,17 @@ from bot.deps import Deps
 from bot.domain.schedule import local_date
 from bot.domain.sessions import digest_due, digest_key
 from bot.services import dm
-from bot.services.caseload import (
+from bot.services.conflicts import DistrictConflicts, district_conflicts
+from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
+from bot.services.deadlines import (
     DeadlineItem,
-    DistrictCoverage,
     OverdueNote,
-    Unserved,
-    coverage,
     licence_deadlines,
     overdue_by_provider,
     overdue_notes,
     provider_names,
     student_deadlines,
-    unserved,
 )
-from bot.services.conflicts import DistrictConflicts, district_conflicts
 from bot.services.minutes import DistrictLine, district_lines
 from storage import models as m
 from storage import outbox
@@ -206,9 +203,13 @@ def _unreachable(s: Session, now: datetime, districts: set[str] | None) -> tuple
 
 
 def send_weekly_digests(deps: Deps, now: datetime) -> int:
-    """Send each manager's digest once per week, from Monday 08:00 their time; returns sends."""
+    """Send each manager's digest once per week, from Monday 08:00 their time; returns sends.
+
+    A manager limited to some districts hears only about those (``managers.csv``'s
+    ``district_ids``); one with none listed hears about every district.
+    """
     org = deps.settings.org_timezone
-    due: list[tuple[str, str, str]] = []  # (key, slack user, zone)
+    due: list[tuple[str, str, str, frozenset[str] | None]] = []  # key, slack user, zone, scope
     with deps.session_factory.begin() as s:
         managers = s.scalars(
             select(m.Manager).where(m.Manager.slack_user_id.is_not(None)).order_by(m.Manager.id)
@@ -219,7 +220,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             if not digest_due(now, tz) or mgr.slack_user_id is None:
                 continue
             key = digest_key(mgr.id, now, tz)
-            due.append((key, mgr.slack_user_id, tz))
+            due.append((key, mgr.slack_user_id, tz, manager_district_scope(s, mgr.slack_user_id)))
             rows.append(
                 {
                     "key": key,
@@ -238,7 +239,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
         outbox.enqueue(s, rows)
     worker = f"digest:{uuid.uuid4().hex[:12]}"
     sent = 0
-    for key, slack_user, tz in due:
+    for key, slack_user, tz, scope in due:
         with deps.session_factory.begin() as s:
             if not outbox.claim_key(s, key, worker, now, LEASE):
                 continue  # sent already, or another process is sending it
@@ -248,8 +249,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             sent += found
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            # A manager scoped to some districts hears about those districts only.
-            digest = build_digest(deps, s, now, tz, manager_district_scope(s, slack_user))
+            digest = build_digest(deps, s, now, tz, scope)
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)

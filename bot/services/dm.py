@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -32,7 +32,6 @@ from storage import outbox
 log = logging.getLogger(__name__)
 
 N = m.Nudge
-HISTORY_WINDOW = timedelta(days=7)  # how far back a DM's history is searched for its batch
 
 
 class Outcome(StrEnum):
@@ -70,12 +69,7 @@ def settle_earlier(
         ).all()
     if not earlier:
         return ids, 0
-    since = now - HISTORY_WINDOW
-    taken = {
-        batch
-        for batch in {str(b) for _, b in earlier}
-        if deps.notifier.was_sent(slack_user, batch, since)
-    }
+    taken = {b for b in {str(b) for _, b in earlier} if deps.notifier.was_sent(slack_user, b)}
     done = [int(i) for i, b in earlier if b in taken]
     if not done:
         return ids, 0

@@ -20,24 +20,19 @@ from bot.deps import Deps
 from bot.domain.minutes import Month
 from bot.domain.schedule import local_date
 from bot.services.availability import ScheduleView, view_for_provider
-from bot.services.caseload import (
-    Caseload,
+from bot.services.caseload import Caseload, provider_caseload, student_label
+from bot.services.conflicts import DistrictConflicts, for_manager
+from bot.services.coverage import DistrictCoverage, Unserved, coverage, unserved
+from bot.services.deadlines import (
     DeadlineItem,
-    DistrictCoverage,
     NoteCount,
     OverdueNote,
-    Unserved,
-    coverage,
     licence_deadlines,
     overdue_by_provider,
     overdue_notes,
-    provider_caseload,
     provider_names,
     student_deadlines,
-    student_label,
-    unserved,
 )
-from bot.services.conflicts import DistrictConflicts, for_manager
 from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, provider_minutes
 from bot.services.people import NOT_IN_ROSTER, identify
 from storage import models as m

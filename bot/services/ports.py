@@ -13,7 +13,6 @@ notifier whether that DM already reached the person before it posts again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 
@@ -59,8 +58,8 @@ class Notifier(Protocol):
         """
         ...
 
-    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
-        """Whether a DM carrying ``key`` reached the user since ``since`` (recent history).
+    def was_sent(self, user_id: str, key: str) -> bool:
+        """Whether a DM carrying ``key`` is among the user's recent DMs from the bot.
 
         Raises ``DeliveryFailed`` when that cannot be known now.
         """

@@ -25,6 +25,7 @@ from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, Un
 from bot.services.people import Person, identify, require_known
 from bot.services.scope import in_scope
 from storage import models as m
+from storage.queries import find_student_id
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,8 @@ def history(deps: Deps, slack_user_id: str, student_id: str) -> History:
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
-        # Refuse before looking the student up, so a refusal says nothing about who exists.
+        student_id = find_student_id(s, student_id) or student_id  # ids are case-insensitive
+        # Refuse before saying whether the student exists, so a refusal tells nothing.
         if not person.is_manager and (
             person.provider is None or not _serves(s, person.provider.id, student_id)
         ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.caseload import ANNUAL, DeadlineItem
+from bot.services.deadlines import ANNUAL, DeadlineItem
 from bot.services.digest import MAX_LINES, REVIEW_DAYS, WeeklyDigest
 from bot.views.blocks import escape as _esc
 from bot.views.conflicts import digest_line

@@ -6,6 +6,8 @@ emphasis markers inside before wrapping.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 def plural(n: int, word: str, plural_form: str | None = None) -> str:
     """``plural(1, "student")`` -> "1 student"; ``plural(2, "student")`` -> "2 students".
@@ -29,3 +31,13 @@ def bold(text: str) -> str:
     lead = inner[: len(inner) - len(inner.lstrip())]
     trail = inner[len(inner.rstrip()) :]
     return f"{lead}*{core}*{trail}"
+
+
+def ago(late: timedelta) -> str:
+    """How late, in its largest whole unit: "45 min", "22 h", "3 days" (at least "1 min")."""
+    minutes = max(int(late.total_seconds() // 60), 1)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h"
+    return plural(minutes // (24 * 60), "day")

@@ -37,6 +37,7 @@ from bot.services.nudges import (
 )
 from bot.services.schedule_effects import ScheduleChanged
 from bot.views.blocks import escape, md, to_dicts
+from bot.views.format import ago, bold, plural
 from bot.views.new_students import new_students_text
 from bot.views.schedule_change import schedule_changed_blocks
 
@@ -62,16 +63,12 @@ def day(d: date) -> str:
 
 def _when(days_left: int) -> str:
     if days_left < 0:
-        return f"*{-days_left} day{'s' if days_left != -1 else ''} overdue*"
+        return bold(f"{plural(-days_left, 'day')} overdue")
     if days_left == 0:
         return "*today*"
     if days_left == 1:
         return "tomorrow"
-    return f"in {days_left} days"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return f"in {plural(days_left, 'day')}"
 
 
 def _sections(lines: list[str]) -> list[Block]:
@@ -89,7 +86,7 @@ def _deadline_text(line: DeadlineLine) -> str:
 
 
 def _note_text(note: NoteLine) -> str:
-    late = plural(note.days_overdue, "day") + " overdue" if note.days_overdue else "due now"
+    late = f"due {ago(note.overdue_for)} ago"
     return (
         f"• *{escape(note.student)}* · {escape(note.school)} — {escape(note.service.upper())} "
         f"session {day(note.held_on)} ({late})"

@@ -20,10 +20,8 @@ from bot.domain.deadlines import (
     next_day_window_start,
     note_due_at,
     note_escalates,
-    note_overdue,
     nudge_key,
     send_after,
-    session_needs_note,
     snoozed_key,
     stage_is_current,
     triennial_stage,
@@ -33,6 +31,7 @@ from bot.domain.deadlines import (
 )
 from bot.domain.privacy import initials, student_label
 from bot.domain.schedule import local_date
+from bot.domain.sessions import needs_note, note_overdue
 
 TODAY = date(2026, 11, 30)  # a Monday
 ANNUAL = (30, 14, 7, 1)
@@ -188,19 +187,19 @@ START = utc("2026-11-25T17:00:00")  # a 30-minute session, over at 17:30Z
     ],
 )
 def test_which_sessions_need_a_note(status: str, now: datetime, needs: bool) -> None:
-    assert session_needs_note(status, START, 30, now) is needs
+    assert needs_note(status, START, 30, now) is needs
 
 
 @pytest.mark.parametrize(
-    ("hours_after_end", "done", "overdue"),
-    [(47.9, False, False), (48, False, True), (200, False, True), (200, True, False)],
+    ("hours_after_end", "overdue"),
+    [(47.9, False), (48, True), (200, True)],
 )
 def test_a_note_is_overdue_48_hours_after_the_session_ended(
-    hours_after_end: float, done: bool, overdue: bool
+    hours_after_end: float, overdue: bool
 ) -> None:
+    # One rule for the nudges, the SOAP screens and /deadlines: bot.domain.sessions.
     now = START + timedelta(minutes=30, hours=hours_after_end)
-    note_done = START + timedelta(hours=1) if done else None
-    assert note_overdue("held", START, 30, note_done, now, 48) is overdue
+    assert note_overdue("held", START, 30, now, 48) is overdue
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,33 @@ def test_trials_read_several_forms() -> None:
     assert parse_trials("") == []
 
 
-@pytest.mark.parametrize("bad", ["eight of ten", "11/10", "3/0", "8/10/2"])
+@pytest.mark.parametrize(
+    ("typed", "objective"),
+    [
+        ("8/10 with cues", "Goal 1: 8/10 correct (80%), with cues"),
+        ("80%", "Goal 1: 80% correct"),
+        ("8 of 10 (min cues)", "Goal 1: 8/10 correct (80%), min cues"),
+        ("Goal 2: 7 out of 10 correct - max cues", "Goal 2: 7/10 correct (70%), max cues"),
+        ("8/10 with cues, then faded", "Goal 1: 8/10 correct (80%), with cues, then faded"),
+        ("90% (min, visual cues)", "Goal 1: 90% correct, min, visual cues"),
+    ],
+)
+def test_trials_as_clinicians_write_them_keep_the_comment(typed: str, objective: str) -> None:
+    note, errors = note_from_form(None, None, None, None, typed)
+    assert errors == {}
+    assert note is not None and note.objective == objective
+
+
+def test_a_comma_before_another_score_separates_goals() -> None:
+    trials = parse_trials("8/10, 70% with cues; goal 4 3 of 4")
+    assert [(t.goal, t.percent, t.note) for t in trials] == [
+        (1, 80, ""),
+        (2, 70, "with cues"),
+        (4, 75, ""),
+    ]
+
+
+@pytest.mark.parametrize("bad", ["eight of ten", "11/10", "3/0", "8/10/2", "120%", "8/10 5"])
 def test_unreadable_trials_say_which_line(bad: str) -> None:
     with pytest.raises(TrialsError, match="Line 1"):
         parse_trials(bad)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.harness import SECRET, Server, start_server, stop_server
-from bot.local_slack import LocalSlack
+from devtools.harness import SECRET, Server, start_server, stop_server
+from devtools.local_slack import LocalSlack
 
 __all__ = ["SECRET", "Server"]
 

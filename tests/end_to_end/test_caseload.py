@@ -9,11 +9,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
-from bot.local_slack import (
-    LocalSlack,
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     app_home_opened_event,
     event_body,
     slash_command_body,
@@ -23,9 +24,12 @@ from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
-from tests.handlers.app_driver import soap_values
 from tests.services.caseload_seed import ASSIGNED, NO_SESSIONS, SERVICES, STUDENTS
 from tests.storage.roster_files import write_roster
+from tests.support.app_driver import soap_values
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def load(db: Engine, tmp_path: Path) -> int:
@@ -94,7 +98,7 @@ def test_soap_form_error_save_and_home(
     assert view["callback_id"] == "soap_note"
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == [str(session_id)]
-    assert "T.E. (S1)" in options[0]["text"]["text"]
+    assert options[0]["text"]["text"].endswith("· T.E. · Birchwood Elementary")
 
     empty = view_submission_body(
         user_id="U0P1", view={**view, "id": "V1"}, state_values=soap_values(session=str(session_id))

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
-from bot.local_slack import LocalSlack
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
@@ -17,6 +18,9 @@ from tests.end_to_end.conftest import Server
 from tests.end_to_end.test_jobs import run_jobs
 from tests.end_to_end.test_serve import button_value, dm, press
 from tests.storage.roster_files import VALID, write_roster
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 AK = "America/Anchorage"
 HOURS = VALID["school_hours.csv"] + "SCH1,thu,08:30,15:00\n"

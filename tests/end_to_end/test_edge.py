@@ -14,19 +14,18 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.harness import start_server, stop_server
-from bot.local_slack import (
-    LocalSlack,
-    sign_request,
-    slash_command_body,
-    view_submission_body,
-)
+from devtools.harness import start_server, stop_server
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import sign_request, slash_command_body, view_submission_body
 from storage import models as m
 from storage.db import make_session_factory
 from tests.end_to_end.conftest import SECRET, Server
 from tests.end_to_end.test_caseload import load as load_soap_roster
 from tests.end_to_end.test_serve import load_roster
-from tests.handlers.app_driver import soap_values
+from tests.support.app_driver import soap_values
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 NOTE = "Student disclosed something confidential about home 7Q3Z"
 

@@ -6,13 +6,18 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.local_slack import LocalSlack, block_actions_body, slash_command_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body, slash_command_body
 from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
 

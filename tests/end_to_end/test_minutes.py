@@ -13,16 +13,21 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
-from bot.local_slack import LocalSlack, block_actions_body, slash_command_body, view_submission_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body, slash_command_body, view_submission_body
 from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
 from tests.services.caseload_seed import ASSIGNED, NO_SESSIONS, SERVICES, STUDENTS
 from tests.storage.roster_files import write_roster
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 AK = ZoneInfo("America/Anchorage")

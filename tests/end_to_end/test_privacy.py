@@ -11,11 +11,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
-from bot.local_slack import (
-    LocalSlack,
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
     event_body,
@@ -28,7 +29,10 @@ from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
 from tests.end_to_end.test_jobs import run_jobs
-from tests.handlers.app_driver import soap_values
+from tests.support.app_driver import soap_values
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
 NOTE = "Privacy-marker-7Q: produced /r/ in 8 of 10 trials, Sqrl-Zebu"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.local_slack import (
-    LocalSlack,
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     block_actions_body,
     event_body,
     im_message_event,
@@ -21,6 +22,9 @@ from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import SECRET, Server
 from tests.storage.roster_files import write_roster
+
+# End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def load_roster(db: Engine, tmp_path: Path) -> None:

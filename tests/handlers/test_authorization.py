@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.console import Console, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
 from storage import models as m
 
 SELF, OTHER, MANAGER, STRANGER = "U0DEMOP01", "U0DEMOP02", "U0DEMOM01", "U0NOBODY"
@@ -27,10 +27,15 @@ APPROVERS = "Only provider-success managers can approve proposals."
 DISCARDERS = "Only provider-success managers can discard proposals."
 
 
+# Who may act is the point here, not the proposal's quality: the solver gets 0.2 s.
+SOLVER_SECONDS = 0.2
+
+
 @pytest.fixture
 def console(settings: Settings, deps: Deps) -> Iterator[Console]:
+    quick = settings.model_copy(update={"match_time_limit_seconds": SOLVER_SECONDS})
     with LocalSlack() as slack:
-        c = make_console(settings, slack, SELF)
+        c = make_console(quick, slack, SELF)
         load_demo_if_empty(c.deps)
         yield c
 

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from bot.deps import Deps
 from bot.domain.sessions import NOTE_STATUSES, NoteText
-from bot.local_slack import LocalSlack
 from bot.services import soap
 from bot.services.errors import NotAllowed
 from bot.services.matching import KIND
 from bot.services.scope import OUTSIDE
+from devtools.local_slack import LocalSlack
 from storage import models as m
-from tests.handlers.app_driver import Driver
+from tests.support.app_driver import Driver
 
 M_ANC, M_ALL = "U0DEMOM02", "U0DEMOM01"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.console import Console, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, make_console
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from storage.roster import import_roster
 

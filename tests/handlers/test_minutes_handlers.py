@@ -8,10 +8,11 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack, block_actions_body
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body
 from storage import models as m
-from tests.handlers.app_driver import Driver, Reply
 from tests.services.minutes_seed import seed_minutes
+from tests.support.app_driver import Driver, Reply
 
 
 def shown(reply: Reply) -> str:

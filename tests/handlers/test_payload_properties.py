@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.console import Console, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack, block_actions_body
 from bot.settings import Settings
+from devtools.console import Console, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body
 
 USERS = ["U0DEMOP01", "U0DEMOM01", "U0NOBODY"]
 ACTIONS = [

@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
+from devtools.local_slack import LocalSlack
 from jobs import caseload_jobs
 from tests.services.caseload_seed import add_slot, seed, utc
 

@@ -17,8 +17,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings, load_settings
+from devtools.local_slack import LocalSlack
 from jobs import clock_process
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from bot.services.ports import DeliveryFailed, Sent
 
@@ -33,7 +32,7 @@ class FakeNotifier:
         self.sent.append((user_id, message, key))
         return Sent(channel=f"D{user_id}", ts=f"{len(self.sent)}.000000")
 
-    def was_sent(self, user_id: str, key: str, since: datetime) -> bool:
+    def was_sent(self, user_id: str, key: str) -> bool:
         self.history_checks += 1
         return any(u == user_id and k == key for u, _, k in self.sent)
 

@@ -17,6 +17,8 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.services import nudges as svc
 from bot.services.ports import DeliveryFailed, RecipientUnreachable, Sent
+from bot.slack_gateway import SlackGateway, make_web_client
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from tests.services.fake_notifier import FakeNotifier
 from tests.services.test_nudges import seed, session, student
@@ -177,3 +179,47 @@ def test_reminders_wait_while_the_provider_is_on_time_off(
     clock.advance(hours=-1)  # Thursday 16:00Z: 08:00 Pacific
     svc.run_once(deps)
     assert [u for u, _, _ in fake.sent].count("UP1") == 1  # three days' reminders, one DM
+
+
+# --- through the Slack gateway and the fake Slack Web API -----------------------------------
+
+
+def test_a_dm_slack_took_before_the_client_timed_out_is_not_posted_twice(
+    deps: Deps, slack: LocalSlack, clock: FixedClock
+) -> None:
+    client = make_web_client(deps.settings.slack_bot_token, slack.api_url, retries=0, timeout=1)
+    deps = replace(deps, gateway=SlackGateway(client))
+    seed(deps)
+    with deps.session_factory.begin() as s:
+        student(s, "S1", annual_in=3)
+    svc.sweep_annual_reviews(deps)
+    slack.hang_next("chat.postMessage", 2.5)  # Slack takes it, the answer comes too late
+    first = svc.deliver(deps)
+    assert (first.messages, first.failed) == (0, 1)
+    [taken] = slack.history("DUP1")
+    batch = rows(deps)["P1"][1]
+    assert taken["metadata"] == {"event_type": "caseload_outbox", "event_payload": {"key": batch}}
+
+    clock.advance(minutes=1)
+    again = svc.deliver(deps)
+    assert (again.messages, again.items) == (0, 1)
+    assert len(slack.history("DUP1")) == 1  # not posted again
+    [looked] = slack.calls_to("conversations.history")
+    assert looked.params["channel"] == "DUP1" and looked.params["include_all_metadata"]
+    assert rows(deps)["P1"] == (True, batch, None)
+
+
+def test_slack_refusing_a_person_for_good_stops_the_retries(
+    deps: Deps, slack: LocalSlack, clock: FixedClock
+) -> None:
+    seed(deps)
+    with deps.session_factory.begin() as s:
+        student(s, "S1", annual_in=3)
+    svc.sweep_annual_reviews(deps)
+    slack.fail_next("conversations.open", 200, error="user_not_found")
+    report = svc.deliver(deps)
+    assert (report.unreachable, report.failed, report.error) == (1, 0, None)
+    assert rows(deps)["P1"][2] == "unreachable:user_not_found"
+    clock.advance(hours=1)
+    assert svc.deliver(deps).messages == 0
+    assert slack.calls_to("chat.postMessage") == []

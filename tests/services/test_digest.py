@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
-from bot.local_slack import LocalSlack
 from bot.services import digest as svc
 from bot.services.soap import save_note
+from devtools.local_slack import LocalSlack
 from storage import models as m
 from tests.services.caseload_seed import add_session, seed, utc
 
@@ -251,3 +251,20 @@ def test_people_slack_refuses_are_listed_until_a_dm_gets_through(
     assert nudges.deliver(roster).messages == 1  # Ana's account works again
     svc.send_weekly_digests(roster, MONDAY_0900_AK + timedelta(days=7))
     assert "Can't reach" not in dms(slack)["DU0M1"]
+
+
+def test_a_manager_limited_to_some_districts_hears_only_about_them(
+    roster: Deps, slack: LocalSlack
+) -> None:
+    with roster.session_factory.begin() as s:
+        s.add(m.ManagerDistrict(manager_id="M2", district_id="mesa"))
+    assert svc.send_weekly_digests(roster, MONDAY_0900_AK) == 2
+    everything, mesa = dms(slack)["DU0M1"], dms(slack)["DU0M2"]
+    assert "Anchorage School District" in everything and "Ana Reyes: 1" in everything
+    assert "N.L. (S2)" in everything
+    assert "For Mesa Public Schools." in mesa
+    assert "• Mesa Public Schools: 0 of 0 student services served" in mesa
+    for elsewhere in ("Anchorage", "Birchwood", "Ana Reyes", "Ben Ko", "(S1)", "(S2)", "(S3)"):
+        assert elsewhere not in mesa
+    assert "*Overdue SOAP notes* (0)" in mesa
+    assert "*IEP reviews due in the next 14 days* (0)" in mesa

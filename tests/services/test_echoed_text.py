@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.deps import Deps
-from bot.services import caseload, matching
+from bot.services import deadlines, matching
 from bot.services.errors import UserFacingError
-from handlers.caseload import parse_caseload_target
+from handlers.caseload import parse_caseload_args
 
 TYPED = "<!channel>`<https://evil.example|click>"
 
@@ -24,8 +24,8 @@ def said(call: object, *args: object) -> str:
     [
         (matching.parse_filters, TYPED),
         (matching.parse_filters, f"district=x service={TYPED}"),
-        (caseload.parse_deadline_args, TYPED),
-        (parse_caseload_target, f"<@U0P1> {TYPED}"),
+        (deadlines.parse_deadline_args, TYPED),
+        (parse_caseload_args, f"<@U0P1> {TYPED}"),
     ],
 )
 def test_typed_text_in_errors_is_escaped(call: object, text: str) -> None:

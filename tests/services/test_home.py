@@ -12,6 +12,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.services import caseload as cs
+from bot.services import deadlines as dl
 from bot.services import home as svc
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from storage import models as m
@@ -190,13 +191,13 @@ def test_who_may_see_a_caseload(roster: Deps, user: str, target: str | None, out
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", cs.DeadlineArgs(None, 30)),
-        ("district=anchorage days=14", cs.DeadlineArgs("anchorage", 14)),
-        ("DAYS=365", cs.DeadlineArgs(None, 365)),
+        ("", dl.DeadlineArgs(None, 30)),
+        ("district=anchorage days=14", dl.DeadlineArgs("anchorage", 14)),
+        ("DAYS=365", dl.DeadlineArgs(None, 365)),
     ],
 )
-def test_deadline_arguments(text: str, expected: cs.DeadlineArgs) -> None:
-    assert cs.parse_deadline_args(text) == expected
+def test_deadline_arguments(text: str, expected: dl.DeadlineArgs) -> None:
+    assert dl.parse_deadline_args(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -204,12 +205,12 @@ def test_deadline_arguments(text: str, expected: cs.DeadlineArgs) -> None:
 )
 def test_bad_deadline_arguments_get_usage(text: str) -> None:
     with pytest.raises(InvalidInput) as exc:
-        cs.parse_deadline_args(text)
+        dl.parse_deadline_args(text)
     assert "days" in exc.value.message
 
 
 def test_provider_deadlines_are_their_own(roster: Deps) -> None:
-    d = cs.deadlines_for(roster, "U0P2", cs.DeadlineArgs(days=30))
+    d = dl.deadlines_for(roster, "U0P2", dl.DeadlineArgs(days=30))
     assert (d.scope, d.for_manager) == ("your students", False)
     assert [(i.kind, i.subject) for i in d.items] == [
         ("annual_review", "N.L. (S2)"),
@@ -219,7 +220,7 @@ def test_provider_deadlines_are_their_own(roster: Deps) -> None:
 
 
 def test_manager_deadlines_by_district(roster: Deps) -> None:
-    d = cs.deadlines_for(roster, "U0M1", cs.DeadlineArgs("anchorage", 60))
+    d = dl.deadlines_for(roster, "U0M1", dl.DeadlineArgs("anchorage", 60))
     assert (d.scope, d.for_manager) == ("Anchorage School District", True)
     assert [(i.kind, i.subject, i.provider) for i in d.items] == [
         ("annual_review", "N.L. (S2)", "Ben Ko"),
@@ -227,9 +228,30 @@ def test_manager_deadlines_by_district(roster: Deps) -> None:
         ("licence", "AK licence AK-2", "Ben Ko"),
         ("annual_review", "T.E. (S1)", "Ana Reyes"),
     ]
-    everything = cs.deadlines_for(roster, "U0M1", cs.DeadlineArgs(None, 30))
+    everything = dl.deadlines_for(roster, "U0M1", dl.DeadlineArgs(None, 30))
     assert everything.scope == "all districts" and len(everything.notes) == 2
     with pytest.raises(NotFound, match="Did you mean"):
-        cs.deadlines_for(roster, "U0M1", cs.DeadlineArgs("anchorge", 30))
+        dl.deadlines_for(roster, "U0M1", dl.DeadlineArgs("anchorge", 30))
     with pytest.raises(NotAllowed, match="roster"):
-        cs.deadlines_for(roster, "U0NOBODY", cs.DeadlineArgs())
+        dl.deadlines_for(roster, "U0NOBODY", dl.DeadlineArgs())
+
+
+def test_a_provider_naming_a_district_counts_only_its_overdue_notes(roster: Deps) -> None:
+    anc = dl.deadlines_for(roster, "U0P1", dl.DeadlineArgs("anc", 30))
+    assert [(n.provider, n.count) for n in anc.notes] == [("Ana Reyes", 1)]
+    mesa = dl.deadlines_for(roster, "U0P1", dl.DeadlineArgs("mesa", 30))
+    assert mesa.scope == "your students in Mesa Public Schools"
+    assert mesa.notes == ()
+
+
+def test_a_managers_district_caseload(roster: Deps) -> None:
+    every = cs.district_caseload(roster, "U0M1")
+    assert every.district is None and {c.district_id for c in every.coverage} == {"anc", "mesa"}
+    anc = cs.district_caseload(roster, "U0M1", "anc")
+    assert anc.district == "Anchorage School District"
+    assert [(p.provider, p.students, p.services) for p in anc.providers] == [
+        ("Ana Reyes", 2, 2),
+        ("Ben Ko", 1, 1),
+    ]
+    with pytest.raises(NotAllowed, match="Only provider-success managers"):
+        cs.district_caseload(roster, "U0P1", "anc")

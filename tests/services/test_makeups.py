@@ -11,10 +11,10 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import makeups as svc
 from bot.services.errors import Conflict, NotAllowed
 from bot.views.makeups import render_makeup
+from devtools.local_slack import LocalSlack
 from jobs import minutes_jobs
 from storage import minutes as q
 from storage import models as m

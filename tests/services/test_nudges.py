@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import nudges as svc
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.nudges.delivery import _claim
 from bot.views.nudges import NudgeIds
+from devtools.local_slack import LocalSlack
 from handlers import nudges as listeners
 from storage import models as m
 

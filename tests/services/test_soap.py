@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
 from bot.services import soap as svc
-from bot.services.caseload import overdue_notes
+from bot.services.deadlines import overdue_notes
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from storage import models as m
 from tests.services.caseload_seed import add_session, seed
@@ -203,6 +203,8 @@ def test_history_lists_date_and_author_never_contents(roster: Deps, noted: int) 
     ("user", "student", "outcome"),
     [
         ("U0P1", "S1", "listed, can open"),  # the provider who serves the student
+        ("U0P1", "s1", "listed, can open"),  # ids are case-insensitive where people type them
+        ("U0M1", "s1", "listed, can open"),
         ("U0M1", "S1", "listed, can open"),  # a manager
         ("U0P2", "S1", "You can only see the note history of students you serve."),
         ("U0P2", "S404", "You can only see the note history of students you serve."),

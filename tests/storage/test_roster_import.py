@@ -193,6 +193,7 @@ def test_unknown_columns_warn_once_per_column(tmp_path: Path) -> None:
     assert report.warnings == ["districts.csv:1: notes: unknown column, ignored"]
 
 
+@pytest.mark.slow
 def test_twenty_megabyte_file_streams_without_memory_blow_up(tmp_path: Path) -> None:
     folder = write_roster(tmp_path / "r")
     with open(folder / "students.csv", "w", encoding="utf-8") as fh:

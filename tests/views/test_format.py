@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from bot.views.format import bold, plural
+from bot.views.format import ago, bold, plural
 
 
 @pytest.mark.parametrize(
@@ -36,3 +38,17 @@ def test_plural(n: int, word: str, form: str | None, expected: str) -> None:
 def test_bold_never_nests(text: str, expected: str) -> None:
     assert bold(text) == expected
     assert bold(bold(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [
+        (timedelta(seconds=5), "1 min"),
+        (timedelta(minutes=45), "45 min"),
+        (timedelta(hours=22, minutes=50), "22 h"),
+        (timedelta(days=1, hours=3), "1 day"),
+        (timedelta(days=3), "3 days"),
+    ],
+)
+def test_ago_names_lateness_in_its_largest_whole_unit(late: timedelta, expected: str) -> None:
+    assert ago(late) == expected

@@ -1,8 +1,17 @@
-"""Wiring: imports point one way, and nothing reads the clock or the environment directly."""
+"""Wiring: imports point one way, and nothing reads the clock or the environment directly.
+
+The rules: the domain imports no framework or storage, and only the standard library plus the
+libraries listed in DOMAIN_LIBRARIES; services and storage never import the Slack edge, the
+Slack gateway or slack_sdk (they notify through a port); jobs never import handlers (shared
+blocks live in ``bot.views``); listener modules (a ``handlers`` module with ``register(app)``)
+never import each other; the product never imports the development tools, except the CLI's
+``console`` command.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +29,11 @@ FORBIDDEN_IN_DOMAIN = (
     "bot.deps",
     "bot.app",
 )
+
+
+# Third-party libraries the pure domain may use (everything else there is the standard library).
+DOMAIN_LIBRARIES = frozenset({"ortools", "dateparser"})
+SLACK = ("slack_sdk", "slack_bolt", "bot.slack_gateway")
 
 
 def imports_of(path: Path) -> set[str]:
@@ -43,12 +57,50 @@ def test_domain_imports_no_framework_or_storage(path: Path) -> None:
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+@pytest.mark.parametrize("path", python_files("bot/domain"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_domain_uses_only_the_standard_library_and_the_listed_libraries(path: Path) -> None:
+    tops = {n.split(".")[0] for n in imports_of(path)}
+    allowed = set(sys.stdlib_module_names) | DOMAIN_LIBRARIES | {"bot", "__future__"}
+    assert tops <= allowed, f"{path.relative_to(ROOT)} imports {sorted(tops - allowed)}"
+
+
 @pytest.mark.parametrize(
     "path", python_files("bot/services", "storage"), ids=lambda p: str(p.relative_to(ROOT))
 )
-def test_services_and_storage_do_not_import_the_slack_edge(path: Path) -> None:
-    bad = {n for n in imports_of(path) if n.startswith(("handlers", "jobs", "slack_bolt"))}
+def test_services_and_storage_never_import_the_slack_edge_gateway_or_sdk(path: Path) -> None:
+    bad = {n for n in imports_of(path) if n.startswith(("handlers", "jobs", *SLACK))}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", python_files("jobs"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_jobs_never_import_handlers(path: Path) -> None:
+    bad = {n for n in imports_of(path) if n.startswith("handlers")}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def listener_modules() -> list[Path]:
+    return sorted(p for p in (ROOT / "handlers").glob("*.py") if "def register(" in p.read_text())
+
+
+@pytest.mark.parametrize("path", listener_modules(), ids=lambda p: p.stem)
+def test_listener_modules_never_import_each_other(path: Path) -> None:
+    others = {f"handlers.{p.stem}" for p in listener_modules() if p != path}
+    bad = {n for n in imports_of(path) if n in others}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_there_are_listener_modules_to_check() -> None:
+    assert {p.stem for p in listener_modules()} >= {"availability", "caseload", "home", "soap"}
+
+
+def test_the_product_never_imports_the_development_tools() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files("bot", "handlers", "jobs", "storage")
+        if any(n.startswith("devtools") for n in imports_of(p))
+        and p.relative_to(ROOT) != Path("bot/__main__.py")  # `python -m bot console`
+    ]
+    assert offenders == []
 
 
 def test_only_settings_reads_the_environment() -> None:

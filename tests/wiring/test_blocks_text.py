@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.blocks_text import (
+from devtools.blocks_text import (
     DIVIDER,
     Button,
     InputField,

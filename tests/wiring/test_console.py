@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import Console, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,7 +100,21 @@ def test_match_flow_in_the_console(console: Console) -> None:
     number = proposal.split("] Approve all")[0].rsplit("[", 1)[1]
     approved = console.handle(number)
     assert "Approved" in approved and "DM to" in approved
-    assert "Already approved" in console.handle(number)
+    # The proposal was replaced by the approval: its buttons are gone, as in Slack.
+    assert console.handle(number) == "That message was replaced; use the newer one."
+
+
+def test_a_replaced_messages_buttons_are_not_pressable(console: Console) -> None:
+    preview = console.handle("/availability Tue 8-11")
+    save = preview.split("] Save")[0].rsplit("[", 1)[1]
+    cancel = preview.split("] Cancel")[0].rsplit("[", 1)[1]
+    assert f"[{save}] Save" in console.handle("/buttons")
+    saved = console.handle(save)
+    assert "Availability saved" in saved
+    assert f"replaces buttons {save}" in saved  # the console says which buttons went
+    # Slack no longer shows the preview, so its Cancel cannot undo the save.
+    assert console.handle(cancel) == "That message was replaced; use the newer one."
+    assert f"[{cancel}]" not in console.handle("/buttons")
 
 
 def test_home_tab_in_the_console(console: Console) -> None:

@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
-from bot.console import Console, _fill_form, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, _fill_form, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
+from storage import models as m
 
 
 @pytest.fixture
@@ -52,13 +54,17 @@ def test_soap_form_in_the_console(console: Console) -> None:
         "soap_plan",
     ]
     oldest = console.modal_inputs()[0].options[-1]  # newest first: the last one is overdue
-    # The Objective left empty: the form comes back with the problem on that field.
-    problem = fill(console, oldest[1], "", "came in tired", "", "", "")
-    assert "The form has problems: soap_objective: Objective is required" in problem
-
-    console.handle("/soap")
-    saved = fill(console, oldest[0], "8/10\n", "came in tired", "", "on track", "same goals")
+    # The Objective left empty: the problem is shown on that field, by its label, and only that
+    # field is asked again; everything else typed is kept.
+    out = io.StringIO()
+    answers = [oldest[0], "", "came in tired", "", "", "", "Produced /s/ 8 of 10"]
+    saved = _fill_form(console, io.StringIO("".join(a + "\n" for a in answers)), out, False)
+    assert "The form has problems:\n• Objective: Objective is required" in out.getvalue()
+    assert "soap_objective" not in out.getvalue()
     assert "✅ Note saved." in saved  # Slack replaces the form with the confirmation
+    with console.deps.session_factory() as s:
+        note = s.scalars(select(m.SoapNote)).one()
+    assert (note.subjective, note.objective) == ("came in tired", "Produced /s/ 8 of 10")
     assert overdue_count(console.handle("/home")) == before - 1
 
 
@@ -91,17 +97,18 @@ def test_home_and_caseload_in_the_console(console: Console) -> None:
 
 def test_history_and_opening_a_note_in_the_console(console: Console) -> None:
     console.handle("/soap")
-    text, value = console.modal_inputs()[0].options[0]
-    student = re.search(r"\((S\d+)\)", text)
-    assert student
+    _, value = console.modal_inputs()[0].options[0]
+    with console.deps.session_factory() as s:
+        student = s.get(m.TherapySession, int(value)).student_id  # type: ignore[union-attr]
     fill(console, value, "", "", "Private words", "", "")
 
-    history = console.handle(f"/soap history {student.group(1)}")
+    # Student ids are case-insensitive: a provider types them as they like.
+    history = console.handle(f"/soap history {student.lower()}")
     assert "by Devin Castellanos" in history and "Private words" not in history
     assert "only see the note history" in console.handle("/soap history S1001")
 
     console.handle("/as U0DEMOM01")
-    history = console.handle(f"/soap history {student.group(1)}")
+    history = console.handle(f"/soap history {student}")
     number = history.split("] Open")[0].rsplit("[", 1)[1]
     opened = console.handle(number)
     assert "── form ──" in opened and "Private words" in opened

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.console import Console, _fill_form, load_demo_if_empty, make_console
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.settings import Settings
+from devtools.console import Console, _fill_form, load_demo_if_empty, make_console
+from devtools.local_slack import LocalSlack
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from slack_bolt.request import BoltRequest
 from bot.app import create_app
 from bot.deps import Deps
 from bot.edge import refusal_reason
-from bot.local_slack import LocalSlack, sign_request, slash_command_body
 from bot.logs import KeyValueFormatter, LibraryRecords
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import sign_request, slash_command_body
 
 SECRET = b"s3cret"
 NOW = 1_800_000_000.0

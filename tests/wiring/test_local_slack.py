@@ -16,18 +16,19 @@ from urllib.parse import parse_qs
 from urllib.request import urlopen
 
 import pytest
-from slack_bolt import Ack, App, BoltRequest, Respond, Say
+from slack_bolt import Ack, App, Respond, Say
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks_text import action_payload, render_message
-from bot.local_slack import (
-    LocalSlack,
+from devtools.blocks_text import action_payload, render_message
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
+    dispatch_signed,
     event_body,
     im_message_event,
     sign_request,
@@ -59,7 +60,7 @@ def make_app(ls: LocalSlack) -> App:
 
 
 def dispatch(app: App, body: str) -> tuple[int, str]:
-    response = app.dispatch(BoltRequest(body=body, headers=sign_request(SECRET, body)))
+    response = dispatch_signed(app, SECRET, body)
     return response.status, response.body
 
 
@@ -493,7 +494,7 @@ def test_bolt_rejects_a_body_signed_with_another_secret(ls: LocalSlack) -> None:
         command="/hello", text="", user_id="U0ALICE", response_url=ls.response_url("x")
     )
 
-    response = app.dispatch(BoltRequest(body=body, headers=sign_request("wrong", body)))
+    response = dispatch_signed(app, "wrong", body)
 
     assert response.status == 401
 
@@ -645,7 +646,7 @@ def test_console_flow_renders_a_posted_message_and_presses_its_button(ls: LocalS
 
 def test_command_line_prints_each_call_as_a_json_line() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.local_slack", "--port", "0"],
+        [sys.executable, "-m", "devtools.local_slack", "--port", "0"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

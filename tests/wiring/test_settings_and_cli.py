@@ -116,3 +116,21 @@ def test_parse_reads_stdin_one_message_per_line() -> None:
     assert len(lines) == 2
     assert '"dates": {"start": "2026-12-23", "end": "2027-01-02"}' in lines[0]
     assert '"error": null' not in lines[1]
+
+
+def test_help_points_to_the_readme_not_to_files_outside_the_repository() -> None:
+    import argparse
+    import re
+
+    from bot.__main__ import build_parser
+
+    parser = build_parser()
+    texts = [parser.format_help()]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            texts += [sub.format_help() for sub in action.choices.values()]
+    everything = " ".join("\n".join(texts).split())  # argparse wraps lines
+    assert set(re.findall(r"\b[A-Z]+\.md\b", everything)) == {"README.md"}
+    assert "README: Importing a roster" in everything
+    assert "README: Commands, match --json" in everything
+    assert "CONTRACTS" not in everything and "ROSTER" not in everything

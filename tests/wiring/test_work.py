@@ -14,8 +14,9 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.local_slack import LocalSlack, block_actions_body, slash_command_body, view_submission_body
 from bot.work import AckFirst, LateAck, WorkPool
+from devtools.local_slack import LocalSlack
+from devtools.slack_requests import block_actions_body, slash_command_body, view_submission_body
 
 
 class Recorder:

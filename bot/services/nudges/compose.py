@@ -15,17 +15,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.domain.deadlines import (
-    NOTE_STATUSES,
     NudgePolicy,
     Rule,
     days_overdue,
     note_due_at,
-    note_overdue,
-    overdue_start_bound,
     stage_is_current,
 )
 from bot.domain.privacy import student_label
 from bot.domain.schedule import local_date
+from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.nudges.common import MAX_NOTES_LISTED, Recipient
 from bot.services.nudges.messages import (
     DeadlineLine,
@@ -193,14 +191,14 @@ def provider_overdue_notes(
             ts.provider_id == provider_id,
             ts.note_done_at.is_(None),
             ts.status.in_(NOTE_STATUSES),
-            ts.starts_at <= overdue_start_bound(now, policy.soap_note_due_hours),
+            ts.starts_at <= overdue_bound(now, policy.soap_note_due_hours),
         )
         .order_by(ts.starts_at, ts.id)
     )
     notes: list[NoteLine] = []
     hours = policy.soap_note_due_hours
     for sid, starts_at, minutes, status, service, student_id, first, last, school in s.execute(q):
-        if not note_overdue(status, starts_at, minutes, None, now, hours):
+        if not note_overdue(status, starts_at, minutes, now, hours):
             continue
         notes.append(
             NoteLine(
@@ -210,6 +208,7 @@ def provider_overdue_notes(
                 service,
                 local_date(starts_at, zone),
                 days_overdue(note_due_at(starts_at, minutes, hours), now),
+                now - note_due_at(starts_at, minutes, hours),
             )
         )
     return notes

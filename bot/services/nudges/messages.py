@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.services.schedule_effects import ScheduleChanged
@@ -27,6 +27,7 @@ class NoteLine:
     service: str
     held_on: date  # in the provider's zone
     days_overdue: int
+    overdue_for: timedelta  # how long ago the note fell due
 
 
 @dataclass(frozen=True)

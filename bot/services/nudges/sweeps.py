@@ -18,16 +18,14 @@ from sqlalchemy import (
 from bot.deps import Deps
 from bot.domain.deadlines import (
     DAILY,
-    NOTE_STATUSES,
     NudgePolicy,
     RecipientKind,
     Rule,
     annual_review_stage,
     licence_stage,
-    note_overdue,
-    overdue_start_bound,
     triennial_stage,
 )
+from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.nudges.common import (
     ZoneCache,
     analyze_after_bulk_insert,
@@ -103,7 +101,7 @@ def _overdue_notes_query(now: datetime, policy: NudgePolicy) -> Any:
     return select(s_.provider_id, s_.starts_at, s_.minutes, s_.status, m.Provider.timezone).where(
         s_.note_done_at.is_(None),
         s_.status.in_(NOTE_STATUSES),
-        s_.starts_at <= overdue_start_bound(now, policy.soap_note_due_hours),
+        s_.starts_at <= overdue_bound(now, policy.soap_note_due_hours),
     )
 
 
@@ -124,7 +122,7 @@ def sweep_soap_notes(deps: Deps) -> int:
     hours = policy.soap_note_due_hours
     with deps.session_factory.begin() as s:
         for provider_id, starts_at, minutes, status, tz in s.execute(q):
-            if not note_overdue(status, starts_at, minutes, None, now, hours):
+            if not note_overdue(status, starts_at, minutes, now, hours):
                 continue
             overdue[provider_id] += 1
             zone_of[provider_id] = tz

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import OBJECTIVE_MISSING
-from bot.local_slack import LocalSlack
 from bot.services.errors import NotAllowed
+from devtools.local_slack import LocalSlack
 from handlers import soap as h
 from handlers.soap_blocks import SoapIds, note_form
 from storage import models as m
-from tests.handlers.app_driver import soap_values
 from tests.services.caseload_seed import add_session, seed
+from tests.support.app_driver import soap_values
 
 
 class Calls:
@@ -121,6 +121,12 @@ def test_soap_command_opens_the_form_with_the_trigger_id(world: dict[str, Any]) 
     assert [o["value"] for o in select_block["element"]["options"]] == [str(world["session"])]
     objective = next(b for b in view["blocks"] if b.get("block_id") == "soap_objective")
     assert objective["element"]["max_length"] == 3000
+    # Optional in Slack's eyes, and the hint says what is true.
+    assert objective["optional"] is True
+    assert objective["hint"]["text"].startswith("Required unless Trials are filled in")
+    # A session is told by date, time, initials and school: no internal row id.
+    (option,) = select_block["element"]["options"]
+    assert option["text"]["text"] == "Fri Nov 27 09:00 PT · T.E. · Birchwood Elementary"
 
 
 def test_soap_command_answers_without_a_form(world: dict[str, Any]) -> None:

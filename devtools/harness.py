@@ -1,4 +1,4 @@
-"""Wiring: run the real ``python -m bot serve`` in a subprocess and talk to it as Slack does.
+"""Development tools: run the real ``python -m bot serve`` in a subprocess, talk to it as Slack.
 
 Used by the end-to-end tests and the benchmarks under ``bench/``; pair it with ``LocalSlack``.
 """
@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.local_slack import sign_request
+from devtools.slack_requests import sign_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "local-harness-signing-secret"

@@ -1,5 +1,5 @@
 """Handlers: the App Home view stays inside Slack's limits however big the caseload, and its
-buttons (mark a session, run a match) do what they say; /caseload parsing."""
+buttons (mark a session, run a match) do what they say (handlers/home.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
-from bot.local_slack import LocalSlack
 from bot.services import caseload as cs
+from bot.services import coverage as cov
+from bot.services import deadlines as dl
 from bot.services import home as svc
 from bot.services.errors import InvalidInput
+from devtools.local_slack import LocalSlack
 from handlers import home as h
-from handlers.caseload import parse_caseload_target
 from handlers.home_blocks import VIEW_LIMIT, home_view
 from tests.services.caseload_seed import add_session, seed
 
@@ -34,14 +35,18 @@ def huge_home(n: int) -> svc.Home:
         cs.SchoolCaseload(f"SCH{i}", f"School {i} <&>", "District", entries) for i in range(n)
     )
     caseload = cs.Caseload("P1", "Ana", PT, date(2026, 11, 30), schools, 600, 1200, False)
-    deadline = cs.DeadlineItem("annual_review", date(2026, 12, 5), 5, "A.B. (S1)", "School", "Ana")
-    note = cs.OverdueNote(1, "P1", "S1", "A.B. (S1)", "slp", "School", T0, PT, T0, 3)
+    deadline = dl.DeadlineItem("annual_review", date(2026, 12, 5), 5, "A.B. (S1)", "School", "Ana")
+    note = dl.OverdueNote(
+        1, "P1", "S1", "A.B. (S1)", "slp", "School", T0, PT, T0, 3, timedelta(days=3)
+    )
     recent = svc.RecentSession(1, "A.B. (S1)", "slp", T0, PT, "scheduled", False)
     provider = svc.ProviderHome(caseload, (deadline,) * n, (note,) * n, (recent,) * n, 48)
     manager = svc.ManagerHome(
-        tuple(cs.DistrictCoverage(f"d{i}", f"District {i}", 10, 4) for i in range(n)),
-        tuple(cs.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)),
-        tuple(cs.NoteCount(f"P{i}", f"Provider {i}", 3, date(2026, 11, 1)) for i in range(n)),
+        tuple(cov.DistrictCoverage(f"d{i}", f"District {i}", 10, 4) for i in range(n)),
+        tuple(
+            cov.Unserved("S1", "A.B. (S1)", "slp", "d", "D", "no capacity", "") for _ in range(n)
+        ),
+        tuple(dl.NoteCount(f"P{i}", f"Provider {i}", 3, date(2026, 11, 1)) for i in range(n)),
         (deadline,) * n,
     )
     return svc.Home(True, "Ana Reyes", True, None, provider, manager)
@@ -109,17 +114,3 @@ def test_refresh_home_never_fails_the_change(world: dict[str, Any]) -> None:
     world["slack"].fail_next("views.publish", 200, error="fatal_error")
     h.refresh_home(world["deps"], "U0P1")  # logged, not raised
     h.refresh_home(world["deps"], None)
-
-
-@pytest.mark.parametrize(
-    ("text", "target"),
-    [("", None), ("<@U0P2|ben>", "U0P2"), ("U0P2", "U0P2"), ("@U0P2", "U0P2")],
-)
-def test_caseload_target(text: str, target: str | None) -> None:
-    assert parse_caseload_target(text) == target
-
-
-@pytest.mark.parametrize("text", ["everyone", "<@U0P2> extra", "district=anc"])
-def test_caseload_bad_arguments_get_usage(text: str) -> None:
-    with pytest.raises(InvalidInput, match="Usage: `/caseload`"):
-        parse_caseload_target(text)

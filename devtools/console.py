@@ -1,4 +1,4 @@
-"""Wiring: the local console, a shell that needs no Slack and no tokens.
+"""Development tools: the local console, a shell that needs no Slack and no tokens.
 
 It drives the same Bolt app and listeners as production with real Slack-shaped, signed
 payloads, and points every Web API call at a loopback fake of Slack (``LocalSlack``), whose
@@ -17,10 +17,13 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
-from sqlalchemy import func, select
 
-from bot.blocks_text import (
+from bot.clock import FixedClock
+from bot.deps import Deps, build_deps
+from bot.services import nudges
+from bot.services.directory import directory, first_provider, member, roster_is_empty
+from bot.settings import Settings
+from devtools.blocks_text import (
     Button,
     InputField,
     Rendered,
@@ -28,24 +31,18 @@ from bot.blocks_text import (
     render_message,
     render_view,
 )
-from bot.clock import FixedClock
-from bot.deps import Deps, build_deps
-from bot.local_slack import (
-    LocalSlack,
-    RecordedCall,
+from devtools.local_slack import LocalSlack, RecordedCall
+from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
+    dispatch_signed,
     event_body,
     im_message_event,
-    sign_request,
     slash_command_body,
     view_submission_body,
 )
-from bot.services import nudges
-from bot.settings import Settings
 from jobs import caseload_jobs
 from jobs.clock_process import run_summary
-from storage import models as m
 
 SLASH_COMMANDS = ("/availability", "/match", "/caseload", "/soap", "/deadlines", "/minutes")
 HELP = """Type what you would type in Slack:
@@ -57,6 +54,7 @@ HELP = """Type what you would type in Slack:
   1, 2, ...                     press the button with that number
 Console commands:
   /home          open your App Home tab
+  /buttons       list the buttons you can still press
   /clock 2026-12-07T17:00Z  run the clock's sweeps as of that time (default: now) and show
                  the DMs they send, to whom
   /who           list the people in the roster you can act as
@@ -65,10 +63,14 @@ Console commands:
   /quit          leave (Ctrl-D works too)"""
 
 
+REPLACED = "That message was replaced; use the newer one."
+
+
 @dataclass
 class _Pressable:
     button: Button
     source: dict[str, Any]  # how to send the action: container, message or view
+    message: int  # the console's number for the message or view the button is on
 
 
 @dataclass
@@ -82,8 +84,17 @@ class Console:
     user: str
     buttons: dict[int, _Pressable] = field(default_factory=dict)
     pending_view: dict[str, Any] | None = None
+    # Block ids of the open form's fields that came back with a problem, and their messages.
+    form_errors: dict[str, str] = field(default_factory=dict)
     next_number: int = 1
     home_requested: bool = False
+    # Messages (by the console's own number) whose buttons still work; a replaced or deleted
+    # message's buttons answer REPLACED, as Slack no longer shows them.
+    live: set[int] = field(default_factory=set)
+    next_message: int = 1
+    _by_ts: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, ts) -> message
+    _by_response_key: dict[str, int] = field(default_factory=dict)  # pressed button's message
+    _by_view: dict[str, int] = field(default_factory=dict)  # view id (or "home") -> message
 
     # --- input -----------------------------------------------------------------------------
 
@@ -102,6 +113,8 @@ class Console:
             return self.clock(line[len(word) :].strip())
         if word == "/as":
             return self.switch(line[3:].strip())
+        if word == "/buttons":
+            return self.live_buttons()
         if word == "/home":
             self.home_requested = True
             try:
@@ -137,26 +150,23 @@ class Console:
         return head if shown == "(no reply)" else f"{head}\n\n{shown}"
 
     def who(self) -> str:
-        with self.deps.session_factory() as s:
-            providers = s.execute(
-                select(
-                    m.Provider.slack_user_id,
-                    m.Provider.name,
-                    m.Provider.discipline,
-                    m.Provider.timezone,
-                )
-                .where(m.Provider.slack_user_id.is_not(None))
-                .order_by(m.Provider.id)
-            ).all()
-            managers = s.execute(
-                select(m.Manager.slack_user_id, m.Manager.name)
-                .where(m.Manager.slack_user_id.is_not(None))
-                .order_by(m.Manager.id)
-            ).all()
-        lines = ["Managers:"] + [f"  {u}  {n}" for u, n in managers]
-        lines += ["Providers:"] + [f"  {u}  {n} ({d.upper()}, {tz})" for u, n, d, tz in providers]
+        people = directory(self.deps)
+        lines = ["Managers:"] + [f"  {p.slack_user_id}  {p.name}" for p in people.managers]
+        lines += ["Providers:"] + [
+            f"  {p.slack_user_id}  {p.name} ({(p.discipline or '').upper()}, {p.timezone})"
+            for p in people.providers
+        ]
         lines.append(f"You are {self.user}. Switch with /as USER_ID.")
         return "\n".join(lines)
+
+    def live_buttons(self) -> str:
+        """The buttons that can still be pressed, by number (a replaced message's are gone)."""
+        live = [
+            f"[{n}] {p.button.label}"
+            for n, p in sorted(self.buttons.items())
+            if p.message in self.live and p.button.kind not in ("submit", "close")
+        ]
+        return "Buttons you can press: " + "  ".join(live) if live else "No buttons to press."
 
     def switch(self, user: str) -> str:
         if not user:
@@ -166,21 +176,18 @@ class Console:
         return f"You are now {self.describe(self.user)}."
 
     def describe(self, user: str) -> str:
-        with self.deps.session_factory() as s:
-            p = s.scalars(select(m.Provider).where(m.Provider.slack_user_id == user)).first()
-            mg = s.scalars(select(m.Manager).where(m.Manager.slack_user_id == user)).first()
-        if mg is not None:
-            return f"{user} ({mg.name}, manager)"
-        if p is not None:
-            return f"{user} ({p.name}, {p.discipline.upper()}, {p.timezone})"
-        return f"{user} (not in the roster)"
+        who = member(self.deps, user)
+        if who is None:
+            return f"{user} (not in the roster)"
+        if who.manager:
+            return f"{user} ({who.name}, manager)"
+        return f"{user} ({who.name}, {(who.discipline or '').upper()}, {who.timezone})"
 
     # --- sending ---------------------------------------------------------------------------
 
     def _send(self, body: str) -> tuple[int, str]:
         before = len(self.slack.calls)
-        headers = sign_request(self.signing_secret, body)
-        response = self.app.dispatch(BoltRequest(body=body, headers=dict(headers.items())))
+        response = dispatch_signed(self.app, self.signing_secret, body)
         self._since = before
         return response.status, response.body or ""
 
@@ -206,12 +213,15 @@ class Console:
         if item is None:
             return f"There is no button {number} on screen."
         b, source = item.button, item.source
+        if item.message not in self.live:
+            return REPLACED
         if b.kind == "close":
             self.pending_view = None
             return "(closed)"
         if b.kind == "submit":
             return "Fill the form first: the console asks for each field when a form opens."
         key = uuid.uuid4().hex[:12]
+        self._by_response_key[key] = item.message
         container = source.get("container", {"type": "message"})
         body = block_actions_body(
             user_id=self.user,
@@ -225,6 +235,7 @@ class Console:
         return self._output(status, ack_body)
 
     def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> str:
+        self.form_errors = {}
         body = view_submission_body(user_id=self.user, view=view, state_values=values)
         status, ack_body = self._send(body)
         if ack_body:
@@ -233,8 +244,13 @@ class Console:
             except ValueError:
                 reply = {}
             if reply.get("response_action") == "errors":
-                errs = "; ".join(f"{k}: {v}" for k, v in reply.get("errors", {}).items())
-                return f"The form has problems: {errs}"
+                # Slack keeps the form open with everything typed; so does the console.
+                self.form_errors = {str(k): str(v) for k, v in reply.get("errors", {}).items()}
+                labels = {f.block_id: f.label for f in render_view(view).inputs}
+                problems = "\n".join(
+                    f"• {labels.get(k, k)}: {v}" for k, v in self.form_errors.items()
+                )
+                return f"The form has problems:\n{problems}"
             if reply.get("response_action") == "update" and reply.get("view"):
                 # Slack replaces the open form with this view.
                 shown = f"── form ──\n{self._show_view(reply['view'])}"
@@ -282,10 +298,24 @@ class Console:
             rendered: Rendered = render_view(view, start_number=self.next_number)
         else:
             rendered = render_message(text=text, blocks=blocks, start_number=self.next_number)
+        message = self.next_message
+        self.next_message += 1
+        self.live.add(message)
+        container = source.get("container") or {}
+        if container.get("type") == "message" and container.get("message_ts", "0") != "0":
+            self._by_ts[(str(container.get("channel_id")), str(container["message_ts"]))] = message
         for b in rendered.buttons:
-            self.buttons[b.number] = _Pressable(b, source)
+            self.buttons[b.number] = _Pressable(b, source, message)
             self.next_number = max(self.next_number, b.number + 1)
         return rendered.text
+
+    def _replace(self, message: int | None) -> str:
+        """Retire ``message``'s buttons; say which numbers went with it."""
+        if message is None or message not in self.live:
+            return ""
+        self.live.discard(message)
+        gone = [str(n) for n, p in sorted(self.buttons.items()) if p.message == message]
+        return f" (replaces buttons {', '.join(gone)})" if gone else ""
 
     def _render_call(self, call: RecordedCall) -> str:
         p = call.params
@@ -295,7 +325,8 @@ class Console:
                 if isinstance(call.response, dict)
                 else "0"
             )
-            channel = p.get("channel") or "D" + self.user
+            answered = call.response if isinstance(call.response, dict) else {}
+            channel = str(answered.get("channel") or p.get("channel") or "D" + self.user)
             message = {
                 "type": "message",
                 "ts": ts,
@@ -320,10 +351,19 @@ class Console:
             target = p.get("user") or self._dm_user(channel)
             if call.method == "chat.postMessage" and target and target != self.user:
                 label["chat.postMessage"] = f"bot → DM to {self.describe(target)}"
+            replaced = ""
+            if call.method == "chat.update":
+                replaced = self._replace(self._by_ts.get((channel, str(p.get("ts")))))
+            elif call.method == "response_url" and (
+                p.get("replace_original") or p.get("delete_original")
+            ):
+                replaced = self._replace(self._by_response_key.get(call.response_key or ""))
             if p.get("delete_original"):
-                return f"{label[call.method]}: (message removed)"
+                return f"{label[call.method]}: (message removed){replaced}"
+            if call.method == "response_url" and p.get("replace_original"):
+                label["response_url"] = "bot (only you, updated)"
             body = self._render(p.get("text"), p.get("blocks"), source)
-            return f"── {label[call.method]} ──\n{body}"
+            return f"── {label[call.method]}{replaced} ──\n{body}"
         if call.method in ("views.open", "views.push", "views.update", "views.publish"):
             if call.method == "views.publish" and (
                 p.get("user_id") not in (None, self.user) or not self.home_requested
@@ -343,7 +383,12 @@ class Console:
 
     def _show_view(self, view: dict[str, Any]) -> str:
         source = {"container": {"type": "view", "view_id": view.get("id", "V0")}, "view": view}
+        # A view shown again under its id (views.update), or a Home published again, replaces
+        # the one before: its buttons go with it.
+        key = "home" if view.get("type") == "home" else str(view.get("id", "V0"))
+        self._replace(self._by_view.get(key))
         body = self._render(None, None, source, view=view)
+        self._by_view[key] = self.next_message - 1
         if view.get("type") == "modal":
             self.pending_view = view
         return body
@@ -384,9 +429,8 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     from demo.generate import write_demo_roster
     from storage.roster import import_roster
 
-    with deps.session_factory() as s:
-        if s.scalar(select(func.count()).select_from(m.District)):
-            return None
+    if not roster_is_empty(deps):
+        return None
     today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         folder = Path(tmp)
@@ -420,13 +464,7 @@ def make_console(settings: Settings, slack: LocalSlack, as_user: str | None) -> 
 
 
 def _default_user(deps: Deps) -> str:
-    with deps.session_factory() as s:
-        first = s.scalars(
-            select(m.Provider.slack_user_id)
-            .where(m.Provider.slack_user_id.is_not(None))
-            .order_by(m.Provider.id)
-        ).first()
-    return first or "U0NOBODY"
+    return first_provider(deps) or "U0NOBODY"
 
 
 def run(
@@ -470,36 +508,54 @@ def run(
 
 
 def _fill_form(console: Console, stdin: TextIO, out: TextIO, interactive: bool) -> str:
-    """Ask for each field of the open form, then submit it (Enter on an optional field skips)."""
+    """Ask for each field of the open form, then submit it (Enter on an optional field skips).
+
+    If the bot sends the form back with problems, only those fields are asked again, and
+    everything else typed is kept, as Slack keeps the form open with its values.
+    """
     view = console.pending_view
     assert view is not None
+    fields = console.modal_inputs()
+    typed: dict[str, str] = {}
     values: dict[str, Any] = {}
     out.write("Fill in the form (an empty line skips an optional field; '.' cancels):\n")
-    for field_ in console.modal_inputs():
-        if interactive:
-            out.write(f"{field_.label}{'' if field_.optional else ' *'}: ")
-            out.flush()
-        answer = stdin.readline().rstrip("\n")
-        if answer.strip() == ".":
+    ask = fields
+    while True:
+        for field_ in ask:
+            again = field_.block_id in typed
+            if interactive:
+                keep = f" (Enter keeps “{typed[field_.block_id]}”)" if again else ""
+                out.write(f"{field_.label}{'' if field_.optional else ' *'}{keep}: ")
+                out.flush()
+            line = stdin.readline()
+            answer = line.rstrip("\n")
+            if answer.strip() == "." or (again and not line):
+                console.pending_view = None
+                console.form_errors = {}
+                return "(form cancelled)"
+            if again and not answer:
+                continue
+            typed[field_.block_id] = answer
+            values.setdefault(field_.block_id, {})[field_.action_id] = _input_value(field_, answer)
+        shown = console.submit_view(view, values)
+        if not console.form_errors:
             console.pending_view = None
-            return "(form cancelled)"
-        if field_.options:
-            chosen = next((v for t, v in field_.options if answer in (t, v)), None)
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": field_.kind,
-                "selected_option": {"text": {"type": "plain_text", "text": answer}, "value": chosen}
-                if chosen
-                else None,
-            }
-        elif field_.kind == "datepicker":
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": "datepicker",
-                "selected_date": answer or None,
-            }
-        else:
-            values.setdefault(field_.block_id, {})[field_.action_id] = {
-                "type": field_.kind,
-                "value": answer or None,
-            }
-    console.pending_view = None
-    return console.submit_view(view, values)
+            return shown
+        out.write(shown + "\nFix the fields marked; Enter keeps what you typed.\n")
+        out.flush()
+        ask = tuple(f for f in fields if f.block_id in console.form_errors) or fields
+
+
+def _input_value(field_: InputField, answer: str) -> dict[str, Any]:
+    """The state value Slack sends for ``answer`` typed into ``field_``."""
+    if field_.options:
+        chosen = next((v for t, v in field_.options if answer in (t, v)), None)
+        return {
+            "type": field_.kind,
+            "selected_option": {"text": {"type": "plain_text", "text": answer}, "value": chosen}
+            if chosen
+            else None,
+        }
+    if field_.kind == "datepicker":
+        return {"type": "datepicker", "selected_date": answer or None}
+    return {"type": field_.kind, "value": answer or None}

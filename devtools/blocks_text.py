@@ -1,4 +1,4 @@
-"""Wiring: render Block Kit messages and views as plain terminal text, for ``console`` mode.
+"""Development tools: render Block Kit messages and views as plain text for the console.
 
 Pure and standard-library only. Every element a person can press (buttons, each option of a
 select, overflow or radio group, a modal's submit and close) becomes a numbered ``Button``,

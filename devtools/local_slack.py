@@ -1,25 +1,21 @@
-"""Wiring: a local fake of the Slack Web API on loopback, plus builders for signed Slack requests.
+"""Development tools: a local fake of the Slack Web API on loopback that records what the bot said.
 
-Two users rely on it. End-to-end tests run the bot as a subprocess with
-``SLACK_API_URL=http://127.0.0.1:PORT/api/`` and assert on what it said (``calls``, ``wait_for``),
-including rate limits, server errors and slow answers (``fail_next``, ``hang_next``). The bot's
-``console`` mode runs without any Slack at all and shows what the bot said.
+End-to-end tests run the bot as a subprocess with ``SLACK_API_URL=http://127.0.0.1:PORT/api/``
+and assert on what it said (``calls``, ``wait_for``), including rate limits, server errors and
+slow answers (``fail_next``, ``hang_next``). The console runs without any Slack at all and shows
+what the bot said. Requests as Slack sends them are built in ``devtools.slack_requests``.
 
 The fake answers the Web API methods the bot uses with realistic payloads, accepts posts to
-response URLs, and implements the three-step ``files_upload_v2`` flow end to end. The second
-half of the module builds request bodies exactly as Slack sends them (slash commands,
-interactivity, Events API) and signs them the way Slack does.
+response URLs, and implements the three-step ``files_upload_v2`` flow end to end.
 
-Run ``python -m bot.local_slack --port 8081`` to try it by hand: it prints each call as a JSON line.
-Standard library only.
+Run ``python -m devtools.local_slack --port 8081`` to try it by hand: it prints each call as a
+JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -36,18 +32,13 @@ from email.parser import BytesParser
 from email.policy import HTTP as _HTTP_POLICY
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from devtools.slack_requests import APP_ID, BOT_ID, BOT_NAME, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 logger = logging.getLogger(__name__)
 
-TEAM_ID = "T0LOCAL"
-TEAM_DOMAIN = "local"
-APP_ID = "A0LOCAL"
-BOT_USER_ID = "UBOT"
-BOT_ID = "BBOT"
-BOT_NAME = "caseload-bot"
-VERIFICATION_TOKEN = "local-verification-token"  # the deprecated token Slack still puts in payloads
 DEFAULT_TZ = "America/Los_Angeles"
 
 # Fields that slack_sdk sends as JSON strings inside form bodies (or that a caller may pass as a
@@ -191,6 +182,8 @@ class LocalSlack:
         self._home_view_ids: dict[str, str] = {}
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}
+        # channel -> messages the fake took, oldest first (served by conversations.history)
+        self._history: dict[str, list[dict[str, Any]]] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -201,6 +194,7 @@ class LocalSlack:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -271,11 +265,18 @@ class LocalSlack:
             return [c for c in self._calls if c.method == method]
 
     def clear(self) -> None:
-        """Forget recorded calls and pending failures/hangs (ids and state are kept)."""
+        """Forget recorded calls, channel histories and pending failures/hangs (ids and other
+        state are kept)."""
         with self._cond:
             self._calls.clear()
             self._failures.clear()
             self._hangs.clear()
+            self._history.clear()
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel`` that the fake took, oldest first."""
+        with self._cond:
+            return [dict(message) for message in self._history.get(channel, [])]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
         """Block until at least ``count`` calls of ``method`` were recorded; return them all."""
@@ -517,7 +518,30 @@ class LocalSlack:
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
         channel = _conversation_for(str(params["channel"]))
-        return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+        message = self._message(params, ts)
+        with self._cond:
+            self._history.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from ``oldest`` (a ts), at most ``limit``; message metadata only with
+        ``include_all_metadata``, as Slack does."""
+        channel = str(params.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"true", "1"}
+        with self._cond:
+            taken = list(self._history.get(_conversation_for(channel), []))
+        found = [m for m in reversed(taken) if float(m["ts"]) >= oldest]
+        out = []
+        for message in found[:limit]:
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            out.append(shown)
+        return {"ok": True, "messages": out, "has_more": len(found) > limit}
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
@@ -821,220 +845,6 @@ def _utc_offset_seconds(zone: str) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-# ---- requests as Slack sends them ----------------------------------------------------------
-
-_trigger_seq = itertools.count(1)
-_ts_lock = threading.Lock()
-_last_ts = [0]
-
-
-def _fresh_ts() -> str:
-    """A unique, increasing Slack-style ts based on the wall clock."""
-    with _ts_lock:
-        micros = max(int(time.time() * 1_000_000), _last_ts[0] + 1)
-        _last_ts[0] = micros
-    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-
-def _trigger_id() -> str:
-    return f"{int(time.time())}.{next(_trigger_seq)}.{uuid.uuid4().hex}"
-
-
-def _user(user_id: str, user_name: str | None = None) -> dict[str, str]:
-    name = user_name or user_id.lower()
-    return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
-
-
-def _channel_name(channel_id: str) -> str:
-    return "directmessage" if channel_id.startswith("D") else channel_id.lower()
-
-
-def sign_request(signing_secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
-    """Headers Slack sends with ``body``: timestamp, v0 HMAC-SHA256 signature, content type."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{ts}:{body}".encode()
-    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
-    is_json = body.lstrip().startswith("{")
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/json" if is_json else "application/x-www-form-urlencoded",
-    }
-
-
-def slash_command_body(
-    *,
-    command: str,
-    text: str,
-    user_id: str,
-    channel_id: str = "D0LOCAL",
-    response_url: str,
-    trigger_id: str | None = None,
-    team_id: str = TEAM_ID,
-    user_name: str | None = None,
-) -> str:
-    """A slash command request body, form-encoded with Slack's fields in Slack's order."""
-    fields = {
-        "token": VERIFICATION_TOKEN,
-        "team_id": team_id,
-        "team_domain": TEAM_DOMAIN,
-        "channel_id": channel_id,
-        "channel_name": _channel_name(channel_id),
-        "user_id": user_id,
-        "user_name": user_name or user_id.lower(),
-        "command": command,
-        "text": text,
-        "api_app_id": APP_ID,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": trigger_id or _trigger_id(),
-    }
-    return urlencode(fields)
-
-
-def block_actions_body(
-    *,
-    user_id: str,
-    action: dict[str, Any],
-    response_url: str | None,
-    container: dict[str, Any],
-    message: dict[str, Any] | None = None,
-    view: dict[str, Any] | None = None,
-    trigger_id: str | None = None,
-    channel_id: str | None = None,
-) -> str:
-    """An interactivity body ("payload=<json>") for a block_actions event.
-
-    ``container`` is e.g. ``{"type": "message", "message_ts": ts, "channel_id": ch,
-    "is_ephemeral": False}`` or ``{"type": "view", "view_id": "V..."}``.
-    """
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": _user(user_id),
-        "api_app_id": APP_ID,
-        "token": VERIFICATION_TOKEN,
-        "container": container,
-        "trigger_id": trigger_id or _trigger_id(),
-        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-        "enterprise": None,
-        "is_enterprise_install": False,
-    }
-    channel = channel_id or container.get("channel_id")
-    if channel:
-        payload["channel"] = {"id": channel, "name": _channel_name(channel)}
-    if message is not None:
-        payload["message"] = message
-        payload["state"] = {"values": {}}
-    if view is not None:
-        payload["view"] = view
-    if response_url is not None:
-        payload["response_url"] = response_url
-    payload["actions"] = [{**action, "action_ts": action.get("action_ts") or _fresh_ts()}]
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def view_submission_body(
-    *,
-    user_id: str,
-    view: dict[str, Any],
-    state_values: dict[str, Any],
-    trigger_id: str | None = None,
-) -> str:
-    """An interactivity body for submitting ``view`` with ``state_values`` as the input state."""
-    view_id = view.get("id") or f"V{uuid.uuid4().hex[:10].upper()}"
-    submitted: dict[str, Any] = {
-        "id": view_id,
-        "team_id": TEAM_ID,
-        "type": "modal",
-        "blocks": [],
-        "private_metadata": "",
-        "callback_id": "",
-        "external_id": "",
-        "clear_on_close": False,
-        "notify_on_close": False,
-        "previous_view_id": None,
-        "root_view_id": view_id,
-        "app_id": APP_ID,
-        "app_installed_team_id": TEAM_ID,
-        "bot_id": BOT_ID,
-        "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
-    }
-    submitted.update(view)
-    submitted["state"] = {"values": state_values}
-    payload = {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-        "user": _user(user_id),
-        "api_app_id": APP_ID,
-        "token": VERIFICATION_TOKEN,
-        "trigger_id": trigger_id or _trigger_id(),
-        "view": submitted,
-        "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def event_body(*, event: dict[str, Any], event_id: str, team_id: str = TEAM_ID) -> str:
-    """An Events API envelope (JSON) around ``event``."""
-    event_ts = event.get("event_ts") or event.get("ts")
-    event_time = int(float(event_ts)) if event_ts else int(time.time())
-    envelope = {
-        "token": VERIFICATION_TOKEN,
-        "team_id": team_id,
-        "api_app_id": APP_ID,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": event_time,
-        "authorizations": [
-            {
-                "enterprise_id": None,
-                "team_id": team_id,
-                "user_id": BOT_USER_ID,
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-        "event_context": f"4-local-{event_id}",
-    }
-    return json.dumps(envelope)
-
-
-def im_message_event(
-    *, user_id: str, text: str, channel: str | None = None, ts: str | None = None
-) -> dict[str, Any]:
-    """A ``message`` event for a DM from ``user_id`` to the bot."""
-    ts = ts or _fresh_ts()
-    return {
-        "type": "message",
-        "channel_type": "im",
-        "client_msg_id": str(uuid.uuid4()),
-        "user": user_id,
-        "text": text,
-        "team": TEAM_ID,
-        "channel": channel or "D" + user_id,
-        "ts": ts,
-        "event_ts": ts,
-    }
-
-
-def app_home_opened_event(*, user_id: str, view: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An ``app_home_opened`` event for the Home tab (``view`` once one was published)."""
-    event: dict[str, Any] = {
-        "type": "app_home_opened",
-        "user": user_id,
-        "channel": "D" + user_id,
-        "tab": "home",
-        "event_ts": _fresh_ts(),
-    }
-    if view is not None:
-        event["view"] = view
-    return event
-
-
 # ---- command line --------------------------------------------------------------------------
 
 
@@ -1059,7 +869,7 @@ def _print_call(call: RecordedCall) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.local_slack",
+        prog="python -m devtools.local_slack",
         description="A local fake of the Slack Web API; prints each call as a JSON line.",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -9,17 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
 
 from bot.app import create_app
 from bot.deps import Deps
-from bot.local_slack import (
-    LocalSlack,
-    RecordedCall,
+from devtools.local_slack import LocalSlack, RecordedCall
+from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
+    dispatch_signed,
     event_body,
-    sign_request,
     slash_command_body,
     view_submission_body,
 )
@@ -57,8 +55,7 @@ class Driver:
 
     def send(self, body: str) -> Reply:
         before = len(self.slack.calls)
-        headers = sign_request(self.secret, body)
-        response = self.app.dispatch(BoltRequest(body=body, headers=dict(headers.items())))
+        response = dispatch_signed(self.app, self.secret, body)
         return Reply(response.status, response.body or "", self.slack.calls[before:])
 
     def slash(self, user: str, command: str, text: str = "") -> Reply:

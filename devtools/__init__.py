@@ -1,0 +1,1 @@
+"""Development tools: the local Slack simulator, the console, the serve harness; not the product."""
