@@ -93,7 +93,14 @@ def test_out_over_a_session_cancels_it_and_no_note_nudge_names_it(
     reminders = [
         json.dumps(c.params.get("blocks"))
         for c in fake.calls_to("chat.postMessage")
-        if c.params["channel"] == "DU0P1"
+        if c.params["channel"] == "DU0P1" and str(c.params["text"]).startswith("Reminders")
     ]
     assert any("Dec 1" in r for r in reminders)
     assert not any("Dec 8" in r for r in reminders)
+    # Time off owes the student the Dec 8 minutes: that is the make-up DM, not a note reminder.
+    makeups = [
+        json.dumps(c.params.get("blocks"))
+        for c in fake.calls_to("chat.postMessage")
+        if c.params["channel"] == "DU0P1" and str(c.params["text"]).endswith("please schedule")
+    ]
+    assert len(makeups) == 1 and "Dec 8" in makeups[0]
