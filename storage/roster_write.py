@@ -219,7 +219,8 @@ class Writer:
             self.flush_audit()
 
     def flush_audit(self) -> None:
-        self.insert(_t(m.AuditLog), self.audit)
+        if self.audit:  # JSON columns: a plain multi-row INSERT, never COPY
+            self.s.execute(insert(_t(m.AuditLog)), self.audit)
         self.audit = []
 
     # --- keyed files ---------------------------------------------------------------------

@@ -148,3 +148,29 @@ def test_a_bad_row_near_the_end_of_sessions_writes_nothing(db: Engine, tmp_path:
     ]
     assert seen == []
     assert dump(db) == before
+
+
+def test_many_changed_rows_each_get_an_audit_row(db: Engine, tmp_path: Path) -> None:
+    """More changed rows than one small insert: the audit rows (JSON) go in as one batch."""
+    sf = make_session_factory(db)
+    assert import_roster(DEMO, sf, now=NOW).ok
+    folder = tmp_path / "changed"
+    folder.mkdir()
+    for path in DEMO.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "sessions.csv":
+            lines = text.splitlines(keepends=True)
+            text = lines[0] + "".join(
+                line.replace(",30,", ",35,", 1).replace(",45,", ",50,", 1) for line in lines[1:]
+            )
+        if path.name == "students.csv":
+            text = text.replace("\nS", "\nS").replace(",2027-", ",2028-")
+        (folder / path.name).write_text(text, encoding="utf-8")
+    report = import_roster(folder, sf, now=NOW)
+    assert report.ok
+    changed = sum(c.updated for c in report.counts.values())
+    assert changed > 100
+    with sf() as s:
+        audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.updated")).all()
+    assert len(audits) == changed
+    assert {a.subject_type for a in audits} == {"session", "student"}
