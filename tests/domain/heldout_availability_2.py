@@ -144,9 +144,14 @@ HELDOUT_2: list[Expected] = [
     ask(LONG, "off Jan 10 - Jan 3"),
     # cancel or change time off
     read(
-        CANCEL, "cancel my time off on Dec 18", "cancel_time_off", dates=("2026-12-18", "2026-12-18")
+        CANCEL,
+        "cancel my time off on Dec 18",
+        "cancel_time_off",
+        dates=("2026-12-18", "2026-12-18"),
     ),
-    read(CANCEL, "I'm not out Jan 4 anymore", "cancel_time_off", dates=("2027-01-04", "2027-01-04")),
+    read(
+        CANCEL, "I'm not out Jan 4 anymore", "cancel_time_off", dates=("2027-01-04", "2027-01-04")
+    ),
     read(
         CANCEL,
         "remove my PTO 12/21-12/23",
