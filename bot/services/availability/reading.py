@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.schedule import (
+    TimeOffSpan as TimeOffSpan,  # re-exported: the previews' and views' type
+)
 from bot.domain.schedule import WeeklyWindow, in_zone, local_date, merge, week_monday
 from bot.services.availability.changes import as_window, rows_of, valid_on
 from bot.services.people import identify, provider_for_edit
@@ -35,15 +38,6 @@ class Question:
 
     text: str
     question: str
-
-
-@dataclass(frozen=True)
-class TimeOffSpan:
-    start: date
-    end: date
-    hours: tuple[tuple[int, int], ...] = ()  # empty: whole days; else minutes in `tz`
-    tz: str | None = None
-    id: int | None = field(default=None, compare=False)  # the stored row, for its Cancel button
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.services import schedule_effects
+from bot.services import hours_notice, schedule_effects
 from bot.services.availability.changes import apply_saved_change, restore_time_off
 from bot.services.availability.reading import (
     KIND,
@@ -106,8 +106,12 @@ def save(
     """Saves a preview once. ``only_named_days``: the [Change Tue only] choice of a replace
     that would drop other days."""
     saved = _save(deps, slack_user_id, pending_id, only_named_days)
+    if saved.already:
+        return saved
     if saved.effects.outside:  # committed: the managers hear of it now (or from the clock)
         schedule_effects.deliver_change_dms(deps, pending_id)
+    if saved.view.on_behalf:  # and the provider, of what their manager changed
+        hours_notice.deliver(deps, pending_id)
     return saved
 
 
@@ -135,6 +139,8 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
             return Saved(pending_id, True, view, "Already saved.")
         if only_named_days:
             action.payload = {**action.payload, "days_only": True}
+        on_behalf = action.subject_id != _provider_id(person)
+        before_view = schedule_view(s, deps, provider, on_behalf)
         today = today_of(deps, provider.timezone)
         summary = apply_saved_change(s, provider, action.payload, today, now)
         effects = schedule_effects.on_save(
@@ -158,8 +164,29 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
                 after={"windows": after.windows, "time_off": after.time_off},
             )
         )
-        view = schedule_view(s, deps, provider, action.subject_id != _provider_id(person))
+        view = schedule_view(s, deps, provider, on_behalf)
+        if on_behalf:  # the provider hears what their manager changed, before → after
+            hours_notice.queue(
+                s, provider, _hours_changed(pending_id, person, before_view, view), now
+            )
         return Saved(pending_id, False, view, summary, effects)
+
+
+def _hours_changed(
+    pending_id: str, manager: Person, before: ScheduleView, after: ScheduleView
+) -> hours_notice.HoursChanged:
+    def weeks(v: ScheduleView) -> tuple[hours_notice.Week, ...]:
+        return ((None, v.windows), *v.upcoming)
+
+    return hours_notice.HoursChanged(
+        pending_id,
+        manager.name,
+        after.tz,
+        weeks(before),
+        weeks(after),
+        before.time_off,
+        after.time_off,
+    )
 
 
 def _provider_id(person: Person) -> str | None:
@@ -173,11 +200,20 @@ def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
 
 
 def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
+    undone = _undo(deps, slack_user_id, pending_id)
+    if not undone.already and undone.view.on_behalf:  # the provider hears of it, as of the save
+        hours_notice.deliver(deps, f"{pending_id}.undo")
+    return undone
+
+
+def _undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         action, provider = _locked_action(s, pending_id, slack_user_id)
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        on_behalf = action.subject_id != _provider_id(person)
         if action.status == "undone":
-            return Undone(True, schedule_view(s, deps, provider, False))
+            return Undone(True, schedule_view(s, deps, provider, on_behalf))
         if action.status != "applied":
             raise Conflict("There is nothing to undo: that change was never saved.")
         current = take_snapshot(s, provider.id)
@@ -187,7 +223,8 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                 "Send the schedule you want and I'll replace it."
             )
         if not _claim(s, pending_id, slack_user_id, "applied", "undone", now):
-            return Undone(True, schedule_view(s, deps, provider, False))
+            return Undone(True, schedule_view(s, deps, provider, on_behalf))
+        before_view = schedule_view(s, deps, provider, on_behalf)
         s.execute(
             delete(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider.id)
         )
@@ -205,7 +242,6 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
             )
         restore_time_off(s, provider.id, action.payload.get("before_time_off", []), now)
         schedule_effects.on_undo(s, deps, provider)
-        person = identify(s, slack_user_id, deps.settings.org_timezone)
         after = take_snapshot(s, provider.id)
         s.add(
             m.AuditLog(
@@ -218,7 +254,11 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                 after={"windows": after.windows, "time_off": after.time_off},
             )
         )
-        return Undone(False, schedule_view(s, deps, provider, False))
+        view = schedule_view(s, deps, provider, on_behalf)
+        if on_behalf:
+            changed = _hours_changed(f"{pending_id}.undo", person, before_view, view)
+            hours_notice.queue(s, provider, changed, now)
+        return Undone(False, view)
 
 
 def undo_last(deps: Deps, slack_user_id: str) -> Undone | None:
