@@ -39,7 +39,7 @@ def run(
     deps: Deps, district: str, today: date, **filters: str
 ) -> tuple[mt.MatchInput, mt.MatchResult, svc.Proposal]:
     with deps.session_factory() as s:
-        d = svc.find_district(s, district)
+        d = svc.DistrictInfo.of(svc.find_district(s, district))
         inp, ctx = svc.build_input(
             s, deps, d, today, svc.Filters(d.id, **filters) if filters else None
         )
@@ -211,6 +211,10 @@ def test_filters_and_district_lookup(deps: Deps, tmp_path: Path) -> None:
         assert svc.find_district(s, "mesa public schools").id == "mesa"
         with pytest.raises(NotFound, match="Did you mean Anchorage School District"):
             svc.find_district(s, "anchorag3")
+    # Outside a session callers get a plain value, never a detached ORM row.
+    found = svc.resolve_district(deps, "anchorage")
+    assert found == svc.DistrictInfo("anc", found.name, "AK", "America/Anchorage")
+    assert not isinstance(found, m.Base)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
 from bot.domain.sessions import GENERATED_PREFIXES
 from bot.services.matching.common import zone_abbr
-from bot.services.matching.filters import Filters
+from bot.services.matching.filters import DistrictInfo, Filters
 from storage import models as m
 from storage.proposals import latest_proposal
 from storage.queries import school_zones
@@ -60,7 +60,7 @@ class Week:
 class Context:
     """What rendering needs beyond the matcher's own output."""
 
-    district: m.District
+    district: DistrictInfo
     week: Week
     school_tz: dict[str, str]
     school_name: dict[str, str]
@@ -102,7 +102,7 @@ def _slot_rows(s: Session, provider_ids: list[str]) -> list[tuple[str, m.Assignm
 def build_input(
     s: Session,
     deps: Deps,
-    district: m.District,
+    district: DistrictInfo,
     today: date,
     filters: Filters | None = None,
     exclude_proposal: str | None = None,
