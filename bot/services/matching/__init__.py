@@ -27,6 +27,7 @@ from bot.services.matching.common import (
 )
 from bot.services.matching.filters import (
     USAGE,
+    DistrictInfo,
     Filters,
     check_manager,
     district_name_for,
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "Context",
+    "DistrictInfo",
     "Filters",
     "Proposal",
     "ProviderPlan",
