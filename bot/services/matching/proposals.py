@@ -227,7 +227,7 @@ def compute(
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
         fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None)
-    result = mt.solve(inp, time_limit_s=deps.settings.match_time_limit_seconds)
+    result = deps.solve(inp)
     return inp, result, ctx, fp
 
 
