@@ -150,6 +150,10 @@ def handle_match_rerun_action(
     user = body["user"]["id"]
     svc.check_manager(deps, user)
     scope.require_proposal(deps, user, action["value"], "match.rerun")
+    rematch = svc.rematch_of(deps, action["value"])
+    if rematch is not None:
+        _rerun_rematch(context, (body, context, respond, client), user, rematch, action["value"])
+        return
     filters = svc.proposal_filters(deps, action["value"])
     if filters is None:
         respond(text="That proposal no longer exists. Run `/match` again.")
@@ -170,6 +174,37 @@ def handle_match_rerun_action(
         started="Matching again…",
         tell=tell,
         work=lambda: _send_proposal(deps, user, filters, respond),
+    )
+
+
+def _rerun_rematch(
+    context: Any,
+    request: tuple[dict[str, Any], Any, Any, Any],
+    user: str,
+    rematch: tuple[str, list[tuple[str, str]], str | None],
+    proposal_id: str,
+) -> None:
+    """[Run it again] on a stale re-match: the same students, re-matched as things are now."""
+    deps, respond = deps_of(context), request[2]
+    district_id, pairs, change_id = rematch
+
+    def work() -> None:
+        proposal = svc.propose_rematch(deps, user, district_id, pairs, change_id)
+        respond(
+            text=f"New times in {escape(proposal.district_name)}",
+            response_type="ephemeral",
+            blocks=to_dicts(proposal_blocks(proposal)),
+        )
+
+    submit(
+        context,
+        request,
+        subject=f"rematch:{change_id or proposal_id}:{district_id}",
+        user=user,
+        what="search for new times for these students",
+        started="Finding new times again…",
+        tell=lambda text: respond(text=text, replace_original=False),
+        work=work,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -24,6 +24,7 @@ from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import Week, _student_label
 from bot.services.nudges.messages import NewStudentLine, NewStudents
 from bot.services.people import identify, require_manager
+from bot.services.sessions import HORIZON, reconcile
 from storage import models as m
 from storage import outbox
 from storage.queries import school_zones
@@ -61,8 +62,11 @@ def approve(
             raise Conflict("That proposal was discarded. Run `/match` again for a fresh one.")
         if action.status == "approved":
             return Approval(proposal_id, True, action.decided_by, 0, (), (), payload["district_id"])
-        current = fingerprint(s, payload["district_id"], payload["provider_ids"], proposal_id)
-        if current != action.fingerprint:
+        moving = payload.get("rematch") or []
+        current = fingerprint(
+            s, payload["district_id"], payload["provider_ids"], proposal_id, moving
+        )
+        if current != action.fingerprint or not _still_with(s, moving, proposal_id):
             raise Stale(
                 "The roster, an availability or an assignment changed since this proposal was "
                 "computed, so I didn't approve it. Run it again to get a fresh proposal."
@@ -120,6 +124,26 @@ def approve(
     )
 
 
+def _still_with(s: Session, moving: list[list[Any]], proposal_id: str) -> bool:
+    """A re-match's students are still with the providers it moves them from (or moved by
+    this very proposal already)."""
+    if not moving:
+        return True
+    leaving = {(str(x[0]), str(x[1])): x[2] for x in moving}
+    rows = s.execute(
+        select(m.Assignment.student_id, m.Assignment.service, m.Assignment.provider_id,
+               m.Assignment.proposal_id)
+        .where(m.Assignment.student_id.in_(sorted({sid for sid, _ in leaving})))
+    )  # fmt: skip
+    found = {(a, b): (p, prop) for a, b, p, prop in rows if (a, b) in leaving}
+    return all(
+        (found[pair][1] == proposal_id or found[pair][0] == provider)
+        if pair in found
+        else provider is None
+        for pair, provider in leaving.items()
+    )
+
+
 def _mark_provider_approved(s: Session, action: m.PendingAction, provider_id: str, by: str) -> None:
     approved = dict(action.payload.get("approved_providers", {}))
     approved[provider_id] = by
@@ -144,27 +168,34 @@ def _create_assignments(
         for sid in x["student_ids"]:
             by_pair[(sid, x["service"])].append(x)
     existing = {
-        (a, b)
-        for a, b in s.execute(
-            select(m.Assignment.student_id, m.Assignment.service).where(
-                m.Assignment.student_id.in_([p[0] for p in by_pair])
-            )
+        (a.student_id, a.service): a
+        for a in s.scalars(
+            select(m.Assignment).where(m.Assignment.student_id.in_([p[0] for p in by_pair]))
         )
     }
+    moving = {(str(x[0]), str(x[1])) for x in action.payload.get("rematch") or []}
+    moved_from: set[str] = set()
     created = 0
     providers: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (sid, service), lst in sorted(by_pair.items()):
-        if (sid, service) in existing:
+        a = existing.get((sid, service))
+        if a is not None and ((sid, service) not in moving or a.proposal_id == action.id):
             continue  # approved already (by this proposal's other button, or elsewhere)
-        a = m.Assignment(
-            student_id=sid,
-            service=service,
-            provider_id=lst[0]["provider_id"],
-            approved_at=now,
-            approved_by=manager_id,
-            proposal_id=action.id,
-        )
-        s.add(a)
+        if a is not None:  # a re-match moves the assignment: new provider, new weekly times
+            moved_from.add(a.provider_id)
+            s.execute(delete(m.AssignmentSlot).where(m.AssignmentSlot.assignment_id == a.id))
+            a.provider_id = lst[0]["provider_id"]
+            a.approved_at, a.approved_by, a.proposal_id = now, manager_id, action.id
+        else:
+            a = m.Assignment(
+                student_id=sid,
+                service=service,
+                provider_id=lst[0]["provider_id"],
+                approved_at=now,
+                approved_by=manager_id,
+                proposal_id=action.id,
+            )
+            s.add(a)
         s.flush()
         created += 1
         for x in lst:
@@ -183,6 +214,8 @@ def _create_assignments(
             )
             providers[x["provider_id"]].append({**x, "student_id": sid})
     s.flush()
+    if moved_from:  # the dated sessions of the next two weeks follow the moved slots now
+        reconcile(s, now, now + HORIZON, moved_from | set(providers))
     return created, providers
 
 
