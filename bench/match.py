@@ -49,7 +49,7 @@ def _served(result: Any) -> int:
 
 def run_one(size: str, seed: int, method: str) -> dict[str, Any]:
     from bot.domain import matching as mt
-    from bot.domain.matching.synthetic import hard_instance
+    from demo.instances import hard_instance
 
     n_needs, n_providers = SIZES[size]
     inp = hard_instance(n_needs, n_providers, seed)
@@ -212,7 +212,7 @@ def roster(sizes: list[str], seed: int) -> int:
 
 
 def main() -> int:
-    from bot.domain.matching.synthetic import HARD_HELD_OUT_SEEDS, HARD_TUNED_SEEDS
+    from demo.instances import HARD_HELD_OUT_SEEDS, HARD_TUNED_SEEDS
 
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -17,18 +17,18 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.labels import zone_label
-from bot.domain.schedule import DAY_LABELS, WeeklyWindow, describe_day_lines, hhmm, in_zone
+from bot.domain.schedule import DAY_LABELS, WeeklyWindow, describe_day_lines, in_zone
 from bot.services.availability import (
     EXAMPLES,
     Preview,
     Question,
     Saved,
     ScheduleView,
-    TimeOffSpan,
     Undone,
 )
 from bot.views.conflicts import effect_lines
 from bot.views.format import bold
+from bot.views.schedule import time_off_span, week_lines
 from handlers.common import escape, to_dicts
 
 
@@ -43,24 +43,6 @@ class AvailabilityIds(StrEnum):
 
 def _md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text)
-
-
-def _week_lines(windows: tuple[WeeklyWindow, ...]) -> str:
-    lines = describe_day_lines(windows)
-    return "\n".join(f"`{line}`" for line in lines) if lines else "_no hours_"
-
-
-def _span(t: TimeOffSpan) -> str:
-    days = (
-        f"{t.start:%a %b %-d, %Y}"
-        if t.start == t.end
-        else f"{t.start:%a %b %-d} – {t.end:%a %b %-d, %Y}"
-    )
-    if not t.hours:
-        return days
-    hours = ", ".join(f"{hhmm(a)}–{hhmm(b)}" for a, b in t.hours)
-    zone = f" {zone_label(t.tz)} time" if t.tz else ""
-    return f"{days}, {hours}{zone}"
 
 
 def _day_names(days: tuple[int, ...]) -> str:
@@ -95,10 +77,10 @@ def preview_blocks(p: Preview) -> list[Block]:
     if p.time_off is not None:
         person = escape(p.provider_name) if p.on_behalf else "you"
         if p.cancel_time_off:
-            head = f"*Cancel time off for {person}:* {_span(p.time_off)}"
+            head = f"*Cancel time off for {person}:* {time_off_span(p.time_off)}"
             tail = "Sessions can be proposed on these days again."
         else:
-            head = f"*Time off for {person}:* {_span(p.time_off)}"
+            head = f"*Time off for {person}:* {time_off_span(p.time_off)}"
             tail = (
                 "No sessions will be proposed in those hours."
                 if p.time_off.hours
@@ -115,8 +97,8 @@ def preview_blocks(p: Preview) -> list[Block]:
         blocks.append(
             SectionBlock(
                 fields=[
-                    _md("*Before*\n" + _week_lines(p.before)),
-                    _md("*After*\n" + _week_lines(p.after)),
+                    _md("*Before*\n" + week_lines(p.before)),
+                    _md("*After*\n" + week_lines(p.after)),
                 ]
             )
         )
@@ -189,12 +171,12 @@ def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]
     who = escape(v.provider_name) if v.on_behalf else "Your"
     heading = title or (f"{who}'s availability" if v.on_behalf else "Your availability")
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{heading}* ({zone_label(v.tz)} time)\n" + _week_lines(v.windows))),
+        SectionBlock(text=_md(f"*{heading}* ({zone_label(v.tz)} time)\n" + week_lines(v.windows))),
     ]
     whose = f"{escape(v.provider_name)}'s" if v.on_behalf else "your"
     blocks.extend(_school_side(v.windows, v.school_zones, v.monday, whose))
     for day, windows in v.upcoming:
-        blocks.append(SectionBlock(text=_md(f"*From {day:%a %b %-d}:*\n" + _week_lines(windows))))
+        blocks.append(SectionBlock(text=_md(f"*From {day:%a %b %-d}:*\n" + week_lines(windows))))
     if v.time_off:
         blocks.append(SectionBlock(text=_md("*Time off*")))
         for t in v.time_off[:MAX_LISTED_TIME_OFF]:
@@ -203,7 +185,7 @@ def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]
                 cancel = ButtonElement(
                     text="Cancel", action_id=AvailabilityIds.CANCEL_TIME_OFF, value=str(t.id)
                 )
-            blocks.append(SectionBlock(text=_md(f"• {_span(t)}"), accessory=cancel))
+            blocks.append(SectionBlock(text=_md(f"• {time_off_span(t)}"), accessory=cancel))
         if len(v.time_off) > MAX_LISTED_TIME_OFF:
             more = len(v.time_off) - MAX_LISTED_TIME_OFF
             blocks.append(ContextBlock(elements=[_md(f"…and {more} more.")]))
@@ -235,7 +217,8 @@ def saved_blocks(saved: Saved) -> list[Block]:
 
 
 def undone_blocks(u: Undone) -> list[Block]:
-    head = "Already undone." if u.already else "↩️ Undone. Your availability is back as it was."
+    whose = f"{escape(u.view.provider_name)}'s" if u.view.on_behalf else "Your"
+    head = "Already undone." if u.already else f"↩️ Undone. {whose} availability is back as it was."
     return [SectionBlock(text=_md(head)), DividerBlock(), *schedule_blocks(u.view)]
 
 

@@ -106,7 +106,7 @@ def _approve(
         return
     respond(
         text="Approved",
-        blocks=to_dicts(approval_blocks(approval)),
+        blocks=to_dicts(approval_blocks(approval, body["user"]["id"])),
         replace_original=provider_id is None and not approval.already,
         response_type="ephemeral",
     )

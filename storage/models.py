@@ -283,8 +283,7 @@ class Nudge(Base):
     ``claimed_by``/``claimed_until`` is a short lease so that two clock processes never send
     the same row, and a process killed mid-send leaves a row that the next run picks up.
     ``batch_id`` names the DM a row went out in (its Snooze button carries it); a row with
-    ``skipped_at`` was dropped unsent because it no longer held (``last_error`` says why). An
-    escalation row (recipient_kind ``managers``) is put into one managers' digest: ``digest_key``.
+    ``skipped_at`` was dropped unsent because it no longer held (``last_error`` says why).
     """
 
     __tablename__ = "nudges"
@@ -317,7 +316,6 @@ class Nudge(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     acted_at: Mapped[datetime | None]
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    digest_key: Mapped[str | None] = mapped_column(String(64), index=True)
     skipped_at: Mapped[datetime | None]
 
 

@@ -219,6 +219,22 @@ def back_from_time_off(
     return next_day_window_start(noon, zone, hours)
 
 
+HoursOff = tuple[date, date, int, int, str]  # partial-day time off: these minutes, in this zone
+
+
+def back_from_hours_off(now: datetime, spans: Sequence[HoursOff]) -> datetime | None:
+    """When someone inside partial-day time off right now ("out Dec 4 1-4 ET") is back: the
+    end of those hours; None when ``now`` is outside all of them. The rest of the day is not
+    held: reminders wait out the hours, not the whole day."""
+    for start, last, first_minute, end_minute, tz in spans:
+        local = now.astimezone(_zone(tz))
+        minute = local.hour * 60 + local.minute
+        if start <= local.date() <= last and first_minute <= minute < end_minute:
+            midnight = datetime.combine(local.date(), time(0), _zone(tz))
+            return (midnight + timedelta(minutes=end_minute)).astimezone(UTC)
+    return None
+
+
 # --- the policy, from settings -------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ daylight saving differs (Arizona and Hawaii do not shift).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -158,3 +158,14 @@ def describe_day_lines(windows: Iterable[WeeklyWindow]) -> list[str]:
 
 def weekly_minutes(windows: Iterable[WeeklyWindow]) -> int:
     return sum(w.end - w.start for w in merge(windows))
+
+
+@dataclass(frozen=True)
+class TimeOffSpan:
+    """A stretch of time off as people read it: whole days, or these hours on each day."""
+
+    start: date
+    end: date
+    hours: tuple[tuple[int, int], ...] = ()  # empty: whole days; else minutes in `tz`
+    tz: str | None = None
+    id: int | None = field(default=None, compare=False)  # the stored row, for its Cancel button

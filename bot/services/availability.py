@@ -27,13 +27,16 @@ from bot.domain.availability_text import (
 )
 from bot.domain.conflicts import TimeOff
 from bot.domain.schedule import (
+    TimeOffSpan as TimeOffSpan,  # re-exported: the previews' and views' type
+)
+from bot.domain.schedule import (
     WeeklyWindow,
     in_zone,
     local_date,
     merge,
     week_monday,
 )
-from bot.services import schedule_effects
+from bot.services import hours_notice, schedule_effects
 from bot.services.availability_changes import (
     apply_saved_change,
     as_window,
@@ -61,15 +64,6 @@ class Question:
 
     text: str
     question: str
-
-
-@dataclass(frozen=True)
-class TimeOffSpan:
-    start: date
-    end: date
-    hours: tuple[tuple[int, int], ...] = ()  # empty: whole days; else minutes in `tz`
-    tz: str | None = None
-    id: int | None = field(default=None, compare=False)  # the stored row, for its Cancel button
 
 
 @dataclass(frozen=True)
@@ -490,8 +484,12 @@ def save(
     """Saves a preview once. ``only_named_days``: the [Change Tue only] choice of a replace
     that would drop other days."""
     saved = _save(deps, slack_user_id, pending_id, only_named_days)
+    if saved.already:
+        return saved
     if saved.effects.outside:  # committed: the managers hear of it now (or from the clock)
         schedule_effects.deliver_change_dms(deps, pending_id)
+    if saved.view.on_behalf:  # and the provider, of what their manager changed
+        hours_notice.deliver(deps, pending_id)
     return saved
 
 
@@ -523,6 +521,8 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
             return Saved(pending_id, True, view, "Already saved.")
         if only_named_days:
             action.payload = {**action.payload, "days_only": True}
+        on_behalf = action.subject_id != _provider_id(person)
+        before_view = _view(s, deps, provider, on_behalf)
         today = _today(deps, provider.timezone)
         summary = apply_saved_change(s, provider, action.payload, today, now)
         effects = schedule_effects.on_save(
@@ -546,8 +546,29 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
                 after={"windows": after.windows, "time_off": after.time_off},
             )
         )
-        view = _view(s, deps, provider, action.subject_id != _provider_id(person))
+        view = _view(s, deps, provider, on_behalf)
+        if on_behalf:  # the provider hears what their manager changed, before → after
+            hours_notice.queue(
+                s, provider, _hours_changed(pending_id, person, before_view, view), now
+            )
         return Saved(pending_id, False, view, summary, effects)
+
+
+def _hours_changed(
+    pending_id: str, manager: Person, before: ScheduleView, after: ScheduleView
+) -> hours_notice.HoursChanged:
+    def weeks(v: ScheduleView) -> tuple[hours_notice.Week, ...]:
+        return ((None, v.windows), *v.upcoming)
+
+    return hours_notice.HoursChanged(
+        pending_id,
+        manager.name,
+        after.tz,
+        weeks(before),
+        weeks(after),
+        before.time_off,
+        after.time_off,
+    )
 
 
 def _provider_id(person: Person) -> str | None:
@@ -561,6 +582,13 @@ def cancel(deps: Deps, slack_user_id: str, pending_id: str) -> bool:
 
 
 def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
+    undone = _undo(deps, slack_user_id, pending_id)
+    if not undone.already and undone.view.on_behalf:  # the provider hears of it, as of the save
+        hours_notice.deliver(deps, f"{pending_id}.undo")
+    return undone
+
+
+def _undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         _lock_provider_of(s, pending_id)
@@ -568,8 +596,10 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
         provider = s.get(m.Provider, action.subject_id)
         if provider is None:
             raise NotFound("That provider is no longer in the roster.")
+        person = identify(s, slack_user_id, deps.settings.org_timezone)
+        on_behalf = action.subject_id != _provider_id(person)
         if action.status == "undone":
-            return Undone(True, _view(s, deps, provider, False))
+            return Undone(True, _view(s, deps, provider, on_behalf))
         if action.status != "applied":
             raise Conflict("There is nothing to undo: that change was never saved.")
         current = _snapshot(s, provider.id)
@@ -579,7 +609,8 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                 "Send the schedule you want and I'll replace it."
             )
         if not _claim(s, pending_id, slack_user_id, "applied", "undone", now):
-            return Undone(True, _view(s, deps, provider, False))
+            return Undone(True, _view(s, deps, provider, on_behalf))
+        before_view = _view(s, deps, provider, on_behalf)
         s.execute(
             delete(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider.id)
         )
@@ -597,7 +628,6 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
             )
         restore_time_off(s, provider.id, action.payload.get("before_time_off", []), now)
         schedule_effects.on_undo(s, deps, provider)
-        person = identify(s, slack_user_id, deps.settings.org_timezone)
         after = _snapshot(s, provider.id)
         s.add(
             m.AuditLog(
@@ -610,4 +640,8 @@ def undo(deps: Deps, slack_user_id: str, pending_id: str) -> Undone:
                 after={"windows": after.windows, "time_off": after.time_off},
             )
         )
-        return Undone(False, _view(s, deps, provider, False))
+        view = _view(s, deps, provider, on_behalf)
+        if on_behalf:
+            changed = _hours_changed(f"{pending_id}.undo", person, before_view, view)
+            hours_notice.queue(s, provider, changed, now)
+        return Undone(False, view)

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.services.ports import DeliveryFailed, RecipientUnreachable
@@ -125,3 +128,42 @@ def send(
     if marked != len(ids):
         log.warning("outbox.lease_lost", extra={"batch": batch_id})
     return Result(Outcome.SENT, marked=marked)
+
+
+def deliver_now(
+    deps: Deps,
+    key_prefix: str,
+    lease: timedelta,
+    message_of: Callable[[dict[str, Any]], object | None],
+) -> int:
+    """Send at once the outbox rows a committed change queued under ``key_prefix`` (one DM a
+    row: claim, settle, stamp, send); returns how many went out. A row that fails stays for the
+    clock process, which delivers it with the recipient's next nudges."""
+    sent = 0
+    worker = f"now:{uuid.uuid4().hex[:12]}"
+    with deps.session_factory() as s:
+        keys = list(s.scalars(select(N.key).where(N.key.like(f"{key_prefix}%"))))
+    for key in keys:
+        now = deps.clock.now()
+        with deps.session_factory.begin() as s:
+            claimed = outbox.claim_key(s, key, worker, now, lease)
+            row = s.scalars(select(N).where(N.key == key)).one()
+            slack_id = _slack_id_of(s, row.recipient_kind, row.recipient_id)
+            message = message_of(row.payload or {})
+            ids = [row.id]
+        if not claimed or message is None or not slack_id:
+            continue
+        ids, _ = settle_earlier(deps, worker, ids, slack_id, now)
+        if ids:
+            batch = new_batch_id()
+            stamp(deps, ids, worker, batch)
+            result = send(deps, worker, ids, slack_id, message, batch, deps.clock.now())
+            sent += result.outcome == Outcome.SENT
+    return sent
+
+
+def _slack_id_of(s: Session, kind: str, person_id: str) -> str | None:
+    person: m.Manager | m.Provider | None = (
+        s.get(m.Manager, person_id) if kind == "manager" else s.get(m.Provider, person_id)
+    )
+    return person.slack_user_id if person is not None else None

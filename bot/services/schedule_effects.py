@@ -498,29 +498,8 @@ def _queue_manager_dms(
 
 
 def deliver_change_dms(deps: Deps, pending_id: str) -> int:
-    """After the save committed: send its managers' DMs now (claim, send, mark sent). A failure
-    leaves the row for the clock process, which sends it with the manager's next nudges."""
-    sent = 0
-    worker = f"change:{uuid.uuid4().hex[:12]}"
-    with deps.session_factory() as s:
-        keys = list(
-            s.scalars(select(m.Nudge.key).where(m.Nudge.key.like(f"{CHANGE_RULE}:{pending_id}:%")))
-        )
-    for key in keys:
-        now = deps.clock.now()
-        with deps.session_factory.begin() as s:
-            claimed = outbox.claim_key(s, key, worker, now, CHANGE_LEASE)
-            row = s.scalars(select(m.Nudge).where(m.Nudge.key == key)).one()
-            manager = s.get(m.Manager, row.recipient_id)
-            slack_id = manager.slack_user_id if manager else None
-            message = ScheduleChanged.from_payload(row.payload or {})
-            ids = [row.id]
-        if not claimed or message is None or not slack_id:
-            continue
-        ids, _ = dm.settle_earlier(deps, worker, ids, slack_id, now)
-        if ids:
-            batch = dm.new_batch_id()
-            dm.stamp(deps, ids, worker, batch)
-            result = dm.send(deps, worker, ids, slack_id, message, batch, deps.clock.now())
-            sent += result.outcome == dm.Outcome.SENT
-    return sent
+    """After the save committed: send its managers' DMs now. A failure leaves the row for the
+    clock process, which sends it with the manager's next nudges."""
+    return dm.deliver_now(
+        deps, f"{CHANGE_RULE}:{pending_id}:", CHANGE_LEASE, ScheduleChanged.from_payload
+    )

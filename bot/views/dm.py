@@ -10,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.services.digest import WeeklyDigest
+from bot.services.hours_notice import HoursChanged
 from bot.services.makeups import MakeupMessage
 from bot.services.nudges import NewStudents, NudgeMessage
 from bot.services.schedule_effects import ScheduleChanged
 from bot.views.digest import render_digest
+from bot.views.hours_changed import render_hours_changed
 from bot.views.makeups import render_makeup
 from bot.views.new_students import render_new_students
 from bot.views.nudges import render_nudge
@@ -27,6 +29,7 @@ _BUILDERS: dict[type, Callable[[Any], Rendered]] = {
     NewStudents: render_new_students,
     MakeupMessage: render_makeup,
     ScheduleChanged: render_schedule_changed,
+    HoursChanged: render_hours_changed,
 }
 
 

@@ -28,16 +28,19 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.deadlines import Rule
+from bot.services.hours_notice import HoursChanged
 from bot.services.nudges import (
     DeadlineLine,
     LicenceLine,
     NewStudents,
     NoteLine,
+    Notice,
     NudgeMessage,
 )
 from bot.services.schedule_effects import ScheduleChanged
 from bot.views.blocks import escape, md, to_dicts
 from bot.views.format import ago, bold, plural
+from bot.views.hours_changed import hours_changed_blocks
 from bot.views.new_students import new_students_text
 from bot.views.schedule_change import schedule_changed_blocks
 
@@ -154,17 +157,28 @@ def _notice_text(notice: NewStudents | str) -> str:
     return new_students_text(notice) if isinstance(notice, NewStudents) else escape(notice)
 
 
-def _notice_blocks(notice: NewStudents | ScheduleChanged | str) -> list[Block]:
+def _notice_blocks(notice: Notice) -> list[Block]:
     if isinstance(notice, ScheduleChanged):
         return schedule_changed_blocks(notice)
+    if isinstance(notice, HoursChanged):
+        return hours_changed_blocks(notice)
     return [SectionBlock(text=md(_notice_text(notice)[:2900]))]
 
 
 def nudge_text(msg: NudgeMessage) -> str:
     """The notification text: counts only, no student detail."""
     parts = []
-    if msg.notices:
-        parts.append(plural(len(msg.notices), "new assignment"))
+    kinds = (
+        (NewStudents, "new assignment", None),
+        (ScheduleChanged, "availability change", None),
+        (HoursChanged, "change to your hours", "changes to your hours"),
+    )
+    for kind, label, labels in kinds:
+        n = sum(
+            isinstance(x, kind) or (kind is NewStudents and isinstance(x, str)) for x in msg.notices
+        )
+        if n:
+            parts.append(plural(n, label, labels))
     if msg.deadlines:
         parts.append(plural(len(msg.deadlines), "IEP deadline"))
     if msg.notes_total:

@@ -557,6 +557,8 @@ ROWS: list[Row] = [
     ok("what do I have on file for Tuesdays?", "show"),
     ok("what hours do I have on file?", "show"),
     ok("what's on file for me?", "show"),
+    ok("what availability do you have for me?", "show"),
+    ok("what hours do you have on file for me", "show"),
     ok("can you show my availability?", "show"),
     ok("what's saved", "show"),
     # not weekly

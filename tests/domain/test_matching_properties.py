@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.matching import evaluate, greedy, solve, validate
-from bot.domain.matching.synthetic import STATE_OFFSET, synthetic_instance
+from demo.instances import STATE_OFFSET, synthetic_instance
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])

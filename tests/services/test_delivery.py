@@ -181,6 +181,37 @@ def test_reminders_wait_while_the_provider_is_on_time_off(
     assert [u for u, _, _ in fake.sent].count("UP1") == 1  # three days' reminders, one DM
 
 
+def test_partial_day_time_off_holds_reminders_for_those_hours_only(
+    deps: Deps, fake: FakeNotifier, clock: FixedClock
+) -> None:
+    """P1 is out Mon Nov 30 9-11 Pacific only: at 09:00 the reminder waits until 11:00 that
+    day, not until Tuesday, and goes out once."""
+    deps = replace(deps, notifier_override=fake)
+    seed(deps, providers={"P1": "America/Los_Angeles"})
+    with deps.session_factory.begin() as s:
+        student(s, "S1", provider="P1")
+        session(s, "S1", timedelta(days=3), provider="P1")
+        s.add(
+            m.TimeOff(
+                provider_id="P1",
+                start_date=date(2026, 11, 30),
+                end_date=date(2026, 11, 30),
+                start_minute=9 * 60,
+                end_minute=11 * 60,
+                timezone="America/Los_Angeles",
+                created_at=NOW,
+            )
+        )
+    report = svc.run_once(deps)  # Mon 09:00 Pacific
+    assert report.delivery.held == 1 and fake.sent == []
+    with deps.session_factory() as s:
+        waiting = set(s.scalars(select(m.Nudge.send_after).where(m.Nudge.sent_at.is_(None))))
+    assert waiting == {datetime(2026, 11, 30, 19, tzinfo=UTC)}  # Mon 11:00 Pacific
+    clock.advance(hours=2)
+    svc.run_once(deps)
+    assert [u for u, _, _ in fake.sent] == ["UP1"]
+
+
 # --- through the Slack gateway and the fake Slack Web API -----------------------------------
 
 

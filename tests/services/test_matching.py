@@ -39,7 +39,7 @@ def run(
     deps: Deps, district: str, today: date, **filters: str
 ) -> tuple[mt.MatchInput, mt.MatchResult, svc.Proposal]:
     with deps.session_factory() as s:
-        d = svc.find_district(s, district)
+        d = svc.DistrictInfo.of(svc.find_district(s, district))
         inp, ctx = svc.build_input(
             s, deps, d, today, svc.Filters(d.id, **filters) if filters else None
         )
@@ -191,6 +191,37 @@ def test_time_off_removes_days(deps: Deps, tmp_path: Path) -> None:
     assert result.unmatched[0].reason == "no_common_time"
 
 
+def test_partial_time_off_removes_only_its_hours(deps: Deps, tmp_path: Path) -> None:
+    """Out Mon Dec 7 8-10 (Pacific): Monday 10-12 stays, so the two sessions still fit."""
+    lic = LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
+    load(
+        deps,
+        tmp_path,
+        licenses_csv=lic,
+        students_csv=students(1),
+        services_csv=SV + "S1,slp,2,30,no\n",
+        availability_csv=AV + "P1,mon,08:00,12:00\nP1,tue,08:00,12:00\n",
+    )
+    with deps.session_factory.begin() as s:
+        s.add(
+            m.TimeOff(
+                provider_id="P1",
+                start_date=date(2026, 12, 7),
+                end_date=date(2026, 12, 7),
+                start_minute=8 * 60,
+                end_minute=10 * 60,
+                timezone="America/Los_Angeles",
+                created_at=deps.clock.now(),
+            )
+        )
+    inp, result, _ = run(deps, "anc", date(2026, 12, 2))
+    p1 = next(p for p in inp.providers if p.provider_id == "P1")
+    whole_monday = [iv for iv in p1.available if iv[1] - iv[0] == 240]
+    assert len(whole_monday) == 1  # Tuesday keeps its four hours; Monday lost two
+    assert sum(b - a for a, b in p1.available) == 240 + 120
+    assert len(result.sessions) == 2 and result.unmatched == ()
+
+
 def test_filters_and_district_lookup(deps: Deps, tmp_path: Path) -> None:
     load(deps, tmp_path)
     assert svc.parse_filters("district=anchorage service=SLP") == svc.Filters(
@@ -211,6 +242,10 @@ def test_filters_and_district_lookup(deps: Deps, tmp_path: Path) -> None:
         assert svc.find_district(s, "mesa public schools").id == "mesa"
         with pytest.raises(NotFound, match="Did you mean Anchorage School District"):
             svc.find_district(s, "anchorag3")
+    # Outside a session callers get a plain value, never a detached ORM row.
+    found = svc.resolve_district(deps, "anchorage")
+    assert found == svc.DistrictInfo("anc", found.name, "AK", "America/Anchorage")
+    assert not isinstance(found, m.Base)
 
 
 @pytest.fixture

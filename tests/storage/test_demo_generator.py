@@ -1,4 +1,5 @@
-"""Tests of demo/generate.py: the rosters it writes follow ROSTER.md and the product's rules.
+"""Tests of the demo generators (demo.roster, demo.synthetic): the rosters they write follow
+ROSTER.md and the product's rules.
 
 The demo roster is what the console loads and what people judge the bot by, so besides the format it
 must tell its stories (an expiring licence, reviews due this week, overdue SOAP notes) whatever

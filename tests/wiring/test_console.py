@@ -152,6 +152,11 @@ def test_a_manager_names_a_provider_with_a_plain_mention_and_sees_whose_schools(
     preview = console.handle("/availability @U0DEMOP02 Tue 8-11")
     assert "weekly availability" in preview
     assert "(your schools)" not in preview
+    saved = console.handle(_button(preview, "Save whole week"))
+    # The provider hears of it at once, before → after, and whose change it was.
+    dm = saved.split("── bot → DM to U0DEMOP02")[1].split("── bot")[0]
+    assert "Priya Venkataraman changed your hours." in dm
+    assert "Before" in dm and "After" in dm and "Tue  08:00–11:00" in dm
 
 
 def test_clock_runs_the_sweeps_and_shows_the_dms_to_whom(console: Console) -> None:

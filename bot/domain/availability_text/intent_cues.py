@@ -12,7 +12,8 @@ SHOW_RE: Final = re.compile(
     r"|what(?:'s|\s+is|\s+are)\s+my\s+(?:current\s+)?(?:schedule|availability|hours|times)"
     r"|what\s+do\s+i\s+have(?:\s+(?:on\s+file|set(?:\s+up)?|saved|now))?"
     r"|what(?:'s|\s+is|\s+do\s+you\s+have)\s+(?:on\s+file|saved|set(?:\s+up)?)"
-    r"|what\s+(?:hours|times|days)\s+do\s+i\s+have(?:\s+(?:on\s+file|set(?:\s+up)?|saved|now))?"
+    r"|what\s+(?:hours|times|days|availability|schedule)\s+do\s+(?:i|you)\s+have"
+    r"(?:\s+(?:on\s+file|set(?:\s+up)?|saved|now))?"
     r"|when\s+am\s+i\s+available"
     r"|(?:my\s+)?(?:current\s+)?(?:schedule|availability|hours)"
     # "... for me", "... for Tuesdays", "... this week": still a question about what is saved.

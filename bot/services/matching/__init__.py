@@ -27,6 +27,7 @@ from bot.services.matching.common import (
 )
 from bot.services.matching.filters import (
     USAGE,
+    DistrictInfo,
     Filters,
     check_manager,
     district_name_for,
@@ -59,6 +60,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "Context",
+    "DistrictInfo",
     "Filters",
     "Proposal",
     "ProviderPlan",

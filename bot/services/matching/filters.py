@@ -19,6 +19,20 @@ from storage import models as m
 
 
 @dataclass(frozen=True)
+class DistrictInfo:
+    """A district as a plain value: what callers outside a session may hold (never an ORM row)."""
+
+    id: str
+    name: str
+    state: str
+    timezone: str
+
+    @classmethod
+    def of(cls, row: m.District) -> DistrictInfo:
+        return cls(row.id, row.name, row.state, row.timezone)
+
+
+@dataclass(frozen=True)
 class Filters:
     district: str
     service: str | None = None
@@ -77,9 +91,9 @@ def find_district(s: Session, text: str) -> m.District:
     raise NotFound(f"I don't know a district called {code(text)}.{hint}")
 
 
-def resolve_district(deps: Deps, text: str) -> m.District:
+def resolve_district(deps: Deps, text: str) -> DistrictInfo:
     with deps.session_factory() as s:
-        return find_district(s, text)
+        return DistrictInfo.of(find_district(s, text))
 
 
 def check_manager(deps: Deps, slack_user_id: str) -> None:

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import matching as mt
+from bot.domain.matching.prep import merge, subtract
 from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
 from bot.domain.sessions import GENERATED_PREFIXES
 from bot.services.matching.common import zone_abbr
-from bot.services.matching.filters import Filters
+from bot.services.matching.filters import DistrictInfo, Filters
 from storage import models as m
 from storage.proposals import latest_proposal
 from storage.queries import school_zones
@@ -60,7 +61,7 @@ class Week:
 class Context:
     """What rendering needs beyond the matcher's own output."""
 
-    district: m.District
+    district: DistrictInfo
     week: Week
     school_tz: dict[str, str]
     school_name: dict[str, str]
@@ -102,7 +103,7 @@ def _slot_rows(s: Session, provider_ids: list[str]) -> list[tuple[str, m.Assignm
 def build_input(
     s: Session,
     deps: Deps,
-    district: m.District,
+    district: DistrictInfo,
     today: date,
     filters: Filters | None = None,
     exclude_proposal: str | None = None,
@@ -250,10 +251,21 @@ def build_input(
     mproviders = []
     for p in providers:
         avail: list[tuple[int, int]] = []
+        whole_days = [t for t in off[p.id] if t.start_minute is None or t.end_minute is None]
+        hours_off: list[tuple[int, int]] = []  # partial-day time off: just those hours go
         for day in range(7):
             d = week.date_of(day)
-            if any(t.start_date <= d <= t.end_date for t in off[p.id]):
+            if any(t.start_date <= d <= t.end_date for t in whole_days):
                 continue
+            hours_off += [
+                week.window(
+                    WeeklyWindow(day, t.start_minute, t.end_minute, t.timezone or p.timezone)
+                )
+                for t in off[p.id]
+                if t.start_minute is not None
+                and t.end_minute is not None
+                and t.start_date <= d <= t.end_date
+            ]
             for w in windows[p.id]:
                 valid = (w.effective_from is None or w.effective_from <= d) and (
                     w.effective_to is None or w.effective_to >= d
@@ -269,7 +281,9 @@ def build_input(
                 discipline=p.discipline,
                 home_state=p.home_state,
                 licensed_states=frozenset(licences[p.id]),
-                available=tuple(sorted(avail)),
+                available=(
+                    subtract(merge(avail), merge(hours_off)) if hours_off else tuple(sorted(avail))
+                ),
                 busy=tuple(sorted(slot_busy[p.id] + dated_busy[p.id])),
                 capacity_minutes=max(0, capacity),
                 existing_school_ids=frozenset(existing_schools[p.id]),

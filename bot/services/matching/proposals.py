@@ -17,7 +17,7 @@ from bot.domain import matching as mt
 from bot.domain.schedule import DAY_NAMES
 from bot.domain.spreadsheet import SafeWriter
 from bot.services.matching.common import KIND, hours, zone_abbr
-from bot.services.matching.filters import Filters, resolve_district
+from bot.services.matching.filters import DistrictInfo, Filters, resolve_district
 from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import Context, build_input
 from storage import models as m
@@ -224,7 +224,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
 
 
 def compute(
-    deps: Deps, district: m.District, today: date, filters: Filters | None = None
+    deps: Deps, district: DistrictInfo, today: date, filters: Filters | None = None
 ) -> tuple[mt.MatchInput, mt.MatchResult, Context, str]:
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
@@ -233,7 +233,7 @@ def compute(
     return inp, result, ctx, fp
 
 
-def preview_only(deps: Deps, district: m.District, today: date) -> Proposal:
+def preview_only(deps: Deps, district: DistrictInfo, today: date) -> Proposal:
     """Compute a proposal without storing it (the CLI)."""
     _, result, ctx, _ = compute(deps, district, today)
     return render(result, ctx, None)

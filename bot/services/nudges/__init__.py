@@ -37,6 +37,7 @@ from bot.services.nudges.messages import (
     NewStudentLine,
     NewStudents,
     NoteLine,
+    Notice,
     NudgeMessage,
 )
 from bot.services.nudges.sweeps import (
@@ -55,6 +56,7 @@ __all__ = [
     "NewStudentLine",
     "NewStudents",
     "NoteLine",
+    "Notice",
     "NudgeMessage",
     "ReviewHeld",
     "RunReport",

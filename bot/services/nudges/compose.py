@@ -24,6 +24,7 @@ from bot.domain.deadlines import (
 from bot.domain.privacy import student_label
 from bot.domain.schedule import local_date
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
+from bot.services.hours_notice import HOURS_RULE
 from bot.services.nudges.common import MAX_NOTES_LISTED, Recipient
 from bot.services.nudges.messages import (
     DeadlineLine,
@@ -94,7 +95,11 @@ def compose(
 
     # Rows other features queued (matching's "new students" DM, when its own immediate send
     # failed): always still true, delivered as they were queued.
-    notice_rows = by_rule.pop(Rule.ASSIGNMENT, []) + by_rule.pop(CHANGE_RULE, [])
+    notice_rows = (
+        by_rule.pop(Rule.ASSIGNMENT, [])
+        + by_rule.pop(CHANGE_RULE, [])
+        + by_rule.pop(HOURS_RULE, [])
+    )
     if notice_rows:
         notices = [notice_of(r.payload or {}) for r in notice_rows]
         keep += [r for r, n in zip(notice_rows, notices, strict=True) if n is not None]

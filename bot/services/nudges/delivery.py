@@ -31,6 +31,7 @@ from bot.deps import Deps
 from bot.domain.deadlines import (
     NudgePolicy,
     RecipientKind,
+    back_from_hours_off,
     back_from_time_off,
     in_working_hours,
     send_after,
@@ -213,7 +214,7 @@ def _deliver_to(
     ids: list[int],
     now: datetime,
     report: DeliveryReport,
-    away: dict[str, list[tuple[date, date]]],
+    away: dict[str, _Away],
 ) -> None:
     with deps.session_factory.begin() as s:
         person = recipient_of(s, kind, rid, policy)
@@ -227,8 +228,14 @@ def _deliver_to(
             later = send_after(now, person.zone, policy.hours)
         elif rid in away and kind == RecipientKind.PROVIDER:
             # Reminders wait while the provider is on time off: nobody is nagged on holiday.
+            # Partial-day time off holds them for those hours only.
             today = local_date(now, person.zone)
-            later = back_from_time_off(today, away[rid], person.zone, policy.hours)
+            days, hours = away[rid]
+            later = back_from_time_off(today, days, person.zone, policy.hours)
+            if later is None:
+                later = back_from_hours_off(
+                    now, [(a, b, start, end, tz or person.zone) for a, b, start, end, tz in hours]
+                )
         if later is not None:
             for row in rows:
                 row.send_after, row.claimed_by, row.claimed_until = later, None, None
@@ -263,21 +270,26 @@ def _deliver_to(
     log.info("nudges.sent", extra={"batch": message.batch_id, "kind": kind, "recipient": rid})
 
 
-def _time_off(
-    deps: Deps, providers: list[str], now: datetime
-) -> dict[str, list[tuple[date, date]]]:
-    """The time off (first and last day) of these providers that has not ended everywhere."""
+_Away = tuple[list[tuple[date, date]], list[tuple[date, date, int, int, str | None]]]
+
+
+def _time_off(deps: Deps, providers: list[str], now: datetime) -> dict[str, _Away]:
+    """The time off of these providers that has not ended everywhere: whole days (first and
+    last day), and partial days (first and last day, the minutes and their zone)."""
     if not providers:
         return {}
-    spans: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    spans: dict[str, _Away] = defaultdict(lambda: ([], []))
+    t = m.TimeOff
     with deps.session_factory() as s:
-        for pid, start, end in s.execute(
-            select(m.TimeOff.provider_id, m.TimeOff.start_date, m.TimeOff.end_date).where(
-                m.TimeOff.provider_id.in_(providers),
-                m.TimeOff.end_date >= now.date() - timedelta(days=1),
-            )
+        for pid, start, end, first, last, tz in s.execute(
+            select(
+                t.provider_id, t.start_date, t.end_date, t.start_minute, t.end_minute, t.timezone
+            ).where(t.provider_id.in_(providers), t.end_date >= now.date() - timedelta(days=1))
         ):
-            spans[pid].append((start, end))
+            if first is None or last is None:
+                spans[pid][0].append((start, end))
+            else:
+                spans[pid][1].append((start, end, first, last, tz))
     return spans
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from bot.services.hours_notice import HoursChanged
 from bot.services.schedule_effects import ScheduleChanged
 
 
@@ -53,7 +54,7 @@ class NudgeMessage:
     licences: tuple[LicenceLine, ...] = ()
     # Queued by other features: new students (or, from rows queued before they were typed,
     # their text as written)
-    notices: tuple[NewStudents | ScheduleChanged | str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     @property
     def item_count(self) -> int:
@@ -99,9 +100,16 @@ class NewStudents:
         )
 
 
-def notice_of(payload: dict[str, Any]) -> NewStudents | ScheduleChanged | str | None:
+Notice = NewStudents | ScheduleChanged | HoursChanged | str  # what a notice row carries
+
+
+def notice_of(payload: dict[str, Any]) -> Notice | None:
     """What an assignment row says: typed, or (rows queued before) its text; None if empty."""
-    typed = NewStudents.from_payload(payload) or ScheduleChanged.from_payload(payload)
+    typed: Notice | None = (
+        NewStudents.from_payload(payload)
+        or ScheduleChanged.from_payload(payload)
+        or HoursChanged.from_payload(payload)
+    )
     if typed is not None:
         return typed
     text = str(payload.get("text") or "")

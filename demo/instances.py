@@ -1,4 +1,4 @@
-"""Domain: seeded synthetic matching instances for tests and benchmarks.
+"""Demo data: seeded synthetic matching instances (the matcher's input) for tests and benchmarks.
 
 Schools keep Mon-Fri hours of about 08:00-15:00 local in one of five US zones (UTC-9 Alaska to UTC-5
 Eastern); providers live in those zones too and offer 3-5 days of 4-6 local hours. Most providers
@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from bot.domain.matching.model import Interval, MatchInput, Need, Provider, SchoolDay
 from bot.domain.schedule import hhmm
-
-from .model import Interval, MatchInput, Need, Provider, SchoolDay
+from bot.domain.vocabulary import SCHOOL_DAYS
 
 ZONES: dict[int, tuple[str, tuple[str, ...]]] = {
     -9: ("AKT", ("AK",)),
@@ -26,7 +26,7 @@ ZONES: dict[int, tuple[str, tuple[str, ...]]] = {
 }
 STATE_OFFSET = {s: off for off, (_, states) in ZONES.items() for s in states}
 ALL_STATES = tuple(STATE_OFFSET)
-DAYS = ("mon", "tue", "wed", "thu", "fri")
+DAYS = SCHOOL_DAYS
 BELLS = ((435, 825), (480, 870), (525, 915))  # 07:15-13:45, 08:00-14:30, 08:45-15:15
 
 # service: (share of needs, sessions/week weights for 1..3, minutes, minutes weights, P(group_ok))
@@ -54,6 +54,28 @@ class _Group:
 def _abs(day: int, local_minute: int, offset_h: int) -> int:
     """Absolute minutes since Monday 00:00 UTC for a local wall time in a fixed-offset zone."""
     return day * 1440 + local_minute - offset_h * 60
+
+
+def _demand(needs: list[Need], services: list[str]) -> dict[str, int]:
+    """Minutes a week each service asks for."""
+    demand = {s: 0 for s in services}
+    for n in needs:
+        demand[n.service] += n.sessions_per_week * n.session_minutes
+    return demand
+
+
+def _disciplines(rng: random.Random, demand: dict[str, int], n_providers: int) -> list[str]:
+    """One discipline per provider, in proportion to the minutes each service demands."""
+    total = sum(demand.values()) or 1
+    disciplines: list[str] = []
+    for s in demand:
+        disciplines += [s] * max(1, round(n_providers * demand[s] / total))
+    while len(disciplines) > n_providers:
+        disciplines.remove(max(set(disciplines), key=disciplines.count))
+    while len(disciplines) < n_providers:
+        disciplines.append("slp")
+    rng.shuffle(disciplines)
+    return disciplines
 
 
 def synthetic_instance(
@@ -132,18 +154,7 @@ def synthetic_instance(
             )
 
     # Providers per discipline in proportion to demanded minutes.
-    demand = {s: 0.0 for s in services}
-    for n in needs:
-        demand[n.service] += n.sessions_per_week * n.session_minutes
-    total = sum(demand.values()) or 1.0
-    disciplines: list[str] = []
-    for s in services:
-        disciplines += [s] * max(1, round(n_providers * demand[s] / total))
-    while len(disciplines) > n_providers:
-        disciplines.remove(max(set(disciplines), key=disciplines.count))
-    while len(disciplines) < n_providers:
-        disciplines.append("slp")
-    rng.shuffle(disciplines)
+    disciplines = _disciplines(rng, _demand(needs, services), n_providers)
 
     district_states = sorted(set(states))
     homes = [
@@ -431,18 +442,8 @@ def hard_instance(
                 )
             )
 
-    demand = {s: 0 for s in services}
-    for n in needs:
-        demand[n.service] += n.sessions_per_week * n.session_minutes
-    total = sum(demand.values()) or 1
-    disciplines: list[str] = []
-    for s in services:
-        disciplines += [s] * max(1, round(n_providers * demand[s] / total))
-    while len(disciplines) > n_providers:
-        disciplines.remove(max(set(disciplines), key=disciplines.count))
-    while len(disciplines) < n_providers:
-        disciplines.append("slp")
-    rng.shuffle(disciplines)
+    demand = _demand(needs, services)
+    disciplines = _disciplines(rng, demand, n_providers)
 
     district_states = sorted(set(states))
     raw: list[tuple[str, str, frozenset[str], tuple[Interval, ...]]] = []
