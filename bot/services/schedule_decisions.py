@@ -87,16 +87,12 @@ def _nothing_left(provider: m.Provider) -> Conflict:
     )
 
 
-def _require_scope(
-    deps: Deps, s: Session, slack_user_id: str, districts: Collection[str], action: str
-) -> list[str]:
-    """The districts among ``districts`` the manager serves; none: refused (and audited)."""
-    mine = [d for d in sorted(districts) if scope.in_scope(s, slack_user_id, d)]
-    if not mine and districts:
-        s.rollback()
-        scope.require_district(deps, slack_user_id, sorted(districts)[0], action)
-        raise NotAllowed(scope.OUTSIDE)  # require_district raised already; for the type checker
-    return mine
+def _refuse_outside(
+    deps: Deps, slack_user_id: str, districts: Collection[str], action: str
+) -> None:
+    """The manager serves none of ``districts``: refused, and the refusal audited."""
+    scope.require_district(deps, slack_user_id, sorted(districts)[0], action)
+    raise NotAllowed(scope.OUTSIDE)  # require_district raised already; for the type checker
 
 
 def rematch_targets(deps: Deps, slack_user_id: str, change_id: str) -> list[RematchTarget]:
@@ -113,7 +109,7 @@ def rematch_targets(deps: Deps, slack_user_id: str, change_id: str) -> list[Rema
         for pair in sorted(outside):
             if pair[0] in where:
                 by_district[where[pair[0]][0]].append(pair)
-        mine = _require_scope(deps, s, slack_user_id, by_district, "match.rematch")
+        mine = [d for d in sorted(by_district) if scope.in_scope(s, slack_user_id, d)]
         made = change.payload.get("rematches") or {}
         waiting = [
             d
@@ -121,32 +117,39 @@ def rematch_targets(deps: Deps, slack_user_id: str, change_id: str) -> list[Rema
             if (p := s.get(m.PendingAction, str(made.get(d, "")))) is not None
             and p.status == "pending"
         ]
-        if waiting and len(waiting) == len(mine):
-            raise Conflict(
-                "I already proposed new times for this change (in our DM): approve or discard "
-                "that proposal, or press its Run it again for a fresh one."
-            )
         names = {did: name for did, name in where.values()}
-        return [
-            RematchTarget(change_id, provider.name, d, names[d], tuple(by_district[d]))
-            for d in mine
-            if d not in waiting
-        ]
+        name = provider.name
+    if not mine and by_district:
+        _refuse_outside(deps, slack_user_id, by_district, "match.rematch")
+    if waiting and len(waiting) == len(mine):
+        raise Conflict(
+            "I already proposed new times for this change (in our DM): approve or discard "
+            "that proposal, or press its Run it again for a fresh one."
+        )
+    return [
+        RematchTarget(change_id, name, d, names[d], tuple(by_district[d]))
+        for d in mine
+        if d not in waiting
+    ]
 
 
 def keep_for_now(deps: Deps, slack_user_id: str, change_id: str) -> Kept:
     """Leave the sessions where they are: record who decided (status and an audit row)."""
     now: datetime = deps.clock.now()
+    with deps.session_factory() as s:
+        require_manager(
+            identify(s, slack_user_id, deps.settings.org_timezone), "decide on schedule changes"
+        )
+        change, _ = _change(s, change_id)
+        services = [(str(x[0]), str(x[1])) for x in change.payload.get("services") or []]
+        districts = {d for d, _ in _districts(s, {sid for sid, _ in services}).values()}
+        mine = [d for d in districts if scope.in_scope(s, slack_user_id, d)]
+    if not mine and districts:
+        _refuse_outside(deps, slack_user_id, districts, "schedule_change.keep")
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
-        require_manager(person, "decide on schedule changes")
         change, provider = _change(s, change_id)
         outside = _outside_now(s, deps, change, provider)
-        services = [(str(x[0]), str(x[1])) for x in change.payload.get("services") or []]
-        where = _districts(s, {sid for sid, _ in services})
-        _require_scope(
-            deps, s, slack_user_id, {d for d, _ in where.values()}, "schedule_change.keep"
-        )
         count = sum(outside.values())
         if change.status == KEPT:
             return Kept(provider.name, count, True, change.decided_by)
@@ -156,24 +159,24 @@ def keep_for_now(deps: Deps, slack_user_id: str, change_id: str) -> Kept:
             update(m.PendingAction)
             .where(m.PendingAction.id == change_id, m.PendingAction.status != KEPT)
             .values(status=KEPT, decided_at=now, decided_by=slack_user_id)
+            .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
-        if claimed != 1:  # another manager's click landed first
-            s.rollback()
-            again = s.get(m.PendingAction, change_id)
-            return Kept(provider.name, count, True, again.decided_by if again else None)
-        s.add(
-            m.AuditLog(
-                at=now,
-                actor=person.actor,
-                action="schedule_change.keep",
-                subject_type="provider",
-                subject_id=provider.id,
-                before=None,
-                after={
-                    "change_id": change_id,
-                    "sessions": count,
-                    "services": [list(x) for x in sorted(outside)],
-                },
+        if claimed == 1:
+            s.add(
+                m.AuditLog(
+                    at=now,
+                    actor=person.actor,
+                    action="schedule_change.keep",
+                    subject_type="provider",
+                    subject_id=provider.id,
+                    before=None,
+                    after={
+                        "change_id": change_id,
+                        "sessions": count,
+                        "services": [list(x) for x in sorted(outside)],
+                    },
+                )
             )
-        )
-    return Kept(provider.name, count, False, None)
+            return Kept(provider.name, count, False, None)
+        by = s.scalar(select(m.PendingAction.decided_by).where(m.PendingAction.id == change_id))
+    return Kept(provider.name, count, True, by)  # another manager's click landed first

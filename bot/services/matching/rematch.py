@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.services import scope
 from bot.services.errors import NotFound
+from bot.services.matching.filters import DistrictInfo
 from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import build_input
 from bot.services.matching.proposals import Proposal, render, store
@@ -47,9 +48,10 @@ def propose_rematch(
         require_manager(identify(s, manager_slack_id, deps.settings.org_timezone), "find new times")
     scope.require_district(deps, manager_slack_id, district_id, "match.rematch")
     with deps.session_factory() as s:
-        district = s.get(m.District, district_id)
-        if district is None:
+        row = s.get(m.District, district_id)
+        if row is None:
             raise NotFound("I don't know that district any more.")
+        district = DistrictInfo.of(row)
         today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
         inp, ctx = build_input(s, deps, district, today, moving=pairs)
         leaving = _current_providers(s, pairs)
