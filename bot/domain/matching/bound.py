@@ -76,7 +76,7 @@ def relax(
     inp = prep.inp
     gmax = inp.group_max
     grouping = gmax >= 2 and inp.group_min <= gmax
-    model = mb.Model()
+    model = mb.Model()  # type: ignore[no-untyped-call]
 
     def var(top: int = 1) -> Var:
         return model.new_var(0, top, integral, None)
