@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.availability_text import zone_label
 from bot.services.matching import Approval, Proposal, ProviderPlan, hours, zone_abbr
+from bot.views.format import bold, plural
 from handlers.common import escape
 
 MAX_PROVIDER_SECTIONS = 40
@@ -146,15 +147,21 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
     return blocks
 
 
-def approval_blocks(a: Approval) -> list[Block]:
+def approved_by_text(approved_by: str | None, viewer: str) -> str:
+    """ "Already approved by you." to the manager who did it, "by <@U…>" to anyone else."""
+    if approved_by and approved_by == viewer:
+        return "Already approved by you."
+    if approved_by and approved_by[:1] in "UW" and approved_by.isalnum():
+        return f"Already approved by <@{approved_by}>."
+    return "Already approved."
+
+
+def approval_blocks(a: Approval, viewer: str) -> list[Block]:
     if a.already:
-        who = (
-            f"<@{a.approved_by}>"
-            if a.approved_by and a.approved_by[:1] in "UW"
-            else "another manager"
-        )
-        return [SectionBlock(text=_md(f"Already approved by {who}. Nothing changed."))]
-    lines = [f"✅ Approved: *{a.created}* assignments created."]
+        return [
+            SectionBlock(text=_md(f"{approved_by_text(a.approved_by, viewer)} Nothing changed."))
+        ]
+    lines = [f"✅ Approved: {bold(plural(a.created, 'assignment'))} created."]
     if a.notified:
         lines.append("Notified: " + ", ".join(escape(n) for n in a.notified) + ".")
     if a.not_notified:

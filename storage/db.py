@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -45,6 +46,23 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> En
         # SQL parameters can hold note text or names; errors and logs must never show them.
         hide_parameters=True,
     )
+
+
+# PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back
+# whole and running it again is safe.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True when ``exc`` is a lost race the database rolled back (a deadlock, a serialization
+    failure, SQLite's busy or locked database), so the whole transaction may simply run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    # SQLITE_BUSY reads "database is locked", SQLITE_LOCKED "database table is locked".
+    return isinstance(exc, OperationalError) and "is locked" in str(orig).lower()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -110,3 +110,42 @@ def test_only_settings_reads_the_environment() -> None:
         if ("os.environ" in text or "os.getenv" in text) and path.name != "settings.py":
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def _rollbacks_inside_begin(tree: ast.AST) -> list[int]:
+    """Lines calling ``.rollback()`` inside a ``with ….begin()`` block: the context manager
+    owns that transaction, and rolling it back underneath it leaves the session unusable (the
+    block's exit then fails, and the user read "Something went wrong")."""
+    found: list[int] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.With):
+            continue
+        owns = any(
+            isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "begin"
+            for item in node.items
+        )
+        if not owns:
+            continue
+        for inner in node.body:
+            found += [
+                n.lineno
+                for n in ast.walk(inner)
+                if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "rollback"
+            ]
+    return found
+
+
+def test_no_rollback_inside_a_transaction_block() -> None:
+    assert _rollbacks_inside_begin(
+        ast.parse("with f.begin() as s:\n    if x:\n        s.rollback()\n")
+    ) == [3]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line}"
+        for p in python_files("bot", "handlers", "jobs", "storage", "devtools")
+        for line in _rollbacks_inside_begin(ast.parse(p.read_text()))
+    ]
+    assert offenders == []

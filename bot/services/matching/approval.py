@@ -1,18 +1,21 @@
 """Services: approving or discarding a proposal, creating assignments and the provider DMs.
 
-Approving all, or one provider's part, is one transaction: a double click, a second manager or a
-stale proposal changes nothing.
+Approving all, or one provider's part, is one transaction that first locks the proposal, so
+clicks on one proposal take turns: a double click, a second manager pressing Approve all while
+the first presses a provider's Approve, or a stale proposal changes nothing and says who did it.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -24,9 +27,14 @@ from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import Week, _student_label
 from bot.services.nudges.messages import NewStudentLine, NewStudents
 from bot.services.people import identify, require_manager
+from bot.services.sessions import HORIZON, reconcile
 from storage import models as m
 from storage import outbox
+from storage.db import is_retryable
+from storage.proposals import get_proposal
 from storage.queries import school_zones
+
+log = logging.getLogger(__name__)
 
 # --- approval -----------------------------------------------------------------------------
 
@@ -47,22 +55,48 @@ class Approval:
 def approve(
     deps: Deps, slack_user_id: str, proposal_id: str, provider_id: str | None = None
 ) -> Approval:
-    """Approve a whole proposal, or one provider's part, in one transaction."""
+    """Approve a whole proposal, or one provider's part, in one transaction; then DM.
+
+    A transaction that lost a race the database settled by rolling it back (a deadlock, a
+    serialization failure) runs once more; being idempotent, the second run finds whatever the
+    winner did.
+    """
+    try:
+        approval, keys = _approve(deps, slack_user_id, proposal_id, provider_id)
+    except DBAPIError as exc:
+        if not is_retryable(exc):
+            raise
+        log.info("match.approve_retried", extra={"proposal": proposal_id})
+        approval, keys = _approve(deps, slack_user_id, proposal_id, provider_id)
+    if not keys:
+        return approval
+    notified, failed = deliver_assignment_dms(deps, keys)
+    return replace(approval, notified=notified, not_notified=failed)
+
+
+def _approve(
+    deps: Deps, slack_user_id: str, proposal_id: str, provider_id: str | None
+) -> tuple[Approval, list[str]]:
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_manager(person, "approve proposals")
         assert person.manager is not None
-        action = s.get(m.PendingAction, proposal_id)
-        if action is None or action.kind != KIND:
+        # Decisions on one proposal run one after another from here on: Approve all and each
+        # provider's Approve see what the one before them committed, never half of it.
+        action = get_proposal(s, proposal_id, lock=True)
+        if action is None:
             raise NotFound("That proposal no longer exists. Run `/match` again.")
         payload = action.payload
+        district_id = payload["district_id"]
         if action.status == "discarded":
             raise Conflict("That proposal was discarded. Run `/match` again for a fresh one.")
-        if action.status == "approved":
-            return Approval(proposal_id, True, action.decided_by, 0, (), (), payload["district_id"])
-        current = fingerprint(s, payload["district_id"], payload["provider_ids"], proposal_id)
-        if current != action.fingerprint:
+        done_by = _approved_by(action, provider_id)
+        if done_by is not None:
+            return Approval(proposal_id, True, done_by, 0, (), (), district_id), []
+        moving = payload.get("rematch") or []
+        current = fingerprint(s, district_id, payload["provider_ids"], proposal_id, moving)
+        if current != action.fingerprint or not _still_with(s, moving, proposal_id):
             raise Stale(
                 "The roster, an availability or an assignment changed since this proposal was "
                 "computed, so I didn't approve it. Run it again to get a fresh proposal."
@@ -70,41 +104,23 @@ def approve(
         sessions = [
             x for x in payload["sessions"] if provider_id is None or x["provider_id"] == provider_id
         ]
-        if provider_id is None:
-            claimed = s.execute(
-                update(m.PendingAction)
-                .where(m.PendingAction.id == proposal_id, m.PendingAction.status == "pending")
-                .values(status="approved", decided_at=now, decided_by=slack_user_id)
-            ).rowcount  # type: ignore[attr-defined]
-            if claimed != 1:
-                s.rollback()
-                again = s.get(m.PendingAction, proposal_id)
-                return Approval(
-                    proposal_id,
-                    True,
-                    again.decided_by if again else None,
-                    0,
-                    (),
-                    (),
-                    payload["district_id"],
-                )
         created, providers = _create_assignments(s, deps, action, sessions, person.manager.id, now)
         if provider_id is not None and created == 0:
-            done_by = s.scalars(
-                select(m.Assignment.approved_by).where(
-                    m.Assignment.proposal_id == proposal_id, m.Assignment.provider_id == provider_id
-                )
-            ).first()
-            return Approval(proposal_id, True, done_by, 0, (), (), payload["district_id"])
-        if provider_id is not None:
-            _mark_provider_approved(s, action, provider_id, slack_user_id)
+            # Every one of these students was given a provider elsewhere in the meantime.
+            return Approval(
+                proposal_id, True, _assigned_by(s, proposal_id, provider_id), 0, (), (), district_id
+            ), []
+        if provider_id is None:
+            action.status, action.decided_at, action.decided_by = "approved", now, slack_user_id
+        else:
+            _mark_provider_approved(action, provider_id, slack_user_id, now)
         s.add(
             m.AuditLog(
                 at=now,
                 actor=person.actor,
                 action="match.approve",
                 subject_type="district",
-                subject_id=payload["district_id"],
+                subject_id=district_id,
                 before=None,
                 after={
                     "proposal_id": proposal_id,
@@ -114,19 +130,59 @@ def approve(
             )
         )
         keys = _queue_assignment_dms(s, deps, proposal_id, providers, now)
-    notified, failed = deliver_assignment_dms(deps, keys)
-    return Approval(
-        proposal_id, False, slack_user_id, created, notified, failed, payload["district_id"]
+    return Approval(proposal_id, False, slack_user_id, created, (), (), district_id), keys
+
+
+def _approved_by(action: m.PendingAction, provider_id: str | None) -> str | None:
+    """Who approved this already (a Slack user id, or "" when unknown); None when nobody did."""
+    if provider_id is not None:
+        by = action.payload.get("approved_providers", {}).get(provider_id)
+        if by is not None:
+            return str(by)
+    if action.status == "approved":
+        return action.decided_by or ""
+    return None
+
+
+def _assigned_by(s: Session, proposal_id: str, provider_id: str) -> str:
+    """The Slack user id of the manager behind this provider's assignments ("" if unknown)."""
+    by = s.scalar(
+        select(m.Manager.slack_user_id)
+        .join(m.Assignment, m.Assignment.approved_by == m.Manager.id)
+        .where(m.Assignment.proposal_id == proposal_id, m.Assignment.provider_id == provider_id)
+        .limit(1)
+    )
+    return by or ""
+
+
+def _still_with(s: Session, moving: list[list[Any]], proposal_id: str) -> bool:
+    """A re-match's students are still with the providers it moves them from (or moved by
+    this very proposal already)."""
+    if not moving:
+        return True
+    leaving = {(str(x[0]), str(x[1])): x[2] for x in moving}
+    rows = s.execute(
+        select(m.Assignment.student_id, m.Assignment.service, m.Assignment.provider_id,
+               m.Assignment.proposal_id)
+        .where(m.Assignment.student_id.in_(sorted({sid for sid, _ in leaving})))
+    )  # fmt: skip
+    found = {(a, b): (p, prop) for a, b, p, prop in rows if (a, b) in leaving}
+    return all(
+        (found[pair][1] == proposal_id or found[pair][0] == provider)
+        if pair in found
+        else provider is None
+        for pair, provider in leaving.items()
     )
 
 
-def _mark_provider_approved(s: Session, action: m.PendingAction, provider_id: str, by: str) -> None:
+def _mark_provider_approved(
+    action: m.PendingAction, provider_id: str, by: str, now: datetime
+) -> None:
     approved = dict(action.payload.get("approved_providers", {}))
     approved[provider_id] = by
     action.payload = {**action.payload, "approved_providers": approved}
     if set(approved) >= {x["provider_id"] for x in action.payload["sessions"]}:
-        action.status = "approved"
-        action.decided_by = by
+        action.status, action.decided_at, action.decided_by = "approved", now, by
 
 
 def _create_assignments(
@@ -144,28 +200,32 @@ def _create_assignments(
         for sid in x["student_ids"]:
             by_pair[(sid, x["service"])].append(x)
     existing = {
-        (a, b)
-        for a, b in s.execute(
-            select(m.Assignment.student_id, m.Assignment.service).where(
-                m.Assignment.student_id.in_([p[0] for p in by_pair])
-            )
+        (a.student_id, a.service): a
+        for a in s.scalars(
+            select(m.Assignment).where(m.Assignment.student_id.in_([p[0] for p in by_pair]))
         )
     }
+    moving = {(str(x[0]), str(x[1])) for x in action.payload.get("rematch") or []}
+    moved_from: set[str] = set()
     created = 0
     providers: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (sid, service), lst in sorted(by_pair.items()):
-        if (sid, service) in existing:
+        a = existing.get((sid, service))
+        if a is not None and (sid, service) in moving and a.proposal_id != action.id:
+            # A re-match moves the assignment (the proposal's lock is held): new provider,
+            # new weekly times.
+            moved_from.add(a.provider_id)
+            s.execute(delete(m.AssignmentSlot).where(m.AssignmentSlot.assignment_id == a.id))
+            a.provider_id = lst[0]["provider_id"]
+            a.approved_at, a.approved_by, a.proposal_id = now, manager_id, action.id
+            s.flush()
+            inserted: list[Any] = [a.id]
+        elif a is not None:
             continue  # approved already (by this proposal's other button, or elsewhere)
-        a = m.Assignment(
-            student_id=sid,
-            service=service,
-            provider_id=lst[0]["provider_id"],
-            approved_at=now,
-            approved_by=manager_id,
-            proposal_id=action.id,
-        )
-        s.add(a)
-        s.flush()
+        else:
+            inserted = _insert_assignment(s, sid, service, lst, manager_id, action.id, now)
+            if not inserted:
+                continue
         created += 1
         for x in lst:
             tz = school_tz[x["school_id"]]
@@ -173,7 +233,7 @@ def _create_assignments(
             group = f"{action.id[:8]}:{x['start']}" if len(x["student_ids"]) > 1 else None
             s.add(
                 m.AssignmentSlot(
-                    assignment_id=a.id,
+                    assignment_id=int(inserted[0]),
                     day=la.weekday(),
                     start_minute=la.hour * 60 + la.minute,
                     end_minute=(lb.hour * 60 + lb.minute) or 1440,
@@ -183,7 +243,36 @@ def _create_assignments(
             )
             providers[x["provider_id"]].append({**x, "student_id": sid})
     s.flush()
+    if moved_from:  # the dated sessions of the next two weeks follow the moved slots now
+        reconcile(s, now, now + HORIZON, moved_from | set(providers))
     return created, providers
+
+
+def _insert_assignment(
+    s: Session,
+    sid: str,
+    service: str,
+    lst: list[dict[str, Any]],
+    manager_id: str,
+    proposal_id: str,
+    now: datetime,
+) -> list[Any]:
+    """The new assignment's id in a list, or an empty list when another approval got there
+    first (whoever commits first keeps the student; the other skips them, no unique
+    violation)."""
+    row = {
+        "student_id": sid,
+        "service": service,
+        "provider_id": lst[0]["provider_id"],
+        "approved_at": now,
+        "approved_by": manager_id,
+        "proposal_id": proposal_id,
+    }
+    return list(
+        outbox.insert_ignore(
+            s, m.Assignment, [row], ["student_id", "service"], returning=m.Assignment.id
+        )
+    )
 
 
 def _queue_assignment_dms(
