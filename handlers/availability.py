@@ -67,23 +67,6 @@ def handle_availability_command(
     respond(text=message, blocks=blocks, response_type="ephemeral")
 
 
-def _save(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    context: Any,
-    *,
-    only_named_days: bool,
-) -> None:
-    deps = deps_of(context)
-    user = body["user"]["id"]
-    saved = svc.save(deps, user, action["value"], only_named_days=only_named_days)
-    replace_message(body, client, respond, "Availability saved", to_dicts(saved_blocks(saved)))
-    if not saved.view.on_behalf:
-        refresh_home(deps, user)
-
-
 def handle_availability_save_action(
     ack: Ack,
     body: dict[str, Any],
@@ -92,20 +75,15 @@ def handle_availability_save_action(
     respond: Respond,
     context: Any,
 ) -> None:
+    """Save, or [Change … only] (SAVE_DAYS) of a replace that would drop the days not named."""
     ack()
-    _save(body, action, client, respond, context, only_named_days=False)
-
-
-def handle_availability_save_days_action(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    context: Any,
-) -> None:
-    ack()
-    _save(body, action, client, respond, context, only_named_days=True)
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    only_named_days = action.get("action_id") == AvailabilityIds.SAVE_DAYS
+    saved = svc.save(deps, user, action["value"], only_named_days=only_named_days)
+    replace_message(body, client, respond, "Availability saved", to_dicts(saved_blocks(saved)))
+    if not saved.view.on_behalf:
+        refresh_home(deps, user)
 
 
 def handle_availability_cancel_action(
@@ -153,7 +131,7 @@ def handle_availability_cancel_time_off_action(
 def register(app: App) -> None:
     app.command("/availability")(handle_availability_command)
     app.action(AvailabilityIds.SAVE.value)(handle_availability_save_action)
-    app.action(AvailabilityIds.SAVE_DAYS.value)(handle_availability_save_days_action)
+    app.action(AvailabilityIds.SAVE_DAYS.value)(handle_availability_save_action)
     app.action(AvailabilityIds.CANCEL.value)(handle_availability_cancel_action)
     app.action(AvailabilityIds.UNDO.value)(handle_availability_undo_action)
     app.action(AvailabilityIds.CANCEL_TIME_OFF.value)(handle_availability_cancel_time_off_action)

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from bot.services import makeups as svc
 from bot.services.errors import InvalidInput, UserFacingError
 from bot.views.makeups import MakeupIds
-from handlers.common import deps_of, row_id
+from handlers.common import deps_of, row_id, selected_value
 from handlers.home_publish import refresh_home
 from handlers.makeup_blocks import booked_view, options_view
 
@@ -38,20 +38,16 @@ def handle_makeup_book_view(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any
 ) -> None:
     deps = deps_of(context)
-    values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
-    chosen = (
-        ((values.get(MakeupIds.TIME_BLOCK) or {}).get(MakeupIds.TIME_SELECT) or {}).get(
-            "selected_option"
-        )
-        or {}
-    ).get("value")
-    missed = row_id(view.get("private_metadata"))
+    # Anything not shaped as Slack sends it is a field error: the form stays open.
+    chosen = selected_value(view, MakeupIds.TIME_BLOCK, MakeupIds.TIME_SELECT)
+    metadata = view.get("private_metadata")
+    missed = row_id(metadata) if isinstance(metadata, str) else None
     field = str(MakeupIds.TIME_BLOCK)
     if not chosen or missed is None:
         ack(response_action="errors", errors={field: "Choose one of the times."})
         return
     try:
-        booked = svc.book_makeup(deps, body["user"]["id"], missed, str(chosen))
+        booked = svc.book_makeup(deps, body["user"]["id"], missed, chosen)
     except UserFacingError as exc:
         ack(response_action="errors", errors={field: exc.message})
         return

@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 from bot.domain.sessions import note_from_form
 from bot.services import soap as svc
 from bot.services.errors import InvalidInput, UserFacingError
-from handlers.common import deps_of, escape, row_id, to_dicts
+from handlers.common import deps_of, escape, form_input, row_id, selected_value, to_dicts
 from handlers.home_publish import refresh_home
 from handlers.soap_blocks import (
     FIELDS,
@@ -30,6 +30,10 @@ from handlers.soap_form import open_soap_modal
 
 CHOOSE_SESSION = "Choose the session this note is for."
 UNREADABLE_FIELD = "I couldn't read this field. Please type it again."
+UNKNOWN_SESSION = (
+    "I couldn't tell which session this note is for. Copy your text, then open the form again "
+    "with /soap."
+)
 
 
 def _id(value: Any) -> int:
@@ -62,22 +66,14 @@ def handle_soap_command(ack: Ack, command: dict[str, Any], respond: Respond, con
 def read_form(view: dict[str, Any]) -> tuple[int | None, dict[str, str | None], set[str]]:
     """The session (from private_metadata or the select), each text field of the form, and the
     fields whose value was not text (a forged or garbled submission)."""
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else None
-    values = values if isinstance(values, dict) else {}
-
-    def value(block: str, action: str) -> dict[str, Any]:
-        found = (values.get(block) if isinstance(values.get(block), dict) else {}).get(action)
-        return found if isinstance(found, dict) else {}
-
-    fixed = str(view.get("private_metadata") or "")
-    option = value(SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT).get("selected_option")
-    chosen = option.get("value") if isinstance(option, dict) else None
-    session_id = row_id(fixed or (chosen if isinstance(chosen, str) else ""))
+    metadata = view.get("private_metadata")
+    fixed = metadata if isinstance(metadata, str) else ""
+    chosen = selected_value(view, SoapIds.SESSION_BLOCK, SoapIds.SESSION_SELECT)
+    session_id = row_id(fixed or chosen or "")
     fields: dict[str, str | None] = {}
     unreadable: set[str] = set()
     for name, (block, action) in FIELDS.items():
-        raw = value(block, action).get("value")
+        raw = form_input(view, block, action).get("value")
         if raw is None or isinstance(raw, str):
             fields[name] = raw
         else:
@@ -95,9 +91,12 @@ def handle_soap_submit_view(
     note, problems = note_from_form(**fields)
     errors = {str(FIELDS[name][0]): message for name, message in problems.items()}
     errors |= {str(FIELDS[name][0]): UNREADABLE_FIELD for name in unreadable}
+    # Errors must name a block the form has: the select, or (a form for one session) Objective.
     has_select = not view.get("private_metadata")
-    if session_id is None:
+    if session_id is None and has_select:
         errors[str(SoapIds.SESSION_BLOCK)] = CHOOSE_SESSION
+    elif session_id is None:
+        errors.setdefault(str(SoapIds.OBJECTIVE_BLOCK), UNKNOWN_SESSION)
     if errors or note is None or session_id is None or unreadable:
         ack(response_action="errors", errors=errors)
         return

@@ -21,9 +21,16 @@ from bot.domain import privacy
 from bot.domain.labels import day_label
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.services.coverage import DistrictCoverage, coverage
-from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.matching import find_district
 from bot.services.people import Person, acting_on, identify, require_known
+from bot.services.scope import (
+    Refused,
+    audited,
+    check_district,
+    districts_of,
+    provider_districts,
+)
 from storage import models as m
 
 CASELOAD_USAGE = (
@@ -82,10 +89,17 @@ class Caseload:
 
 
 def provider_caseload(
-    s: Session, provider: m.Provider, now: datetime, show_names: bool, on_behalf: bool = False
+    s: Session,
+    provider: m.Provider,
+    now: datetime,
+    show_names: bool,
+    on_behalf: bool = False,
+    district_ids: frozenset[str] | None = None,
 ) -> Caseload:
+    """The provider's students and weekly times; only ``district_ids``' when given (a scoped
+    manager looking), and then the weekly minutes count only those."""
     monday = coming_monday(local_date(now, provider.timezone))
-    rows = s.execute(
+    q = (
         select(m.Assignment, m.Student, m.School, m.District.name)
         .join(m.Student, m.Student.id == m.Assignment.student_id)
         .join(m.School, m.School.id == m.Student.school_id)
@@ -93,7 +107,9 @@ def provider_caseload(
         .where(m.Assignment.provider_id == provider.id)
         .order_by(m.District.name, m.School.name, m.Student.id, m.Assignment.service)
     )
-    rows_list = list(rows)
+    if district_ids is not None:
+        q = q.where(m.School.district_id.in_(sorted(district_ids)))
+    rows_list = list(s.execute(q))
     ids = [a.id for a, _, _, _ in rows_list]
     slots: dict[int, list[m.AssignmentSlot]] = defaultdict(list)
     if ids:
@@ -148,14 +164,45 @@ def provider_caseload(
     )
 
 
-def _target_provider(s: Session, person: Person, target_slack_id: str | None) -> m.Provider:
-    return acting_on(
-        s,
-        person,
-        target_slack_id,
-        not_a_provider=InvalidInput("You're in the roster as a manager. " + CASELOAD_USAGE),
-        only_own="You can only see your own caseload.",
-    )
+PROVIDER_REFUSED = "You can only see the caseloads of providers who serve your districts."
+
+
+def _target_provider(
+    s: Session, person: Person, target_slack_id: str | None
+) -> tuple[m.Provider, frozenset[str] | None]:
+    """The provider to show, and the districts the asker may see of it (None: all)."""
+    try:
+        provider = acting_on(
+            s,
+            person,
+            target_slack_id,
+            not_a_provider=InvalidInput("You're in the roster as a manager. " + CASELOAD_USAGE),
+            only_own="You can only see your own caseload.",
+        )
+    except NotAllowed as exc:
+        if not person.known:
+            raise
+        raise Refused(
+            exc.message, action="caseload.view_denied", subject_type="provider",
+            subject_id=target_slack_id or "", reason="not_own",
+        ) from None  # fmt: skip
+    except NotFound:
+        if districts_of(s, person.slack_user_id) is None:
+            raise
+        # A scoped manager hears the same whether the person is no provider or not theirs.
+        raise Refused(
+            PROVIDER_REFUSED, action="caseload.view_denied", subject_type="provider",
+            subject_id=target_slack_id or "", reason="not_found",
+        ) from None  # fmt: skip
+    if provider.slack_user_id == person.slack_user_id:
+        return provider, None
+    scope = districts_of(s, person.slack_user_id)
+    if scope is not None and not provider_districts(s, provider.id) & scope:
+        raise Refused(
+            PROVIDER_REFUSED, action="caseload.view_denied", subject_type="provider",
+            subject_id=provider.id,
+        )  # fmt: skip
+    return provider, scope
 
 
 @dataclass(frozen=True)
@@ -180,18 +227,22 @@ def is_manager(deps: Deps, slack_user_id: str) -> bool:
         return identify(s, slack_user_id, deps.settings.org_timezone).is_manager
 
 
+@audited
 def district_caseload(
     deps: Deps, slack_user_id: str, district_text: str | None = None
 ) -> DistrictCaseload:
-    """Managers only: coverage of every district, or one district's providers and loads."""
+    """Managers only: coverage of their districts, or one district's providers and loads."""
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         if not person.is_manager:
             raise NotAllowed("Only provider-success managers can see a district's caseloads.")
         if district_text is None:
-            return DistrictCaseload(None, tuple(coverage(s)), ())
+            scope = districts_of(s, slack_user_id)
+            shown = [c for c in coverage(s) if scope is None or c.district_id in scope]
+            return DistrictCaseload(None, tuple(shown), ())
         district = find_district(s, district_text)
+        check_district(s, slack_user_id, district.id, "caseload.view_denied")
         q = (
             select(m.Provider.name, m.Provider.slack_user_id, m.Assignment.student_id)
             .join(m.Assignment, m.Assignment.provider_id == m.Provider.id)
@@ -215,15 +266,18 @@ def district_caseload(
         return DistrictCaseload(district.name, covered, tuple(loads))
 
 
+@audited
 def caseload_for(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> Caseload:
-    """A provider's own caseload; managers may name any provider."""
+    """A provider's own caseload; managers may name a provider who serves their districts, and
+    see only those districts' students."""
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
-        provider = _target_provider(s, person, target_slack_id)
+        provider, scope = _target_provider(s, person, target_slack_id)
         return provider_caseload(
             s,
             provider,
             deps.clock.now(),
             deps.settings.show_student_names,
             on_behalf=provider.slack_user_id != slack_user_id,
+            district_ids=scope,
         )

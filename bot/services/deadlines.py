@@ -25,6 +25,7 @@ from bot.services.caseload import student_label
 from bot.services.errors import InvalidInput
 from bot.services.matching import find_district
 from bot.services.people import identify, require_known
+from bot.services.scope import audited, check_district, districts_of, students_in
 from storage import models as m
 
 ANNUAL, TRIENNIAL, LICENCE = "annual_review", "triennial", "licence"
@@ -269,8 +270,32 @@ def _in_district(
     return [n for n in notes if n.student_id in students]
 
 
+def _scoped(
+    s: Session,
+    district_ids: frozenset[str],
+    today: date,
+    until: date,
+    now: datetime,
+    due_hours: int,
+    names: bool,
+) -> tuple[list[DeadlineItem], list[OverdueNote]]:
+    """A scoped manager's deadlines: their districts' students, and the licences of those
+    districts' states; their students' overdue notes."""
+    items: list[DeadlineItem] = []
+    for district_id in sorted(district_ids):
+        items += student_deadlines(s, today, until, names, district_id=district_id)
+    states = s.scalars(select(m.District.state).where(m.District.id.in_(sorted(district_ids))))
+    for state in sorted(set(states)):
+        items += licence_deadlines(s, today, until, state=state)
+    students = students_in(s, district_ids)
+    notes = [n for n in overdue_notes(s, now, due_hours, names) if n.student_id in students]
+    return items, notes
+
+
+@audited
 def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlines:
-    """Managers see every district (or the one named); providers see their own students."""
+    """Managers see their districts (or the one named, if theirs); providers see their own
+    students."""
     now = deps.clock.now()
     names = deps.settings.show_student_names
     due_hours = deps.settings.soap_note_due_hours
@@ -283,11 +308,18 @@ def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlin
         district_id = district.id if district else None
         state = district.state if district else None
         if person.is_manager:
-            items = student_deadlines(s, today, until, names, district_id=district_id)
-            items += licence_deadlines(s, today, until, state=state)
-            notes = _in_district(s, overdue_notes(s, now, due_hours, names), district_id)
+            mine = districts_of(s, slack_user_id)
+            if district is not None:
+                check_district(s, slack_user_id, district.id, "deadlines.view_denied")
+            if district is not None or mine is None:
+                items = student_deadlines(s, today, until, names, district_id=district_id)
+                items += licence_deadlines(s, today, until, state=state)
+                notes = _in_district(s, overdue_notes(s, now, due_hours, names), district_id)
+                scope = district.name if district else "all districts"
+            else:
+                items, notes = _scoped(s, mine, today, until, now, due_hours, names)
+                scope = "your districts"
             counts = overdue_by_provider(notes, provider_names(s))
-            scope = district.name if district else "all districts"
         else:
             assert person.provider is not None
             pid = person.provider.id

@@ -10,7 +10,7 @@ of each and counts the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,8 +35,8 @@ from bot.services.deadlines import (
 )
 from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, provider_minutes
 from bot.services.people import NOT_IN_ROSTER, identify
+from bot.services.scope import districts_of, students_in
 from storage import models as m
-from storage.queries import manager_district_scope
 
 __all__ = ["NOT_IN_ROSTER", "Home", "ManagerHome", "ProviderHome", "RecentSession", "home_for"]
 
@@ -114,17 +114,13 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
             )
         if person.manager is not None:
             today = local_date(now, person.timezone)
-            notes = overdue_notes(s, now, due_hours, names)
+            scope = districts_of(s, slack_user_id)
             manager_home = ManagerHome(
-                coverage=tuple(coverage(s)),
-                unserved=tuple(unserved(s, names)),
-                notes=tuple(overdue_by_provider(notes, provider_names(s))),
-                licences=tuple(
-                    licence_deadlines(s, today, today + timedelta(days=MANAGER_LICENCE_DAYS))
-                ),
-                minutes=tuple(
-                    district_lines(s, manager_district_scope(s, slack_user_id), now, deps.settings)
-                ),
+                coverage=tuple(c for c in coverage(s) if _mine(scope, c.district_id)),
+                unserved=tuple(u for u in unserved(s, names) if _mine(scope, u.district_id)),
+                notes=tuple(_overdue_counts(s, scope, now, due_hours, names)),
+                licences=tuple(_licences(s, scope, today)),
+                minutes=tuple(district_lines(s, scope, now, deps.settings)),
                 conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
             )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
@@ -136,6 +132,33 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
         provider=provider_home,
         manager=manager_home,
     )
+
+
+def _mine(scope: frozenset[str] | None, district_id: str) -> bool:
+    return scope is None or district_id in scope
+
+
+def _overdue_counts(
+    s: Session, scope: frozenset[str] | None, now: datetime, due_hours: int, names: bool
+) -> list[NoteCount]:
+    """Overdue notes per provider, of the manager's districts' students."""
+    notes = overdue_notes(s, now, due_hours, names)
+    if scope is not None:
+        students = students_in(s, scope)
+        notes = [n for n in notes if n.student_id in students]
+    return overdue_by_provider(notes, provider_names(s))
+
+
+def _licences(s: Session, scope: frozenset[str] | None, today: date) -> list[DeadlineItem]:
+    """Licences ending soon: every one, or (a scoped manager) those of their districts' states."""
+    until = today + timedelta(days=MANAGER_LICENCE_DAYS)
+    if scope is None:
+        return licence_deadlines(s, today, until)
+    states = s.scalars(select(m.District.state).where(m.District.id.in_(sorted(scope))))
+    out: list[DeadlineItem] = []
+    for state in sorted(set(states)):
+        out += licence_deadlines(s, today, until, state=state)
+    return sorted(out, key=lambda i: (i.due_on, i.where))
 
 
 def _recent(s: Session, provider: m.Provider, now: datetime, names: bool) -> list[RecentSession]:

@@ -33,9 +33,10 @@ from bot.domain.deadlines import WorkingHours, in_working_hours, send_after, usa
 from bot.domain.minutes import free_starts, intersect
 from bot.domain.schedule import WeeklyWindow, to_instants, week_monday
 from bot.services import dm
-from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import Conflict, InvalidInput
 from bot.services.minutes import OwedMakeup, owed_makeups, student_labels
 from bot.services.people import identify, require_known
+from bot.services.scope import Refused, audited
 from storage import minutes as q
 from storage import models as m
 from storage import outbox
@@ -92,13 +93,20 @@ class _Missed:
     student: str
 
 
+# A session that does not exist and someone else's get the same answer: ids can't be probed.
+MAKEUP_NOT_YOURS = "Only the student's provider can schedule this make-up."
+
+
 def _missed(s: Session, deps: Deps, slack_user_id: str, missed_id: int) -> _Missed:
     """The missed session, checked: it is the asker's to make up, and still owed."""
     person = identify(s, slack_user_id, deps.settings.org_timezone)
     require_known(person)
     row = s.get(TS, missed_id)
     if row is None:
-        raise NotFound("That session no longer exists.")
+        raise Refused(
+            MAKEUP_NOT_YOURS, action="makeup.denied", subject_type="session",
+            subject_id=str(missed_id), reason="not_found",
+        )  # fmt: skip
     student = s.get(m.Student, row.student_id)
     assert student is not None  # a foreign key
     owed = {
@@ -110,7 +118,10 @@ def _missed(s: Session, deps: Deps, slack_user_id: str, missed_id: int) -> _Miss
     booked = [r for r in q.makeups_for(s, missed_id) if r.status in BUSY]
     owner_id = owed[missed_id].provider_id if missed_id in owed else row.provider_id
     if person.provider is None or person.provider.id != owner_id:
-        raise NotAllowed("Only the student's provider can schedule this make-up.")
+        raise Refused(
+            MAKEUP_NOT_YOURS, action="makeup.denied", subject_type="session",
+            subject_id=str(missed_id), reason="not_own",
+        )  # fmt: skip
     if booked:
         when = booked[0].starts_at.astimezone(ZoneInfo(person.provider.timezone))
         raise Conflict(f"That make-up is already booked for {when:%a %b %-d %H:%M}.")
@@ -243,6 +254,7 @@ def _shortlist(slots: Sequence[MakeupSlot]) -> tuple[MakeupSlot, ...]:
     return tuple(out)
 
 
+@audited
 def makeup_options(deps: Deps, slack_user_id: str, missed_id: int) -> MakeupOptions:
     """Suggested times for the make-up of ``missed_id`` (the provider's own, still owed)."""
     now = deps.clock.now()
@@ -270,6 +282,7 @@ class Booked:
     provider_slack_id: str | None
 
 
+@audited
 def book_makeup(deps: Deps, slack_user_id: str, missed_id: int, start: str) -> Booked:
     """Create the make-up session at ``start`` (a value from ``makeup_options``), once."""
     try:

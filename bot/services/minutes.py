@@ -41,6 +41,7 @@ from bot.domain.schedule import local_date
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.matching import find_district
 from bot.services.people import Person, identify, require_known
+from bot.services.scope import audited, check_district
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
@@ -428,6 +429,7 @@ def _scope_of(s: Session, person: Person) -> frozenset[str] | None:
     return manager_district_scope(s, person.slack_user_id)
 
 
+@audited
 def minutes_for(
     deps: Deps, slack_user_id: str, args: MinutesArgs
 ) -> ProviderMinutes | DistrictMinutes | OrgMinutes:
@@ -453,7 +455,6 @@ def minutes_for(
                     )
                 return OrgMinutes(month, tuple(district_lines(s, allowed, now, settings)))
             district = find_district(s, args.district)
-            if allowed is not None and district.id not in allowed:
-                raise NotAllowed(f"{district.name} is not one of your districts.")
+            check_district(s, slack_user_id, district.id, "minutes.view_denied")
             return district_minutes(s, district, month, now, settings)
         return provider_minutes(s, person.provider, month, now, settings)

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.minutes import Month
 from bot.domain.spreadsheet import safe_cell
-from bot.services.errors import NotAllowed
 from bot.services.matching import find_district
 from bot.services.minutes import month_minutes
 from bot.services.people import identify, require_manager
+from bot.services.scope import audited, check_district
 from storage import minutes as q
 from storage import models as m
-from storage.queries import manager_district_scope, school_zones
+from storage.queries import school_zones
 
 TS = m.TherapySession
 SESSION_HEADER = [
@@ -233,6 +233,7 @@ class ReportFile:
     content: str
 
 
+@audited
 def manager_reports(deps: Deps, slack_user_id: str, district_text: str) -> list[ReportFile]:
     """This month's two CSVs (sessions and summary, ids only) for a manager's district."""
     now = deps.clock.now()
@@ -240,9 +241,7 @@ def manager_reports(deps: Deps, slack_user_id: str, district_text: str) -> list[
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_manager(person, "download service logs")
         district = find_district(s, district_text)
-        allowed = manager_district_scope(s, slack_user_id)
-        if allowed is not None and district.id not in allowed:
-            raise NotAllowed(f"{district.name} is not one of your districts.")
+        check_district(s, slack_user_id, district.id, "minutes.report_denied")
         tz = person.timezone
     month = Month.of(now.astimezone(ZoneInfo(tz)).date())
     out: list[ReportFile] = []

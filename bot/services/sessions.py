@@ -31,8 +31,9 @@ from bot.domain.sessions import (
 )
 from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services.conflicts import facts_for
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.errors import Conflict, InvalidInput
 from bot.services.people import identify, require_known
+from bot.services.scope import Refused, audited
 from storage import models as m
 from storage import outbox
 from storage.queries import school_zones
@@ -242,6 +243,10 @@ class Marked:
     reason: str | None = None
 
 
+MARK_NOT_YOURS = "Only the session's own provider can mark it."
+
+
+@audited
 def mark_session(
     deps: Deps,
     slack_user_id: str,
@@ -263,7 +268,10 @@ def mark_session(
         session = s.get(TS, session_id)
         # A missing session and someone else's get the same answer: ids can't be probed.
         if session is None or person.provider is None or session.provider_id != person.provider.id:
-            raise NotAllowed("Only the session's own provider can mark it.")
+            raise Refused(
+                MARK_NOT_YOURS, action="session.mark_denied", subject_type="session",
+                subject_id=str(session_id), reason="not_found" if session is None else "not_own",
+            )  # fmt: skip
         if session.status == status and session.cancel_reason == recorded:
             return Marked(session_id, slack_user_id, status, True, recorded)
         if session.note_done_at is not None:

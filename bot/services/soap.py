@@ -23,7 +23,7 @@ from bot.domain.vocabulary import SessionStatus
 from bot.services.caseload import student_label
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unavailable
 from bot.services.people import Person, identify, require_known
-from bot.services.scope import in_scope
+from bot.services.scope import Refused, audited, districts_of, student_in_scope
 from storage import models as m
 from storage.queries import find_student_id
 
@@ -38,6 +38,7 @@ ONLY_PROVIDERS = (
 )
 NOT_YOURS = "Only the session's own provider can write its note."
 NOTE_NOT_YOURS = "Only the note's author and managers can open a SOAP note."
+HISTORY_NOT_YOURS = "You can only see the note history of students you serve."
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,15 @@ def sessions_awaiting_note(deps: Deps, slack_user_id: str) -> list[NoteSession]:
         return _note_sessions(s, rows, provider.timezone, deps.settings.show_student_names)
 
 
-def _check_writable(sess: m.TherapySession | None, provider: m.Provider, now: datetime) -> None:
+def _check_writable(
+    sess: m.TherapySession | None, session_id: int, provider: m.Provider, now: datetime
+) -> None:
     # A missing session and someone else's get the same answer: ids can't be probed.
     if sess is None or sess.provider_id != provider.id:
-        raise NotAllowed(NOT_YOURS)
+        raise Refused(
+            NOT_YOURS, action="soap.write_denied", subject_type="session",
+            subject_id=str(session_id), reason="not_found" if sess is None else "not_own",
+        )  # fmt: skip
     if sess.status not in NOTE_STATUSES:
         word = "was cancelled" if sess.status == SessionStatus.CANCELLED else "was a no-show"
         raise Conflict(f"That session {word}, so it needs no note.")
@@ -129,13 +135,14 @@ def _check_writable(sess: m.TherapySession | None, provider: m.Provider, now: da
         raise InvalidInput("That session hasn't happened yet. Write its note afterwards.")
 
 
+@audited
 def session_for_note(deps: Deps, slack_user_id: str, session_id: int) -> NoteSession:
     """The one session a "Write note" button names, if this person may write its note."""
     now = deps.clock.now()
     with deps.session_factory() as s:
         provider = _provider(identify(s, slack_user_id, deps.settings.org_timezone))
         sess = s.get(TS, session_id)
-        _check_writable(sess, provider, now)
+        _check_writable(sess, session_id, provider, now)
         assert sess is not None
         if sess.note_done_at is not None:
             raise Conflict("The note for that session is already written.")
@@ -160,6 +167,7 @@ class SavedNote:
     already: bool
 
 
+@audited
 def save_note(deps: Deps, slack_user_id: str, session_id: int, note: NoteText) -> SavedNote:
     """Store the note and mark the session's note done, once (a double submit saves once)."""
     checked, errors = note_from_form(note.subjective, note.objective, note.assessment, note.plan)
@@ -172,7 +180,7 @@ def save_note(deps: Deps, slack_user_id: str, session_id: int, note: NoteText) -
             person = identify(s, slack_user_id, deps.settings.org_timezone)
             provider = _provider(person)
             sess = s.get(TS, session_id)
-            _check_writable(sess, provider, now)
+            _check_writable(sess, session_id, provider, now)
             assert sess is not None
             student = s.get(m.Student, sess.student_id)
             label = student_label(student, deps.settings.show_student_names) if student else "?"
@@ -284,18 +292,27 @@ def parse_student_id(text: str) -> str:
     return value
 
 
+@audited
 def history(deps: Deps, slack_user_id: str, student_id: str) -> History:
     """Past notes of a student: date, service and author, never contents."""
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         student_id = find_student_id(s, student_id) or student_id  # ids are case-insensitive
-        # Refuse before saying whether the student exists, so a refusal tells nothing.
-        if not person.is_manager and (
-            person.provider is None or not _serves(s, person.provider.id, student_id)
-        ):
-            raise NotAllowed("You can only see the note history of students you serve.")
         student = s.get(m.Student, student_id)
+        # A student who does not exist and one who is not yours (not served, or in a district
+        # a scoped manager does not serve) get the same answer, so ids can't be probed.
+        if person.is_manager:
+            allowed = districts_of(s, slack_user_id) is None or (
+                student is not None and student_in_scope(s, slack_user_id, student_id)
+            )
+        else:
+            allowed = person.provider is not None and _serves(s, person.provider.id, student_id)
+        if not allowed:
+            raise Refused(
+                HISTORY_NOT_YOURS, action="soap.history_denied", subject_type="student",
+                subject_id=student_id, reason="not_own" if student else "not_found",
+            )  # fmt: skip
         if student is None:
             raise NotFound(f"I don't know a student with the id {student_id}.")
         school = s.get(m.School, student.school_id)
@@ -356,20 +373,12 @@ def _audit_view(s: Session, person: Person, note_id: int, action: str, now: date
     )
 
 
-def _manager_serves(s: Session, slack_user_id: str, student_id: str) -> bool:
-    """Whether a manager serves the student's district (an unscoped manager serves all)."""
-    district = s.scalar(
-        select(m.School.district_id)
-        .join(m.Student, m.Student.school_id == m.School.id)
-        .where(m.Student.id == student_id)
-    )
-    return district is not None and in_scope(s, slack_user_id, district)
-
-
+@audited
 def open_note(deps: Deps, slack_user_id: str, note_id: int) -> NoteView:
-    """A note's contents, for its author and managers only; every opening is audited."""
+    """A note's contents, for its author and the managers of its student's district only; every
+    opening, and every refusal, is audited."""
     now = deps.clock.now()
-    with deps.session_factory.begin() as s:
+    with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         note = s.get(m.SoapNote, note_id)
@@ -377,12 +386,13 @@ def open_note(deps: Deps, slack_user_id: str, note_id: int) -> NoteView:
         allowed = (person.provider is not None and person.provider.id == author_id) or (
             person.is_manager
             and note is not None
-            and _manager_serves(s, slack_user_id, note.student_id)
+            and student_in_scope(s, slack_user_id, note.student_id)
         )
-        if note is not None and not allowed:
-            _audit_view(s, person, note_id, "soap.view_denied", now)
     if note is None or not allowed:  # the same answer, so note ids can't be probed
-        raise NotAllowed(NOTE_NOT_YOURS)
+        raise Refused(
+            NOTE_NOT_YOURS, action="soap.view_denied", subject_type="soap_note",
+            subject_id=str(note_id), reason="not_found" if note is None else "not_own",
+        )  # fmt: skip
     with deps.session_factory.begin() as s:
         note = s.get(m.SoapNote, note_id)
         sess = s.get(TS, note.session_id) if note else None

@@ -15,7 +15,7 @@ from bot.domain.sessions import NOTE_STATUSES, NoteText
 from bot.services import soap
 from bot.services.errors import NotAllowed
 from bot.services.matching import KIND
-from bot.services.scope import OUTSIDE
+from bot.services.scope import OUTSIDE, PROPOSAL_GONE
 from devtools.local_slack import LocalSlack
 from storage import models as m
 from tests.support.app_driver import Driver
@@ -58,13 +58,17 @@ def test_a_scoped_manager_cannot_approve_or_discard_another_districts_proposal(
     proposal = proposal_for(demo_deps, "mesa")
     driver = Driver(demo_deps, slack)
     for action in ("match_approve_all", "match_discard", "match_rerun"):
-        assert OUTSIDE in driver.press(M_ANC, action, proposal).said()
-    assert OUTSIDE in driver.press(M_ANC, "match_approve_provider", f"{proposal}:P01").said()
-    assert [a for _, a, _ in denials(demo_deps)] == [
-        "match.approve.denied",
-        "match.discard.denied",
-        "match.rerun.denied",
-        "match.approve.denied",
+        assert PROPOSAL_GONE in driver.press(M_ANC, action, proposal).said()
+    said = driver.press(M_ANC, "match_approve_provider", f"{proposal}:P01").said()
+    assert PROPOSAL_GONE in said
+    # A proposal that does not exist gets the same sentence: ids can't be probed.
+    assert PROPOSAL_GONE in driver.press(M_ANC, "match_approve_all", "prop-no-such").said()
+    assert [(a, subject) for _, a, subject in denials(demo_deps)] == [
+        ("match.approve.denied", proposal),
+        ("match.discard.denied", proposal),
+        ("match.rerun.denied", proposal),
+        ("match.approve.denied", proposal),
+        ("match.approve.denied", "prop-no-such"),
     ]
     with demo_deps.session_factory() as s:
         assert s.get(m.PendingAction, proposal).status == "pending"  # type: ignore[union-attr]

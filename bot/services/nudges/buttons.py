@@ -9,6 +9,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.deadlines import (
@@ -24,6 +25,13 @@ from bot.domain.schedule import local_date
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.nudges.common import N, log, outbox_row, policy_of, queue, recipient_of, rowcount
 from bot.services.people import Person, identify
+from bot.services.scope import (
+    Refused,
+    audited,
+    districts_of,
+    provider_districts,
+    student_districts,
+)
 from storage import models as m
 
 # --- the buttons on a nudge DM -------------------------------------------------------------
@@ -49,17 +57,40 @@ class Snoozed:
 NOT_YOURS_OR_GONE = "I can't find that reminder, or it was sent to someone else."
 
 
-def _may_act(person: Person, nudge: m.Nudge) -> None:
+def _refused(subject: str, reason: str) -> Refused:
+    return Refused(
+        NOT_YOURS_OR_GONE, action="nudge.denied", subject_type="nudge", subject_id=subject,
+        reason=reason,
+    )  # fmt: skip
+
+
+def _in_scope(s: Session, person: Person, nudge: m.Nudge) -> bool:
+    """Whether a manager serves the district of what the reminder is about: the student of a
+    review or triennial, else the districts its provider serves."""
+    scope = districts_of(s, person.slack_user_id)
+    if scope is None:
+        return True
+    if nudge.rule in (Rule.ANNUAL_REVIEW, Rule.TRIENNIAL):
+        districts = set(student_districts(s, [nudge.subject_id]).values())
+    elif nudge.recipient_kind == RecipientKind.PROVIDER:
+        districts = provider_districts(s, nudge.recipient_id)
+    else:
+        districts = set()
+    return bool(districts & scope)
+
+
+def _may_act(s: Session, person: Person, nudge: m.Nudge, subject: str) -> None:
     if not person.known:
         raise NotAllowed("I don't have you in the roster, so I can't change this reminder.")
     if nudge.recipient_kind == RecipientKind.PROVIDER:
         mine = person.provider is not None and person.provider.id == nudge.recipient_id
     else:
         mine = person.manager is not None and person.manager.id == nudge.recipient_id
-    if not (mine or person.is_manager):
-        raise NotAllowed(NOT_YOURS_OR_GONE)
+    if not (mine or (person.is_manager and _in_scope(s, person, nudge))):
+        raise _refused(subject, "not_own")
 
 
+@audited
 def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: date) -> ReviewHeld:
     """Record the annual review as held on ``held_on``: the next falls due a year later.
 
@@ -71,9 +102,9 @@ def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: dat
     with deps.session_factory.begin() as s:
         nudge = s.get(N, nudge_id)
         if nudge is None or nudge.rule != Rule.ANNUAL_REVIEW or nudge.due_on is None:
-            raise NotAllowed(NOT_YOURS_OR_GONE)
+            raise _refused(str(nudge_id), "not_found")
         person = identify(s, slack_user_id, policy.org_timezone)
-        _may_act(person, nudge)
+        _may_act(s, person, nudge, str(nudge_id))
         student = s.get(m.Student, nudge.subject_id)
         if student is None:
             raise NotFound("That student is no longer in the roster.")
@@ -129,6 +160,7 @@ def mark_review_held(deps: Deps, slack_user_id: str, nudge_id: int, held_on: dat
     return ReviewHeld(label, held_on, next_due, already=False)
 
 
+@audited
 def snooze(deps: Deps, slack_user_id: str, batch_id: str) -> Snoozed:
     """Bring the DM's items back at the recipient's next day's window, once."""
     now = deps.clock.now()
@@ -136,9 +168,9 @@ def snooze(deps: Deps, slack_user_id: str, batch_id: str) -> Snoozed:
     with deps.session_factory.begin() as s:
         rows = list(s.scalars(select(N).where(N.batch_id == batch_id, N.sent_at.is_not(None))))
         if not rows:
-            raise NotAllowed(NOT_YOURS_OR_GONE)
+            raise _refused(batch_id, "not_found")
         person = identify(s, slack_user_id, policy.org_timezone)
-        _may_act(person, rows[0])
+        _may_act(s, person, rows[0], batch_id)
         recipient = recipient_of(s, rows[0].recipient_kind, rows[0].recipient_id, policy)
         zone = recipient.zone if recipient else policy.org_timezone
         until = next_day_window_start(now, zone, policy.hours)
