@@ -68,6 +68,21 @@ def _plan_text(plan: ProviderPlan) -> str:
     return _clip(head + "\n" + "\n".join(lines))
 
 
+def bound_line(p: Proposal) -> str:
+    """How near the proposal is to the best possible, from the relaxation's bound."""
+    total = p.students_total
+    best = total if p.bound is None else min(p.bound, total)
+    line = (
+        f"Served {bold(f'{p.students_served:,}')} of {plural(total, 'student service')}; "
+        f"at most {bold(f'{best:,}')} can be served"
+    )
+    rest = total - best
+    if rest:
+        verb = "has" if rest == 1 else "have"
+        line += f" (the other {rest:,} {verb} no licensed provider or no common time)"
+    return line
+
+
 def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
     pct = f" ({100 * p.students_served / p.students_total:.0f}%)" if p.students_total else ""
     blocks: list[Block] = [
@@ -84,6 +99,8 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
         blocks.append(
             SectionBlock(text=_md("Every student service in this district already has a provider."))
         )
+    else:
+        blocks.append(ContextBlock(elements=[_md(bound_line(p))]))
     shown = p.plans[:MAX_PROVIDER_SECTIONS]
     if shown:
         blocks.append(DividerBlock())
