@@ -169,16 +169,19 @@ def relax_all(
     deadline: float,
 ) -> Relaxation:
     """The relaxation of every component: first its LP (fast); then, where the LP leaves a gap
-    to `served` (what the component's incumbent serves), the MIP, smallest component first, the
-    time left shared by size. A component the time does not reach keeps its LP bound."""
+    to `served` (what the component's incumbent serves), the MIP, largest gap per need first,
+    the time left shared by size. A component the time does not reach keeps its LP bound."""
     total = Relaxation(0, proved=True)
     lps = []
     for needs, provs in parts:
         lp = relax(prep, needs, provs, max(1.0, deadline - time.perf_counter()), integral=False)
         lps.append(lp.bound)
+    # Largest gap per need first: that is where the MIP's bound and its assignment pay most.
     todo = sorted(
-        (c for c in range(len(parts)) if lps[c] > served[c]), key=lambda c: (len(parts[c][0]), c)
+        (c for c in range(len(parts)) if lps[c] > served[c]),
+        key=lambda c: (-(lps[c] - served[c]) / len(parts[c][0]), c),
     )
+
     bounds = list(lps)
     weights = [len(parts[c][0]) for c in todo]
     for i, c in enumerate(todo):
