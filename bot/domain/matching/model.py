@@ -100,3 +100,5 @@ class MatchResult:
     method: str
     objective: dict[str, float]
     solve_seconds: float
+    bound: int | None = None
+    """At most this many needs can be served (a relaxation solved exactly); None if not run."""

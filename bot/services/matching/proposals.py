@@ -67,6 +67,7 @@ class Proposal:
     students_served: int
     method: str
     solve_seconds: float
+    bound: int | None = None  # at most this many of students_total can be served
 
     @property
     def hours_booked(self) -> float:
@@ -102,6 +103,7 @@ class Proposal:
                 }
                 for u in self.unmatched
             ],
+            "bound": self.bound if self.bound is not None else self.students_total,
         }
 
     def to_csv(self) -> str:
@@ -220,6 +222,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         students_served=len(served),
         method=result.method,
         solve_seconds=result.solve_seconds,
+        bound=result.bound,
     )
 
 
@@ -327,6 +330,17 @@ def text_summary(p: Proposal) -> str:
         f"Students served: {p.students_served}/{p.students_total} · providers: {len(p.plans)} · "
         f"hours booked: {p.hours_booked:g} · {p.method}, {p.solve_seconds:.1f} s",
     ]
+    if p.bound is not None:
+        rest = p.students_total - p.bound
+        lines.append(
+            f"At most {p.bound} can be served"
+            + (
+                f" (the other {rest} {'has' if rest == 1 else 'have'} no licensed provider or "
+                "no common time)"
+                if rest > 0
+                else ""
+            )
+        )
     for plan in p.plans:
         lines.append(
             f"\n{plan.name} ({plan.provider_id}) — "
