@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.services.caseload import PROVIDER_REFUSED
 from bot.services.makeups import MAKEUP_NOT_YOURS
 from bot.services.nudges.buttons import NOT_YOURS_OR_GONE
-from bot.services.scope import OUTSIDE
+from bot.services.scope import AVAILABILITY_REFUSED, OUTSIDE
 from bot.services.sessions import MARK_NOT_YOURS
 from bot.services.soap import HISTORY_NOT_YOURS, NOT_YOURS, NOTE_NOT_YOURS
 from devtools.local_slack import LocalSlack
@@ -359,3 +359,26 @@ def test_snoozing_a_reminder_about_another_district_is_refused_like_a_missing_on
         ("manager:M02", "nudge.denied", missing_batch, "not_found"),
     ]
     assert "Snoozed" in driver.press(M_ALL, "nudge_snooze", BATCH).said()
+
+
+# --- /availability @provider -----------------------------------------------------------------
+
+
+def test_availability_of_a_provider_outside_the_managers_districts_is_refused(
+    demo_deps: Deps, slack: LocalSlack
+) -> None:
+    driver = Driver(demo_deps, slack)
+    edit = driver.slash(M_ANC, "/availability", f"<@{P04}> Tue 8-11 PT")
+    show = driver.slash(M_ANC, "/availability", f"<@{P04}>")
+    assert AVAILABILITY_REFUSED in edit.said() and AVAILABILITY_REFUSED in show.said()
+    assert [(a, s, r) for _, a, s, r in denials(demo_deps)] == [
+        ("availability.denied", "P04", "outside_district_scope"),
+        ("availability.denied", "P04", "outside_district_scope"),
+    ]
+    with demo_deps.session_factory() as s:
+        assert not s.scalars(select(m.PendingAction)).all()  # no preview stored
+    # A provider who serves Anchorage among others, and one who serves no student yet: allowed.
+    assert "Replace Devin" in driver.slash(M_ANC, "/availability", f"<@{P02}> Tue 8-11 PT").said()
+    assert "Replace Ines" in driver.slash(M_ANC, "/availability", "<@U0DEMOP06> Tue 8-11").said()
+    assert "Replace Soledad" in driver.slash(M_ALL, "/availability", f"<@{P04}> Tue 8-11").said()
+    assert len(denials(demo_deps)) == 2
