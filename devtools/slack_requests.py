@@ -138,16 +138,9 @@ def block_actions_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
-def view_submission_body(
-    *,
-    user_id: str,
-    view: dict[str, Any],
-    state_values: dict[str, Any],
-    trigger_id: str | None = None,
-) -> str:
-    """An interactivity body for submitting ``view`` with ``state_values`` as the input state."""
-    view_id = view.get("id") or f"V{uuid.uuid4().hex[:10].upper()}"
-    submitted: dict[str, Any] = {
+def modal_view(view_id: str) -> dict[str, Any]:
+    """A modal view object as Slack serves it, before the app's own fields are laid over it."""
+    return {
         "id": view_id,
         "team_id": TEAM_ID,
         "type": "modal",
@@ -158,12 +151,24 @@ def view_submission_body(
         "clear_on_close": False,
         "notify_on_close": False,
         "previous_view_id": None,
-        "root_view_id": view_id,
         "app_id": APP_ID,
         "app_installed_team_id": TEAM_ID,
         "bot_id": BOT_ID,
         "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
     }
+
+
+def view_submission_body(
+    *,
+    user_id: str,
+    view: dict[str, Any],
+    state_values: dict[str, Any],
+    trigger_id: str | None = None,
+) -> str:
+    """An interactivity body for submitting ``view`` with ``state_values`` as the input state."""
+    view_id = view.get("id") or f"V{uuid.uuid4().hex[:10].upper()}"
+    submitted = modal_view(view_id)
+    submitted["root_view_id"] = view_id
     submitted.update(view)
     submitted["state"] = {"values": state_values}
     payload = {
