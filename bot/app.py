@@ -25,7 +25,7 @@ from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
-from bot.work import AckFirst, WorkPool
+from bot.work import SOLVES, AckFirst, SolvePool, WorkPool
 
 log = logging.getLogger("bot.app")
 
@@ -141,9 +141,13 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
                 context["respond"] = QueuedRespond(inner, outbound)
             next()
 
+    # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
+    solves = SolvePool(settings.match_solves, report_error, inline=inline)
+
     @app.middleware
     def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
         context["deps"] = deps
+        context[SOLVES] = solves
         next()
 
     @app.middleware

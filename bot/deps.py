@@ -5,7 +5,9 @@ Built only by the CLI entry points (``build_deps``) and by tests with fakes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +17,9 @@ from bot.services.ports import Notifier
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway, make_web_client
 from storage.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:  # the solver loads OR-Tools: only the processes that match pay for it
+    from bot.domain import matching as mt
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,16 @@ class Deps:
     gateway: SlackGateway  # the listeners' Web API calls (views, responses, uploads)
     # Where services send DMs; None means the Slack gateway (its adapter). Tests pass a fake.
     notifier_override: Notifier | None = None
+    # The matcher (input, time limit in seconds); None means the real one. Tests pass a fake.
+    solver_override: Callable[[mt.MatchInput, float], mt.MatchResult] | None = None
+
+    def solve(self, inp: mt.MatchInput) -> mt.MatchResult:
+        limit = self.settings.match_time_limit_seconds
+        if self.solver_override is not None:
+            return self.solver_override(inp, limit)
+        from bot.domain import matching
+
+        return matching.solve(inp, time_limit_s=limit)
 
     @property
     def notifier(self) -> Notifier:

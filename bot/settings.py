@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Threads that run listeners' work after the acknowledgement: a few per core, since the work
     # waits on the database and Slack as much as it computes.
     listener_threads: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1, le=512)
+    # /match solves at once: each uses a core for up to MATCH_TIME_LIMIT_SECONDS.
+    match_solves: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     web_threads: int = Field(default=32, ge=1, le=512)
     web_workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"

@@ -14,6 +14,11 @@ Every listener is registered through ``AckFirst``:
 Both paths are the same for ``serve`` and ``socket``. With ``inline=True`` (tests, the console)
 the work runs in the request's thread right after the acknowledgement, so a test sees every
 reply by the time ``dispatch`` returns.
+
+Matching solves (``/match``, Home's Run match, [Find new times]) go one step further, to the
+``SolvePool``: a second ``WorkPool`` of ``MATCH_SOLVES`` threads keyed by user as well, so a
+solve that waits holds no thread and a person's solves still run one at a time, and at most one
+solve per subject (a district) is queued or running.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import logging
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -32,6 +37,7 @@ from typing import Any
 log = logging.getLogger("bot.work")
 
 ACK_WAIT_SECONDS = 2.5
+SOLVES = "caseload_solves"  # the listener context's key for the app's SolvePool
 # Names Bolt can inject into a listener; every handler's parameters must be among them.
 LISTENER_ARGS = (
     "ack",
@@ -110,6 +116,92 @@ class WorkPool:
 
 
 _POOLS: weakref.WeakSet[WorkPool] = weakref.WeakSet()
+
+
+class SolveBusy(Exception):
+    """A solve for this subject is already queued or running."""
+
+    def __init__(self, subject: str, running: bool, by: str) -> None:
+        super().__init__(subject)
+        self.subject, self.running, self.by = subject, running, by
+
+
+class SolvePool:
+    """Matching solves: at most ``size`` at a time, each user's one at a time (the ``WorkPool``
+    order), one per subject; waiting solves hold no thread.
+
+    ``claim`` holds a subject and says how many solves must finish before this one starts;
+    ``start`` queues the work (call it once the person has been told). The peak number of
+    solves running at once is logged with every start, for the benchmarks.
+    """
+
+    def __init__(
+        self, size: int, report: ErrorReporter | None = None, *, inline: bool = False
+    ) -> None:
+        self.size, self.report = size, report
+        self._work = WorkPool(size, inline=inline)
+        self._lock = threading.Lock()
+        self._subjects: dict[str, tuple[str, bool]] = {}  # subject -> (user, started)
+        self._per_user: Counter[str] = Counter()
+        self._outstanding = 0
+        self.running = 0
+        self.peak = 0
+
+    def claim(self, subject: str, user: str) -> int:
+        """Hold ``subject`` for ``user``'s solve; how many solves are ahead of it (0: it starts
+        at once). Raises ``SolveBusy`` when that subject is queued or running already."""
+        with self._lock:
+            held = self._subjects.get(subject)
+            if held is not None:
+                raise SolveBusy(subject, held[1], held[0])
+            self._subjects[subject] = (user, False)
+            ahead = max(self._outstanding - self.size + 1, self._per_user[user], 0)
+            self._outstanding += 1
+            self._per_user[user] += 1
+            return ahead
+
+    def start(
+        self,
+        subject: str,
+        user: str,
+        task: Callable[[], None],
+        request: tuple[dict[str, Any], Any, Any, Any] | None = None,
+    ) -> None:
+        """Queue the solve claimed for ``subject``; the subject is free again when it ends.
+
+        ``request`` (body, context, respond, client) is whom a failure is reported to."""
+
+        def run() -> None:
+            with self._lock:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+                self._subjects[subject] = (user, True)
+                running, waiting = self.running, self._outstanding - self.running
+            log.info("match.solve_started", extra={"running": running, "waiting": waiting})
+            try:
+                task()
+            except Exception as exc:
+                if self.report is None or request is None:
+                    raise
+                self.report(exc, *request)
+            finally:
+                with self._lock:
+                    self.running -= 1
+                    self._release(subject, user)
+
+        self._work.submit(user, run)
+
+    def release(self, subject: str, user: str) -> None:
+        """Give back a claim whose solve will not start."""
+        with self._lock:
+            self._release(subject, user)
+
+    def _release(self, subject: str, user: str) -> None:
+        self._subjects.pop(subject, None)
+        self._outstanding -= 1
+        self._per_user[user] -= 1
+        if self._per_user[user] <= 0:
+            del self._per_user[user]
 
 
 def drain_all(timeout: float) -> bool:

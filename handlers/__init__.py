@@ -15,6 +15,7 @@ def register_all(app: App) -> None:
         messages,
         minutes,
         nudges,
+        schedule_change,
         soap,
     )
 
@@ -27,3 +28,4 @@ def register_all(app: App) -> None:
     nudges.register(app)
     minutes.register(app)
     makeups.register(app)
+    schedule_change.register(app)

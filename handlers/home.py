@@ -18,6 +18,7 @@ from handlers.common import deps_of, escape, row_id, to_dicts
 from handlers.home_blocks import MARK_STATUS, HomeIds
 from handlers.home_publish import publish_home, refresh_home
 from handlers.match_blocks import MAX_PROVIDER_SECTIONS, proposal_blocks
+from handlers.solving import district_subject, submit
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,12 @@ def handle_home_mark_action(
 
 
 def handle_home_run_match_action(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Any
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: Any,
+    respond: Any = None,
+    client: Any = None,
 ) -> None:
     """Run what `/match district=<id>` runs; Home has no response_url, so the answer is a DM."""
     ack()
@@ -69,8 +75,20 @@ def handle_home_run_match_action(
     matching.check_manager(deps, user)
     district = matching.resolve_district(deps, str(action.get("value") or ""))
     scope.require_district(deps, user, district.id, "match.run")
-    deps.gateway.post_dm(user, f"Matching {escape(district.name)}… the proposal follows here.")
-    proposal = matching.propose(deps, user, matching.Filters(district.id))
+    submit(
+        context,
+        (body, context, respond, client),
+        subject=district_subject(district.id),
+        user=user,
+        what=f"match for {escape(district.name)}",
+        started=f"Matching {escape(district.name)}… the proposal follows here.",
+        tell=lambda text: deps.gateway.post_dm(user, text),
+        work=lambda: _post_proposal(deps, user, district.id),
+    )
+
+
+def _post_proposal(deps: Any, user: str, district_id: str) -> None:
+    proposal = matching.propose(deps, user, matching.Filters(district_id))
     attached = False
     if len(proposal.plans) > MAX_PROVIDER_SECTIONS:
         try:

@@ -1,7 +1,8 @@
 """Slack edge: /match and the Approve / Discard / Run again buttons.
 
-The command is acknowledged at once ("Matching Anchorage…"); the solver can take seconds, so
-the proposal follows through ``response_url``.
+The command is acknowledged at once ("Matching Anchorage…", or "Queued behind 1 other match"
+when the solve pool is full); the solver can take seconds, so the proposal follows through
+``response_url``. One solve per district runs at a time (``handlers.solving``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from handlers.match_blocks import (
     proposal_blocks,
     stale_blocks,
 )
+from handlers.solving import district_subject, submit
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,14 @@ def _send_proposal(deps: Any, user: str, filters: svc.Filters, respond: Respond)
     )
 
 
-def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:
+def handle_match_command(
+    ack: Ack,
+    body: dict[str, Any],
+    command: dict[str, Any],
+    respond: Respond,
+    context: Any,
+    client: Any,
+) -> None:
     deps = deps_of(context)
     user = command["user_id"]
     try:  # cheap checks first, so the acknowledgement itself can say what is wrong
@@ -61,9 +70,16 @@ def handle_match_command(ack: Ack, command: dict[str, Any], respond: Respond, co
     except UserFacingError as exc:
         ack(response_type="ephemeral", text=exc.message)
         return
-    ack(response_type="ephemeral", text=f"Matching {escape(district.name)}…")
-    _send_proposal(
-        deps, user, svc.Filters(district.id, filters.service, filters.provider_slack_id), respond
+    chosen = svc.Filters(district.id, filters.service, filters.provider_slack_id)
+    submit(
+        context,
+        (body, context, respond, client),
+        subject=district_subject(district.id),
+        user=user,
+        what=f"match for {escape(district.name)}",
+        started=f"Matching {escape(district.name)}…",
+        tell=lambda text: ack(response_type="ephemeral", text=text),
+        work=lambda: _send_proposal(deps, user, chosen, respond),
     )
 
 
@@ -122,19 +138,74 @@ def handle_match_discard_action(
 
 
 def handle_match_rerun_action(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    context: Any,
+    client: Any,
 ) -> None:
     ack()
     deps = deps_of(context)
     user = body["user"]["id"]
     svc.check_manager(deps, user)
     scope.require_proposal(deps, user, action["value"], "match.rerun")
+    rematch = svc.rematch_of(deps, action["value"])
+    if rematch is not None:
+        _rerun_rematch(context, (body, context, respond, client), user, rematch, action["value"])
+        return
     filters = svc.proposal_filters(deps, action["value"])
     if filters is None:
         respond(text="That proposal no longer exists. Run `/match` again.")
         return
-    respond(text="Matching again…", replace_original=True)
-    _send_proposal(deps, user, filters, respond)
+    name = svc.district_name_for(deps, filters.district) or filters.district
+    first = [True]
+
+    def tell(text: str) -> None:  # the first word replaces the stale notice; the rest add
+        respond(text=text, replace_original=first[0])
+        first[0] = False
+
+    submit(
+        context,
+        (body, context, respond, client),
+        subject=district_subject(filters.district),
+        user=user,
+        what=f"match for {escape(name)}",
+        started="Matching again…",
+        tell=tell,
+        work=lambda: _send_proposal(deps, user, filters, respond),
+    )
+
+
+def _rerun_rematch(
+    context: Any,
+    request: tuple[dict[str, Any], Any, Any, Any],
+    user: str,
+    rematch: tuple[str, list[tuple[str, str]], str | None],
+    proposal_id: str,
+) -> None:
+    """[Run it again] on a stale re-match: the same students, re-matched as things are now."""
+    deps, respond = deps_of(context), request[2]
+    district_id, pairs, change_id = rematch
+
+    def work() -> None:
+        proposal = svc.propose_rematch(deps, user, district_id, pairs, change_id)
+        respond(
+            text=f"New times in {escape(proposal.district_name)}",
+            response_type="ephemeral",
+            blocks=to_dicts(proposal_blocks(proposal)),
+        )
+
+    submit(
+        context,
+        request,
+        subject=f"rematch:{change_id or proposal_id}:{district_id}",
+        user=user,
+        what="search for new times for these students",
+        started="Finding new times again…",
+        tell=lambda text: respond(text=text, replace_original=False),
+        work=work,
+    )
 
 
 def register(app: App) -> None:

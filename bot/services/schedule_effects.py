@@ -273,6 +273,25 @@ def _dated_sessions(s: Session, provider_id: str, start: date, end: date) -> lis
     return [DatedSession(i, provider_id, st, sv, at, n) for i, st, sv, at, n in s.execute(q)]
 
 
+def still_outside(
+    s: Session, provider_id: str, services: Collection[tuple[str, str]], today: date
+) -> dict[tuple[str, str], int]:
+    """Of ``services`` (student, service), those whose weekly slots with this provider fall
+    outside the provider's hours now, in the two weeks from ``today``: how many slots each."""
+    wanted = set(services)
+    end = today + WEEKS_CHECKED + timedelta(days=1)
+    planned = _planned(s, provider_id, today - timedelta(days=1), end)
+    provider = planned.facts.providers.get(provider_id)
+    if provider is None or not wanted:
+        return {}
+    out = _outside(Rule(planned.facts), planned, provider, today)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for slot in planned.slots:
+        if slot.slot_id in out and (slot.student_id, slot.service) in wanted:
+            counts[(slot.student_id, slot.service)] += 1
+    return dict(counts)
+
+
 # --- saves --------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from bot.services import coverage as cov
 from bot.services import deadlines as dl
 from bot.services import home as svc
 from bot.services.errors import InvalidInput
+from bot.work import SOLVES, SolvePool
 from devtools.local_slack import LocalSlack
 from handlers import home as h
 from handlers.home_blocks import VIEW_LIMIT, home_view
@@ -83,7 +84,8 @@ class Calls:
 def world(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> dict[str, Any]:
     seed(deps, tmp_path)
     sid = add_session(deps, "A", "S1", clock.now() - timedelta(hours=3), status="scheduled")
-    return {"context": {"deps": deps}, "session": sid, "deps": deps, "slack": slack}
+    context = {"deps": deps, SOLVES: SolvePool(1, inline=True)}
+    return {"context": context, "session": sid, "deps": deps, "slack": slack}
 
 
 def test_mark_button_marks_and_republishes_the_home(world: dict[str, Any]) -> None:

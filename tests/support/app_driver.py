@@ -48,9 +48,11 @@ class Reply:
 
 
 class Driver:
-    def __init__(self, deps: Deps, slack: LocalSlack) -> None:
+    def __init__(self, deps: Deps, slack: LocalSlack, *, inline: bool = True) -> None:
+        """``inline=False``: the work runs on the app's pools as under ``serve``, so ``send``
+        returns with the acknowledgement and later replies are read from ``slack``."""
         self.deps, self.slack = deps, slack
-        self.app: App = create_app(deps.settings, deps, process_before_response=True)
+        self.app: App = create_app(deps.settings, deps, process_before_response=inline)
         self.secret = deps.settings.slack_signing_secret or ""
 
     def send(self, body: str) -> Reply:

@@ -47,6 +47,7 @@ from bot.services.matching.proposals import (
     render,
     text_summary,
 )
+from bot.services.matching.rematch import propose_rematch, rematch_of
 
 __all__ = [
     "KIND",
@@ -79,6 +80,8 @@ __all__ = [
     "parse_filters",
     "preview_only",
     "propose",
+    "propose_rematch",
+    "rematch_of",
     "proposal_filters",
     "render",
     "resolve_district",

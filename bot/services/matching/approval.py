@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import Week, _student_label
 from bot.services.nudges.messages import NewStudentLine, NewStudents
 from bot.services.people import identify, require_manager
+from bot.services.sessions import HORIZON, reconcile
 from storage import models as m
 from storage import outbox
 from storage.db import is_retryable
@@ -93,8 +94,9 @@ def _approve(
         done_by = _approved_by(action, provider_id)
         if done_by is not None:
             return Approval(proposal_id, True, done_by, 0, (), (), district_id), []
-        current = fingerprint(s, district_id, payload["provider_ids"], proposal_id)
-        if current != action.fingerprint:
+        moving = payload.get("rematch") or []
+        current = fingerprint(s, district_id, payload["provider_ids"], proposal_id, moving)
+        if current != action.fingerprint or not _still_with(s, moving, proposal_id):
             raise Stale(
                 "The roster, an availability or an assignment changed since this proposal was "
                 "computed, so I didn't approve it. Run it again to get a fresh proposal."
@@ -153,6 +155,26 @@ def _assigned_by(s: Session, proposal_id: str, provider_id: str) -> str:
     return by or ""
 
 
+def _still_with(s: Session, moving: list[list[Any]], proposal_id: str) -> bool:
+    """A re-match's students are still with the providers it moves them from (or moved by
+    this very proposal already)."""
+    if not moving:
+        return True
+    leaving = {(str(x[0]), str(x[1])): x[2] for x in moving}
+    rows = s.execute(
+        select(m.Assignment.student_id, m.Assignment.service, m.Assignment.provider_id,
+               m.Assignment.proposal_id)
+        .where(m.Assignment.student_id.in_(sorted({sid for sid, _ in leaving})))
+    )  # fmt: skip
+    found = {(a, b): (p, prop) for a, b, p, prop in rows if (a, b) in leaving}
+    return all(
+        (found[pair][1] == proposal_id or found[pair][0] == provider)
+        if pair in found
+        else provider is None
+        for pair, provider in leaving.items()
+    )
+
+
 def _mark_provider_approved(
     action: m.PendingAction, provider_id: str, by: str, now: datetime
 ) -> None:
@@ -178,33 +200,32 @@ def _create_assignments(
         for sid in x["student_ids"]:
             by_pair[(sid, x["service"])].append(x)
     existing = {
-        (a, b)
-        for a, b in s.execute(
-            select(m.Assignment.student_id, m.Assignment.service).where(
-                m.Assignment.student_id.in_([p[0] for p in by_pair])
-            )
+        (a.student_id, a.service): a
+        for a in s.scalars(
+            select(m.Assignment).where(m.Assignment.student_id.in_([p[0] for p in by_pair]))
         )
     }
+    moving = {(str(x[0]), str(x[1])) for x in action.payload.get("rematch") or []}
+    moved_from: set[str] = set()
     created = 0
     providers: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (sid, service), lst in sorted(by_pair.items()):
-        if (sid, service) in existing:
+        a = existing.get((sid, service))
+        if a is not None and (sid, service) in moving and a.proposal_id != action.id:
+            # A re-match moves the assignment (the proposal's lock is held): new provider,
+            # new weekly times.
+            moved_from.add(a.provider_id)
+            s.execute(delete(m.AssignmentSlot).where(m.AssignmentSlot.assignment_id == a.id))
+            a.provider_id = lst[0]["provider_id"]
+            a.approved_at, a.approved_by, a.proposal_id = now, manager_id, action.id
+            s.flush()
+            inserted: list[Any] = [a.id]
+        elif a is not None:
             continue  # approved already (by this proposal's other button, or elsewhere)
-        row = {
-            "student_id": sid,
-            "service": service,
-            "provider_id": lst[0]["provider_id"],
-            "approved_at": now,
-            "approved_by": manager_id,
-            "proposal_id": action.id,
-        }
-        # Another proposal's approval may be giving the same student a provider right now:
-        # whoever commits first keeps it, and the other skips it (no unique violation).
-        inserted = outbox.insert_ignore(
-            s, m.Assignment, [row], ["student_id", "service"], returning=m.Assignment.id
-        )
-        if not inserted:
-            continue
+        else:
+            inserted = _insert_assignment(s, sid, service, lst, manager_id, action.id, now)
+            if not inserted:
+                continue
         created += 1
         for x in lst:
             tz = school_tz[x["school_id"]]
@@ -222,7 +243,36 @@ def _create_assignments(
             )
             providers[x["provider_id"]].append({**x, "student_id": sid})
     s.flush()
+    if moved_from:  # the dated sessions of the next two weeks follow the moved slots now
+        reconcile(s, now, now + HORIZON, moved_from | set(providers))
     return created, providers
+
+
+def _insert_assignment(
+    s: Session,
+    sid: str,
+    service: str,
+    lst: list[dict[str, Any]],
+    manager_id: str,
+    proposal_id: str,
+    now: datetime,
+) -> list[Any]:
+    """The new assignment's id in a list, or an empty list when another approval got there
+    first (whoever commits first keeps the student; the other skips them, no unique
+    violation)."""
+    row = {
+        "student_id": sid,
+        "service": service,
+        "provider_id": lst[0]["provider_id"],
+        "approved_at": now,
+        "approved_by": manager_id,
+        "proposal_id": proposal_id,
+    }
+    return list(
+        outbox.insert_ignore(
+            s, m.Assignment, [row], ["student_id", "service"], returning=m.Assignment.id
+        )
+    )
 
 
 def _queue_assignment_dms(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -13,9 +13,17 @@ from storage import models as m
 
 
 def fingerprint(
-    s: Session, district_id: str, provider_ids: Iterable[str], exclude_proposal: str | None
+    s: Session,
+    district_id: str,
+    provider_ids: Iterable[str],
+    exclude_proposal: str | None,
+    moving: Iterable[Sequence[str]] = (),
 ) -> str:
-    """A digest of everything a proposal was computed from (roster, availability, assignments)."""
+    """A digest of everything a proposal was computed from (roster, availability, assignments).
+
+    The assignments of ``moving`` (student, service) pairs, which a re-match proposes to move,
+    are left out: approving part of it moves them, and the rest of it still holds."""
+    skip = {(str(p[0]), str(p[1])) for p in moving}
     h = hashlib.sha256()
     pids = sorted(provider_ids)
     schools = select(m.School.id).where(m.School.district_id == district_id)
@@ -58,13 +66,15 @@ def fingerprint(
     mine = (m.Assignment.proposal_id.is_(None)) | (
         m.Assignment.proposal_id != (exclude_proposal or "")
     )
-    queries.append(
-        select(m.Assignment.student_id, m.Assignment.service, m.Assignment.provider_id).where(
-            mine, (m.Assignment.provider_id.in_(pids)) | (m.Assignment.student_id.in_(students))
-        )
-    )
+    assignments = select(
+        m.Assignment.student_id, m.Assignment.service, m.Assignment.provider_id
+    ).where(mine, (m.Assignment.provider_id.in_(pids)) | (m.Assignment.student_id.in_(students)))
     for q in queries:
-        rows = sorted(repr(tuple(r)) for r in s.execute(q))
-        h.update("\n".join(rows).encode())
-        h.update(b"\x00")
+        _digest(h, s.execute(q))
+    _digest(h, (r for r in s.execute(assignments) if (r[0], r[1]) not in skip))
     return h.hexdigest()[:32]
+
+
+def _digest(h: Any, rows: Iterable[Any]) -> None:
+    h.update("\n".join(sorted(repr(tuple(r)) for r in rows)).encode())
+    h.update(b"\x00")

@@ -107,7 +107,12 @@ def build_input(
     today: date,
     filters: Filters | None = None,
     exclude_proposal: str | None = None,
+    moving: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[mt.MatchInput, Context]:
+    """The district's open services (or, with ``moving``, just those (student, service) pairs,
+    assigned or not: a re-match), and every provider who could take them. Everyone else's
+    assignments stay as they are and keep their providers' time; the assignments of ``moving``
+    free theirs."""
     week = Week(target_monday(today))
     last_day = week.date_of(4)
     school_tz = school_zones(s, [district.id])
@@ -130,7 +135,11 @@ def build_input(
     )
     if filters and filters.service:
         q = q.where(m.StudentService.service == filters.service)
-    rows = [(svc, st) for svc, st in s.execute(q) if (st.id, svc.service) not in taken]
+    if moving:
+        rows = [(svc, st) for svc, st in s.execute(q) if (st.id, svc.service) in moving]
+    else:
+        rows = [(svc, st) for svc, st in s.execute(q) if (st.id, svc.service) not in taken]
+    freed = _assignment_ids(s, moving)
 
     hours: dict[str, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for h in s.scalars(select(m.SchoolHours).where(m.SchoolHours.school_id.in_(list(schools)))):
@@ -202,6 +211,8 @@ def build_input(
     groups_seen: set[tuple[str, str]] = set()
     slotted: set[int] = set()
     for pid, slot in _slot_rows(s, pids):
+        if slot.assignment_id in freed:
+            continue
         interval = week.window(
             WeeklyWindow(slot.day, slot.start_minute, slot.end_minute, slot.timezone)
         )
@@ -229,6 +240,8 @@ def build_input(
             (m.Assignment.proposal_id.is_(None)) | (m.Assignment.proposal_id != exclude_proposal)
         )
     for a, svc, school_id, district_id in s.execute(aq):
+        if a.id in freed:
+            continue
         existing_schools[a.provider_id].add(school_id)
         existing_districts[a.provider_id].add(district_id)
         if a.id not in slotted:  # an imported assignment with no times yet still takes hours
@@ -304,6 +317,15 @@ def build_input(
         group_max=deps.settings.group_max,
     )
     return inp, ctx
+
+
+def _assignment_ids(s: Session, pairs: frozenset[tuple[str, str]]) -> set[int]:
+    if not pairs:
+        return set()
+    q = select(m.Assignment.id, m.Assignment.student_id, m.Assignment.service).where(
+        m.Assignment.student_id.in_(sorted({sid for sid, _ in pairs}))
+    )
+    return {aid for aid, sid, service in s.execute(q) if (sid, service) in pairs}
 
 
 def _student_label(st: m.Student, names: bool) -> str:

@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.domain.schedule import DAY_NAMES
@@ -227,7 +229,7 @@ def compute(
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
         fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None)
-    result = mt.solve(inp, time_limit_s=deps.settings.match_time_limit_seconds)
+    result = deps.solve(inp)
     return inp, result, ctx, fp
 
 
@@ -242,12 +244,41 @@ def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
     district = resolve_district(deps, filters.district)
     today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
     inp, result, ctx, fp = compute(deps, district, today, filters)
+    with deps.session_factory.begin() as s:
+        proposal_id = store(
+            s,
+            deps,
+            slack_user_id,
+            inp,
+            result,
+            ctx,
+            fp,
+            {"filters": {"service": filters.service, "provider": filters.provider_slack_id}},
+        )
+    return render(result, ctx, proposal_id)
+
+
+def store(
+    s: Session,
+    deps: Deps,
+    slack_user_id: str,
+    inp: mt.MatchInput,
+    result: mt.MatchResult,
+    ctx: Context,
+    fp: str,
+    extra: dict[str, Any],
+    subject_id: str | None = None,
+) -> str:
+    """Add the proposal (what Approve acts on) to the caller's transaction; its id.
+
+    ``subject_id`` other than the district keeps it out of the district's latest proposal
+    (the one whose unserved list the Home and the digest show)."""
     proposal_id = str(uuid.uuid4())
     payload = {
-        "district_id": district.id,
+        "district_id": ctx.district.id,
         "week_of": ctx.week.monday.isoformat(),
         "provider_ids": sorted(p.provider_id for p in inp.providers),
-        "filters": {"service": filters.service, "provider": filters.provider_slack_id},
+        **extra,
         "sessions": [
             {
                 "provider_id": x.provider_id,
@@ -270,20 +301,19 @@ def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
             for u in result.unmatched
         ],
     }
-    with deps.session_factory.begin() as s:
-        s.add(
-            m.PendingAction(
-                id=proposal_id,
-                kind=KIND,
-                actor_slack_id=slack_user_id,
-                subject_id=district.id,
-                payload=payload,
-                fingerprint=fp,
-                status="pending",
-                created_at=deps.clock.now(),
-            )
+    s.add(
+        m.PendingAction(
+            id=proposal_id,
+            kind=KIND,
+            actor_slack_id=slack_user_id,
+            subject_id=subject_id or ctx.district.id,
+            payload=payload,
+            fingerprint=fp,
+            status="pending",
+            created_at=deps.clock.now(),
         )
-    return render(result, ctx, proposal_id)
+    )
+    return proposal_id
 
 
 # --- CLI ------------------------------------------------------------------------------------
