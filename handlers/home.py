@@ -73,7 +73,7 @@ def handle_home_run_match_action(
     deps = deps_of(context)
     user = body["user"]["id"]
     matching.check_manager(deps, user)
-    district = matching.resolve_district(deps, str(action.get("value") or ""))
+    district = matching.resolve_district(deps, str(action.get("value") or ""), user)
     scope.require_district(deps, user, district.id, "match.run")
     submit(
         context,

@@ -65,7 +65,7 @@ def handle_match_command(
     try:  # cheap checks first, so the acknowledgement itself can say what is wrong
         filters = svc.parse_filters(command.get("text", ""))
         svc.check_manager(deps, user)
-        district = svc.resolve_district(deps, filters.district)
+        district = svc.resolve_district(deps, filters.district, user)
         scope.require_district(deps, user, district.id, "match.run")
     except UserFacingError as exc:
         ack(response_type="ephemeral", text=exc.message)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import SectionBlock
 
+from bot.domain.labels import marked_as
 from bot.services.nudges import ReviewHeld, Snoozed
 from bot.views.blocks import md
 from bot.views.format import plural
@@ -36,7 +37,7 @@ def review_held_text(result: ReviewHeld) -> str:
 
 
 def session_marked_text(status: str, already: bool) -> str:
-    label = {"cancelled": "cancelled", "no_show": "a no-show"}.get(status, status)
+    label = marked_as(status)
     if already:
         return f"✅ That session was already marked {label}."
     return f"✅ Session marked {label}: no note needed."

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
+from bot.domain.vocabulary import SessionStatus
 from storage import models as m
 
 TS = m.TherapySession
@@ -304,21 +305,21 @@ def owed_candidates(
             m.Assignment,
             and_(m.Assignment.student_id == TS.student_id, m.Assignment.service == TS.service),
         )
-        .where(TS.status != "held", TS.makeup.is_(False))
+        .where(TS.status != SessionStatus.HELD, TS.makeup.is_(False))
         .order_by(TS.starts_at, TS.id)
     )
     reasons = sorted(not_owed_reasons)
-    cancelled = TS.status == "cancelled"
+    cancelled = TS.status == SessionStatus.CANCELLED
     if reasons:
         cancelled = and_(
             cancelled, or_(TS.cancel_reason.is_(None), TS.cancel_reason.not_in(reasons))
         )
-    unmarked = and_(TS.status == "scheduled", TS.note_done_at.is_(None))
+    unmarked = and_(TS.status == SessionStatus.SCHEDULED, TS.note_done_at.is_(None))
     if overdue_before is not None:
         unmarked = and_(unmarked, TS.starts_at < overdue_before)
     kinds = [cancelled, unmarked]
     if with_no_shows:
-        kinds.append(TS.status == "no_show")
+        kinds.append(TS.status == SessionStatus.NO_SHOW)
     q = q.where(or_(*kinds))
     if since is not None:
         q = q.where(TS.starts_at >= since)
@@ -360,7 +361,7 @@ def all_active_makeup_targets(s: Session, scope: Scope) -> set[int]:
         select(TS.session_key)
         .join(m.Student, m.Student.id == TS.student_id)
         .join(m.School, m.School.id == m.Student.school_id)
-        .where(TS.makeup.is_(True), TS.status.in_(("scheduled", "held")))
+        .where(TS.makeup.is_(True), TS.status.in_((SessionStatus.SCHEDULED, SessionStatus.HELD)))
     )
     out: set[int] = set()
     for key in s.scalars(_scoped(q, scope)):

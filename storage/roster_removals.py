@@ -20,12 +20,13 @@ from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
 
+from bot.domain.vocabulary import SessionStatus
 from storage import models as m
 from storage.roster_check import Catalog
 from storage.roster_write import Writer, chunks
 
 SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
+CANCELLED = SessionStatus.CANCELLED
 SHOWN = 10  # ids listed by name; the rest are counted
 
 

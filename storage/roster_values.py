@@ -12,9 +12,11 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SERVICES = ("slp", "ot", "pt", "psych", "mh")
-SESSION_STATUSES = ("scheduled", "held", "cancelled", "no_show")
+from bot.domain.vocabulary import Day, Service, SessionStatus
+
+DAYS = tuple(d.value for d in Day)
+SERVICES = tuple(s.value for s in Service)
+SESSION_STATUSES = tuple(s.value for s in SessionStatus)
 CALENDAR_KINDS = ("closed", "early_release")
 _STATE_CODES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "

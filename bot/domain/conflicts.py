@@ -238,6 +238,7 @@ class Rule:
         self._zones: dict[str, tuple[str, ...]] = {}
         self._provider_dates: dict[tuple[str, int], tuple[tuple[int, ...], frozenset[int]]] = {}
         self._school_dates: dict[tuple[str, int], tuple[tuple[int, ...], frozenset[int]]] = {}
+        self._closed_days: dict[tuple[str, int], frozenset[int]] = {}
 
     def provider_dates(
         self, provider: ProviderFacts | None, o0: int, last: int
@@ -280,6 +281,18 @@ class Rule:
             )
         return got
 
+    def closed_days(self, student: StudentFacts | None, o0: int, last: int) -> frozenset[int]:
+        """The indexes on which the school is closed all day."""
+        if student is None:
+            return frozenset()
+        key = (student.school_id, o0)
+        got = self._closed_days.get(key)
+        if got is None:
+            closures = self.facts.closures.get(student.school_id, ())
+            spans = [(c.start, c.end) for c in closures if c.closed]
+            got = self._closed_days[key] = _indexes(spans, o0, last)
+        return got
+
     def _windows(
         self, provider: ProviderFacts, tz: str, ordinal: int
     ) -> tuple[tuple[int, int], ...]:
@@ -299,8 +312,9 @@ class Rule:
         for tz in zones:
             ordinal, lo = _local(tz, begin_utc)
             hi = lo + minutes
-            if any(a <= lo and hi <= b for a, b in self._windows(provider, tz, ordinal)):
-                return True
+            for a, b in self._windows(provider, tz, ordinal):  # a plain loop: this is hot
+                if a <= lo and hi <= b:
+                    return True
         return False
 
     @staticmethod
@@ -363,8 +377,11 @@ class _Hits:
     count: int = 1
 
 
-def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Cause, _Hits]:
-    """The slot's dates in ``[first_ord, last_ord]`` by cause.
+def _slot_hits(
+    rule: Rule, slot: Slot, first_ord: int, last_ord: int, skip_closed: bool = False
+) -> dict[Cause, _Hits]:
+    """The slot's dates in ``[first_ord, last_ord]`` by cause (``skip_closed``: without the
+    dates its school is closed all day).
 
     Walking every date of every slot is too slow for a whole organisation, so the dates are cut
     into runs between the points where the answer may change (a zone's daylight-saving change,
@@ -384,6 +401,7 @@ def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Ca
     p_cuts, p_special = rule.provider_dates(provider, o0, last_ord)
     s_cuts, s_special = rule.school_dates(student, tz, o0, last_ord)
     special = p_special | s_special
+    closed = rule.closed_days(student, o0, last_ord) if skip_closed else frozenset()
     cuts = [*p_cuts, *s_cuts]
     if student is not None and provider is not None:
         ends = facts.service_ends.get((slot.student_id, slot.service))
@@ -393,6 +411,15 @@ def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Ca
         if expires is not None:
             cuts.append(expires.toordinal())
     inside = [(c - o0 + 6) // 7 for c in cuts if o0 < c <= last_ord]
+    if not inside and not special:  # the usual case: one answer for every date
+        begin = _utc_minute_of_wall(tz, o0, slot.start)
+        found = rule.cause(
+            slot.provider_id, slot.student_id, slot.service, date.fromordinal(o0),
+            slot.start, begin, minutes, False,
+        )  # fmt: skip
+        if found is not None:
+            hits[found] = _Hits(date.fromordinal(o0), date.fromordinal(o0 + 7 * (n - 1)), begin, n)
+        return hits
     bounds = sorted({0, n, *inside}) if inside else [0, n]
 
     def check(k: int, dated: bool) -> Cause | None:
@@ -421,7 +448,7 @@ def _slot_hits(rule: Rule, slot: Slot, first_ord: int, last_ord: int) -> dict[Ca
         plain = [k for k in range(a, b) if k not in special] if special else range(a, b)
         if plain:
             add(check(plain[0], False), plain[0], plain[-1], len(plain))
-        for k in sorted(k for k in special if a <= k < b):
+        for k in sorted(k for k in special if a <= k < b and k not in closed):
             cause = check(k, True)
             add(cause, k, k, 1)
     return hits
@@ -462,17 +489,21 @@ def find_conflicts(
     facts: Facts,
     start: date,
     end: date,
+    *,
+    closures_apart: bool = False,
 ) -> list[Conflict]:
     """Every slot and session that can't happen as planned on a date in ``[start, end]``.
 
     Dates are school-local. Slots are walked date by date; one ``Conflict`` per (slot, cause)
     with the first and last dates hit and how many. Sessions are checked on their own date.
+    ``closures_apart``: the dates a school is closed all day are left out (for views that show
+    "closed Dec 21 – Jan 1" once, rather than every slot that falls on it).
     """
     rule = Rule(facts)
     out: list[Conflict] = []
     first_ord, last_ord = start.toordinal(), end.toordinal()
     for slot in slots:
-        for cause, h in _slot_hits(rule, slot, first_ord, last_ord).items():
+        for cause, h in _slot_hits(rule, slot, first_ord, last_ord, closures_apart).items():
             student = facts.students.get(slot.student_id)
             out.append(_conflict(facts, cause, slot, student.school_id if student else "", h))
     for sess in sessions:
@@ -484,6 +515,10 @@ def find_conflicts(
         if not first_ord <= ordinal <= last_ord:
             continue
         on = date.fromordinal(ordinal)
+        if closures_apart and any(
+            c.closed and c.start <= on <= c.end for c in facts.closures.get(school, ())
+        ):
+            continue
         found = rule.cause(
             sess.provider_id, sess.student_id, sess.service, on, local, begin, sess.minutes
         )

@@ -21,8 +21,8 @@ from bot.domain import privacy
 from bot.domain.labels import day_label
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
 from bot.services.coverage import DistrictCoverage, coverage
+from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.matching import find_district
 from bot.services.people import Person, acting_on, identify, require_known
 from bot.services.scope import (
     Refused,
@@ -241,7 +241,7 @@ def district_caseload(
             scope = districts_of(s, slack_user_id)
             shown = [c for c in coverage(s) if scope is None or c.district_id in scope]
             return DistrictCaseload(None, tuple(shown), ())
-        district = find_district(s, district_text)
+        district = find_district(s, district_text, slack_user_id)
         check_district(s, slack_user_id, district.id, "caseload.view_denied")
         q = (
             select(m.Provider.name, m.Provider.slack_user_id, m.Assignment.student_id)

@@ -65,10 +65,10 @@ def _in_chunks(ids: Collection[str]) -> Iterable[list[str]]:
         yield items[i : i + CHUNK]
 
 
-def _matching(column: Any, ids: Collection[str]) -> Iterable[ColumnElement[bool]]:
-    """WHERE clauses selecting ``ids``: IN lists in chunks, or (for very many) every row, which
-    a whole-organisation scan reads faster in one pass; the caller keeps only ``ids``."""
-    if len(ids) > WHOLE_TABLE:
+def _matching(column: Any, ids: Collection[str] | None) -> Iterable[ColumnElement[bool]]:
+    """WHERE clauses selecting ``ids``: IN lists in chunks, or (for very many, or None: the
+    whole organisation) every row, read faster in one pass; the caller keeps only ``ids``."""
+    if ids is None or len(ids) > WHOLE_TABLE:
         yield true()
         return
     for chunk in _in_chunks(ids):
@@ -105,7 +105,8 @@ def load_facts(
         slot_q = slot_q.where(m.Assignment.provider_id.in_(list(provider_ids)))
     slots: list[Slot] = []
     student_school: dict[str, str] = {}
-    for sid, pid, student, service, day, a, b, school in s.execute(slot_q):
+    db = s.connection()  # plain rows, no ORM loading: a whole organisation is many rows
+    for sid, pid, student, service, day, a, b, school in db.execute(slot_q):
         slots.append(Slot(sid, pid, student, service, day, a, b))
         student_school[student] = school
 
@@ -125,10 +126,11 @@ def load_facts(
     if provider_ids is not None:
         sess_q = sess_q.where(TS.provider_id.in_(list(provider_ids)))
     sessions: list[DatedSession] = []
-    for sid, pid, student, service, starts_at, minutes, school in s.execute(sess_q):
+    for sid, pid, student, service, starts_at, minutes, school in db.execute(sess_q):
         sessions.append(DatedSession(sid, pid, student, service, starts_at, minutes))
         student_school[student] = school
 
+    everyone = district_ids is None and provider_ids is None
     facts = facts_for(
         s,
         start,
@@ -136,6 +138,7 @@ def load_facts(
         student_school,
         {x.provider_id for x in slots} | {x.provider_id for x in sessions},
         district_ids,
+        everyone=everyone,
     )
     return Planned(slots, sessions, facts, district_of)
 
@@ -164,45 +167,52 @@ def facts_for(
     student_school: dict[str, str],
     provider_ids: set[str],
     district_ids: Collection[str] | None = None,
+    *,
+    everyone: bool = False,
 ) -> Facts:
-    """Every fact the rule reads about these students and providers over ``[start, end]``."""
+    """Every fact the rule reads about these students and providers over ``[start, end]``
+    (``everyone``: they are the whole organisation's, so whole tables are read)."""
     district_of, state_of = schools_of(s, district_ids)
     return Facts(
-        providers=_providers(s, provider_ids, start),
-        students=_students(s, student_school, state_of),
+        providers=_providers(s, provider_ids, start, everyone),
+        students=_students(s, student_school, state_of, everyone),
         school_tz=school_zones(s, district_ids),
         closures=_closures(s, district_of, start, end),
         service_ends=_service_ends(s, student_school),
     )
 
 
-def _providers(s: Session, ids: set[str], start: date) -> dict[str, ProviderFacts]:
+def _providers(
+    s: Session, ids: set[str], start: date, everyone: bool = False
+) -> dict[str, ProviderFacts]:
     if not ids:
         return {}
+    read: set[str] | None = None if everyone else ids
+    db = s.connection()
     base: dict[str, tuple[str, bool]] = {}
     windows: dict[str, list[Window]] = defaultdict(list)
     offs: dict[str, list[TimeOff]] = defaultdict(list)
     licences: dict[str, dict[str, date]] = defaultdict(dict)
     aw, lic = m.AvailabilityWindow, m.License
     q = select(m.Provider.id, m.Provider.timezone, m.Provider.removed_at)
-    for where in _matching(m.Provider.id, ids):
-        for pid, tz, removed_at in s.execute(q.where(where)):
+    for where in _matching(m.Provider.id, read):
+        for pid, tz, removed_at in db.execute(q.where(where)):
             base[pid] = (tz, removed_at is not None)
     wq = select(
         aw.provider_id, aw.day, aw.start_minute, aw.end_minute, aw.timezone, aw.effective_from,
         aw.effective_to,
     )  # fmt: skip
-    for where in _matching(aw.provider_id, ids):
-        for pid, day, a, b, tz, frm, to in s.execute(wq.where(where)):
+    for where in _matching(aw.provider_id, read):
+        for pid, day, a, b, tz, frm, to in db.execute(wq.where(where)):
             windows[pid].append(Window(day, a, b, tz, frm, to))
-    for where in _matching(m.TimeOff.provider_id, ids):
+    for where in _matching(m.TimeOff.provider_id, read):
         for pid, off in time_off_rows(s, start, where):
             offs[pid].append(off)
     lq = select(lic.provider_id, lic.state, func.max(lic.expires_on)).group_by(
         lic.provider_id, lic.state
     )
-    for where in _matching(lic.provider_id, ids):
-        for pid, state, expires in s.execute(lq.where(where)):
+    for where in _matching(lic.provider_id, read):
+        for pid, state, expires in db.execute(lq.where(where)):
             licences[pid][state] = expires
     return {
         pid: ProviderFacts(pid, tz, tuple(windows[pid]), tuple(offs[pid]), licences[pid], removed)
@@ -224,12 +234,13 @@ def time_off_rows(
 
 
 def _students(
-    s: Session, student_school: dict[str, str], state_of: dict[str, str]
+    s: Session, student_school: dict[str, str], state_of: dict[str, str], everyone: bool = False
 ) -> dict[str, StudentFacts]:
     out: dict[str, StudentFacts] = {}
     q = select(m.Student.id, m.Student.school_id, m.Student.exited_at)
-    for where in _matching(m.Student.id, student_school):
-        for sid, school, exited_at in s.execute(q.where(where)):
+    db = s.connection()
+    for where in _matching(m.Student.id, None if everyone else student_school):
+        for sid, school, exited_at in db.execute(q.where(where)):
             if sid in student_school:
                 out[sid] = StudentFacts(
                     sid, school, state_of.get(school, ""), exited_at is not None
@@ -275,9 +286,14 @@ def scan(
     end: date,
     district_ids: Collection[str] | None = None,
     provider_ids: Collection[str] | None = None,
+    *,
+    closures_apart: bool = False,
 ) -> tuple[list[Conflict], Planned]:
     planned = load_facts(s, start, end, district_ids, provider_ids)
-    return find_conflicts(planned.slots, planned.sessions, planned.facts, start, end), planned
+    found = find_conflicts(
+        planned.slots, planned.sessions, planned.facts, start, end, closures_apart=closures_apart
+    )
+    return found, planned
 
 
 # --- per district, for people ---------------------------------------------------------------
@@ -326,7 +342,8 @@ def district_conflicts(
     """Each district's conflicts over the next 60 days (empty districts are left out)."""
     start = local_date(now, org_tz)
     end = start + LOOKAHEAD
-    conflicts, planned = scan(s, start, end, district_ids)
+    # Closed days are shown once per district ("closed Dec 21 – Jan 1"), so not walked.
+    conflicts, planned = scan(s, start, end, district_ids, closures_apart=True)
     by_district: dict[str, list[Conflict]] = defaultdict(list)
     for c in conflicts:
         if c.cause in SHOWN_AS_CLOSURES:

@@ -22,8 +22,8 @@ from bot.domain.mrkdwn import code
 from bot.domain.schedule import local_date
 from bot.domain.sessions import NOTE_STATUSES, note_overdue, overdue_bound
 from bot.services.caseload import student_label
+from bot.services.districts import find_district
 from bot.services.errors import InvalidInput
-from bot.services.matching import find_district
 from bot.services.people import identify, require_known
 from bot.services.scope import audited, check_district, districts_of, students_in
 from storage import models as m
@@ -304,7 +304,7 @@ def deadlines_for(deps: Deps, slack_user_id: str, args: DeadlineArgs) -> Deadlin
         require_known(person)
         today = local_date(now, person.timezone)
         until = today + timedelta(days=args.days)
-        district = find_district(s, args.district) if args.district else None
+        district = find_district(s, args.district, slack_user_id) if args.district else None
         district_id = district.id if district else None
         state = district.state if district else None
         if person.is_manager:

@@ -32,6 +32,7 @@ from bot.domain import privacy
 from bot.domain.deadlines import WorkingHours, in_working_hours, send_after, usable_zone
 from bot.domain.minutes import free_starts, intersect
 from bot.domain.schedule import WeeklyWindow, to_instants, week_monday
+from bot.domain.vocabulary import SessionStatus
 from bot.services import dm
 from bot.services.errors import Conflict, InvalidInput
 from bot.services.minutes import OwedMakeup, owed_makeups, student_labels
@@ -56,7 +57,7 @@ TO_PROVIDER, TO_MANAGER = "makeup_provider", "makeup_manager"
 ESCALATE_AFTER_WEEKS = 2
 NUDGE_FOR = timedelta(weeks=8)  # older debts stay in the reports, without DMs
 LEASE = timedelta(minutes=5)
-BUSY = ("scheduled", "held")
+BUSY = (SessionStatus.SCHEDULED, SessionStatus.HELD)
 
 
 # --- times that fit -------------------------------------------------------------------------

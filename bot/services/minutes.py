@@ -38,8 +38,8 @@ from bot.domain.minutes import (
     outcome,
 )
 from bot.domain.schedule import local_date
+from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.matching import find_district
 from bot.services.people import Person, identify, require_known
 from bot.services.scope import audited, check_district
 from bot.settings import Settings
@@ -454,7 +454,7 @@ def minutes_for(
                         "For another month, name a district: `/minutes district=anc month=…`."
                     )
                 return OrgMinutes(month, tuple(district_lines(s, allowed, now, settings)))
-            district = find_district(s, args.district)
+            district = find_district(s, args.district, slack_user_id)
             check_district(s, slack_user_id, district.id, "minutes.view_denied")
             return district_minutes(s, district, month, now, settings)
         return provider_minutes(s, person.provider, month, now, settings)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.minutes import Month
-from bot.services.matching import find_district
+from bot.services.districts import find_district
 from bot.services.minutes import month_minutes
 from bot.services.people import identify, require_manager
 from bot.services.scope import audited, check_district
@@ -240,7 +240,7 @@ def manager_reports(deps: Deps, slack_user_id: str, district_text: str) -> list[
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_manager(person, "download service logs")
-        district = find_district(s, district_text)
+        district = find_district(s, district_text, slack_user_id)
         check_district(s, slack_user_id, district.id, "minutes.report_denied")
         tz = person.timezone
     month = Month.of(now.astimezone(ZoneInfo(tz)).date())

@@ -228,6 +228,11 @@ def test_closed_days_and_an_early_release() -> None:
     assert hits(f, slot("09:45", "10:15"), SPRING) == [
         (Cause.SCHOOL_CLOSED, date(2027, 3, 8), date(2027, 3, 22), 2)
     ]
+    # Shown apart ("closed Mar 8 – 12"), the closed day is not walked; the early release is.
+    apart = find_conflicts([slot("09:45", "10:15")], [], f, *SPRING, closures_apart=True)
+    assert [(c.cause, c.first, c.count) for c in apart] == [
+        (Cause.SCHOOL_CLOSED, date(2027, 3, 22), 1)
+    ]
 
 
 def test_closures_in_lists_whole_day_closures_touching_the_range() -> None:
@@ -284,13 +289,17 @@ def test_an_alaska_provider_across_the_fall_change() -> None:
 # --- the run-by-run walk agrees with checking every date --------------------------------------
 
 
-def naive(f: Facts, s: Slot, start: date, end: date) -> list[tuple[Cause, date, date, int]]:
+def naive(
+    f: Facts, s: Slot, start: date, end: date, closures_apart: bool = False
+) -> list[tuple[Cause, date, date, int]]:
     rule = Rule(f)
-    tz = f.school_tz[f.students[s.student_id].school_id]
+    school = f.students[s.student_id].school_id
+    tz = f.school_tz[school]
     found: dict[Cause, list[date]] = {}
     day = start
     while day <= end:
-        if day.weekday() == s.day:
+        closed = any(c.closed and c.start <= day <= c.end for c in f.closures.get(school, ()))
+        if day.weekday() == s.day and not (closures_apart and closed):
             begin = _wall_utc(tz, day, s.start)
             cause = rule.cause(s.provider_id, s.student_id, s.service, day, s.start, begin,
                                s.end - s.start)  # fmt: skip
@@ -354,3 +363,8 @@ def test_runs_agree_with_a_date_by_date_walk(seed: int) -> None:
     start = date.fromordinal(base + rnd.randrange(0, 60))
     end = date.fromordinal(start.toordinal() + rnd.randrange(0, 150))
     assert hits(f, s, (start, end)) == naive(f, s, start, end)
+    # Leaving the closed days out (for views that show closures apart) leaves out just them.
+    apart = find_conflicts([s], [], f, start, end, closures_apart=True)
+    assert sorted((c.cause, c.first, c.last, c.count) for c in apart) == naive(
+        f, s, start, end, closures_apart=True
+    )

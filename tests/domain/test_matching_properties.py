@@ -60,7 +60,7 @@ def test_synthetic_instances_are_seeded_and_realistic() -> None:
 def test_solve_reports_a_method_and_time() -> None:
     inp = synthetic_instance(30, 5, 3)
     r = solve(inp, time_limit_s=1.0)
-    assert r.method in {"greedy", "iterated-greedy", "cp-sat", "cp-sat+lns"}
+    assert r.method in {"greedy", "iterated-greedy", "relaxation", "cp-sat", "cp-sat+lns"}
     assert 0 < r.solve_seconds < 2.0
 
 

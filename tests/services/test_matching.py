@@ -133,10 +133,12 @@ def test_group_of_four_and_a_fifth_student(deps: Deps, tmp_path: Path) -> None:
         services_csv=svcs,
         availability_csv=AV + "P1,mon,09:30,10:00\n",
     )
-    inp, result, _ = run(deps, "anc", date(2026, 12, 2))
+    inp, result, proposal = run(deps, "anc", date(2026, 12, 2))
     assert len(result.sessions) == 1
     assert len(result.sessions[0].student_ids) == 4  # group_max 4, never 5
     assert len(result.unmatched) == 1
+    # One session of room: at most four can be served, and the proposal says so.
+    assert proposal.to_json()["bound"] == 4
 
 
 def test_provider_already_full_elsewhere(deps: Deps, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from bot.domain.labels import DAY_FULL as DAY_FULL  # re-exported for the readers
+from bot.domain.labels import DAY_LABELS
 from bot.domain.vocabulary import Day
 
 
@@ -13,8 +15,7 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-DAY_TITLES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-DAY_FULL: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_TITLES: Final = DAY_LABELS
 DAYS: Final = tuple(Day)
 MONTH_ABBR: Final = (
     "",

@@ -13,9 +13,11 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
+from .bound import relax_all
 from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
+from .guided import guided
 from .model import (
     Interval,
     MatchInput,
@@ -34,6 +36,9 @@ ROUND1_SHARE = 0.8
 SQUEAKY_ROUNDS = 400
 SQUEAKY_WORK = 120_000  # rounds x needs
 SQUEAKY_SHARE = 0.35
+BOUND_SHARE = 0.3
+GUIDED_SHARE = 0.5
+SECONDARY_SECONDS = 0.5
 
 __all__ = [
     "Interval",
@@ -74,14 +79,17 @@ def _share(deadline: float, weights: list[int], i: int, floor: float = 0.3) -> f
 def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> MatchResult:
     """Best proposal found within `time_limit_s` seconds of wall time (model building included).
 
-    1. The greedy (the baseline the result is never worse than), then the iterated greedy as
-       the construction.
-    2. Per component of the provider-need graph, in two rounds: coverage where needs are still
-       unserved (the top-down assignment start, or LNS on large components), then the exact
-       CP-SAT model everywhere (phase A: served and preferred; phase B: links, minutes, peak).
+    1. The greedy (the baseline the result is never worse than).
+    2. The bound: the day-aggregated relaxation (`bound`), per component; its "who serves
+       whom", timetabled exactly per provider with insertions (`guided`). When that serves as
+       many as the bound, only a short deterministic polish of the secondary objectives follows.
+    3. Otherwise the iterated greedy, then per component of the provider-need graph, in two
+       rounds: coverage where needs are still unserved (the top-down assignment start, or LNS
+       on large components), then the exact CP-SAT model everywhere (phase A: served and
+       preferred; phase B: links, minutes, peak).
        Components are solved in turn, each seeing the others' current sessions as taken time
        for its students.
-    3. The result is checked with `validate` and compared with the greedy's by the objective.
+    4. The result is checked with `validate` and compared with the greedy's by the objective.
     """
     t0 = time.perf_counter()
     # Keep time for the final explanation, evaluation and validation.
@@ -89,22 +97,31 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     prep = Prep(inp)
     baseline = greedy_sessions(prep)
     g_score, _ = evaluate(inp, baseline)
+    parts = components(prep)
+    # The bound, and the relaxation's "who serves whom" timetabled exactly.
+    relaxed = relax_all(
+        prep, parts, _served_by_part(prep, parts, baseline), t0 + BOUND_SHARE * time_limit_s
+    )
+    start, start_method = baseline, "greedy"
+    if relaxed.assignment:
+        other = guided(prep, parts, relaxed.assignment, baseline, t0 + GUIDED_SHARE * time_limit_s)
+        if evaluate(inp, other)[0] > g_score:
+            start, start_method = other, "relaxation"
+    if _served(start) >= relaxed.bound:
+        # Nothing can serve more: give the secondary objectives a short, deterministic budget.
+        return _finish(
+            inp, prep, parts, start, start_method, baseline, g_score, relaxed.bound, t0, seed
+        )
     # Construction: the iterated greedy, with a fixed round budget (deterministic) and a
     # share of the time limit as a guard.
     rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
-    start, _ = squeaky_wheel(prep, t0 + SQUEAKY_SHARE * time_limit_s, seed, rounds)
-    if evaluate(inp, start)[0] < g_score:
-        start = baseline
+    squeaky, _ = squeaky_wheel(
+        prep, time.perf_counter() + SQUEAKY_SHARE * (deadline - time.perf_counter()), seed, rounds
+    )
+    if evaluate(inp, squeaky)[0] > evaluate(inp, start)[0]:
+        start, start_method = squeaky, "iterated-greedy"
 
-    parts = components(prep)
-    comp_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    start_by_comp: dict[int, list[Session]] = defaultdict(list)
-    for s in start:
-        start_by_comp[comp_of_provider[prep.provider_index[s.provider_id]]].append(s)
-    comps = [
-        Component(prep, needs, provs, start_by_comp[c], seed + c)
-        for c, (needs, provs) in enumerate(parts)
-    ]
+    comps = _components(prep, parts, start, seed)
 
     # Round 1: coverage where needs are unserved, smallest first so that time a small
     # component does not need flows on to the larger ones.
@@ -128,8 +145,23 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     elif "cp-sat" in methods:
         method = "cp-sat"
     else:
-        method = "greedy" if start is baseline else "iterated-greedy"
-    sessions.sort(key=lambda s: (s.provider_id, s.start, s.student_ids))
+        method = start_method
+    return _result(inp, prep, sessions, method, baseline, g_score, relaxed.bound, t0)
+
+
+def _result(
+    inp: MatchInput,
+    prep: Prep,
+    sessions: list[Session],
+    method: str,
+    baseline: list[Session],
+    g_score: Score,
+    bound: int,
+    t0: float,
+) -> MatchResult:
+    """The result, checked: never worse than the greedy, and never invalid (a solver bug would
+    show up here)."""
+    sessions = sorted(sessions, key=lambda s: (s.provider_id, s.start, s.student_ids))
     score, details = evaluate(inp, sessions)
     result = MatchResult(
         sessions=tuple(sessions),
@@ -139,9 +171,65 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
         solve_seconds=0.0,
     )
     if score < g_score or validate(inp, result):
-        # Never worse than the greedy, and never invalid (a solver bug would show up here).
         _, details = evaluate(inp, baseline)
         result = MatchResult(
             tuple(baseline), tuple(explain(inp, baseline, prep)), "greedy", details, 0.0
         )
-    return replace(result, solve_seconds=time.perf_counter() - t0)
+    return replace(result, solve_seconds=time.perf_counter() - t0, bound=bound)
+
+
+def _finish(
+    inp: MatchInput,
+    prep: Prep,
+    parts: list[tuple[list[int], list[int]]],
+    start: list[Session],
+    method: str,
+    baseline: list[Session],
+    g_score: Score,
+    bound: int,
+    t0: float,
+    seed: int,
+) -> MatchResult:
+    """Coverage meets the bound: the secondary objectives (preferred providers, links, minutes,
+    peak load) get `SECONDARY_SECONDS` of one deterministic worker per component, then stop."""
+    deadline = time.perf_counter() + SECONDARY_SECONDS
+    comps = _components(prep, parts, start, seed)
+    order = sorted(comps, key=lambda c: c.size)
+    weights = [c.size for c in order]
+    for i, c in enumerate(order):
+        if time.perf_counter() >= deadline - 0.05:
+            break
+        c.polish(
+            _share(deadline, weights, i, 0.05), _taken_elsewhere(comps, c), cover=True, workers=1
+        )
+        c.release()
+    sessions = [s for c in comps for s in c.sessions()]
+    return _result(inp, prep, sessions, method, baseline, g_score, bound, t0)
+
+
+def _components(
+    prep: Prep, parts: list[tuple[list[int], list[int]]], start: list[Session], seed: int
+) -> list[Component]:
+    comp_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    start_by_comp: dict[int, list[Session]] = defaultdict(list)
+    for s in start:
+        start_by_comp[comp_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    return [
+        Component(prep, needs, provs, start_by_comp[c], seed + c)
+        for c, (needs, provs) in enumerate(parts)
+    ]
+
+
+def _served(sessions: list[Session]) -> int:
+    return len({(sid, s.service) for s in sessions for sid in s.student_ids})
+
+
+def _served_by_part(
+    prep: Prep, parts: list[tuple[list[int], list[int]]], sessions: list[Session]
+) -> list[int]:
+    part_of = {ni: c for c, (needs, _) in enumerate(parts) for ni in needs}
+    served = {prep.need_index[(sid, s.service)] for s in sessions for sid in s.student_ids}
+    counts = [0] * len(parts)
+    for ni in served:
+        counts[part_of[ni]] += 1
+    return counts

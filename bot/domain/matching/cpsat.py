@@ -348,6 +348,11 @@ def _hint(
 def _params(solver: cp_model.CpSolver, time_limit: float, seed: int, workers: int) -> None:
     p = solver.parameters
     p.max_time_in_seconds = max(0.05, time_limit)
+    if workers == 1:
+        # One worker on a deterministic clock gives the same answer on every run; the wall-clock
+        # limit stays as a guard (a loaded machine then may cut the search short).
+        p.max_deterministic_time = max(0.05, time_limit)
+        p.max_time_in_seconds = max(0.05, 4 * time_limit)
     p.num_workers = workers
     p.random_seed = seed
     p.symmetry_level = 0

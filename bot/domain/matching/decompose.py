@@ -422,7 +422,13 @@ class Component:
             self.inc = Incumbent(self.prep, self.needs, other)
             self.method = "cp-sat"
 
-    def polish(self, deadline: float, outside: dict[str, list[Interval]], cover: bool) -> None:
+    def polish(
+        self,
+        deadline: float,
+        outside: dict[str, list[Interval]],
+        cover: bool,
+        workers: int = 2,
+    ) -> None:
         if self.use_lns:
             lns(self.prep, self.inc, self.providers, deadline, self.rng, outside, self.stats)
             self.method = "cp-sat-lns"
@@ -434,9 +440,9 @@ class Component:
         sol = self.sol
         if cover:
             share = time.perf_counter() + 0.3 * (deadline - time.perf_counter())
-            sol, _ = phase_a(built, sol, share, self.seed)
+            sol, _ = phase_a(built, sol, share, self.seed, workers)
         if deadline - time.perf_counter() > 0.1:
-            sol = phase_b(built, sol, deadline, self.seed + 1)
+            sol = phase_b(built, sol, deadline, self.seed + 1, workers)
         self._adopt(built, sol)
 
     def release(self) -> None:

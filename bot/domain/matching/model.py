@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 Interval = tuple[int, int]
 """[start, end) in absolute minutes since Monday 00:00 UTC of the target week."""
 
-SERVICES: tuple[str, ...] = ("slp", "ot", "pt", "psych", "mh")
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-
 
 @dataclass(frozen=True)
 class SchoolDay:
@@ -103,3 +100,5 @@ class MatchResult:
     method: str
     objective: dict[str, float]
     solve_seconds: float
+    bound: int | None = None
+    """At most this many needs can be served (a relaxation solved exactly); None if not run."""

@@ -8,6 +8,7 @@ everything it was computed from (`proposals`, `fingerprint`), and approves it in
 
 from __future__ import annotations
 
+from bot.services.districts import find_district
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.matching.approval import (
     Approval,
@@ -31,7 +32,6 @@ from bot.services.matching.filters import (
     Filters,
     check_manager,
     district_name_for,
-    find_district,
     parse_filters,
     resolve_district,
 )

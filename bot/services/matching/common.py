@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
+from bot.domain.labels import ZONE_LABELS, service_label
+from bot.domain.labels import zone_abbr as zone_abbr
+from bot.domain.vocabulary import Service
 from bot.services.errors import Conflict
 from storage.proposals import KIND as KIND
 
-ZONE_ABBR = {
-    "America/Los_Angeles": "PT",
-    "America/Denver": "MT",
-    "America/Boise": "MT",
-    "America/Phoenix": "Arizona time",
-    "America/Chicago": "CT",
-    "America/New_York": "ET",
-    "America/Detroit": "ET",
-    "America/Anchorage": "AKT",
-    "America/Juneau": "AKT",
-    "Pacific/Honolulu": "HT",
-}
-SERVICES = ("slp", "ot", "pt", "psych", "mh")
-SERVICE_LABEL = {
-    "slp": "SLP",
-    "ot": "OT",
-    "pt": "PT",
-    "psych": "School psych",
-    "mh": "Mental health",
-}
+# Views of the one vocabulary (bot.domain.vocabulary, bot.domain.labels), kept under the names
+# the /match modules use.
+ZONE_ABBR = {tz: abbr for tz, (_, abbr) in ZONE_LABELS.items()}
+SERVICES = tuple(s.value for s in Service)
+SERVICE_LABEL = {s.value: service_label(s) for s in Service}
 
 
 class Stale(Conflict):
@@ -34,7 +22,3 @@ class Stale(Conflict):
 def hours(minutes: int) -> str:
     """90 -> '1.5', 230 -> '3.83' (hours, at most two decimals, no trailing zeros)."""
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
-
-
-def zone_abbr(tz: str) -> str:
-    return ZONE_ABBR.get(tz, tz)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot.deps import Deps
-from bot.domain.mrkdwn import code, escape
+from bot.domain.mrkdwn import code
+from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.matching.common import SERVICES
 from bot.services.people import identify, require_manager
@@ -70,30 +67,10 @@ def parse_filters(text: str) -> Filters:
     return Filters(values["district"], service.lower() if service else None, provider)
 
 
-def find_district(s: Session, text: str) -> m.District:
-    districts = list(s.scalars(select(m.District)))
-    needle = text.strip().lower()
-    for d in districts:
-        if d.id.lower() == needle or d.name.lower() == needle:
-            return d
-    hits = [d for d in districts if needle and needle in d.name.lower()]
-    if len(hits) == 1:
-        return hits[0]
-    if len(hits) > 1:
-        listed = ", ".join(f"{escape(d.name)} ({code(d.id)})" for d in hits[:5])
-        raise InvalidInput(f"{code(text)} matches several districts: {listed}. Use the id.")
-    names = [d.name for d in districts]
-    close = difflib.get_close_matches(text, names, n=3, cutoff=0.3)
-    close += [
-        d.name for d in districts if d.id.lower().startswith(needle[:2]) and d.name not in close
-    ]
-    hint = f" Did you mean {escape(', '.join(close[:3]))}?" if close else ""
-    raise NotFound(f"I don't know a district called {code(text)}.{hint}")
-
-
-def resolve_district(deps: Deps, text: str) -> DistrictInfo:
+def resolve_district(deps: Deps, text: str, slack_user_id: str | None = None) -> DistrictInfo:
+    """The district ``text`` names (``bot.services.districts``: one reader for every command)."""
     with deps.session_factory() as s:
-        return DistrictInfo.of(find_district(s, text))
+        return DistrictInfo.of(find_district(s, text, slack_user_id))
 
 
 def check_manager(deps: Deps, slack_user_id: str) -> None:

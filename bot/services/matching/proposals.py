@@ -67,6 +67,7 @@ class Proposal:
     students_served: int
     method: str
     solve_seconds: float
+    bound: int | None = None  # at most this many of students_total can be served
 
     @property
     def hours_booked(self) -> float:
@@ -102,6 +103,7 @@ class Proposal:
                 }
                 for u in self.unmatched
             ],
+            "bound": self.bound if self.bound is not None else self.students_total,
         }
 
     def to_csv(self) -> str:
@@ -220,6 +222,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         students_served=len(served),
         method=result.method,
         solve_seconds=result.solve_seconds,
+        bound=result.bound,
     )
 
 

@@ -64,7 +64,7 @@ class NudgeMessage:
 @dataclass(frozen=True)
 class NewStudentLine:
     student: str  # initials and id (or name, when allowed)
-    service: str  # its label: "SLP", "School psych"
+    service: str  # its label: "SLP", "school psychology"
     school: str
     day: int  # 0 = Monday, in the provider's zone
     start: str  # HH:MM, provider's zone

@@ -1,0 +1,195 @@
+"""Domain: the day-aggregated relaxation of the matcher, which bounds how many needs can be served.
+
+For one connected component of the provider-need graph (disciplines never share a provider, and
+licences split them further) a mixed-integer model, solved with HiGHS through OR-Tools:
+
+* `x[n,p]`: provider p serves need n, at most one provider per need;
+* `w[n,p,d]`: one of n's sessions is on school day d; `sum_d w = sessions_per_week * x`, and only
+  days where a session of n's length fits p's free time inside the school's hours;
+* `g[G,p,d]`: sessions p holds on day d for the group class G (a school, a length, group-ok needs),
+  with `group_max * g >= sum of its members' w`: a group session costs its minutes once;
+* capacity: the minutes of p's sessions (solo `w` and group `g`) within `capacity_minutes`;
+* room, per provider, school and day, and per provider and day across schools: for each session
+  length t, the sessions of at least t minutes fit, by count and by minutes, in the stretches of
+  free time (meeting the school's hours) at least t minutes long.
+
+Every rule here is implied by the exact rules (a session lies inside one stretch of the provider's
+free time that meets its school's hours, a provider's sessions never overlap), and the rest are
+dropped (exact start times, a student's sessions across services, the group minimum), so the
+model's optimum, and its solver's proven bound when the time limit stops it first, is an upper
+bound on the needs any valid proposal serves. Its `x` is a "who serves whom" that usually fits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.linear_solver.python import model_builder as mb
+
+from .prep import Prep, merge
+
+Var = mb.Variable
+
+
+@dataclass
+class Relaxation:
+    bound: int
+    assignment: dict[int, int] = field(default_factory=dict)  # need index -> provider index
+    proved: bool = False
+
+
+def _room_rows(
+    model: mb.Model,
+    items: Sequence[tuple[int, Var]],
+    stretches: Sequence[int],
+) -> None:
+    """Sessions (minutes, count variable) that must fit, disjoint, in stretches of these lengths:
+    for each length t, those of >= t minutes fit in the stretches of >= t, by count and minutes."""
+    for t in sorted({m for m, _ in items}):
+        mine = [(m, v) for m, v in items if m >= t]
+        usable = [s for s in stretches if s >= t]
+        slots = sum(s // t for s in usable)
+        room = sum(usable)
+        model.add(mb.LinearExpr.sum([v for _, v in mine]) <= slots)
+        model.add(_weighted(mine) <= room)
+
+
+def _weighted(items: Sequence[tuple[int, Var]]) -> mb.LinearExprT:
+    return mb.LinearExpr.weighted_sum([v for _, v in items], [m for m, _ in items])
+
+
+def relax(
+    prep: Prep,
+    needs: Sequence[int],
+    providers: Sequence[int],
+    time_limit_s: float,
+    *,
+    integral: bool = True,
+) -> Relaxation:
+    """The relaxation of one component: the MIP with HiGHS, or with `integral=False` its LP with
+    GLOP (a weaker bound, in a fraction of the time). No solution hint: HiGHS crashes on one."""
+    pset = set(providers)
+    inp = prep.inp
+    gmax = inp.group_max
+    grouping = gmax >= 2 and inp.group_min <= gmax
+    model = mb.Model()  # type: ignore[no-untyped-call]
+
+    def var(top: int = 1) -> Var:
+        return model.new_var(0, top, integral, None)
+
+    x: dict[tuple[int, int], Var] = {}
+    by_need: dict[int, list[Var]] = defaultdict(list)
+    # (provider, days id, day) -> sessions as (minutes, count variable); group members apart
+    units: dict[tuple[int, int, str], list[tuple[int, Var]]] = defaultdict(list)
+    members: dict[tuple[int, int, str, str, int], list[Var]] = defaultdict(list)
+    for ni in needs:
+        n = prep.needs[ni]
+        for pi in prep.eligible(ni):
+            if pi not in pset:
+                continue
+            days = sorted({s[0] for s in prep.slots(ni, pi)})
+            if len(days) < n.sessions_per_week:
+                continue
+            xv = var()
+            x[(ni, pi)] = xv
+            by_need[ni].append(xv)
+            ws = []
+            did = prep.days_id[ni]
+            for d in days:
+                wv = var()
+                ws.append(wv)
+                model.add(wv <= xv)
+                if grouping and n.group_ok:
+                    members[(pi, did, d, n.school_id, n.session_minutes)].append(wv)
+                else:
+                    units[(pi, did, d)].append((n.session_minutes, wv))
+            model.add(mb.LinearExpr.sum(ws) == n.sessions_per_week * xv)
+    if not x:
+        return Relaxation(0, proved=True)
+    for xs in by_need.values():
+        if len(xs) > 1:
+            model.add(mb.LinearExpr.sum(xs) <= 1)
+    for (pi, did, d, _, m), ws in members.items():
+        if len(ws) == 1:
+            units[(pi, did, d)].append((m, ws[0]))
+            continue
+        gv = var(math.ceil(len(ws) / gmax))
+        model.add(gmax * gv >= mb.LinearExpr.sum(ws))
+        units[(pi, did, d)].append((m, gv))
+    by_provider: dict[int, list[tuple[int, Var]]] = defaultdict(list)
+    by_day: dict[tuple[int, str], list[tuple[int, Var]]] = defaultdict(list)
+    day_pieces: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    for (pi, did, d), items in units.items():
+        by_provider[pi].extend(items)
+        by_day[(pi, d)].extend(items)
+        pieces = [(a, b) for day, a, b in prep.pieces(did, pi) if day == d]
+        day_pieces[(pi, d)].extend(pieces)
+        _room_rows(model, items, [b - a for a, b in merge(pieces)])
+    for key, items in by_day.items():
+        _room_rows(model, items, [b - a for a, b in merge(day_pieces[key])])
+    for pi, items in by_provider.items():
+        model.add(_weighted(items) <= prep.providers[pi].capacity_minutes)
+    model.maximize(mb.LinearExpr.sum(list(x.values())))
+    solver = mb.Solver("highs" if integral else "glop")
+    solver.enable_output(False)
+    if integral:  # HiGHS prints a banner on standard output unless told not to
+        solver.set_solver_specific_parameters("output_flag=false")
+    solver.set_time_limit_in_seconds(max(0.05, time_limit_s))
+    status = solver.solve(model)
+    top = len(by_need)
+    # An LP stopped early has only a primal value, which bounds nothing: only its optimum counts.
+    done = (
+        (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE) if integral else (mb.SolveStatus.OPTIMAL,)
+    )
+    if status not in done:
+        return Relaxation(top)
+    # The proven bound, not the incumbent: HiGHS stops at a small relative gap, and an integer
+    # objective may be rounded down.
+    best = solver.best_objective_bound if integral else solver.objective_value
+    if not math.isfinite(best):
+        return Relaxation(top)
+    bound = min(top, math.floor(best + 1e-6))
+    assignment: dict[int, int] = {}
+    if integral:
+        for (ni, pi), xv in x.items():
+            if solver.value(xv) > 0.5:
+                assignment[ni] = pi
+    proved = status == mb.SolveStatus.OPTIMAL and len(assignment) == bound
+    return Relaxation(bound, assignment, proved)
+
+
+def relax_all(
+    prep: Prep,
+    parts: Sequence[tuple[Sequence[int], Sequence[int]]],
+    served: Sequence[int],
+    deadline: float,
+) -> Relaxation:
+    """The relaxation of every component: first its LP (fast); then, where the LP leaves a gap
+    to `served` (what the component's incumbent serves), the MIP, smallest component first, the
+    time left shared by size. A component the time does not reach keeps its LP bound."""
+    total = Relaxation(0, proved=True)
+    lps = []
+    for needs, provs in parts:
+        lp = relax(prep, needs, provs, max(1.0, deadline - time.perf_counter()), integral=False)
+        lps.append(lp.bound)
+    todo = sorted(
+        (c for c in range(len(parts)) if lps[c] > served[c]), key=lambda c: (len(parts[c][0]), c)
+    )
+    bounds = list(lps)
+    weights = [len(parts[c][0]) for c in todo]
+    for i, c in enumerate(todo):
+        needs, provs = parts[c]
+        left = deadline - time.perf_counter()
+        if left <= 0.1:
+            break
+        share = min(left, max(0.3, left * weights[i] / sum(weights[i:])))
+        r = relax(prep, needs, provs, share)
+        bounds[c] = min(bounds[c], r.bound)
+        total.assignment.update(r.assignment)
+    total.bound = sum(bounds)
+    total.proved = all(b <= s for b, s in zip(bounds, served, strict=True))
+    return total

@@ -1,0 +1,117 @@
+"""Tests: the relaxation bound is a true upper bound on the needs any valid proposal serves."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.domain.matching import MatchInput, solve, validate
+from bot.domain.matching.bound import relax, relax_all
+from bot.domain.matching.cpsat import build, phase_a
+from bot.domain.matching.decompose import components
+from bot.domain.matching.greedy import greedy_sessions
+from bot.domain.matching.prep import Prep
+from demo.instances import hard_instance, synthetic_instance
+from tests.domain.test_matching import AK, instance, need, provider, span
+
+
+def served_count(sessions: object) -> int:
+    return len({(sid, s.service) for s in sessions for sid in s.student_ids})  # type: ignore[attr-defined]
+
+
+def optimum(inp: MatchInput) -> int:
+    """Needs served by a proven-optimal monolithic CP-SAT (small instances only)."""
+    prep = Prep(inp)
+    needs = list(range(len(inp.needs)))
+    provs = list(range(len(inp.providers)))
+    built = build(prep, needs, provs, {}, greedy_sessions(prep))
+    sol, proved = phase_a(built, built.hint, time.perf_counter() + 60.0, 0)
+    assert proved, "the test instance is too large to prove"
+    return sum(sol[yv.index] for yv in built.y.values())
+
+
+def full_bound(inp: MatchInput) -> int:
+    prep = Prep(inp)
+    parts = components(prep)
+    return sum(relax(prep, n, p, 30.0).bound for n, p in parts)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_bound_is_at_least_the_optimum_on_small_hard_instances(seed: int) -> None:
+    inp = hard_instance(14, 3, seed, capacity_ratio=0.9)
+    opt = optimum(inp)
+    assert opt <= full_bound(inp) <= len(inp.needs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bound_is_at_least_the_optimum_on_small_synthetic_instances(seed: int) -> None:
+    inp = synthetic_instance(16, 3, 100 + seed)
+    assert optimum(inp) <= full_bound(inp)
+
+
+def test_lp_bound_is_weaker_or_equal_and_still_valid() -> None:
+    inp = hard_instance(40, 6, 3)
+    prep = Prep(inp)
+    for needs, provs in components(prep):
+        mip = relax(prep, needs, provs, 30.0)
+        lp = relax(prep, needs, provs, 30.0, integral=False)
+        assert mip.bound <= lp.bound
+        assert len(mip.assignment) <= mip.bound
+
+
+@pytest.mark.parametrize("capacity", [30, 600])
+def test_one_group_session_of_room_bounds_five_students_at_four(capacity: int) -> None:
+    p = provider("P1", available=(span(0, "09:30", "10:00", AK),), capacity=capacity)
+    inp = instance([need(f"S{i}", group_ok=True) for i in range(5)], [p])
+    assert full_bound(inp) == 4
+    r = solve(inp, time_limit_s=2.0)
+    assert r.bound == 4 and len(r.sessions[0].student_ids) == 4
+
+
+def test_time_for_one_session_a_day_bounds_by_days() -> None:
+    # Two 45-minute needs, twice a week each, on a provider with one hour on Mon and Tue only.
+    hours = (span(0, "09:00", "10:00", AK), span(1, "09:00", "10:00", AK))
+    p = provider("P1", available=hours, capacity=600)
+    inp = instance([need("A", spw=2, minutes=45), need("B", spw=2, minutes=45)], [p])
+    assert full_bound(inp) == 1
+
+
+def test_capacity_in_minutes_bounds() -> None:
+    p = provider("P1", capacity=90)
+    inp = instance([need(f"S{i}", minutes=60) for i in range(3)], [p])
+    assert full_bound(inp) == 1
+
+
+def test_needs_nobody_may_serve_are_outside_the_bound() -> None:
+    inp = instance([need("A"), need("B", state="CA")], [provider("P1", licences=("WA", "AK"))])
+    r = solve(inp, time_limit_s=2.0)
+    assert r.bound == 1
+
+
+def test_relax_all_sums_components_and_falls_back_to_the_lp_past_the_deadline() -> None:
+    inp = hard_instance(60, 8, 4)
+    prep = Prep(inp)
+    parts = components(prep)
+    exact = relax_all(prep, parts, [0] * len(parts), time.perf_counter() + 60.0)
+    rushed = relax_all(prep, parts, [0] * len(parts), time.perf_counter())
+    assert exact.bound <= rushed.bound <= len(inp.needs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_solve_never_serves_more_than_its_bound(seed: int) -> None:
+    inp = hard_instance(120, 16, seed)
+    r = solve(inp, time_limit_s=3.0, seed=seed)
+    assert validate(inp, r) == []
+    assert r.bound is not None and served_count(r.sessions) <= r.bound
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_coverage_at_the_bound_stops_early_and_reruns_give_the_same_proposal(seed: int) -> None:
+    inp = hard_instance(60, 8, seed)
+    first = solve(inp, time_limit_s=10.0, seed=seed)
+    assert validate(inp, first) == []
+    assert served_count(first.sessions) == first.bound  # proved optimal on coverage...
+    assert first.solve_seconds < 5.0  # ...so it stops well before the time limit
+    again = solve(inp, time_limit_s=10.0, seed=seed)
+    assert again.sessions == first.sessions and again.unmatched == first.unmatched
