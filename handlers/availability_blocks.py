@@ -77,10 +77,10 @@ def preview_blocks(p: Preview) -> list[Block]:
     if p.time_off is not None:
         person = escape(p.provider_name) if p.on_behalf else "you"
         if p.cancel_time_off:
-            head = f"*Cancel time off for {person}:* {time_off_span(p.time_off)}"
+            head = f"{bold(f'Cancel time off for {person}:')} {time_off_span(p.time_off)}"
             tail = "Sessions can be proposed on these days again."
         else:
-            head = f"*Time off for {person}:* {time_off_span(p.time_off)}"
+            head = f"{bold(f'Time off for {person}:')} {time_off_span(p.time_off)}"
             tail = (
                 "No sessions will be proposed in those hours."
                 if p.time_off.hours
@@ -97,8 +97,8 @@ def preview_blocks(p: Preview) -> list[Block]:
         blocks.append(
             SectionBlock(
                 fields=[
-                    _md("*Before*\n" + week_lines(p.before)),
-                    _md("*After*\n" + week_lines(p.after)),
+                    _md(bold("Before") + "\n" + week_lines(p.before)),
+                    _md(bold("After") + "\n" + week_lines(p.after)),
                 ]
             )
         )
@@ -171,14 +171,18 @@ def schedule_blocks(v: ScheduleView, *, title: str | None = None) -> list[Block]
     who = escape(v.provider_name) if v.on_behalf else "Your"
     heading = title or (f"{who}'s availability" if v.on_behalf else "Your availability")
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{heading}* ({zone_label(v.tz)} time)\n" + week_lines(v.windows))),
+        SectionBlock(
+            text=_md(f"{bold(heading)} ({zone_label(v.tz)} time)\n" + week_lines(v.windows))
+        ),
     ]
     whose = f"{escape(v.provider_name)}'s" if v.on_behalf else "your"
     blocks.extend(_school_side(v.windows, v.school_zones, v.monday, whose))
     for day, windows in v.upcoming:
-        blocks.append(SectionBlock(text=_md(f"*From {day:%a %b %-d}:*\n" + week_lines(windows))))
+        blocks.append(
+            SectionBlock(text=_md(bold(f"From {day:%a %b %-d}:") + "\n" + week_lines(windows)))
+        )
     if v.time_off:
-        blocks.append(SectionBlock(text=_md("*Time off*")))
+        blocks.append(SectionBlock(text=_md(bold("Time off"))))
         for t in v.time_off[:MAX_LISTED_TIME_OFF]:
             cancel = None
             if t.id is not None:
@@ -222,7 +226,9 @@ def undone_blocks(u: Undone) -> list[Block]:
     return [SectionBlock(text=_md(head)), DividerBlock(), *schedule_blocks(u.view)]
 
 
-HELP = """*Keep your availability current in plain words*
+HELP = (
+    bold("Keep your availability current in plain words")
+    + """
 • `/availability Tue 8-11 PT` — your whole weekly schedule (replaces it)
 • `/availability M/W 8-12, Fri 1-4` — several days at once
 • `/availability add Fri 1-4` or `also Wed mornings` — add hours
@@ -234,6 +240,7 @@ Days: Mon, Tu, Thurs, M-F, MWF, T/Th, weekdays. Times: 8, 8:30, 0830, noon; a ba
 (“8-3” is 8 am–3 pm). Zones: PT MT CT ET AKT HT, Arizona, or any name like America/Boise; \
 without one, your own zone applies. You can also just DM me the same words.
 Managers: `/availability @someone Tue 8-11 PT` sets a provider's hours."""
+)
 
 
 def help_blocks() -> list[Block]:

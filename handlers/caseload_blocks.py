@@ -45,7 +45,7 @@ def more_line(total: int, shown: int, what: str) -> list[str]:
 
 
 def _school_text(sc: SchoolCaseload) -> str:
-    lines = [f"*{escape(sc.school)}* · {escape(sc.district)}"]
+    lines = [f"{bold(escape(sc.school))} · {escape(sc.district)}"]
     for e in sc.entries:
         times = ", ".join(e.times) if e.times else "_no weekly times yet_"
         group = " (group)" if e.group else ""
@@ -56,7 +56,7 @@ def _school_text(sc: SchoolCaseload) -> str:
 def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Block]:
     who = f"{escape(c.provider_name)}'s caseload" if c.on_behalf else "Your caseload"
     summary = (
-        f"*{who}*: {plural(c.students, 'student')}, {plural(c.services, 'service')} · "
+        f"{bold(who)}: {plural(c.students, 'student')}, {plural(c.services, 'service')} · "
         f"{hours(c.weekly_minutes)} of {hours(c.capacity_minutes)} h/week\n"
         f"Times in {zone_label(c.tz)} time, week of {c.monday:%b %-d}."
     )
@@ -75,7 +75,7 @@ def caseload_blocks(c: Caseload, *, max_schools: int = MAX_SCHOOLS) -> list[Bloc
 def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
     """A manager's /caseload: every district's coverage, or one district's providers."""
     if dc.district is None:
-        lines = ["*Caseloads by district*"]
+        lines = [bold("Caseloads by district")]
         lines += [
             f"• {escape(c.name)} (`{escape(c.district_id)}`): {c.served} of "
             f"{plural(c.total, 'student service')} served"
@@ -91,7 +91,7 @@ def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
     served = "".join(
         f" · {c.served} of {plural(c.total, 'student service')} served" for c in dc.coverage
     )
-    lines = [f"*Caseloads in {escape(dc.district)}*{served}"]
+    lines = [bold(f"Caseloads in {escape(dc.district)}") + served]
     lines += [
         f"• {escape(p.provider)}: {plural(p.students, 'student')}, {plural(p.services, 'service')}"
         for p in dc.providers[:MAX_LINES]
@@ -110,7 +110,7 @@ def _when(days_left: int) -> str:
     if days_left < 0:
         return bold(f"overdue by {plural(-days_left, 'day')}")
     if days_left == 0:
-        return "*today*"
+        return bold("today")
     return f"in {plural(days_left, 'day')}"
 
 
@@ -134,7 +134,7 @@ def deadline_line(item: DeadlineItem, *, with_provider: bool) -> str:
 def deadline_text(
     title: str, items: Sequence[DeadlineItem], *, with_provider: bool, limit: int = MAX_LINES
 ) -> str:
-    lines = [f"*{title}* ({len(items)})"]
+    lines = [f"{bold(title)} ({len(items)})"]
     lines += [deadline_line(i, with_provider=with_provider) for i in items[:limit]]
     lines += more_line(len(items), limit, "")
     if not items:
@@ -144,7 +144,7 @@ def deadline_text(
 
 def notes_text(counts: Sequence[NoteCount], *, limit: int = MAX_LINES) -> str:
     total = sum(c.count for c in counts)
-    lines = [f"*Overdue SOAP notes* ({total})"]
+    lines = [bold("Overdue SOAP notes") + f" ({total})"]
     lines += [
         f"• {escape(c.provider)}: {c.count}, oldest from {c.oldest:%b %-d}" for c in counts[:limit]
     ]
@@ -176,7 +176,7 @@ def deadlines_blocks(d: Deadlines) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Deadlines for {escape(d.scope)}* — the next {plural(d.days, 'day')}, "
+                f"{bold(f'Deadlines for {escape(d.scope)}')} — the next {plural(d.days, 'day')}, "
                 f"from {d.today:%a %b %-d}"
             )
         )
@@ -195,7 +195,7 @@ def deadlines_blocks(d: Deadlines) -> list[Block]:
 
 
 CASELOAD_HELP = (
-    "*How to use /caseload*\n"
+    bold("How to use /caseload") + "\n"
     "• `/caseload` — your students, services and weekly times\n"
     "• `/caseload @provider` — a provider's caseload (managers)\n"
     "• `/caseload district=anchorage` — who serves a district, and how many (managers)"

@@ -29,7 +29,7 @@ from bot.services import home as svc
 from bot.services.conflicts import DistrictConflicts
 from bot.services.deadlines import OverdueNote
 from bot.views.conflicts import district_lines
-from bot.views.format import ago, plural
+from bot.views.format import ago, bold, plural
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -104,7 +104,7 @@ def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Overdue SOAP notes* ({len(p.overdue)}) — due "
+                f"{bold('Overdue SOAP notes')} ({len(p.overdue)}) — due "
                 f"{plural(p.due_hours, 'hour')} after the session"
             )
         )
@@ -132,7 +132,7 @@ def _overdue_blocks(p: svc.ProviderHome) -> list[Block]:
 
 
 def _recent_blocks(p: svc.ProviderHome) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=md("*Recent sessions* (last 7 days)"))]
+    blocks: list[Block] = [SectionBlock(text=md(bold("Recent sessions") + " (last 7 days)"))]
     if not p.recent:
         blocks.append(ContextBlock(elements=[md("No sessions in the last 7 days.")]))
         return blocks
@@ -226,7 +226,7 @@ def conflict_blocks(conflicts: Sequence[DistrictConflicts]) -> list[Block]:
         return [ContextBlock(elements=[md("No conflicts in the next 60 days.")])]
     blocks: list[Block] = [HeaderBlock(text="Conflicts")]
     for d in conflicts[:HOME_DISTRICTS]:
-        text = "\n".join([f"*{escape(d.district)}*", *district_lines(d)])
+        text = "\n".join([bold(escape(d.district)), *district_lines(d)])
         blocks.append(SectionBlock(text=md(clip(text))))
     extra = more_line(len(conflicts), HOME_DISTRICTS, "districts — use `/caseload district=…`")
     if extra:
@@ -241,7 +241,8 @@ def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
         blocks.append(
             SectionBlock(
                 text=md(
-                    f"*{escape(c.name)}*: {c.served}/{c.total} student services served{pct}"
+                    f"{bold(escape(c.name))}: {c.served} of "
+                    f"{plural(c.total, 'student service')} served{pct}"
                     + (f" · {c.unserved} unserved" if c.unserved else "")
                 ),
                 accessory=ButtonElement(
@@ -255,7 +256,7 @@ def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
     if extra:
         blocks.append(ContextBlock(elements=[md(extra[0])]))
     blocks += conflict_blocks(mh.conflicts)
-    lines = [f"*Unserved student services* ({len(mh.unserved)})"]
+    lines = [bold("Unserved student services") + f" ({len(mh.unserved)})"]
     lines += [
         f"• {escape(u.student)} · {service_label(u.service)} · {escape(u.district)} — "
         f"_{escape(u.reason)}_"

@@ -10,6 +10,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.labels import service_label, zone_abbr
 from bot.services.makeups import Booked, MakeupOptions, MakeupSlot
+from bot.views.format import bold
 from bot.views.makeups import MakeupIds
 from handlers.caseload_blocks import md
 from handlers.common import escape
@@ -30,7 +31,7 @@ def options_view(o: MakeupOptions) -> View:
     missed = o.missed_at.astimezone(ZoneInfo(o.school_tz))
     head = SectionBlock(
         text=md(
-            f"*{escape(o.student)}* · {service_label(o.service)} · {o.minutes} min, missed "
+            f"{bold(escape(o.student))} · {service_label(o.service)} · {o.minutes} min, missed "
             f"{missed:%a %b %-d %H:%M} {zone_abbr(o.school_tz)}"
         )
     )
@@ -88,7 +89,7 @@ def booked_view(b: Booked) -> View:
         blocks=[
             SectionBlock(
                 text=md(
-                    f"Booked: *{escape(b.student)}* · {service_label(b.service)}, "
+                    f"Booked: {bold(escape(b.student))} · {service_label(b.service)}, "
                     f"{slot_label(b.slot)}. It's in your sessions now; mark it held when it's done."
                 )
             )

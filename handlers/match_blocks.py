@@ -46,12 +46,12 @@ def _clip(text: str, limit: int = MAX_SECTION_CHARS) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 40].rsplit("\n", 1)[0]
-    return cut + f"\n… {text[len(cut) :].count(chr(10))} more lines in the CSV"
+    return cut + f"\n… {plural(text[len(cut) :].count(chr(10)), 'more line')} in the CSV"
 
 
 def _plan_text(plan: ProviderPlan) -> str:
     head = (
-        f"*{escape(plan.name)}* — {hours(plan.committed_minutes + plan.new_minutes)} of "
+        f"{bold(escape(plan.name))} — {hours(plan.committed_minutes + plan.new_minutes)} of "
         f"{hours(plan.capacity_minutes)} h/week (+{hours(plan.new_minutes)} h new)"
     )
     lines = []
@@ -68,15 +68,31 @@ def _plan_text(plan: ProviderPlan) -> str:
     return _clip(head + "\n" + "\n".join(lines))
 
 
+def bound_line(p: Proposal) -> str:
+    """How near the proposal is to the best possible, from the relaxation's bound."""
+    total = p.students_total
+    best = total if p.bound is None else min(p.bound, total)
+    line = (
+        f"Served {bold(f'{p.students_served:,}')} of {plural(total, 'student service')}; "
+        f"at most {bold(f'{best:,}')} can be served"
+    )
+    rest = total - best
+    if rest:
+        verb = "has" if rest == 1 else "have"
+        line += f" (the other {rest:,} {verb} no licensed provider or no common time)"
+    return line
+
+
 def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
     pct = f" ({100 * p.students_served / p.students_total:.0f}%)" if p.students_total else ""
+    served = bold(f"{p.students_served} of {plural(p.students_total, 'student service')}")
+    providers = bold(plural(len(p.plans), "provider"))
     blocks: list[Block] = [
         HeaderBlock(text=f"Proposal: {p.district_name}"[:150]),
         SectionBlock(
             text=_md(
-                f"Week of {p.week_of:%b %-d}: *{p.students_served}/{p.students_total}* "
-                f"student services served{pct} · *{len(p.plans)}* providers · "
-                f"*{p.hours_booked:g} h* booked"
+                f"Week of {p.week_of:%b %-d}: {served} served{pct} · {providers} · "
+                f"{bold(f'{p.hours_booked:g} h')} booked"
             )
         ),
     ]
@@ -84,6 +100,8 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
         blocks.append(
             SectionBlock(text=_md("Every student service in this district already has a provider."))
         )
+    else:
+        blocks.append(ContextBlock(elements=[_md(bound_line(p))]))
     shown = p.plans[:MAX_PROVIDER_SECTIONS]
     if shown:
         blocks.append(DividerBlock())
@@ -105,7 +123,7 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
             ContextBlock(
                 elements=[
                     _md(
-                        f"…and {len(p.plans) - len(shown)} more providers"
+                        f"…and {plural(len(p.plans) - len(shown), 'more provider')}"
                         + (" — the full proposal is attached as a CSV." if attached_csv else ".")
                     )
                 ]
@@ -119,9 +137,12 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
         ]
         blocks.append(DividerBlock())
         blocks.append(
-            SectionBlock(text=_md(_clip(f"*Not served ({len(p.unmatched)})*\n" + "\n".join(lines))))
+            SectionBlock(
+                text=_md(_clip(bold(f"Not served ({len(p.unmatched)})") + "\n" + "\n".join(lines)))
+            )
         )
     if p.proposal_id and p.plans:
+        sessions = sum(len(x.sessions) for x in p.plans)
         blocks.append(
             ActionsBlock(
                 block_id=MatchIds.BLOCK_ACTIONS,
@@ -133,8 +154,8 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
                         style="primary",
                         confirm=ConfirmObject(
                             title="Approve all?",
-                            text=f"Create {sum(len(x.sessions) for x in p.plans)} weekly "
-                            f"sessions for {len(p.plans)} providers and DM each of them.",
+                            text=f"Create {plural(sessions, 'weekly session')} for "
+                            f"{plural(len(p.plans), 'provider')} and DM each of them.",
                             confirm="Approve",
                             deny="Not yet",
                         ),

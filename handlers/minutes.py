@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.services import minutes as svc
 from bot.services import minutes_report as report_svc
+from bot.views.format import bold
 from handlers.common import deps_of, escape, to_dicts
 from handlers.home_blocks import HomeIds
 from handlers.minutes_blocks import (
@@ -19,7 +20,8 @@ from handlers.minutes_blocks import (
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
 HELP = (
-    "*/minutes* shows IEP service minutes for this month: required (prorated), delivered, and "
+    bold("/minutes")
+    + " shows IEP service minutes for this month: required (prorated), delivered, and "
     "make-ups owed.\n"
     "• `/minutes` — your students, on track or behind\n"
     "• `/minutes district=anc` — (managers) students below 90% and make-ups owed per provider\n"

@@ -14,7 +14,7 @@ from bot.services.minutes import (
     OrgMinutes,
     ProviderMinutes,
 )
-from bot.views.format import plural
+from bot.views.format import bold, plural
 from bot.views.makeups import MakeupIds
 from handlers.caseload_blocks import clip, md, more_line
 from handlers.common import escape
@@ -30,7 +30,7 @@ RULE = (
 
 def row_text(r: MinutesRow, *, with_status: bool = True) -> str:
     owed = f" · {r.owed} min owed" if r.owed else ""
-    status = f" · *{r.status}*" if with_status and r.status == "behind" else ""
+    status = f" · {bold(r.status)}" if with_status and r.status == "behind" else ""
     return (
         f"• {escape(r.student)} · {service_label(r.service)} — {r.delivered} of "
         f"{r.required_to_date} min so far ({r.required} this month){owed}{status}"
@@ -47,7 +47,7 @@ def _rows_text(title: str, rows: Sequence[MinutesRow], limit: int, empty: str) -
 def provider_minutes_blocks(p: ProviderMinutes, *, limit: int = MAX_ROWS) -> list[Block]:
     behind = sum(1 for r in p.rows if r.status == "behind")
     summary = (
-        f"*Minutes, {p.month.label()}*: {plural(len(p.rows), 'student service')}, "
+        f"{bold(f'Minutes, {p.month.label()}')}: {plural(len(p.rows), 'student service')}, "
         f"{behind} behind · {plural(p.makeups_owed, 'make-up')} owed"
     )
     blocks: list[Block] = [
@@ -76,8 +76,9 @@ def provider_minutes_blocks(p: ProviderMinutes, *, limit: int = MAX_ROWS) -> lis
 
 def district_minutes_blocks(d: DistrictMinutes, *, limit: int = MAX_ROWS) -> list[Block]:
     title = (
-        f"*{escape(d.district)}, {d.month.label()}*: "
-        f"{plural(d.students_behind, 'student')} behind of {d.services} student services · "
+        f"{bold(f'{escape(d.district)}, {d.month.label()}')}: "
+        f"{plural(d.students_behind, 'student')} behind of "
+        f"{plural(d.services, 'student service')} · "
         f"{plural(d.makeups_owed, 'make-up')} owed"
     )
     blocks: list[Block] = [
@@ -85,7 +86,7 @@ def district_minutes_blocks(d: DistrictMinutes, *, limit: int = MAX_ROWS) -> lis
             text=md(_rows_text(title, d.behind, limit, "Nobody is behind. Everyone's on track."))
         )
     ]
-    lines = ["*Make-ups owed per provider*"]
+    lines = [bold("Make-ups owed per provider")]
     lines += [
         f"• {escape(p.provider)} ({escape(p.provider_id)}) — {plural(p.count, 'make-up')}, "
         f"{p.minutes} min"
@@ -98,11 +99,11 @@ def district_minutes_blocks(d: DistrictMinutes, *, limit: int = MAX_ROWS) -> lis
 
 
 def district_line_text(line: DistrictLine) -> str:
-    return f"• *{escape(line.district)}* (`{escape(line.district_id)}`): {line.text()}"
+    return f"• {bold(escape(line.district))} (`{escape(line.district_id)}`): {line.text()}"
 
 
 def org_minutes_blocks(o: OrgMinutes, *, limit: int = MAX_ROWS) -> list[Block]:
-    lines = [f"*Minutes, {o.month.label()}*, per district"]
+    lines = [bold(f"Minutes, {o.month.label()}") + ", per district"]
     lines += [district_line_text(d) for d in o.districts[:limit]] or ["No districts yet."]
     lines += more_line(len(o.districts), limit, "districts")
     return [

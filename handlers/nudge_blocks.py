@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.domain.labels import marked_as
 from bot.services.nudges import ReviewHeld, Snoozed
 from bot.views.blocks import md
-from bot.views.format import plural
+from bot.views.format import bold, plural
 from bot.views.nudges import NudgeIds, day
 from handlers.common import escape
 
@@ -27,11 +27,11 @@ __all__ = ["NudgeIds", "replace_block", "review_held_text", "session_marked_text
 def review_held_text(result: ReviewHeld) -> str:
     if result.already:
         return (
-            f"✅ Already recorded: *{escape(result.student)}*'s next annual review is due "
+            f"✅ Already recorded: {bold(escape(result.student))}'s next annual review is due "
             f"{day(result.next_due)}, {result.next_due.year}."
         )
     return (
-        f"✅ Review for *{escape(result.student)}* recorded as held {day(result.held_on)}. "
+        f"✅ Review for {bold(escape(result.student))} recorded as held {day(result.held_on)}. "
         f"The next one is due {day(result.next_due)}, {result.next_due.year}."
     )
 

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.domain.labels import zone_abbr
 from bot.domain.sessions import FIELD_LIMIT
 from bot.services.soap import History, NoteSession, NoteView, SavedNote
-from bot.views.format import plural
+from bot.views.format import bold, plural
 from handlers.common import escape
 
 OPTION_TEXT_LIMIT = 75
@@ -104,7 +104,9 @@ def note_form(choices: list[NoteSession] | None = None, fixed: NoteSession | Non
     if fixed is not None:
         blocks.append(
             SectionBlock(
-                text=_md(f"*Session:* {escape(session_text(fixed))}\n{escape(fixed.school)}")
+                text=_md(
+                    f"{bold('Session:')} {escape(session_text(fixed))}\n{escape(fixed.school)}"
+                )
             )
         )
     else:
@@ -190,7 +192,7 @@ def history_blocks(h: History) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=_md(
-                f"*SOAP notes for {escape(h.student)}* · {escape(h.school)}\n"
+                f"{bold(f'SOAP notes for {escape(h.student)}')} · {escape(h.school)}\n"
                 f"{plural(h.total, 'note')}, newest first. Contents open in a "
                 "private window for the author and managers only."
             )
@@ -217,7 +219,7 @@ def history_blocks(h: History) -> list[Block]:
 def _field(label: str, value: str) -> list[Block]:
     # Plain text: a note is shown exactly as typed, never read as mrkdwn or a mention.
     return [
-        SectionBlock(text=_md(f"*{label}*")),
+        SectionBlock(text=_md(bold(label))),
         SectionBlock(text=PlainTextObject(text=value or "—", emoji=False)),
     ]
 
@@ -253,7 +255,7 @@ def note_view(v: NoteView) -> View:
 
 def usage_text(due_hours: int) -> str:
     return (
-        "*SOAP notes*\n"
+        bold("SOAP notes") + "\n"
         "• `/soap` — write a note for a session that has none yet\n"
         "• `/soap history S123` — a student's past notes (date and author); open one to read it\n"
         f"Notes are due {plural(due_hours, 'hour')} after the session."

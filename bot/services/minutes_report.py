@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.minutes import Month
+from bot.domain.spreadsheet import safe_cell
 from bot.services.districts import find_district
 from bot.services.minutes import month_minutes
 from bot.services.people import identify, require_manager
@@ -30,7 +31,6 @@ from storage import models as m
 from storage.queries import school_zones
 
 TS = m.TherapySession
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SESSION_HEADER = [
     "date",
     "start_time",
@@ -60,10 +60,10 @@ FETCH = 5000
 
 
 def safe(cell: object) -> object:
-    """A cell a spreadsheet shows as text: formula-looking text gets a leading ``'``."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
+    """A cell a spreadsheet shows as text: formula-looking text gets a leading ``'``.
+
+    Only text: a number stays a number (a negative count is not a formula)."""
+    return safe_cell(cell) if isinstance(cell, str) else cell
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.labels import service_label
 from bot.services.makeups import MakeupItem, MakeupMessage
-from bot.views.format import plural
+from bot.views.format import bold, plural
 
 MAX_BUTTONS = 20
 
@@ -53,7 +53,7 @@ def render_makeup(message: MakeupMessage) -> tuple[str, list[dict[str, Any]]]:
     owed = plural(n, "make-up")
     if message.to_manager:
         text = f"{owed} still not scheduled after two weeks"
-        blocks: list[Block] = [SectionBlock(text=_md(f"*{text}*"))]
+        blocks: list[Block] = [SectionBlock(text=_md(bold(text)))]
         lines = [f"• {item_text(i, with_provider=True)}" for i in message.items]
         blocks.append(SectionBlock(text=_md("\n".join(lines)[:2900])))
         blocks.append(ContextBlock(elements=[_md("See them all with `/minutes district=<id>`.")]))
@@ -62,8 +62,8 @@ def render_makeup(message: MakeupMessage) -> tuple[str, list[dict[str, Any]]]:
     blocks = [
         SectionBlock(
             text=_md(
-                f"*{text}*\nThese sessions were cancelled or never marked held. Pick a time and "
-                "I'll add the make-up to your sessions."
+                f"{bold(text)}\nThese sessions were cancelled or never marked held. Pick a "
+                "time and I'll add the make-up to your sessions."
             )
         )
     ]

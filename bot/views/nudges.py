@@ -68,7 +68,7 @@ def _when(days_left: int) -> str:
     if days_left < 0:
         return bold(f"{plural(-days_left, 'day')} overdue")
     if days_left == 0:
-        return "*today*"
+        return bold("today")
     if days_left == 1:
         return "tomorrow"
     return f"in {plural(days_left, 'day')}"
@@ -83,7 +83,7 @@ def _sections(lines: list[str]) -> list[Block]:
 
 def _deadline_text(line: DeadlineLine) -> str:
     return (
-        f"• *{escape(line.student)}* · {escape(line.school)} — due {day(line.due_on)} "
+        f"• {bold(escape(line.student))} · {escape(line.school)} — due {day(line.due_on)} "
         f"({_when(line.days_left)})"
     )
 
@@ -91,21 +91,21 @@ def _deadline_text(line: DeadlineLine) -> str:
 def _note_text(note: NoteLine) -> str:
     late = f"due {ago(note.overdue_for)} ago"
     return (
-        f"• *{escape(note.student)}* · {escape(note.school)} — {escape(note.service.upper())} "
+        f"• {bold(escape(note.student))} · {escape(note.school)} — {escape(note.service.upper())} "
         f"session {day(note.held_on)} ({late})"
     )
 
 
 def _licence_text(lic: LicenceLine) -> str:
     return (
-        f"• Your *{escape(lic.state)}* licence {escape(lic.number)} expires "
+        f"• Your {bold(escape(lic.state))} licence {escape(lic.number)} expires "
         f"{day(lic.expires_on)} ({_when(lic.days_left)}). Renew it to keep serving "
         f"{escape(lic.state)} students."
     )
 
 
 def _review_blocks(lines: list[DeadlineLine]) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=md("*Annual IEP reviews*"))]
+    blocks: list[Block] = [SectionBlock(text=md(bold("Annual IEP reviews")))]
     for line in lines[:MAX_REVIEW_PICKERS]:
         blocks.append(
             SectionBlock(
@@ -130,7 +130,7 @@ def _review_blocks(lines: list[DeadlineLine]) -> list[Block]:
 
 def _note_blocks(notes: tuple[NoteLine, ...], total: int) -> list[Block]:
     blocks: list[Block] = [
-        SectionBlock(text=md(f"*SOAP notes overdue* ({total})")),
+        SectionBlock(text=md(f"{bold('SOAP notes overdue')} ({total})")),
     ]
     for note in notes[:MAX_NOTE_BUTTONS]:
         blocks.append(
@@ -198,12 +198,12 @@ def nudge_blocks(msg: NudgeMessage) -> list[Block]:
     if reviews:
         blocks += _review_blocks(reviews)
     if triennials:
-        blocks.append(SectionBlock(text=md("*Triennial re-evaluations*")))
+        blocks.append(SectionBlock(text=md(bold("Triennial re-evaluations"))))
         blocks += _sections([_deadline_text(x) for x in triennials])
     if msg.notes:
         blocks += _note_blocks(msg.notes, msg.notes_total)
     if msg.licences:
-        blocks.append(SectionBlock(text=md("*Licences*")))
+        blocks.append(SectionBlock(text=md(bold("Licences"))))
         blocks += _sections([_licence_text(x) for x in msg.licences])
     footer: list[Block] = [
         DividerBlock(),

@@ -149,7 +149,7 @@ def test_overdue_note_on_the_provider_home_and_coverage_on_the_managers(
     fake.clear()
     assert server.signed(home_event("U0M1"))[0] == 200
     manager = json.dumps(wait_home(fake, "U0M1", "Coverage"), ensure_ascii=False)
-    assert "Anchorage School District*: 3/3 student services served (100%)" in manager
+    assert "Anchorage School District*: 3 of 3 student services served (100%)" in manager
     assert "home_run_match" in manager
 
 

@@ -80,11 +80,24 @@ def test_names_only_when_asked_audited_and_formula_safe(world: Deps) -> None:
         student = s.get(m.Student, "S1")
         assert student is not None
         student.first_name = '=HYPERLINK("http://x")'
+        other = s.get(m.Student, "S3")
+        assert other is not None
+        other.first_name, other.last_name = "@SUM(A1)", "-Lee+1"
     rows = report(world, with_names=True, actor="cli:test")
     assert rows[0]["first_name"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["last_name"] == "Evans"
+    s2 = next(r for r in rows if r["student_id"] == "S3")
+    assert (s2["first_name"], s2["last_name"]) == ("'@SUM(A1)", "'-Lee+1")
+    summary = report(world, summary=True, with_names=True, actor="cli:test")
+    s2 = next(r for r in summary if r["student_id"] == "S3")
+    assert (s2["first_name"], s2["last_name"]) == ("'@SUM(A1)", "'-Lee+1")
     with world.session_factory() as s:
-        audit = s.scalars(select(m.AuditLog).where(m.AuditLog.action.like("report.%"))).one()
+        audit = s.scalars(
+            select(m.AuditLog)
+            .where(m.AuditLog.action.like("report.%"))
+            .order_by(m.AuditLog.id)
+            .limit(1)
+        ).one()
     assert (audit.actor, audit.subject_id, audit.after) == (
         "cli:test",
         "anc",

@@ -330,6 +330,17 @@ def text_summary(p: Proposal) -> str:
         f"Students served: {p.students_served}/{p.students_total} · providers: {len(p.plans)} · "
         f"hours booked: {p.hours_booked:g} · {p.method}, {p.solve_seconds:.1f} s",
     ]
+    if p.bound is not None:
+        rest = p.students_total - p.bound
+        lines.append(
+            f"At most {p.bound} can be served"
+            + (
+                f" (the other {rest} {'has' if rest == 1 else 'have'} no licensed provider or "
+                "no common time)"
+                if rest > 0
+                else ""
+            )
+        )
     for plan in p.plans:
         lines.append(
             f"\n{plan.name} ({plan.provider_id}) — "
