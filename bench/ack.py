@@ -2,9 +2,11 @@
 
 Starts `python -m bot serve` on a fresh SQLite database with the demo roster, behind the
 loopback fake Slack Web API, and sends signed `/availability` commands: first one at a time,
-then 10 at once. Prints p50/p99 acknowledgement time and errors.
+then 10 at once. Prints p50/p99 acknowledgement time and errors. Last, "while Slack hangs":
+every follow-up reply hangs `--hang-seconds` (3) and 80 commands go at concurrency 20; acks
+must not wait for the replies (target: max well under 1.5 s), and every reply still arrives.
 
-    python bench/ack.py [--requests 400] [--database-url postgresql://...]
+    python bench/ack.py [--requests 400] [--hang-seconds 3] [--database-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--database-url")
+    ap.add_argument("--hang-seconds", type=float, default=3.0)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-ack-"))
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
@@ -78,6 +81,21 @@ def main() -> int:
             time.sleep(1)
             replies = len(fake.calls_to("response_url"))
             print(f"follow-up replies received: {replies}")
+
+            fake.clear()
+            hung = 80
+            fake.hang_next("response_url", args.hang_seconds, times=hung)
+            with ThreadPoolExecutor(20) as pool:
+                results = list(pool.map(one, range(hung)))
+            times = [s * 1000 for _, s in results]
+            errors = sum(1 for status, _ in results if status != 200)
+            print(
+                f"{'Slack hangs ' + format(args.hang_seconds, 'g') + ' s':15s} n={hung} "
+                f"p50={statistics.median(times):.1f} ms p99={percentile(times, 99):.1f} ms "
+                f"max={max(times):.1f} ms errors={errors} (concurrency 20)"
+            )
+            arrived = len(fake.wait_for("response_url", count=hung, timeout=60))
+            print(f"follow-up replies received while Slack hung: {arrived}/{hung}")
         finally:
             stop_server(server)
     return 0

@@ -10,6 +10,7 @@ from bot.domain.labels import service_label, zone_label
 from bot.services.caseload import Caseload, DistrictCaseload, SchoolCaseload
 from bot.services.deadlines import ANNUAL, LICENCE, TRIENNIAL, DeadlineItem, Deadlines, NoteCount
 from bot.services.matching import hours
+from bot.views.conflicts import district_lines
 from bot.views.format import bold, plural
 from handlers.common import escape
 
@@ -100,7 +101,13 @@ def district_caseload_blocks(dc: DistrictCaseload) -> list[Block]:
     if not dc.providers:
         lines.append("No provider serves a student here yet.")
     hint = "See a provider's students and times with `/caseload @provider`."
-    return [SectionBlock(text=md(clip("\n".join(lines)))), ContextBlock(elements=[md(hint)])]
+    blocks: list[Block] = [SectionBlock(text=md(clip("\n".join(lines))))]
+    if dc.conflicts is not None:
+        conflicts = "\n".join([bold("Conflicts"), *district_lines(dc.conflicts)])
+        blocks.append(SectionBlock(text=md(clip(conflicts))))
+    else:
+        blocks.append(ContextBlock(elements=[md("No conflicts in the next 60 days.")]))
+    return [*blocks, ContextBlock(elements=[md(hint)])]
 
 
 # --- deadlines -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from bot.clock import FixedClock
 from bot.deps import Deps
@@ -31,26 +31,6 @@ DEFAULT_NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 
 def _configured_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
-
-
-def _for_this_worker(url: str) -> str:
-    """Under pytest-xdist each worker gets its own PostgreSQL database (``<name>_gw0``, …),
-    created on first use, since the suite drops and recreates the schema it runs on."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = make_engine(base.render_as_string(hide_password=False), null_pool=True)
-    try:
-        with admin.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres_run() -> bool:
@@ -84,7 +64,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         migrate(url)
         yield url
         return
-    url = _for_this_worker(url)
     engine = make_engine(url, null_pool=True)
     try:
         with engine.begin() as conn:

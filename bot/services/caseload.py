@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.domain import privacy
 from bot.domain.labels import day_label
 from bot.domain.schedule import WeeklyWindow, convert, hhmm, local_date, week_monday
+from bot.services.conflicts import DistrictConflicts, district_conflicts
 from bot.services.coverage import DistrictCoverage, coverage
 from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
@@ -220,6 +221,7 @@ class DistrictCaseload:
     district: str | None
     coverage: tuple[DistrictCoverage, ...]
     providers: tuple[ProviderLoad, ...]
+    conflicts: DistrictConflicts | None = None  # one district's, over the next 60 days
 
 
 def is_manager(deps: Deps, slack_user_id: str) -> bool:
@@ -263,7 +265,14 @@ def district_caseload(
             key=lambda p: (-p.services, p.provider),
         )
         covered = tuple(c for c in coverage(s) if c.district_id == district.id)
-        return DistrictCaseload(district.name, covered, tuple(loads))
+        found = district_conflicts(
+            s,
+            deps.clock.now(),
+            deps.settings.org_timezone,
+            deps.settings.show_student_names,
+            [district.id],
+        )
+        return DistrictCaseload(district.name, covered, tuple(loads), found[0] if found else None)
 
 
 @audited

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -95,6 +96,7 @@ class LocalSlack(WebApiMethods):
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._released = threading.Event()  # wakes the answers parked by hold_next
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -136,6 +138,7 @@ class LocalSlack(WebApiMethods):
         if server is None:
             return
         self._stopping.set()  # releases handlers parked by hang_next
+        self._released.set()  # and by hold_next
         server.shutdown()
         server.server_close()
         if self._thread is not None:
@@ -240,8 +243,22 @@ class LocalSlack(WebApiMethods):
 
     # ---- request handling ------------------------------------------------------------------
 
+    def hold_next(self, method: str, times: int = 1) -> None:
+        """Hold the answer to the next ``times`` calls of ``method`` (recorded on arrival) until
+        ``release_held()`` or ``stop()``: a Slack that does not answer, for as long as a test
+        needs, with no timing in the test."""
+        self._released.clear()
+        self.hang_next(method, math.inf, times)
+
+    def release_held(self) -> None:
+        """Answer every call parked by ``hold_next``, and let later held calls through."""
+        self._released.set()
+
     def _sleep(self, seconds: float) -> None:
-        self._stopping.wait(seconds)
+        if seconds == math.inf:
+            self._released.wait()
+        else:
+            self._stopping.wait(seconds)
 
     def _serve(
         self, *, path: str, raw: bytes, content_type: str, authorization: str | None

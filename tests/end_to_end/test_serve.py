@@ -218,19 +218,20 @@ def test_unknown_user_is_told_to_ask_their_manager(
     assert "ask your provider-success manager" in fake.wait_for("response_url")[0].params["text"]
 
 
-def test_acknowledgements_stay_fast_while_slack_hangs(
+def test_acknowledgements_go_out_while_slack_hangs(
     server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
 ) -> None:
-    """Follow-ups are queued off the listener threads, so a hanging response URL cannot starve
-    them: with every reply hanging 3 s, 80 commands at concurrency 20 are all acked at once."""
+    """Follow-ups are queued off the listener threads, so a response URL that does not answer
+    cannot starve them: with every reply held, 80 commands at concurrency 20 are all acked, and
+    once Slack answers again no reply is lost. How fast the acks are: ``bench/ack.py``."""
     from concurrent.futures import ThreadPoolExecutor
 
     load_roster(db, tmp_path)
-    fake.hang_next("response_url", 3, times=80)
+    fake.hold_next("response_url", times=80)
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda i: server.signed(slash(fake, "Tue 8-11")), range(80)))
-    assert all(status == 200 for status, _, _ in results)
-    assert max(seconds for _, _, seconds in results) < 1.5
+    assert [status for status, _, _ in results] == [200] * 80
+    fake.release_held()
     fake.wait_for("response_url", count=80, timeout=30)  # and every reply still arrives
 
 

@@ -11,10 +11,12 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.deps import Deps
+from bot.domain.conflicts import Cause
 from bot.services import caseload as cs
 from bot.services import deadlines as dl
 from bot.services import home as svc
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from handlers.caseload_blocks import district_caseload_blocks
 from storage import models as m
 from tests.services.caseload_seed import add_session, add_slot, seed
 
@@ -253,5 +255,14 @@ def test_a_managers_district_caseload(roster: Deps) -> None:
         ("Ana Reyes", 2, 2),
         ("Ben Ko", 1, 1),
     ]
+    # The district's conflicts come with it: S1's Monday slot is outside Ana's hours, and the
+    # winter break shows once.
+    assert anc.conflicts is not None and every.conflicts is None
+    [line] = anc.conflicts.lines
+    assert (line.cause, line.provider, line.day) == (Cause.OUTSIDE_AVAILABILITY, "Ana Reyes", 0)
+    assert anc.conflicts.closed == ((date(2026, 12, 21), date(2027, 1, 1)),)
+    shown = str([b.to_dict() for b in district_caseload_blocks(anc)])
+    assert "*Conflicts*" in shown and "outside availability" in shown
+    assert "closed Dec 21 – Jan 1" in shown
     with pytest.raises(NotAllowed, match="Only provider-success managers"):
         cs.district_caseload(roster, "U0P1", "anc")

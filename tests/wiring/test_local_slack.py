@@ -350,6 +350,21 @@ def test_hang_next_makes_a_client_timeout_fire(ls: LocalSlack) -> None:
     assert impatient.chat_postMessage(channel="C1", text="fast")["ok"] is True
 
 
+def test_hold_next_answers_only_once_released(ls: LocalSlack, client: WebClient) -> None:
+    ls.hold_next("chat.postMessage")
+    answers: list[bool] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(client.chat_postMessage(channel="C1", text="held")["ok"])
+    )
+    caller.start()
+    ls.wait_for("chat.postMessage")  # recorded on arrival, not answered
+    assert caller.is_alive() and answers == []
+    ls.release_held()
+    caller.join(timeout=5)
+    assert answers == [True]
+    assert client.chat_postMessage(channel="C1", text="free")["ok"] is True
+
+
 def test_wait_for_blocks_until_the_call_arrives(ls: LocalSlack, client: WebClient) -> None:
     timer = threading.Timer(0.1, lambda: client.chat_postMessage(channel="C1", text="later"))
     timer.start()
