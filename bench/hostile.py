@@ -2,7 +2,10 @@
 
   * slow connections: 200 connections send headers, then one body byte every 5 s;
   * long DMs: 33 direct messages of 40,000 characters ("12/23 " repeated) at once;
-  * concurrent /match: 16 managers' /match commands at once;
+  * concurrent /match: 16 managers' /match commands at once (three districts): how their acks
+    split into started / queued / already running, p50/p99 of those acks, the most solves
+    running at once (from the server log; at most MATCH_SOLVES, one per core by default) and
+    the proposals delivered;
   * replay: one signed /match body sent 50 times at once (expected: 1 accepted, 49 refused).
 
 Normal traffic is two clients, each sending `GET /healthz` and a signed `/availability` preview
@@ -16,6 +19,8 @@ times (target with 200 slow connections open: p99 <= 300 ms for both).
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import socket
 import statistics
 import sys
@@ -156,6 +161,20 @@ class SlowConnections:
             s.close()
 
 
+def solves_report(server: Server, fake: LocalSlack) -> str:
+    """The most solves running at once (the server logs each start) and proposals delivered."""
+    running = [int(n) for n in re.findall(r"match\.solve_started running=(\d+)", server.log())]
+    delivered = sum(
+        1
+        for c in fake.calls_to("response_url")
+        if "/match-" in c.path and "Proposal:" in json.dumps(c.params.get("blocks") or [])
+    )
+    return (
+        f"solves started: {len(running)}, most running at once: {max(running, default=0)}; "
+        f"proposals delivered: {delivered}"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -200,23 +219,42 @@ def main() -> int:
             during(server, fake, "33 long DMs", args.seconds, long_dms)
 
             def matches() -> str:
+                # Each district with a manager who serves it (M02 serves only Anchorage).
+                who = {"anchorage": MANAGERS[1], "mesa": MANAGERS[2], "pflugerville": MANAGERS[0]}
                 bodies = [
                     slash_command_body(
                         command="/match",
                         text=f"district={DISTRICTS[i % 3]}",
-                        user_id=MANAGERS[i % 3],
+                        user_id=who[DISTRICTS[i % 3]],
                         response_url=fake.response_url(f"match-{i}"),
                     )
                     for i in range(16)
                 ]
                 acks = list(pool.map(lambda b: server.signed(b), bodies))
-                times = sorted(a[2] * 1000 for a in acks)
+                times = [a[2] * 1000 for a in acks]
+                kinds = {"started": 0, "queued": 0, "already": 0, "other": 0}
+                for status, body, _ in acks:
+                    text = json.loads(body).get("text", "") if status == 200 and body else ""
+                    kind = (
+                        "started"
+                        if text.startswith("Matching")
+                        else "queued"
+                        if text.startswith("Queued behind")
+                        else "already"
+                        if "already" in text
+                        else "other"
+                    )
+                    kinds[kind] += 1
                 return (
-                    f"16 /match acknowledged: {sum(a[0] == 200 for a in acks)}/16, "
-                    f"slowest ack {times[-1]:.0f} ms"
+                    f"16 /match acknowledged: {sum(a[0] == 200 for a in acks)}/16 "
+                    f"(started {kinds['started']}, queued {kinds['queued']}, already running or "
+                    f"queued {kinds['already']}, other {kinds['other']}); /match ack "
+                    f"p50={statistics.median(times):.0f} ms p99={percentile(times, 99):.0f} ms "
+                    f"max={max(times):.0f} ms"
                 )
 
             during(server, fake, "16 concurrent /match", args.seconds, matches)
+            print(f"  {'':28s} {solves_report(server, fake)}", flush=True)
 
             def replay() -> str:
                 body = slash_command_body(

@@ -49,7 +49,8 @@ class Deps:
 
 def build_deps(settings: Settings, *, clock: Clock | None = None, slack_retries: int = 2) -> Deps:
     # Work threads hold a connection through a service call; request threads only for a moment.
-    engine = make_engine(settings.database_url, pool_size=min(settings.listener_threads + 8, 20))
+    threads = settings.listener_threads + settings.match_solves
+    engine = make_engine(settings.database_url, pool_size=min(threads + 8, 20))
     client = make_web_client(
         settings.slack_bot_token, settings.slack_api_url, retries=slack_retries
     )
