@@ -39,9 +39,10 @@ EXTRA_TABLES = [
     (
         "services",
         "services.csv",
-        ("student_id", "service", "sessions_per_week", "session_minutes", "group_ok"),
+        ("student_id", "service", "sessions_per_week", "session_minutes", "group_ok",
+         "minutes_per_week", "minutes_per_month", "starts_on", "ends_on"),
     ),
-]
+]  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
