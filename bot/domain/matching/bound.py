@@ -25,14 +25,16 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.linear_solver.python import model_builder as mb
 
+from .model import Session
 from .prep import Prep, merge
 
 Var = mb.Variable
+SAT_SHARE = 0.3
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Relaxation:
     bound: int
     assignment: dict[int, int] = field(default_factory=dict)  # need index -> provider index
     proved: bool = False
+    parts: list[int] = field(default_factory=list)  # relax_all: the bound of each component
 
 
 def _room_rows(
@@ -69,9 +72,19 @@ def relax(
     time_limit_s: float,
     *,
     integral: bool = True,
+    backend: str = "highs",
+    start: Iterable[Session] = (),
 ) -> Relaxation:
-    """The relaxation of one component: the MIP with HiGHS, or with `integral=False` its LP with
-    GLOP (a weaker bound, in a fraction of the time). No solution hint: HiGHS crashes on one."""
+    """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
+    from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
+    deterministic worker), or with `integral=False` its LP with GLOP (a weaker bound, in a
+    fraction of the time). HiGHS gets no hint: OR-Tools' HiGHS interface crashes on one."""
+    on_day: set[tuple[int, int, str]] = set()
+    for sess in start:
+        spi = prep.provider_index[sess.provider_id]
+        for sid in sess.student_ids:
+            on_day.add((prep.need_index[(sid, sess.service)], spi, sess.day))
+    hint: dict[int, int] = {}
     pset = set(providers)
     inp = prep.inp
     gmax = inp.group_max
@@ -96,12 +109,16 @@ def relax(
                 continue
             xv = var()
             x[(ni, pi)] = xv
+            if any((ni, pi, d) in on_day for d in days):
+                hint[xv.index] = 1
             by_need[ni].append(xv)
             ws = []
             did = prep.days_id[ni]
             for d in days:
                 wv = var()
                 ws.append(wv)
+                if (ni, pi, d) in on_day:
+                    hint[wv.index] = 1
                 model.add(wv <= xv)
                 if grouping and n.group_ok:
                     members[(pi, did, d, n.school_id, n.session_minutes)].append(wv)
@@ -118,6 +135,7 @@ def relax(
             units[(pi, did, d)].append((m, ws[0]))
             continue
         gv = var(math.ceil(len(ws) / gmax))
+        hint[gv.index] = math.ceil(sum(hint.get(w.index, 0) for w in ws) / gmax)
         model.add(gmax * gv >= mb.LinearExpr.sum(ws))
         units[(pi, did, d)].append((m, gv))
     by_provider: dict[int, list[tuple[int, Var]]] = defaultdict(list)
@@ -134,11 +152,17 @@ def relax(
     for pi, items in by_provider.items():
         model.add(_weighted(items) <= prep.providers[pi].capacity_minutes)
     model.maximize(mb.LinearExpr.sum(list(x.values())))
-    solver = mb.Solver("highs" if integral else "glop")
+    limit = max(0.05, time_limit_s)
+    solver = mb.Solver(backend if integral else "glop")
     solver.enable_output(False)
-    if integral:  # HiGHS prints a banner on standard output unless told not to
+    if integral and backend == "sat":
+        for v in model.get_variables():
+            model.add_hint(v, hint.get(v.index, 0))
+        solver.set_solver_specific_parameters(f"num_workers:1,max_deterministic_time:{limit}")
+        limit *= 4  # the wall clock is only a guard
+    elif integral:  # HiGHS prints a banner on standard output unless told not to
         solver.set_solver_specific_parameters("output_flag=false")
-    solver.set_time_limit_in_seconds(max(0.05, time_limit_s))
+    solver.set_time_limit_in_seconds(limit)
     status = solver.solve(model)
     top = len(by_need)
     # An LP stopped early has only a primal value, which bounds nothing: only its optimum counts.
@@ -165,19 +189,27 @@ def relax(
 def relax_all(
     prep: Prep,
     parts: Sequence[tuple[Sequence[int], Sequence[int]]],
-    served: Sequence[int],
+    start: Sequence[Session],
     deadline: float,
 ) -> Relaxation:
-    """The relaxation of every component: first its LP (fast); then, where the LP leaves a gap
-    to `served` (what the component's incumbent serves), the MIP, smallest component first, the
-    time left shared by size. A component the time does not reach keeps its LP bound."""
+    """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
+    to what `start` serves, largest gap per need first, the time left shared by size: CP-SAT
+    from `start` for a "who serves whom" (`SAT_SHARE` of the share), then HiGHS for the bound.
+    A component the time does not reach keeps its LP bound."""
     total = Relaxation(0, proved=True)
+    part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    starts: list[list[Session]] = [[] for _ in parts]
+    for sess in start:
+        starts[part_of[prep.provider_index[sess.provider_id]]].append(sess)
+    served = [len({(sid, x.service) for x in st for sid in x.student_ids}) for st in starts]
     lps = []
     for needs, provs in parts:
         lp = relax(prep, needs, provs, max(1.0, deadline - time.perf_counter()), integral=False)
         lps.append(lp.bound)
+    # Largest gap per need first: that is where the MIP's bound and its assignment pay most.
     todo = sorted(
-        (c for c in range(len(parts)) if lps[c] > served[c]), key=lambda c: (len(parts[c][0]), c)
+        (c for c in range(len(parts)) if lps[c] > served[c]),
+        key=lambda c: (-(lps[c] - served[c]) / len(parts[c][0]), c),
     )
     bounds = list(lps)
     weights = [len(parts[c][0]) for c in todo]
@@ -187,9 +219,17 @@ def relax_all(
         if left <= 0.1:
             break
         share = min(left, max(0.3, left * weights[i] / sum(weights[i:])))
-        r = relax(prep, needs, provs, share)
-        bounds[c] = min(bounds[c], r.bound)
-        total.assignment.update(r.assignment)
+        fast = relax(prep, needs, provs, SAT_SHARE * share, backend="sat", start=starts[c])
+        bounds[c] = min(bounds[c], fast.bound)
+        assignment = fast.assignment
+        if len(assignment) < bounds[c]:
+            left = share - SAT_SHARE * share
+            exact = relax(prep, needs, provs, max(0.1, left))
+            bounds[c] = min(bounds[c], exact.bound)
+            if len(exact.assignment) > len(assignment):
+                assignment = exact.assignment
+        total.assignment.update(assignment)
     total.bound = sum(bounds)
+    total.parts = bounds
     total.proved = all(b <= s for b, s in zip(bounds, served, strict=True))
     return total
