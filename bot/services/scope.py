@@ -159,6 +159,26 @@ def provider_districts(s: Session, provider_id: str) -> set[str]:
     return set(s.scalars(assigned.union(seen)))
 
 
+AVAILABILITY_REFUSED = "You can only see or set the availability of providers in your districts."
+
+
+def check_provider_availability(s: Session, slack_user_id: str, provider: m.Provider) -> None:
+    """A scoped manager may see and set the availability of a provider who serves their
+    districts, or who serves no student yet (a new provider: nothing of another district's
+    to show); not of one whose students are all elsewhere."""
+    if provider.slack_user_id == slack_user_id:
+        return
+    scope = manager_district_scope(s, slack_user_id)
+    if not scope:
+        return
+    served = provider_districts(s, provider.id)
+    if served and not served & scope:
+        raise Refused(
+            AVAILABILITY_REFUSED, action="availability.denied", subject_type="provider",
+            subject_id=provider.id,
+        )  # fmt: skip
+
+
 # --- the checks the Slack edge makes before a service call -----------------------------------
 
 

@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.services.caseload import PROVIDER_REFUSED
 from bot.services.makeups import MAKEUP_NOT_YOURS
 from bot.services.nudges.buttons import NOT_YOURS_OR_GONE
-from bot.services.scope import OUTSIDE
+from bot.services.scope import AVAILABILITY_REFUSED, OUTSIDE
 from bot.services.sessions import MARK_NOT_YOURS
 from bot.services.soap import HISTORY_NOT_YOURS, NOT_YOURS, NOTE_NOT_YOURS
 from devtools.local_slack import LocalSlack
@@ -27,6 +27,7 @@ from tests.support.app_driver import Driver, Reply
 M_ANC, M_ALL = "U0DEMOM02", "U0DEMOM01"
 P01, P02, P04 = "U0DEMOP01", "U0DEMOP02", "U0DEMOP04"
 OTHER_DISTRICTS = ("Mesa", "Pflugerville")
+BATCH = "5b0c6c1e-8f5e-4f57-9a51-3f3c2a1d0b01"
 
 
 def denials(deps: Deps) -> list[tuple[str, str, str, str]]:
@@ -307,6 +308,7 @@ def _review_nudge(deps: Deps, district_id: str) -> tuple[int, str, date]:
             send_after=now,
             sent_at=now,
             attempts=1,
+            batch_id=BATCH,
         )
         s.add(row)
         s.flush()
@@ -341,3 +343,42 @@ def test_a_reminder_about_another_districts_student_is_refused_like_a_missing_on
     assert NOT_YOURS_OR_GONE not in done.said()
     with demo_deps.session_factory() as s:
         assert s.get(m.Student, student).annual_review_due != due  # type: ignore[union-attr]
+
+
+def test_snoozing_a_reminder_about_another_district_is_refused_like_a_missing_one(
+    demo_deps: Deps, slack: LocalSlack
+) -> None:
+    driver = Driver(demo_deps, slack)
+    _review_nudge(demo_deps, "mesa")
+    missing_batch = "0f0e0d0c-0b0a-4090-8070-605040302010"
+    other = driver.press(M_ANC, "nudge_snooze", BATCH)
+    missing = driver.press(M_ANC, "nudge_snooze", missing_batch)
+    assert NOT_YOURS_OR_GONE in other.said() and NOT_YOURS_OR_GONE in missing.said()
+    assert denials(demo_deps) == [
+        ("manager:M02", "nudge.denied", BATCH, "not_own"),
+        ("manager:M02", "nudge.denied", missing_batch, "not_found"),
+    ]
+    assert "Snoozed" in driver.press(M_ALL, "nudge_snooze", BATCH).said()
+
+
+# --- /availability @provider -----------------------------------------------------------------
+
+
+def test_availability_of_a_provider_outside_the_managers_districts_is_refused(
+    demo_deps: Deps, slack: LocalSlack
+) -> None:
+    driver = Driver(demo_deps, slack)
+    edit = driver.slash(M_ANC, "/availability", f"<@{P04}> Tue 8-11 PT")
+    show = driver.slash(M_ANC, "/availability", f"<@{P04}>")
+    assert AVAILABILITY_REFUSED in edit.said() and AVAILABILITY_REFUSED in show.said()
+    assert [(a, s, r) for _, a, s, r in denials(demo_deps)] == [
+        ("availability.denied", "P04", "outside_district_scope"),
+        ("availability.denied", "P04", "outside_district_scope"),
+    ]
+    with demo_deps.session_factory() as s:
+        assert not s.scalars(select(m.PendingAction)).all()  # no preview stored
+    # A provider who serves Anchorage among others, and one who serves no student yet: allowed.
+    assert "Replace Devin" in driver.slash(M_ANC, "/availability", f"<@{P02}> Tue 8-11 PT").said()
+    assert "Replace Ines" in driver.slash(M_ANC, "/availability", "<@U0DEMOP06> Tue 8-11").said()
+    assert "Replace Soledad" in driver.slash(M_ALL, "/availability", f"<@{P04}> Tue 8-11").said()
+    assert len(denials(demo_deps)) == 2

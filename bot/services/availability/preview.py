@@ -40,6 +40,7 @@ from bot.services.availability.reading import (
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
 from bot.services.schedule_effects import Effects
+from bot.services.scope import audited, check_provider_availability
 from storage import models as m
 
 
@@ -66,6 +67,7 @@ class Preview:
     effects: Effects = Effects()  # what saving would do to the planned sessions
 
 
+@audited
 def preview(
     deps: Deps, slack_user_id: str, text: str, target_slack_id: str | None = None
 ) -> Preview | Question | ScheduleView:
@@ -74,6 +76,7 @@ def preview(
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         provider = provider_for_edit(s, person, target_slack_id)
+        check_provider_availability(s, slack_user_id, provider)
         today = today_of(deps, provider.timezone)
         result = parse_availability(text, today=today)
         if result.error is not None or result.intent is None:
@@ -89,6 +92,7 @@ def preview(
         return _store_preview(s, deps, person, provider, result, today, on_behalf)
 
 
+@audited
 def preview_cancel_time_off(deps: Deps, slack_user_id: str, time_off_id: int) -> Preview:
     """The Cancel button of a stretch in the time-off list: a preview that cancels it."""
     with deps.session_factory.begin() as s:
@@ -100,6 +104,7 @@ def preview_cancel_time_off(deps: Deps, slack_user_id: str, time_off_id: int) ->
         owner = s.get(m.Provider, row.provider_id)
         assert owner is not None
         provider = provider_for_edit(s, person, owner.slack_user_id)
+        check_provider_availability(s, slack_user_id, provider)
         if provider.id != owner.id:
             raise NotAllowed("You can only cancel your own time off.")
         text = f"cancel time off {row.start_date:%b %-d} - {row.end_date:%b %-d}"

@@ -22,6 +22,7 @@ from bot.domain.schedule import (
 from bot.domain.schedule import WeeklyWindow, in_zone, local_date, merge, week_monday
 from bot.services.availability.changes import as_window, rows_of, valid_on
 from bot.services.people import identify, provider_for_edit
+from bot.services.scope import audited, check_provider_availability
 from storage import models as m
 
 KIND = "availability"
@@ -164,10 +165,12 @@ def _time_off_span(t: m.TimeOff) -> TimeOffSpan:
     return TimeOffSpan(t.start_date, t.end_date, hours, t.timezone, t.id)
 
 
+@audited
 def show(deps: Deps, slack_user_id: str, target_slack_id: str | None = None) -> ScheduleView:
     with deps.session_factory() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         provider = provider_for_edit(s, person, target_slack_id)
+        check_provider_availability(s, slack_user_id, provider)
         return schedule_view(s, deps, provider, on_behalf=provider.slack_user_id != slack_user_id)
 
 
