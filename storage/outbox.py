@@ -104,6 +104,33 @@ def upsert(
 # --- the outbox ----------------------------------------------------------------------------
 
 
+def dm_now(
+    *,
+    key: str,
+    rule: str,
+    recipient_kind: str,
+    recipient_id: str,
+    subject_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+    stage: str = "new",
+) -> dict[str, Any]:
+    """An outbox row for a DM that goes out at once (no due date)."""
+    return {
+        "key": key,
+        "rule": rule,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "subject_id": subject_id,
+        "due_on": None,
+        "stage": stage,
+        "payload": payload,
+        "created_at": now,
+        "send_after": now,
+        "attempts": 0,
+    }
+
+
 def enqueue(s: Session, items: Iterable[Mapping[str, Any]]) -> int:
     """Insert the rows whose ``key`` is not in the outbox yet; returns how many were new.
 

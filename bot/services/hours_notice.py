@@ -102,24 +102,16 @@ def queue(s: Session, provider: m.Provider, message: HoursChanged, now: datetime
     left their week and time off as they were)."""
     if not (message.week_changed or message.time_off_changed):
         return
-    outbox.enqueue(
-        s,
-        [
-            {
-                "key": f"{HOURS_RULE}:{message.change_id}",
-                "rule": HOURS_RULE,
-                "recipient_kind": "provider",
-                "recipient_id": provider.id,
-                "subject_id": message.change_id,
-                "due_on": None,
-                "stage": "new",
-                "payload": message.to_payload(),
-                "created_at": now,
-                "send_after": now,
-                "attempts": 0,
-            }
-        ],
+    row = outbox.dm_now(
+        key=f"{HOURS_RULE}:{message.change_id}",
+        rule=HOURS_RULE,
+        recipient_kind="provider",
+        recipient_id=provider.id,
+        subject_id=message.change_id,
+        payload=message.to_payload(),
+        now=now,
     )
+    outbox.enqueue(s, [row])
 
 
 def deliver(deps: Deps, change_id: str) -> int:

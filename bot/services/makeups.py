@@ -362,19 +362,16 @@ class MakeupMessage:
 
 
 def _row(o: OwedMakeup, stage: str, kind: str, recipient: str, now: datetime) -> dict[str, object]:
-    return {
-        "key": f"{RULE}:{o.session_id}:{stage}:{kind}:{recipient}",
-        "rule": RULE,
-        "recipient_kind": kind,
-        "recipient_id": recipient,
-        "subject_id": str(o.session_id),
-        "due_on": None,
-        "stage": stage,
-        "payload": {},
-        "created_at": now,
-        "send_after": now,
-        "attempts": 0,
-    }
+    return outbox.dm_now(
+        key=f"{RULE}:{o.session_id}:{stage}:{kind}:{recipient}",
+        rule=RULE,
+        recipient_kind=kind,
+        recipient_id=recipient,
+        subject_id=str(o.session_id),
+        payload={},
+        now=now,
+        stage=stage,
+    )
 
 
 def _managers_by_district(s: Session) -> dict[str | None, list[str]]:

@@ -478,19 +478,15 @@ def _queue_manager_dms(
     )
     message = ScheduleChanged(change_id, provider.name, effects.outside)
     rows = [
-        {
-            "key": f"{CHANGE_RULE}:{pending_id}:{mg.id}",
-            "rule": CHANGE_RULE,
-            "recipient_kind": "manager",
-            "recipient_id": mg.id,
-            "subject_id": change_id,
-            "due_on": None,
-            "stage": "new",
-            "payload": message.to_payload(),
-            "created_at": now,
-            "send_after": now,
-            "attempts": 0,
-        }
+        outbox.dm_now(
+            key=f"{CHANGE_RULE}:{pending_id}:{mg.id}",
+            rule=CHANGE_RULE,
+            recipient_kind="manager",
+            recipient_id=mg.id,
+            subject_id=change_id,
+            payload=message.to_payload(),
+            now=now,
+        )
         for mg in managers_of(s, districts)
     ]
     outbox.enqueue(s, rows)
