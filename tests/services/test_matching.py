@@ -70,6 +70,18 @@ def test_licence_expiring_on_the_week_does_not_count(deps: Deps, tmp_path: Path)
     assert [(u.student_id, u.reason) for u in result.unmatched] == [("S1", "no_licensed_provider")]
     assert "Alaska" in result.unmatched[0].detail
     assert proposal.students_served == 0
+    # Whom to hire: an SLP licensed in Alaska, half an hour on the roomiest school day.
+    assert proposal.to_json()["hires"] == [
+        {
+            "service": "slp",
+            "state": "AK",
+            "weekly_hours": 0.5,
+            "windows": [
+                {"day": "tue", "start": "08:30", "end": "09:00", "timezone": "America/Anchorage"}
+            ],
+            "would_serve": ["S1"],
+        }
+    ]
 
 
 def test_licence_valid_through_the_week_counts(deps: Deps, tmp_path: Path) -> None:

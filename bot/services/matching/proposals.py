@@ -55,6 +55,30 @@ class ProviderPlan:
 
 
 @dataclass(frozen=True)
+class HireOut:
+    """A provider profile to hire, in the school's time zone."""
+
+    service: str
+    state: str
+    weekly_hours: float
+    windows: tuple[tuple[str, str, str], ...]  # (school-local day, start, end)
+    timezone: str
+    would_serve: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "state": self.state,
+            "weekly_hours": self.weekly_hours,
+            "windows": [
+                {"day": d, "start": a, "end": b, "timezone": self.timezone}
+                for d, a, b in self.windows
+            ],
+            "would_serve": list(self.would_serve),
+        }
+
+
+@dataclass(frozen=True)
 class Proposal:
     proposal_id: str | None
     district_id: str
@@ -68,6 +92,7 @@ class Proposal:
     method: str
     solve_seconds: float
     bound: int | None = None  # at most this many of students_total can be served
+    hires: tuple[HireOut, ...] = ()
 
     @property
     def hours_booked(self) -> float:
@@ -104,6 +129,7 @@ class Proposal:
                 for u in self.unmatched
             ],
             "bound": self.bound if self.bound is not None else self.students_total,
+            "hires": [h.to_json() for h in self.hires],
         }
 
     def to_csv(self) -> str:
@@ -223,6 +249,18 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         method=result.method,
         solve_seconds=result.solve_seconds,
         bound=result.bound,
+        hires=tuple(_hire_out(h, ctx) for h in result.hires),
+    )
+
+
+def _hire_out(h: mt.Hire, ctx: Context) -> HireOut:
+    tz = ctx.school_tz[ctx.student_school[h.would_serve[0]]]
+    windows = []
+    for _, a, b in h.windows:
+        la, lb = ctx.week.local(a, tz), ctx.week.local(b, tz)
+        windows.append((DAY_NAMES[la.weekday()], f"{la:%H:%M}", f"{lb:%H:%M}"))
+    return HireOut(
+        h.service, h.state, round(h.weekly_minutes / 60, 2), tuple(windows), tz, h.would_serve
     )
 
 
@@ -353,6 +391,12 @@ def text_summary(p: Proposal) -> str:
                 f"({x.provider_day.title()} {x.provider_start} {zone_label(plan.timezone)})  "
                 f"{', '.join(x.student_labels)}  {x.service.upper()} @ {x.school_name}"
             )
+    for h in p.hires:
+        when = ", ".join(f"{d.title()} {a}–{b}" for d, a, b in h.windows)
+        lines.append(
+            f"Hire: 1 {h.service.upper()} licensed in {h.state}, about {h.weekly_hours:g} h a "
+            f"week, {when} {zone_abbr(h.timezone)}, would serve {len(h.would_serve)}"
+        )
     if p.unmatched:
         lines.append("\nNot served:")
         for u in p.unmatched:
