@@ -19,6 +19,7 @@ from devtools.local_slack import LocalSlack
 from tests.support.app_driver import Driver
 
 ANC_ONLY, MESA_ONLY, EVERY = "U0DEMOM02", "U0DEMOM03", "U0DEMOM01"
+MESA_TX_HOME = MESA_ONLY
 
 
 class BlockingSolver:
@@ -71,14 +72,18 @@ def test_a_second_managers_match_is_queued_at_once_and_both_get_proposals(
 ) -> None:
     t0 = time.monotonic()
     first = driver.slash(ANC_ONLY, "/match", "district=anchorage")
+    acks = [time.monotonic() - t0]
     assert solver.started.acquire(timeout=10)  # the first solve holds the only place
+    t0 = time.monotonic()
     second = driver.slash(MESA_ONLY, "/match", "district=mesa")
-    acked = time.monotonic() - t0
+    acks.append(time.monotonic() - t0)
     assert first.ack_json()["text"] == "Matching Anchorage School District…"
     assert second.ack_json()["text"] == (
         "Queued behind 1 other match — I'll post the proposal here when it's ready."
     )
-    assert acked < 5  # neither acknowledgement waited for a solve (the solver is still blocked)
+    # Neither acknowledgement waited for a solve (the solver is still blocked): both inside
+    # Slack's 3 seconds, with room for a loaded machine.
+    assert max(acks) < 3
     assert solver.calls == 1 and slack.calls_to("response_url") == []
 
     solver.release.set()
@@ -147,3 +152,22 @@ def test_the_queue_notice_pluralises() -> None:
         "Queued behind 2 other matches — I'll post the proposal here when it's ready."
     )
     assert json.dumps(queued_text(1)).count("other match ") == 1
+
+
+def test_homes_run_match_waits_in_the_same_queue_and_says_so_by_dm(
+    driver: Driver, slack: LocalSlack, solver: BlockingSolver
+) -> None:
+    driver.slash(ANC_ONLY, "/match", "district=anchorage")
+    assert solver.started.acquire(timeout=10)
+    pressed = driver.press(MESA_TX_HOME, "home_run_match", "mesa", from_home=True)
+    assert pressed.status == 200
+    [notice] = slack.wait_for("chat.postMessage", timeout=10)
+    assert notice.params["channel"] == "D" + MESA_TX_HOME
+    assert notice.params["text"] == (
+        "Queued behind 1 other match — I'll post the proposal here when it's ready."
+    )
+    assert solver.calls == 1
+    solver.release.set()
+    posts = slack.wait_for("chat.postMessage", count=2, timeout=20)
+    assert "Proposal: Mesa Public Schools" in json.dumps(posts[-1].params.get("blocks"))
+    assert solver.peak == 1

@@ -222,3 +222,44 @@ def test_only_managers_may_press_them(
         said = driver.press(who, action, change).said()
         assert "went wrong" not in said and "manager" in said.lower()
     assert audit(deps, "schedule_change.keep") == []
+
+
+def test_a_stale_rematch_runs_again_as_a_rematch(
+    deps: Deps, slack: LocalSlack, tmp_path: Path
+) -> None:
+    driver = Driver(roster(deps, tmp_path), slack)
+    change = no_longer_tuesdays(driver)
+    first = button(driver.press(MIA, "change_find_new_times", change), "match_approve_all")
+    with deps.session_factory.begin() as s:  # Cy's hours change after the proposal was made
+        s.add(
+            m.AvailabilityWindow(
+                provider_id="P3", day=3, start_minute=8 * 60, end_minute=9 * 60,
+                timezone="America/Anchorage",
+            )
+        )  # fmt: skip
+    stale = driver.press(MIA, "match_approve_all", first)
+    assert "changed since this proposal was computed" in stale.said()
+    assert assignment(deps)[0] == "P1"
+    rerun = driver.press(MIA, "match_rerun", button(stale, "match_rerun"))
+    assert "Finding new times again" in rerun.said()
+    second = button(rerun, "match_approve_all")
+    assert second != first
+    with deps.session_factory() as s:
+        row = s.get(m.PendingAction, second)
+        assert row is not None and row.payload["rematch"] == [["S1", "slp", "P1"]]
+        assert row.payload["change_id"] == change
+    assert "Approved" in driver.press(MIA, "match_approve_all", second).said()
+    assert assignment(deps)[0] == "P3"
+
+
+def test_replies_escape_the_providers_name(deps: Deps, slack: LocalSlack, tmp_path: Path) -> None:
+    driver = Driver(roster(deps, tmp_path, with_cy=False), slack)
+    change = no_longer_tuesdays(driver)
+    with deps.session_factory.begin() as s:
+        provider = s.get(m.Provider, "P1")
+        assert provider is not None
+        provider.name = "Ana <!here> & Co"
+    found = driver.press(MIA, "change_find_new_times", change).said()
+    kept = driver.press(MIA, "change_keep_for_now", change).said()
+    for said in (found, kept):
+        assert "Ana &lt;!here&gt; &amp; Co's" in said and "<!here>" not in said

@@ -18,7 +18,9 @@ from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
 from .guided import guided
+from .hires import hires
 from .model import (
+    Hire,
     Interval,
     MatchInput,
     MatchResult,
@@ -41,6 +43,7 @@ GUIDED_SHARE = 0.5
 SECONDARY_SECONDS = 0.5
 
 __all__ = [
+    "Hire",
     "Interval",
     "MatchInput",
     "MatchResult",
@@ -176,7 +179,12 @@ def _result(
         result = MatchResult(
             tuple(baseline), tuple(explain(inp, baseline, prep)), "greedy", details, 0.0
         )
-    return replace(result, solve_seconds=time.perf_counter() - t0, bound=bound)
+    return replace(
+        result,
+        solve_seconds=time.perf_counter() - t0,
+        bound=bound,
+        hires=tuple(hires(inp, result.sessions)),
+    )
 
 
 def _finish(

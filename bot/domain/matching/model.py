@@ -94,6 +94,19 @@ class Unmatched:
 
 
 @dataclass(frozen=True)
+class Hire:
+    """A provider profile to hire: discipline, licence state, weekly minutes and the school-day
+    windows (absolute minutes, on school-local days) when they would see `would_serve`."""
+
+    service: str
+    state: str
+    weekly_minutes: int
+    windows: tuple[tuple[str, int, int], ...]
+    would_serve: tuple[str, ...]  # student ids
+    school_tz_label: str
+
+
+@dataclass(frozen=True)
 class MatchResult:
     sessions: tuple[Session, ...]
     unmatched: tuple[Unmatched, ...]
@@ -102,3 +115,5 @@ class MatchResult:
     solve_seconds: float
     bound: int | None = None
     """At most this many needs can be served (a relaxation solved exactly); None if not run."""
+    hires: tuple[Hire, ...] = ()
+    """Profiles to hire that would serve needs left unserved."""

@@ -52,6 +52,31 @@ class ProviderPlan:
     new_minutes: int
     committed_minutes: int
     capacity_minutes: int
+    time_off: str = ""  # "out Dec 7–11: those sessions will be cancelled"
+
+
+@dataclass(frozen=True)
+class HireOut:
+    """A provider profile to hire, in the school's time zone."""
+
+    service: str
+    state: str
+    weekly_hours: float
+    windows: tuple[tuple[str, str, str], ...]  # (school-local day, start, end)
+    timezone: str
+    would_serve: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "state": self.state,
+            "weekly_hours": self.weekly_hours,
+            "windows": [
+                {"day": d, "start": a, "end": b, "timezone": self.timezone}
+                for d, a, b in self.windows
+            ],
+            "would_serve": list(self.would_serve),
+        }
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,7 @@ class Proposal:
     method: str
     solve_seconds: float
     bound: int | None = None  # at most this many of students_total can be served
+    hires: tuple[HireOut, ...] = ()
 
     @property
     def hours_booked(self) -> float:
@@ -104,6 +130,7 @@ class Proposal:
                 for u in self.unmatched
             ],
             "bound": self.bound if self.bound is not None else self.students_total,
+            "hires": [h.to_json() for h in self.hires],
         }
 
     def to_csv(self) -> str:
@@ -204,6 +231,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
                 minutes,
                 ctx.provider_committed[pid],
                 ctx.provider_capacity[pid],
+                time_off_note(ctx.provider_time_off.get(pid, [])),
             )
         )
     served = {(sid, sess.service) for sess in result.sessions for sid in sess.student_ids}
@@ -223,6 +251,33 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         method=result.method,
         solve_seconds=result.solve_seconds,
         bound=result.bound,
+        hires=tuple(_hire_out(h, ctx) for h in result.hires),
+    )
+
+
+def time_off_note(ranges: list[tuple[date, date]]) -> str:
+    """ "out Dec 7–11: those sessions will be cancelled" (the plan itself is the recurring week)."""
+    if not ranges:
+        return ""
+    parts = []
+    for a, b in ranges:
+        if a == b:
+            parts.append(f"{a:%b %-d}")
+        elif (a.year, a.month) == (b.year, b.month):
+            parts.append(f"{a:%b %-d}–{b:%-d}")
+        else:
+            parts.append(f"{a:%b %-d}–{b:%b %-d}")
+    return f"out {', '.join(parts)}: those sessions will be cancelled"
+
+
+def _hire_out(h: mt.Hire, ctx: Context) -> HireOut:
+    tz = ctx.school_tz[ctx.student_school[h.would_serve[0]]]
+    windows = []
+    for _, a, b in h.windows:
+        la, lb = ctx.week.local(a, tz), ctx.week.local(b, tz)
+        windows.append((DAY_NAMES[la.weekday()], f"{la:%H:%M}", f"{lb:%H:%M}"))
+    return HireOut(
+        h.service, h.state, round(h.weekly_minutes / 60, 2), tuple(windows), tz, h.would_serve
     )
 
 
@@ -346,6 +401,7 @@ def text_summary(p: Proposal) -> str:
             f"\n{plan.name} ({plan.provider_id}) — "
             f"{hours(plan.committed_minutes + plan.new_minutes)} of "
             f"{hours(plan.capacity_minutes)} h/week"
+            + (f" · {plan.time_off}" if plan.time_off else "")
         )
         for x in plan.sessions:
             lines.append(
@@ -353,6 +409,12 @@ def text_summary(p: Proposal) -> str:
                 f"({x.provider_day.title()} {x.provider_start} {zone_label(plan.timezone)})  "
                 f"{', '.join(x.student_labels)}  {x.service.upper()} @ {x.school_name}"
             )
+    for h in p.hires:
+        when = ", ".join(f"{d.title()} {a}–{b}" for d, a, b in h.windows)
+        lines.append(
+            f"Hire: 1 {h.service.upper()} licensed in {h.state}, about {h.weekly_hours:g} h a "
+            f"week, {when} {zone_abbr(h.timezone)}, would serve {len(h.would_serve)}"
+        )
     if p.unmatched:
         lines.append("\nNot served:")
         for u in p.unmatched:
