@@ -420,7 +420,8 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     """Load the demo roster into an empty database, dated around this week.
 
     The roster is generated afresh for this week's Monday (in ORG_TIMEZONE) rather than shifted,
-    so wall-clock times stay right across daylight-saving changes.
+    so wall-clock times stay right across daylight-saving changes; the sessions before today
+    have happened (mostly held), so the minutes due so far are mostly delivered.
     """
     import tempfile
     from pathlib import Path
@@ -434,7 +435,7 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         folder = Path(tmp)
-        write_demo_roster(folder, today=week_monday(today))
+        write_demo_roster(folder, today=week_monday(today), now=today)
         report = import_roster(folder, deps.session_factory, now=deps.clock.now())
     if not report.ok:
         raise RuntimeError("the demo roster is invalid: " + "; ".join(report.problems[:3]))

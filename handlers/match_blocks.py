@@ -54,6 +54,8 @@ def _plan_text(plan: ProviderPlan) -> str:
         f"{bold(escape(plan.name))} — {hours(plan.committed_minutes + plan.new_minutes)} of "
         f"{hours(plan.capacity_minutes)} h/week (+{hours(plan.new_minutes)} h new)"
     )
+    if plan.time_off:
+        head += f"\n_{plan.time_off}_"
     lines = []
     for x in plan.sessions:
         provider_side = ""

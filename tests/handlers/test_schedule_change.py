@@ -250,3 +250,16 @@ def test_a_stale_rematch_runs_again_as_a_rematch(
         assert row.payload["change_id"] == change
     assert "Approved" in driver.press(MIA, "match_approve_all", second).said()
     assert assignment(deps)[0] == "P3"
+
+
+def test_replies_escape_the_providers_name(deps: Deps, slack: LocalSlack, tmp_path: Path) -> None:
+    driver = Driver(roster(deps, tmp_path, with_cy=False), slack)
+    change = no_longer_tuesdays(driver)
+    with deps.session_factory.begin() as s:
+        provider = s.get(m.Provider, "P1")
+        assert provider is not None
+        provider.name = "Ana <!here> & Co"
+    found = driver.press(MIA, "change_find_new_times", change).said()
+    kept = driver.press(MIA, "change_keep_for_now", change).said()
+    for said in (found, kept):
+        assert "Ana &lt;!here&gt; &amp; Co's" in said and "<!here>" not in said

@@ -181,7 +181,8 @@ def test_provider_already_full_elsewhere(deps: Deps, tmp_path: Path) -> None:
     assert [(u.student_id, u.reason) for u in result.unmatched] == [("S1", "no_capacity")]
 
 
-def test_time_off_removes_days(deps: Deps, tmp_path: Path) -> None:
+def test_time_off_keeps_the_recurring_plan_and_is_noted(deps: Deps, tmp_path: Path) -> None:
+    """Out Mon-Tue Dec 7-8: the weekly plan still uses Mon and Tue; the proposal says so."""
     lic = LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
     load(
         deps,
@@ -200,13 +201,14 @@ def test_time_off_removes_days(deps: Deps, tmp_path: Path) -> None:
                 created_at=deps.clock.now(),
             )
         )
-    _, result, _ = run(deps, "anc", date(2026, 12, 2))
-    assert result.sessions == ()  # only Wednesday is left, and two distinct days are needed
-    assert result.unmatched[0].reason == "no_common_time"
+    _, result, proposal = run(deps, "anc", date(2026, 12, 2))
+    assert len(result.sessions) == 2 and result.unmatched == ()
+    (plan,) = proposal.plans
+    assert plan.time_off == "out Dec 7–8: those sessions will be cancelled"
 
 
-def test_partial_time_off_removes_only_its_hours(deps: Deps, tmp_path: Path) -> None:
-    """Out Mon Dec 7 8-10 (Pacific): Monday 10-12 stays, so the two sessions still fit."""
+def test_partial_time_off_keeps_its_hours_in_the_plan(deps: Deps, tmp_path: Path) -> None:
+    """Out Mon Dec 7 8-10 (Pacific): the recurring week keeps Monday 8-12, noted as time off."""
     lic = LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
     load(
         deps,
@@ -228,12 +230,11 @@ def test_partial_time_off_removes_only_its_hours(deps: Deps, tmp_path: Path) -> 
                 created_at=deps.clock.now(),
             )
         )
-    inp, result, _ = run(deps, "anc", date(2026, 12, 2))
+    inp, result, proposal = run(deps, "anc", date(2026, 12, 2))
     p1 = next(p for p in inp.providers if p.provider_id == "P1")
-    whole_monday = [iv for iv in p1.available if iv[1] - iv[0] == 240]
-    assert len(whole_monday) == 1  # Tuesday keeps its four hours; Monday lost two
-    assert sum(b - a for a, b in p1.available) == 240 + 120
+    assert [b - a for a, b in p1.available] == [240, 240]
     assert len(result.sessions) == 2 and result.unmatched == ()
+    assert proposal.plans[0].time_off == "out Dec 7: those sessions will be cancelled"
 
 
 def test_filters_and_district_lookup(deps: Deps, tmp_path: Path) -> None:

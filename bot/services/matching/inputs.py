@@ -1,13 +1,14 @@
 """Services: the matcher's input for one district and the coming school week.
 
-Read from the roster (schools, hours, open services, providers, licences, availability, time off,
-existing slots and sessions), then converted to absolute minutes since that Monday 00:00 UTC.
+Read from the roster (schools, hours, open services, providers, licences, recurring availability,
+time off for the proposal's note, existing slots and sessions), then converted to absolute
+minutes since that Monday 00:00 UTC.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import matching as mt
-from bot.domain.matching.prep import merge, subtract
 from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
 from bot.domain.sessions import GENERATED_PREFIXES
@@ -74,6 +74,7 @@ class Context:
     provider_committed: dict[str, int]
     need_minutes: dict[tuple[str, str], int]
     total_needs: int
+    provider_time_off: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
 
 
 def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
@@ -251,21 +252,10 @@ def build_input(
     mproviders = []
     for p in providers:
         avail: list[tuple[int, int]] = []
-        whole_days = [t for t in off[p.id] if t.start_minute is None or t.end_minute is None]
-        hours_off: list[tuple[int, int]] = []  # partial-day time off: just those hours go
+        # The plan is a recurring week: time off in this week does not take a provider out of
+        # it (those sessions are cancelled instead, and the proposal says so).
         for day in range(7):
             d = week.date_of(day)
-            if any(t.start_date <= d <= t.end_date for t in whole_days):
-                continue
-            hours_off += [
-                week.window(
-                    WeeklyWindow(day, t.start_minute, t.end_minute, t.timezone or p.timezone)
-                )
-                for t in off[p.id]
-                if t.start_minute is not None
-                and t.end_minute is not None
-                and t.start_date <= d <= t.end_date
-            ]
             for w in windows[p.id]:
                 valid = (w.effective_from is None or w.effective_from <= d) and (
                     w.effective_to is None or w.effective_to >= d
@@ -281,9 +271,7 @@ def build_input(
                 discipline=p.discipline,
                 home_state=p.home_state,
                 licensed_states=frozenset(licences[p.id]),
-                available=(
-                    subtract(merge(avail), merge(hours_off)) if hours_off else tuple(sorted(avail))
-                ),
+                available=tuple(sorted(avail)),
                 busy=tuple(sorted(slot_busy[p.id] + dated_busy[p.id])),
                 capacity_minutes=max(0, capacity),
                 existing_school_ids=frozenset(existing_schools[p.id]),
@@ -309,6 +297,9 @@ def build_input(
         provider_committed={p.id: committed[p.id] for p in providers},
         need_minutes={(n.student_id, n.service): n.session_minutes for n in needs},
         total_needs=len(needs),
+        provider_time_off={
+            pid: sorted((t.start_date, t.end_date) for t in items) for pid, items in off.items()
+        },
     )
     inp = mt.MatchInput(
         district_id=district.id,

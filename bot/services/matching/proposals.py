@@ -52,6 +52,7 @@ class ProviderPlan:
     new_minutes: int
     committed_minutes: int
     capacity_minutes: int
+    time_off: str = ""  # "out Dec 7–11: those sessions will be cancelled"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
                 minutes,
                 ctx.provider_committed[pid],
                 ctx.provider_capacity[pid],
+                time_off_note(ctx.provider_time_off.get(pid, [])),
             )
         )
     served = {(sid, sess.service) for sess in result.sessions for sid in sess.student_ids}
@@ -251,6 +253,21 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         bound=result.bound,
         hires=tuple(_hire_out(h, ctx) for h in result.hires),
     )
+
+
+def time_off_note(ranges: list[tuple[date, date]]) -> str:
+    """ "out Dec 7–11: those sessions will be cancelled" (the plan itself is the recurring week)."""
+    if not ranges:
+        return ""
+    parts = []
+    for a, b in ranges:
+        if a == b:
+            parts.append(f"{a:%b %-d}")
+        elif (a.year, a.month) == (b.year, b.month):
+            parts.append(f"{a:%b %-d}–{b:%-d}")
+        else:
+            parts.append(f"{a:%b %-d}–{b:%b %-d}")
+    return f"out {', '.join(parts)}: those sessions will be cancelled"
 
 
 def _hire_out(h: mt.Hire, ctx: Context) -> HireOut:
@@ -384,6 +401,7 @@ def text_summary(p: Proposal) -> str:
             f"\n{plan.name} ({plan.provider_id}) — "
             f"{hours(plan.committed_minutes + plan.new_minutes)} of "
             f"{hours(plan.capacity_minutes)} h/week"
+            + (f" · {plan.time_off}" if plan.time_off else "")
         )
         for x in plan.sessions:
             lines.append(
