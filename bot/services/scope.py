@@ -13,6 +13,7 @@ apart, both get the same ``Refused`` sentence, so ids cannot be probed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
@@ -27,6 +28,7 @@ from storage.queries import manager_district_scope
 
 if TYPE_CHECKING:
     from bot.deps import Deps
+    from bot.services.schedule_effects import Effects
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -177,6 +179,24 @@ def check_provider_availability(s: Session, slack_user_id: str, provider: m.Prov
             AVAILABILITY_REFUSED, action="availability.denied", subject_type="provider",
             subject_id=provider.id,
         )  # fmt: skip
+
+
+def visible_effects(
+    s: Session, slack_user_id: str, provider: m.Provider, effects: Effects
+) -> Effects:
+    """What a change does to a provider's weekly sessions, as the asker may read it: a scoped
+    manager acting for a provider who also serves other districts does not see those districts'
+    students (their own managers are told)."""
+    if provider.slack_user_id == slack_user_id or not effects.outside:
+        return effects
+    scope = manager_district_scope(s, slack_user_id)
+    if not scope:
+        return effects
+    districts = student_districts(s, effects.student_ids)
+    mine = tuple(
+        e for e in effects.outside if all(districts.get(sid) in scope for sid in e.student_ids)
+    )
+    return dataclasses.replace(effects, outside=mine)
 
 
 # --- the checks the Slack edge makes before a service call -----------------------------------

@@ -272,8 +272,8 @@ def test_session_and_makeup_buttons_refuse_others_and_missing_ids_alike(
 ) -> None:
     driver = Driver(demo_deps, slack)
     others = str(a_session(demo_deps, "P04"))
-    marked_other = _send_action(driver, P01, _menu(P01, f"cancelled:{others}"))
-    marked_missing = _send_action(driver, P01, _menu(P01, "cancelled:999997"))
+    marked_other = _send_action(driver, P01, _menu(P01, f"cancelled:provider:{others}"))
+    marked_missing = _send_action(driver, P01, _menu(P01, "cancelled:provider:999997"))
     assert MARK_NOT_YOURS in marked_other.said() and MARK_NOT_YOURS in marked_missing.said()
     makeup_other = driver.press(M_ANC, "makeup_schedule", others)
     makeup_missing = driver.press(M_ANC, "makeup_schedule", "999996")
@@ -382,3 +382,63 @@ def test_availability_of_a_provider_outside_the_managers_districts_is_refused(
     assert "Replace Ines" in driver.slash(M_ANC, "/availability", "<@U0DEMOP06> Tue 8-11").said()
     assert "Replace Soledad" in driver.slash(M_ALL, "/availability", f"<@{P04}> Tue 8-11").said()
     assert len(denials(demo_deps)) == 2
+
+
+def _weekly_slots_for(deps: Deps, provider_id: str) -> dict[str, list[str]]:
+    """A Monday 10:00 (school time) slot for each of the provider's assignments; their students
+    per district."""
+    out: dict[str, list[str]] = {}
+    with deps.session_factory.begin() as s:
+        rows = s.execute(
+            select(m.Assignment.id, m.Assignment.student_id, m.School.district_id, m.School.id)
+            .join(m.Student, m.Student.id == m.Assignment.student_id)
+            .join(m.School, m.School.id == m.Student.school_id)
+            .where(m.Assignment.provider_id == provider_id)
+        ).all()
+        zones = dict(
+            s.execute(
+                select(m.School.id, m.District.timezone).join(
+                    m.District, m.District.id == m.School.district_id
+                )
+            ).all()
+        )
+        for assignment_id, student_id, district_id, school_id in rows:
+            s.add(
+                m.AssignmentSlot(
+                    assignment_id=assignment_id, day=0, start_minute=600, end_minute=630,
+                    timezone=zones[school_id], group_key=None,
+                )
+            )  # fmt: skip
+            out.setdefault(district_id, []).append(student_id)
+    return out
+
+
+def test_an_availability_preview_names_only_the_managers_districts_students(
+    demo_deps: Deps, slack: LocalSlack
+) -> None:
+    students = _weekly_slots_for(demo_deps, "P02")  # Anchorage and Pflugerville
+    driver = Driver(demo_deps, slack)
+    preview = driver.slash(M_ANC, "/availability", f"<@{P02}> Fri 7-8 PT")
+    scoped = preview.said()
+    admin = driver.slash(M_ALL, "/availability", f"<@{P02}> Fri 7-8 PT").said()
+    assert "outside their new hours" in scoped and "outside their new hours" in admin
+    for sid in students["anc"]:
+        assert sid in scoped and sid in admin
+    for sid in students["pflugerville"]:
+        assert sid in admin and sid not in scoped
+    # Saved: the confirmation is scoped too; Pflugerville's manager is told about theirs.
+    [pending] = [c.params for c in preview.calls if "blocks" in c.params]
+    value = next(
+        e["value"]
+        for b in pending["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "availability_save"
+    )
+    saved = driver.press(M_ANC, "availability_save", value)
+    to_asker = json.dumps(
+        [c.params for c in saved.calls if c.method != "chat.postMessage"], ensure_ascii=False
+    )  # the reply (response_url, Home); the DMs to managers are posts
+    assert "outside" in to_asker
+    assert not any(sid in to_asker for sid in students["pflugerville"])
+    told = json.dumps([c.params for c in slack.calls_to("chat.postMessage")])
+    assert all(sid in told for sid in students["pflugerville"])

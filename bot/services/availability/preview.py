@@ -40,7 +40,7 @@ from bot.services.availability.reading import (
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.people import Person, identify, provider_for_edit, require_known
 from bot.services.schedule_effects import Effects
-from bot.services.scope import audited, check_provider_availability
+from bot.services.scope import audited, check_provider_availability, visible_effects
 from storage import models as m
 
 
@@ -206,6 +206,7 @@ def _store_preview(
         time_off=_as_time_off(time_off) if time_off and not is_cancel else (),
         cancelling=(time_off.start, time_off.end) if time_off and is_cancel else None,
     )
+    effects = visible_effects(s, person.slack_user_id, provider, effects)
     return Preview(
         pending_id=pending.id,
         provider_name=provider.name,

@@ -27,6 +27,7 @@ from bot.services.availability.reading import (
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.people import Person, identify
 from bot.services.schedule_effects import Effects
+from bot.services.scope import visible_effects
 from storage import models as m
 
 
@@ -146,6 +147,7 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
         effects = schedule_effects.on_save(
             s, deps, provider, pending_id, snap.windows, str(action.payload["intent"])
         )
+        shown = visible_effects(s, slack_user_id, provider, effects)
         after = take_snapshot(s, provider.id)
         action.payload = {
             **action.payload,
@@ -169,7 +171,7 @@ def _save(deps: Deps, slack_user_id: str, pending_id: str, only_named_days: bool
             hours_notice.queue(
                 s, provider, _hours_changed(pending_id, person, before_view, view), now
             )
-        return Saved(pending_id, False, view, summary, effects)
+        return Saved(pending_id, False, view, summary, shown)
 
 
 def _hours_changed(
