@@ -5,7 +5,7 @@ and three weeks of sessions around `today`; `demo/roster/` holds its output for 
 is computed from `today` and drawn from a seeded `random.Random`, so the same `today` always gives
 the same bytes. Every session lies inside its school's hours (school zone) and its provider's
 availability (provider zone) on the actual date, so daylight saving is honoured week by week; the
-caseload keeps the matching rules of ROSTER.md (licences, no double booking, weekly_hours).
+caseload keeps the roster format's matching rules (licences, no double booking, weekly_hours).
 """
 
 from __future__ import annotations
