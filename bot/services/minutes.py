@@ -247,6 +247,7 @@ def owed_makeups(
     covered = q.all_active_makeup_targets(s, scope)
     out = []
     not_owed = set(NOT_OWED_REASONS) | (set() if settings.makeup_for_no_shows else {STUDENT_ABSENT})
+    owes: dict[tuple[str, str | None, bool, bool], bool] = {}  # the rule, once per shape
     for c in q.owed_candidates(
         s,
         scope,
@@ -255,10 +256,15 @@ def owed_makeups(
         overdue_before=cutoff,
         with_no_shows=settings.makeup_for_no_shows,
     ):
-        facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
         if c.session_id in covered:
             continue
-        if outcome(facts, no_show_owed=settings.makeup_for_no_shows) is Outcome.OWED:
+        shape = (c.status, c.cancel_reason, c.note_written, c.starts_at < cutoff)
+        owing = owes.get(shape)
+        if owing is None:
+            facts = SessionFacts(shape[0], shape[1], False, shape[2], shape[3])
+            what = outcome(facts, no_show_owed=settings.makeup_for_no_shows)
+            owing = owes[shape] = what is Outcome.OWED
+        if owing:
             out.append(
                 OwedMakeup(
                     c.session_id,
