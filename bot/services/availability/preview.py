@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -24,7 +25,7 @@ from bot.domain.availability_text import (
 from bot.domain.conflicts import TimeOff
 from bot.domain.schedule import WeeklyWindow, in_zone, week_monday
 from bot.services import schedule_effects
-from bot.services.availability.changes import changed_week
+from bot.services.availability.changes import changed_week, rows_of
 from bot.services.availability.reading import (
     KIND,
     Question,
@@ -84,12 +85,13 @@ def preview(
         on_behalf = provider.slack_user_id != slack_user_id
         if result.intent == Intent.SHOW:
             return schedule_view(s, deps, provider, on_behalf)
+        zones: tuple[str, ...] | None = None
         if result.school_time:
             zones = all_school_zones(s, provider)
             if len(zones) != 1:
                 return Question(text=text, question=_school_time_question(zones, on_behalf))
             result = replace(result, tz=zones[0], school_time=False)
-        return _store_preview(s, deps, person, provider, result, today, on_behalf)
+        return _store_preview(s, deps, person, provider, result, today, on_behalf, zones)
 
 
 @audited
@@ -144,8 +146,11 @@ def _store_preview(
     result: ParseResult,
     today: date,
     on_behalf: bool,
+    zones: tuple[str, ...] | None = None,
 ) -> Preview:
-    snap = take_snapshot(s, provider.id)
+    """``zones``: the provider's schools' zones, when already read."""
+    rows = rows_of(s, provider.id)  # read once: the snapshot and the week before both use them
+    snap = take_snapshot(s, provider.id, rows)
     tz = result.tz or provider.timezone
     payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
     time_off: TimeOffSpan | None = None
@@ -163,7 +168,7 @@ def _store_preview(
         payload["time_off"] = [time_off.start.isoformat(), time_off.end.isoformat()]
         payload["hours"] = [list(h) for h in hours]
         payload["tz"] = time_off.tz
-        before = after = windows_on(s, provider.id, today)
+        before = after = windows_on(s, provider.id, today, rows)
         monday = week_monday(time_off.start)
     else:
         if result.dates is not None:
@@ -173,7 +178,7 @@ def _store_preview(
         basis_day = effective or today
         monday = week_monday(basis_day + timedelta(days=2))
         windows = tuple(WeeklyWindow(w.day_index, w.start, w.end, tz) for w in _windows(result))
-        before = windows_on(s, provider.id, basis_day)
+        before = windows_on(s, provider.id, basis_day, rows)
         named = tuple(sorted({w.day for w in windows}))
         days_only = result.days_only
         after = changed_week(before, str(result.intent), windows, monday, days_only)
@@ -183,17 +188,22 @@ def _store_preview(
         payload["effective_from"] = effective.isoformat() if effective else None
         payload["effective_to"] = until.isoformat() if until else None
         payload["days_only"] = days_only
-    pending = m.PendingAction(
-        id=str(uuid.uuid4()),
-        kind=KIND,
-        actor_slack_id=person.slack_user_id,
-        subject_id=provider.id,
-        payload=payload,
-        fingerprint=snap.fingerprint(),
-        status="pending",
-        created_at=deps.clock.now(),
+    pending_id = str(uuid.uuid4())
+    # A plain INSERT: nothing reads the row back in this transaction, so the ORM's unit of work
+    # (identity map, flush) would only cost CPU.
+    s.connection().execute(
+        insert(m.PendingAction),
+        {
+            "id": pending_id,
+            "kind": KIND,
+            "actor_slack_id": person.slack_user_id,
+            "subject_id": provider.id,
+            "payload": payload,
+            "fingerprint": snap.fingerprint(),
+            "status": "pending",
+            "created_at": deps.clock.now(),
+        },
     )
-    s.add(pending)
     shown_before = in_zone(before, provider.timezone, monday)
     shown_after = in_zone(after, provider.timezone, monday)
     effects = schedule_effects.preview_effects(
@@ -208,7 +218,7 @@ def _store_preview(
     )
     effects = visible_effects(s, person.slack_user_id, provider, effects)
     return Preview(
-        pending_id=pending.id,
+        pending_id=pending_id,
         provider_name=provider.name,
         tz=provider.timezone,
         intent=str(result.intent),
@@ -217,7 +227,7 @@ def _store_preview(
         time_off=time_off,
         effective_from=effective,
         assumptions=tuple(result.assumptions),
-        school_zones=other_school_zones(s, provider),
+        school_zones=other_school_zones(s, provider, zones),
         monday=monday,
         on_behalf=on_behalf,
         unchanged=time_off is None and shown_before == shown_after,
