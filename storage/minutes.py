@@ -224,6 +224,26 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
     return [SlotRow(*r) for r in s.execute(_scoped(q, scope))]
 
 
+def recorded_counts(
+    s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
+) -> dict[tuple[str, str], int]:
+    """How many sessions each student has in ``[lo, hi)`` per weekly slot (the generated key
+    without its ``:YYYY-MM-DD`` date), any status."""
+    wanted = sorted(set(student_ids))
+    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    slot = func.substr(TS.session_key, 1, func.length(TS.session_key) - 11)
+    out: dict[tuple[str, str], int] = {}
+    for i in range(0, len(wanted), 5000):
+        chunk = wanted[i : i + 5000]
+        q = (
+            select(TS.student_id, slot, func.count())
+            .where(TS.student_id.in_(chunk), TS.starts_at >= lo, TS.starts_at < hi, generated)
+            .group_by(TS.student_id, slot)
+        )
+        out.update(((sid, key), n) for sid, key, n in _rows(s, q))
+    return out
+
+
 def recorded_keys(
     s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
 ) -> set[tuple[str, str]]:

@@ -191,30 +191,51 @@ def _unrecorded(
 ) -> None:
     """Add to each student service's owed sum the minutes of the month's weekly-slot dates with
     no session on file at all (the rule: ``unrecorded_minutes``)."""
-    slots = [r for r in slots if (r.student_id, r.service) in dates]
-    if not slots:
-        return
-    lo, hi = q.month_bounds(month.first, month.last, "UTC")
-    recorded = q.recorded_keys(
-        s, {r.student_id for r in slots}, lo - timedelta(days=1), hi + timedelta(days=1)
-    )
+    # Each slot's dates to account for: open, inside its dates, their grace over.
+    due_dates: list[tuple[q.SlotRow, SlotDates, date, list[date]]] = []
+    window: list[tuple[datetime, datetime]] = []
     for r in slots:
+        if (r.student_id, r.service) not in dates or r.approved_at is None:
+            continue  # not in scope, or no telling since when the slot stood
         zone = zones.get(r.school_id, settings.org_timezone)
-        if r.approved_at is None:
-            continue  # no telling since when the slot stood
         starts_on, ends = dates[(r.student_id, r.service)]
         first = local_date(r.approved_at, zone) + timedelta(days=1)
         slot = SlotDates(r.day, r.minutes, max(first, starts_on or first), ends)
         before = local_date(cutoff, zone)
-        open_days = days[r.school_id]
+        wanted = slot_days(slot, days[r.school_id], before)
+        if wanted:
+            due_dates.append((r, slot, before, wanted))
+            last = min(before - timedelta(days=1), month.last)  # no further than the month
+            window.append(q.month_bounds(month.first, last, zone))
+    if not due_dates:
+        return
+    # Most slots have a session on every such date: counting a slot's sessions in a span that
+    # holds only its dates in every zone settles those; the others are looked at date by date.
+    lo, hi = max(a for a, _ in window), min(b for _, b in window)
+    counted = q.recorded_counts(s, {r.student_id for r, *_ in due_dates}, lo, hi) if lo < hi else {}
+    unsure = [
+        item
+        for item in due_dates
+        if counted.get((item[0].student_id, _slot_prefix(item[0])), 0) < len(item[3])
+    ]
+    if not unsure:
+        return
+    lo, hi = q.month_bounds(month.first, month.last, "UTC")
+    recorded = q.recorded_keys(
+        s, {r.student_id for r, *_ in unsure}, lo - timedelta(days=1), hi + timedelta(days=1)
+    )
+    for r, slot, before, wanted in unsure:
         have = [
-            d
-            for d in slot_days(slot, open_days, before)
-            if (session_key(r.slot_id, r.group_key, d), r.student_id) in recorded
+            d for d in wanted if (session_key(r.slot_id, r.group_key, d), r.student_id) in recorded
         ]
-        minutes = unrecorded_minutes(slot, open_days, before, have)
+        minutes = unrecorded_minutes(slot, days[r.school_id], before, have)
         if minutes:
             tallies.setdefault((r.student_id, r.service), [0, 0, 0])[1] += minutes
+
+
+def _slot_prefix(r: q.SlotRow) -> str:
+    """A slot's session keys without their date (``slot:12`` or ``group:…``)."""
+    return session_key(r.slot_id, r.group_key, date(2000, 1, 1))[: -len(":2000-01-01")]
 
 
 def owed_makeups(
@@ -226,6 +247,7 @@ def owed_makeups(
     covered = q.all_active_makeup_targets(s, scope)
     out = []
     not_owed = set(NOT_OWED_REASONS) | (set() if settings.makeup_for_no_shows else {STUDENT_ABSENT})
+    owes: dict[tuple[str, str | None, bool, bool], bool] = {}  # the rule, once per shape
     for c in q.owed_candidates(
         s,
         scope,
@@ -234,10 +256,15 @@ def owed_makeups(
         overdue_before=cutoff,
         with_no_shows=settings.makeup_for_no_shows,
     ):
-        facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
         if c.session_id in covered:
             continue
-        if outcome(facts, no_show_owed=settings.makeup_for_no_shows) is Outcome.OWED:
+        shape = (c.status, c.cancel_reason, c.note_written, c.starts_at < cutoff)
+        owing = owes.get(shape)
+        if owing is None:
+            facts = SessionFacts(shape[0], shape[1], False, shape[2], shape[3])
+            what = outcome(facts, no_show_owed=settings.makeup_for_no_shows)
+            owing = owes[shape] = what is Outcome.OWED
+        if owing:
             out.append(
                 OwedMakeup(
                     c.session_id,

@@ -160,6 +160,16 @@ def test_a_weekly_slot_date_with_no_session_on_file_is_owed(minutes_deps: Deps) 
     with minutes_deps.session_factory.begin() as s:
         s.query(m.TherapySession).filter_by(id=dec8).update({"cancel_reason": "school"})
     assert _lines(minutes_deps)[("S2", "ot")].line.owed == 30
+    # Both dates on file: nothing owed (settled by counting the slot's sessions).
+    dec1 = add_session(
+        minutes_deps, session_key(slot, None, date(2026, 12, 1)), "S2",
+        utc(2026, 12, 1, 19), provider="P2", service="ot", status="held",
+    )  # fmt: skip
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 0
+    # Another slot's session that day does not stand in for this one's.
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(id=dec1).update({"session_key": "slot:999:2026-12-01"})
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 30
     # Approved in the afternoon of Dec 1 (Anchorage): that day's slot was never promised.
     with minutes_deps.session_factory.begin() as s:
         s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
