@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
 from storage.roster_read import FileReader, ImportReport, Row
-from storage.roster_spec import SPECS, Spec
+from storage.roster_spec import SPECS, Col, Spec
 from storage.roster_values import DAYS
 
 _EVERY = 5000  # rows between progress updates
@@ -131,31 +132,48 @@ def _validate_file(spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Cat
     # later answers reference checks, so each id is held once.
     seen: dict[Any, int] = {}
     single = len(spec.key) == 1
+    key_of = itemgetter(*spec.key)  # a bare value for one column, a tuple for several
     failed = cat.failed[spec.filename]
+    report = reader.report
+    # (column, the referenced file's keys, what it is called) for each reference to check
+    refs = [
+        (col.name, known, col.ref.removesuffix(".csv").rstrip("s"))
+        for col in spec.columns
+        if col.ref is not None and (known := cat.keys.get(col.ref)) is not None
+    ]
+    may_fail = [col for col in spec.columns if col.ref is not None and cat.failed.get(col.ref)]
     n = 0
     for row in rows:
         n += 1
-        if _depends_on_failed(spec, row, cat):
+        v = row.values
+        if may_fail and _depends_on_failed(may_fail, row, cat):
             continue
-        before = reader.report.problem_count
-        reader.report_row(row)
-        _check_refs(spec, row, cat, reader)
+        before = report.problem_count
+        if row.problems:
+            reader.report_row(row)
+        for name, known, what in refs:
+            value = v.get(name)
+            if value is None:
+                continue
+            for one in value if isinstance(value, tuple) else (value,):
+                if one not in known:
+                    reader._problem(row.line, name, f"unknown {what} {one!r}")
         key: Any = None
-        if row.complete:
+        if not row.problems:
             _check_row(spec, row, cat, reader)
-            key = row.values[spec.key[0]] if single else tuple(row.values[k] for k in spec.key)
+            key = key_of(v)
             first = seen.get(key)
             if first is not None:
                 reader._problem(row.line, spec.key[0], _duplicate(spec, row, key, first))
         elif single:
-            key = row.values.get(spec.key[0])
+            key = v.get(spec.key[0])
         if key is None:
             continue
-        if reader.report.problem_count > before:
+        if report.problem_count > before:
             if single and key not in seen:
                 failed.setdefault(key, row.line)
-        else:
-            seen.setdefault(key, row.line)
+        elif key not in seen:
+            seen[key] = row.line
     keep = single or spec.filename in KEPT_KEYS
     cat.keys[spec.filename] = seen if keep else {}
     return n
@@ -167,34 +185,19 @@ def _duplicate(spec: Spec, row: Row, key: Any, first: int) -> str:
     return f"the same {_SAME[spec.filename]} as line {first} ({describe(spec, row.values)})"
 
 
-def _depends_on_failed(spec: Spec, row: Row, cat: Catalog) -> bool:
+def _depends_on_failed(columns: list[Col], row: Row, cat: Catalog) -> bool:
     """True, and counted, when the row refers to a row that failed."""
-    for col in spec.columns:
-        if col.ref is None:
-            continue
+    for col in columns:
+        assert col.ref is not None
         value = row.values.get(col.name)
-        failed = cat.failed.get(col.ref)
-        if value is None or not failed:
+        if value is None:
             continue
+        failed = cat.failed[col.ref]
         for one in value if isinstance(value, tuple) else (value,):
             if one in failed:
                 cat.dependents[(col.ref, one)] += 1
                 return True
     return False
-
-
-def _check_refs(spec: Spec, row: Row, cat: Catalog, reader: FileReader) -> None:
-    v = row.values
-    for col in spec.columns:
-        if col.ref and v.get(col.name) is not None:
-            known = cat.keys.get(col.ref)
-            if known is None:
-                continue
-            value = v[col.name]
-            what = col.ref.removesuffix(".csv").rstrip("s")
-            for one in value if isinstance(value, tuple) else (value,):
-                if one not in known:
-                    reader._problem(row.line, col.name, f"unknown {what} {one!r}")
 
 
 def _check_row(spec: Spec, row: Row, cat: Catalog, reader: FileReader) -> None:

@@ -37,13 +37,16 @@ ROSTER_TABLES = [
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every roster table's rows exactly as the driver gives them back (so the same instant
+    written as different text on SQLite differs)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table in m.Base.metadata.sorted_tables:
             if table.name in ("audit_log", "alembic_version"):
                 continue
-            cols = [c for c in table.c if c.name not in SKIP]
-            out[table.name] = sorted((tuple(row) for row in conn.execute(select(*cols))), key=repr)
+            cols = ", ".join(f'"{c.name}"' for c in table.c if c.name not in SKIP)
+            rows = conn.exec_driver_sql(f'SELECT {cols} FROM "{table.name}"')
+            out[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return out
 
 
