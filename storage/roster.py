@@ -86,6 +86,7 @@ def _write(
     if apply and missing:
         apply_removals(w, missing)
     w.flush_audit()
+    w.bulk.done()
 
 
 def _checked(rows: Iterator[Row], reader: FileReader) -> Iterator[Row]:

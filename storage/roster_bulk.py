@@ -9,13 +9,15 @@ through the ORM, and an unchanged row compares equal as a plain tuple, with no p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Date, DateTime, Table, insert
 from sqlalchemy.orm import Session
 
+from storage.types import UTCDateTime
+
 Tuple = tuple[Any, ...]
+SQLITE_CACHE_KB = 256 * 1024  # the page cache during an import
 _MEMO = 100_000  # distinct dates and instants remembered per column (a roster repeats them)
 
 
@@ -61,6 +63,17 @@ class Bulk:
         self._binders: dict[tuple[str, tuple[str, ...]], Callable[[Tuple], Tuple]] = {}
         self._loaders: dict[tuple[str, tuple[str, ...]], Callable[[Tuple], Tuple]] = {}
         self._coltypes: dict[tuple[str, tuple[str, ...]], list[Any]] = {}  # the driver's types
+        self._cache_size: Any = None
+        if self.dialect.name == "sqlite":
+            # A big import touches every index page; SQLite's default 2 MB page cache would
+            # write and read them back over and over. Given back by ``done``.
+            conn = self.s.connection()
+            self._cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+
+    def done(self) -> None:
+        if self._cache_size is not None:
+            self.s.connection().exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
 
     def binder(self, table: Table, names: tuple[str, ...]) -> Callable[[Tuple], Tuple]:
         """A row of Python values -> the row as the driver is given it (and gives it back)."""
@@ -71,7 +84,7 @@ class Bulk:
                 impl = table.c[name].type.dialect_impl(self.dialect)
                 proc = impl.bind_processor(self.dialect)
                 if proc is not None:
-                    dated = table.c[name].type.python_type in (date, datetime)
+                    dated = isinstance(table.c[name].type, Date | DateTime | UTCDateTime)
                     converters.append((i, _memo(proc) if dated else proc))
             self._binders[key] = _by_position(converters)
         return self._binders[key]
