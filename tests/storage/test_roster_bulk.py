@@ -177,3 +177,60 @@ def test_many_changed_rows_each_get_an_audit_row(db: Engine, tmp_path: Path) -> 
         audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.updated")).all()
     assert len(audits) == changed
     assert {a.subject_type for a in audits} == {"session", "student"}
+
+
+def test_a_few_changed_rows_are_the_only_rows_written_each_with_an_audit_row(
+    db: Engine, tmp_path: Path
+) -> None:
+    """A re-import with some rows changed sends one UPDATE per changed row (as one batch), no
+    other write but their audit rows, and leaves every other row as it was."""
+    sf = make_session_factory(db)
+    assert import_roster(DEMO, sf, now=NOW).ok
+    before = dump(db)
+    folder = tmp_path / "changed"
+    folder.mkdir()
+    for path in DEMO.iterdir():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if path.name == "students.csv":  # the last name of rows 1 and 3
+            for i in (1, 3):
+                cells = lines[i].split(",")
+                cells[3] += "-Moved"
+                lines[i] = ",".join(cells)
+        if path.name == "sessions.csv":  # the status of row 2
+            cells = lines[2].split(",")
+            cells[6] = "cancelled" if cells[6] != "cancelled" else "held"
+            lines[2] = ",".join(cells)
+        (folder / path.name).write_text("".join(lines), encoding="utf-8")
+    sent: list[tuple[str, int]] = []
+
+    def record(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE", "COPY"):
+            target = statement.split()[2 if verb in ("INSERT", "DELETE") else 1].strip('"')
+            sent.append((f"{verb} {target}", len(params) if many else 1))
+
+    event.listen(db, "before_cursor_execute", record)
+    try:
+        report = import_roster(folder, sf, now=NOW)
+    finally:
+        event.remove(db, "before_cursor_execute", record)
+    assert report.ok
+    changed = {k: c for k, c in report.counts.items() if c.created or c.updated or c.removed}
+    assert {k: c.updated for k, c in changed.items()} == {"students": 2, "sessions": 1}
+    assert not any(c.created or c.removed for c in changed.values())
+    assert sorted(sent) == [("INSERT audit_log", 3), ("UPDATE sessions", 1), ("UPDATE students", 2)]
+    after = dump(db)
+    for name in ROSTER_TABLES:
+        if name not in ("students", "sessions"):
+            assert after[name] == before[name], name
+    assert len(set(after["students"]) - set(before["students"])) == 2
+    assert len(set(after["sessions"]) - set(before["sessions"])) == 1
+    with sf() as s:
+        audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.updated")).all()
+    assert sorted((a.subject_type, sorted(a.after)) for a in audits) == [
+        ("session", ["status"]),
+        ("student", ["last_name"]),
+        ("student", ["last_name"]),
+    ]
