@@ -39,9 +39,10 @@ EXTRA_TABLES = [
     (
         "services",
         "services.csv",
-        ("student_id", "service", "sessions_per_week", "session_minutes", "group_ok"),
+        ("student_id", "service", "sessions_per_week", "session_minutes", "group_ok",
+         "minutes_per_week", "minutes_per_month", "starts_on", "ends_on"),
     ),
-]
+]  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -54,7 +55,10 @@ def load(url: str, folder: Path) -> None:
 
     migrate(url)
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        # Managers are not read by the minutes (and their file carries a district list).
         for table, filename, columns in [*TABLES, *EXTRA_TABLES]:
+            if table == "managers":
+                continue
             cols = ", ".join(columns)
             sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true, NULL '')"
             with conn.cursor() as cur, cur.copy(sql) as copy, open(folder / filename, "rb") as f:

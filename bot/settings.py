@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     org_timezone: str = "America/Los_Angeles"
 
-    # Product settings (documented in the README; defaults from DOMAIN.md).
+    # Product settings (documented in the README's Configuration section).
     match_time_limit_seconds: float = Field(default=10.0, gt=0, le=600)
     group_max: int = Field(default=4, ge=2, le=6)
     soap_note_due_hours: int = Field(default=48, ge=1, le=24 * 14)

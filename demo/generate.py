@@ -1,4 +1,4 @@
-"""Demo data: the command line that writes a demo or synthetic roster folder (ROSTER.md).
+"""Demo data: the command line that writes a demo or synthetic roster folder.
 
     python -m demo.generate demo FOLDER [--today YYYY-MM-DD]
     python -m demo.generate synthetic FOLDER --students N [--providers P] [--districts D]

@@ -5,7 +5,7 @@ and three weeks of sessions around `today`; `demo/roster/` holds its output for 
 is computed from `today` and drawn from a seeded `random.Random`, so the same `today` always gives
 the same bytes. Every session lies inside its school's hours (school zone) and its provider's
 availability (provider zone) on the actual date, so daylight saving is honoured week by week; the
-caseload keeps the matching rules of ROSTER.md (licences, no double booking, weekly_hours).
+caseload keeps the roster format's matching rules (licences, no double booking, weekly_hours).
 """
 
 from __future__ import annotations
@@ -105,13 +105,15 @@ class _Planner:
     the provider's zone on that date, and the provider's other sessions.
     """
 
-    def __init__(self, today: date, providers: Sequence[Provider]) -> None:
+    def __init__(self, today: date, providers: Sequence[Provider], now: date | None = None) -> None:
         self.today = today
         self.booked: dict[str, list[tuple[datetime, datetime]]] = {
             p.provider_id: [] for p in providers
         }
         self.used: dict[str, int] = {p.provider_id: 0 for p in providers}
-        self.window = [today + timedelta(days=k) for k in range(-14, 8) if k != 0]
+        # Not the day the demo is looked at: its sessions are neither past nor future.
+        skip = now or today
+        self.window = [d for k in range(-14, 8) if (d := today + timedelta(days=k)) != skip]
 
     def until(self, provider: Provider, state: str) -> date | None:
         """The first day the provider may not serve `state`, or None if not eligible today."""
@@ -183,8 +185,12 @@ class _Planner:
         return sorted(instances)
 
 
-def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
-    """Write the demo roster (all ten CSV files) into `folder`, dated relative to `today`."""
+def write_demo_roster(folder: Path, today: date = ANCHOR, *, now: date | None = None) -> None:
+    """Write the demo roster (all ten CSV files) into `folder`, dated relative to `today`.
+
+    `now` (default `today`) is the day the demo is looked at: the sessions before it have
+    happened (held, or cancelled, a no-show, left unmarked); those from it on are scheduled.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(2026)
@@ -211,7 +217,7 @@ def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
     for member in group:
         member.services[0] = (group_service, 1, 30, True)
 
-    planner = _Planner(today, DEMO_PROVIDERS)
+    planner = _Planner(today, DEMO_PROVIDERS, now)
     assignments: list[tuple[str, str, str]] = []
     # (provider_id, service, minutes, student_ids, dated instances)
     plans: list[tuple[str, str, int, list[str], list[tuple[datetime, datetime]]]] = []
@@ -327,15 +333,27 @@ def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
             for s in students
         ),
     )
+    # The caseload's services began with the sessions on file (two weeks back), so most of the
+    # caseload is on track and the few behind are behind for a reason the log shows (a
+    # cancellation, a no-show, a session nobody marked). The students still waiting for a
+    # provider start next week: their minutes are not yet due.
+    started = min(planner.window).isoformat()
+    upcoming = (today + timedelta(days=7 - today.weekday())).isoformat()
+    served = {(sid, service) for sid, service, _ in assignments}
     write_csv(
         folder,
         "services.csv",
         (
-            (s.student_id, service, per_week, minutes, csv_bool(group_ok), *_demo_mandate(service))
+            (
+                s.student_id, service, per_week, minutes, csv_bool(group_ok),
+                *_demo_mandate(
+                    service, started if (s.student_id, service) in served else upcoming
+                ),
+            )
             for s in students
             for service, per_week, minutes, group_ok in s.services
         ),
-    )
+    )  # fmt: skip
     first, last = DEMO_WINTER_BREAK
     write_csv(
         folder,
@@ -354,13 +372,13 @@ def write_demo_roster(folder: Path, today: date = ANCHOR) -> None:
         ),
     )
     write_csv(folder, "assignments.csv", sorted(assignments))
-    write_csv(folder, "sessions.csv", _demo_sessions(rng, today, plans))
+    write_csv(folder, "sessions.csv", _demo_sessions(rng, now or today, plans))
 
 
-def _demo_mandate(service: str) -> tuple[object, ...]:
+def _demo_mandate(service: str, starts_on: str) -> tuple[object, ...]:
     """minutes_per_week, minutes_per_month, starts_on, ends_on: mental-health IEPs state a
     monthly mandate (four hours a month); the others leave it to sessions × minutes."""
-    return ("", 240, "", "") if service == "mh" else ("", "", "", "")
+    return ("", 240, starts_on, "") if service == "mh" else ("", "", starts_on, "")
 
 
 def _demo_sessions(
@@ -368,7 +386,8 @@ def _demo_sessions(
     today: date,
     plans: list[tuple[str, str, int, list[str], list[tuple[datetime, datetime]]]],
 ) -> list[Row]:
-    """Dated instances of the caseload's slots: past ones mostly held, next week's scheduled."""
+    """Dated instances of the caseload's slots: those before `today` mostly held, the rest
+    scheduled."""
     cutoff = datetime.combine(today, time(), UTC)  # notes are never written after this "now"
     instances = sorted(
         (begin, end, provider_id, service, minutes, tuple(students))
@@ -382,7 +401,7 @@ def _demo_sessions(
         if begin >= cutoff:
             status = "scheduled"
         else:
-            status = rng.choices(("held", "scheduled", "cancelled", "no_show"), (84, 5, 6, 5))[0]
+            status = rng.choices(("held", "scheduled", "cancelled", "no_show"), (95, 2, 2, 1))[0]
             if len(students) > 1 and status != "held":
                 status = "held"  # the group meets; absences are per student and rare
         for student_id in students:
@@ -397,7 +416,8 @@ def _demo_sessions(
                     (70, 22, 8),
                 )[0]
                 note = end + timedelta(minutes=delay)
-                if note >= cutoff:
+                # the last day and a half: held, the note still within its grace
+                if note >= cutoff or begin >= cutoff - timedelta(hours=36):
                     note = None
             rows.append(
                 [session_id, provider_id, student_id, service, begin, minutes, status, note]
@@ -416,8 +436,12 @@ def _demo_sessions(
             row[7] = None
     documented = [r for r in rows if r[6] == "held" and r[7] is not None]
     documented = [r for r in documented if r[4] + timedelta(hours=48) < cutoff]
-    for row in rng.sample(documented, min(DEMO_OVERDUE_NOTES, len(documented))):
-        row[7] = None
+    # One overdue note for each of the first providers, so whoever a newcomer plays has one.
+    by_provider: dict[str, list[list[Any]]] = {}
+    for row in documented:
+        by_provider.setdefault(row[1], []).append(row)
+    for provider_id in sorted(by_provider)[:DEMO_OVERDUE_NOTES]:
+        rng.choice(by_provider[provider_id])[7] = None
     return [
         [r[0], r[1], r[2], r[3], iso_utc(r[4]), r[5], r[6], "" if r[7] is None else iso_utc(r[7])]
         for r in rows

@@ -1,4 +1,4 @@
-"""Demo data: the roster folder's CSV schema (ROSTER.md) and what both generators share.
+"""Demo data: the roster folder's CSV schema and what both generators share.
 
 The columns of each CSV file, how values are written (times, instants, booleans, hours), the
 writers, a few time helpers (local midnights, bell schedules, availability specs) and the names

@@ -66,11 +66,15 @@ Console commands:
 REPLACED = "That message was replaced; use the newer one."
 
 
+NO_BUTTONS = "No buttons to press."
+
+
 @dataclass
 class _Pressable:
     button: Button
     source: dict[str, Any]  # how to send the action: container, message or view
     message: int  # the console's number for the message or view the button is on
+    owner: str  # whose screen it is on: only they can press it (after /as, theirs)
 
 
 @dataclass
@@ -164,16 +168,21 @@ class Console:
         live = [
             f"[{n}] {p.button.label}"
             for n, p in sorted(self.buttons.items())
-            if p.message in self.live and p.button.kind not in ("submit", "close")
+            if p.message in self.live
+            and p.owner == self.user
+            and p.button.kind not in ("submit", "close")
         ]
-        return "Buttons you can press: " + "  ".join(live) if live else "No buttons to press."
+        return "Buttons you can press: " + "  ".join(live) if live else NO_BUTTONS
 
     def switch(self, user: str) -> str:
         if not user:
             return "Usage: /as U0DEMOM01 (see /who)"
         self.user = user.upper()
-        self.buttons.clear()
-        return f"You are now {self.describe(self.user)}."
+        # Buttons stay where they are (a DM to a manager keeps its buttons for them): each
+        # person presses only their own, as in Slack.
+        said = f"You are now {self.describe(self.user)}."
+        mine = self.live_buttons()
+        return said if mine == NO_BUTTONS else f"{said}\n{mine}"
 
     def describe(self, user: str) -> str:
         who = member(self.deps, user)
@@ -213,6 +222,8 @@ class Console:
         if item is None:
             return f"There is no button {number} on screen."
         b, source = item.button, item.source
+        if item.owner != self.user:
+            return f"Button {number} is on {item.owner}'s screen: /as {item.owner} to press it."
         if item.message not in self.live:
             return REPLACED
         if b.kind == "close":
@@ -293,6 +304,7 @@ class Console:
         source: dict[str, Any],
         *,
         view: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> str:
         if view is not None:
             rendered: Rendered = render_view(view, start_number=self.next_number)
@@ -305,7 +317,7 @@ class Console:
         if container.get("type") == "message" and container.get("message_ts", "0") != "0":
             self._by_ts[(str(container.get("channel_id")), str(container["message_ts"]))] = message
         for b in rendered.buttons:
-            self.buttons[b.number] = _Pressable(b, source, message)
+            self.buttons[b.number] = _Pressable(b, source, message, owner or self.user)
             self.next_number = max(self.next_number, b.number + 1)
         return rendered.text
 
@@ -362,7 +374,7 @@ class Console:
                 return f"{label[call.method]}: (message removed){replaced}"
             if call.method == "response_url" and p.get("replace_original"):
                 label["response_url"] = "bot (only you, updated)"
-            body = self._render(p.get("text"), p.get("blocks"), source)
+            body = self._render(p.get("text"), p.get("blocks"), source, owner=target or self.user)
             return f"── {label[call.method]}{replaced} ──\n{body}"
         if call.method in ("views.open", "views.push", "views.update", "views.publish"):
             if call.method == "views.publish" and (
@@ -420,7 +432,8 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     """Load the demo roster into an empty database, dated around this week.
 
     The roster is generated afresh for this week's Monday (in ORG_TIMEZONE) rather than shifted,
-    so wall-clock times stay right across daylight-saving changes.
+    so wall-clock times stay right across daylight-saving changes; the sessions before today
+    have happened (mostly held), so the minutes due so far are mostly delivered.
     """
     import tempfile
     from pathlib import Path
@@ -434,7 +447,7 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     today = deps.clock.now().astimezone(ZoneInfo(deps.settings.org_timezone)).date()
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         folder = Path(tmp)
-        write_demo_roster(folder, today=week_monday(today))
+        write_demo_roster(folder, today=week_monday(today), now=today)
         report = import_roster(folder, deps.session_factory, now=deps.clock.now())
     if not report.ok:
         raise RuntimeError("the demo roster is invalid: " + "; ".join(report.problems[:3]))

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.availability_text import zone_label
 from bot.services.matching import Approval, Proposal, ProviderPlan, hours, zone_abbr
+from bot.services.matching.proposals import HireOut
 from bot.views.format import bold, plural
 from handlers.common import escape
 
@@ -68,6 +69,16 @@ def _plan_text(plan: ProviderPlan) -> str:
             f"{escape(', '.join(x.student_labels))} · {x.service.upper()} · {escape(x.school_name)}"
         )
     return _clip(head + "\n" + "\n".join(lines))
+
+
+def hire_text(h: HireOut) -> str:
+    """ "1 OT licensed in AK, about 3 h a week, Mon 08:00–11:00, Wed 08:00–10:00 AKT, would serve
+    3 students"."""
+    when = ", ".join(f"{d.title()} {a}–{b}" for d, a, b in h.windows)
+    return (
+        f"1 {h.service.upper()} licensed in {h.state}, about {h.weekly_hours:g} h a week, "
+        f"{when} {zone_abbr(h.timezone)}, would serve {plural(len(h.would_serve), 'student')}"
+    )
 
 
 def bound_line(p: Proposal) -> str:
@@ -141,6 +152,18 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
         blocks.append(
             SectionBlock(
                 text=_md(_clip(bold(f"Not served ({len(p.unmatched)})") + "\n" + "\n".join(lines)))
+            )
+        )
+    if p.hires:
+        blocks.append(
+            SectionBlock(
+                text=_md(
+                    _clip(
+                        bold("To serve the rest, hire")
+                        + "\n"
+                        + "\n".join(f"• {hire_text(h)}" for h in p.hires)
+                    )
+                )
             )
         )
     if p.proposal_id and p.plans:

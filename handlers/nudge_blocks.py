@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.domain.labels import marked_as
+from bot.domain.labels import marked_as, marked_cancelled_as
+from bot.domain.vocabulary import SessionStatus
 from bot.services.nudges import ReviewHeld, Snoozed
 from bot.views.blocks import md
 from bot.views.format import bold, plural
@@ -36,8 +37,8 @@ def review_held_text(result: ReviewHeld) -> str:
     )
 
 
-def session_marked_text(status: str, already: bool) -> str:
-    label = marked_as(status)
+def session_marked_text(status: str, already: bool, reason: str | None = None) -> str:
+    label = marked_cancelled_as(reason) if status == SessionStatus.CANCELLED else marked_as(status)
     if already:
         return f"✅ That session was already marked {label}."
     return f"✅ Session marked {label}: no note needed."

@@ -1,5 +1,6 @@
 """Slack edge: the controls on a deadline nudge DM — Review held, the overdue note's menu
-(Write the note, It was cancelled, It was a no-show), Snooze.
+(Write the note; Cancelled by me, by the school, or the student absent; It was a no-show),
+Snooze.
 
 Each acks first, parses the action into a small pydantic model (ids only travel in the payload),
 calls one service, and replaces the line it acted on. The services act once, so a double click
@@ -15,6 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, ValidationError
 from slack_bolt import Ack, App, Respond
 
+from bot.domain.vocabulary import CancelReason
 from bot.services import nudges as svc
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
@@ -62,16 +64,25 @@ class NoteWrittenAction(BaseModel):
 
 
 class NoteMenuAction(BaseModel):
+    """``write:<id>``, ``no_show:<id>`` or ``cancelled:<who>:<id>``. A cancellation always says
+    who cancelled (an older reminder's bare ``cancelled:<id>`` is out of date, never guessed)."""
+
     choice: Literal["write", "cancelled", "no_show"]
+    reason: CancelReason | None = None
     session_id: RowId
 
     @classmethod
     def of(cls, action: dict[str, Any]) -> NoteMenuAction:
         value = str((action.get("selected_option") or {}).get("value", ""))
         choice, _, raw_id = value.partition(":")
+        reason = None
+        if choice == "cancelled":
+            reason, _, raw_id = raw_id.partition(":")
         try:
-            return cls(choice=choice, session_id=raw_id)  # type: ignore[arg-type]
-        except ValidationError:
+            if choice == "cancelled" and reason not in sessions_svc.MARK_REASONS:
+                raise ValueError(reason)
+            return cls(choice=choice, reason=reason, session_id=raw_id)  # type: ignore[arg-type]
+        except (ValidationError, ValueError):
             raise InvalidInput(BAD_ACTION) from None
 
 
@@ -127,9 +138,10 @@ def handle_nudge_note_menu_action(
     if parsed.choice == "write":
         open_soap_modal(deps, user, body["trigger_id"], parsed.session_id)
         return
-    marked = sessions_svc.mark_session(deps, user, parsed.session_id, parsed.choice)
+    marked = sessions_svc.mark_session(deps, user, parsed.session_id, parsed.choice, parsed.reason)
     block_id = f"{NudgeIds.NOTE_BLOCK}:{parsed.session_id}"
-    _answer(respond, body, block_id, session_marked_text(parsed.choice, marked.already))
+    text = session_marked_text(parsed.choice, marked.already, parsed.reason)
+    _answer(respond, body, block_id, text)
     refresh_home(deps, user)
 
 

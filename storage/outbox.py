@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, CursorResult, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,13 +46,14 @@ def _table(target: Any) -> Table:
     return cast(Table, getattr(target, "__table__", target))
 
 
-def _insert(s: Session, target: Any) -> Any:
+def _insert(s: Session | Connection, target: Any) -> Any:
     table = _table(target)
-    return pg_insert(table) if s.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+    dialect = s.dialect if isinstance(s, Connection) else s.get_bind().dialect
+    return pg_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def insert_ignore(
-    s: Session,
+    s: Session | Connection,
     target: Any,
     rows: Sequence[Mapping[str, Any]],
     conflict: Sequence[str],
@@ -63,7 +64,8 @@ def insert_ignore(
     """Insert rows, skipping those that clash on the unique columns ``conflict``.
 
     ``target`` is a mapped class or a table. With ``returning`` (a column), the values of the
-    rows actually inserted come back; otherwise an empty list.
+    rows actually inserted come back; otherwise an empty list. ``s`` may be a plain connection
+    (for one statement in autocommit mode).
     """
     out: list[Any] = []
     if not rows:

@@ -1,4 +1,4 @@
-"""Storage: roster folder import (ROSTER.md): the entry point.
+"""Storage: roster folder import (README: Importing a roster): the entry point.
 
 Two streaming passes over the CSV files. The first (``roster_check``) validates every row and
 collects every problem as ``file.csv:LINE: column: what is wrong``; only if there is none does the

@@ -1,4 +1,4 @@
-"""Storage: the roster's files and columns (ROSTER.md's table), in the order they are read.
+"""Storage: the roster's files and columns (the README's roster table), in the order they are read.
 
 A file is read after the files it references, so a reference is checked against ids already seen.
 """

@@ -1,4 +1,4 @@
-"""Storage: the roster's value parsers: one function per kind of cell (ROSTER.md's "Values").
+"""Storage: the roster's value parsers: one function per kind of cell (README: Importing a roster).
 
 Each takes the stripped cell text and returns the stored value, or raises ``RosterError`` whose
 message is the "what is wrong" part of ``file.csv:LINE: column: what is wrong``.

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from bot.domain.vocabulary import Day, Service, SessionStatus
+from bot.domain.vocabulary import CancelReason, Day, Service, SessionStatus
 
 # --- days --------------------------------------------------------------------------------------
 
@@ -79,6 +79,22 @@ def marked_as(status: str) -> str:
     """The end of "Session marked …": "held", "cancelled", "a no-show"."""
     labels = STATUS_LABELS.get(status)
     return labels[1] if labels else status
+
+
+# Who cancelled, as the buttons that mark a session cancelled ask it (menu label, "marked …").
+CANCEL_CHOICES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        CancelReason.PROVIDER: ("Cancelled by me", "cancelled by you"),
+        CancelReason.SCHOOL: ("Cancelled by the school", "cancelled by the school"),
+        CancelReason.STUDENT_ABSENT: ("Student absent", "cancelled: student absent"),
+    }
+)
+
+
+def marked_cancelled_as(reason: str | None) -> str:
+    """The end of "Session marked …" for a cancellation: "cancelled by the school"."""
+    labels = CANCEL_CHOICES.get(reason or "")
+    return labels[1] if labels else marked_as(SessionStatus.CANCELLED)
 
 
 # --- US states ---------------------------------------------------------------------------------

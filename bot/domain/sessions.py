@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.vocabulary import SessionStatus
 
-# Cancelled sessions and no-shows never need a note (DOMAIN.md); the nudges use the same rule.
+# Cancelled sessions and no-shows never need a note; the nudges use the same rule.
 NOTE_STATUSES = (SessionStatus.HELD, SessionStatus.SCHEDULED)
 GENERATED_PREFIXES = ("slot:", "group:")
 KEY_LIMIT = 64  # sessions.session_key is String(64)

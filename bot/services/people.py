@@ -58,13 +58,20 @@ class Person:
 
 
 def identify(s: Session, slack_user_id: str, org_timezone: str) -> Person:
-    provider = s.scalars(
-        select(m.Provider).where(m.Provider.slack_user_id == slack_user_id)
-    ).one_or_none()
+    # One round-trip for a provider (with the manager row of the same person, if any); a
+    # manager who is no provider costs a second.
+    q = (
+        select(m.Provider, m.Manager)
+        .outerjoin(m.Manager, m.Manager.slack_user_id == m.Provider.slack_user_id)
+        .where(m.Provider.slack_user_id == slack_user_id)
+    )
+    row = s.execute(q).one_or_none()
+    if row is not None:
+        return Person(slack_user_id, row[0], row[1], org_timezone)
     manager = s.scalars(
         select(m.Manager).where(m.Manager.slack_user_id == slack_user_id)
     ).one_or_none()
-    return Person(slack_user_id, provider, manager, org_timezone)
+    return Person(slack_user_id, None, manager, org_timezone)
 
 
 def require_known(person: Person) -> None:

@@ -87,7 +87,28 @@ class _Planned:
     facts: Facts
 
 
-def _planned(s: Session, provider_id: str, start: date, end: date) -> _Planned:
+def _planned(
+    s: Session, provider_id: str, start: date, end: date, *, slots: list[_SlotAt] | None = None
+) -> _Planned:
+    """The provider's weekly slots (``slots``, when already read) and the facts the rule reads."""
+    if slots is None:
+        slots = _slots(s, provider_id)
+    schools = {x.student_id: x.school_id for x in slots}
+    facts = facts_for(s, start, end, schools, {provider_id})
+    return _Planned([x.slot for x in slots], [], facts)
+
+
+@dataclass(frozen=True)
+class _SlotAt:
+    slot: Slot
+    school_id: str
+
+    @property
+    def student_id(self) -> str:
+        return self.slot.student_id
+
+
+def _slots(s: Session, provider_id: str) -> list[_SlotAt]:
     q = (
         select(
             m.AssignmentSlot.id, m.Assignment.student_id, m.Assignment.service,
@@ -99,13 +120,10 @@ def _planned(s: Session, provider_id: str, start: date, end: date) -> _Planned:
         .where(m.Assignment.provider_id == provider_id)
         .order_by(m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.id)
     )  # fmt: skip
-    slots: list[Slot] = []
-    schools: dict[str, str] = {}
-    for sid, student, service, day, a, b, school in s.execute(q):
-        slots.append(Slot(sid, provider_id, student, service, day, a, b))
-        schools[student] = school
-    facts = facts_for(s, start, end, schools, {provider_id})
-    return _Planned(slots, [], facts)
+    return [
+        _SlotAt(Slot(sid, provider_id, student, service, day, a, b), school)
+        for sid, student, service, day, a, b, school in s.execute(q)
+    ]
 
 
 def _with(facts: Facts, provider: ProviderFacts) -> Facts:
@@ -210,7 +228,15 @@ def preview_effects(
         end = max(start, max(t.end for t in time_off))
     else:
         end = start + WEEKS_CHECKED
-    planned = _planned(s, provider_id, start - timedelta(days=1), end + timedelta(days=1))
+    slots = _slots(s, provider_id)
+    sessions: list[DatedSession] = []
+    if time_off and after is None:
+        sessions = _dated_sessions(s, provider_id, start, end)
+    # Nothing planned: nothing to affect, and the facts need not be read.
+    if not slots and (after is not None or not sessions):
+        return Effects()
+    first, last = start - timedelta(days=1), end + timedelta(days=1)
+    planned = _planned(s, provider_id, first, last, slots=slots)
     provider = planned.facts.providers.get(provider_id)
     if provider is None:
         return Effects()
@@ -223,19 +249,18 @@ def preview_effects(
     if not time_off:
         return Effects()
     extra = replace(provider, time_off=(*provider.time_off, *time_off))
-    return Effects(cancelled=_count_time_off(s, planned, provider, extra, start, end))
+    return Effects(cancelled=_count_time_off(planned, sessions, provider, extra, start, end))
 
 
 def _count_time_off(
-    s: Session,
     planned: _Planned,
+    sessions: list[DatedSession],
     provider: ProviderFacts,
     extra: ProviderFacts,
     start: date,
     end: date,
 ) -> int:
     """Planned dates (slots, and dated sessions not from slots) newly inside time off."""
-    sessions = _dated_sessions(s, provider.provider_id, start, end)
 
     def hits(p: ProviderFacts) -> int:
         found = find_conflicts(planned.slots, sessions, _with(planned.facts, p), start, end)

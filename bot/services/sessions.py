@@ -252,15 +252,15 @@ def mark_session(
     slack_user_id: str,
     session_id: int,
     status: str,
-    reason: CancelReason = CancelReason.PROVIDER,
+    reason: CancelReason | None = None,
 ) -> Marked:
     """The session's own provider says it was held, cancelled (by ``reason``: by them, by the
-    school, the student absent) or a no-show."""
+    school, the student absent; a cancellation must say which) or a no-show."""
     if status not in MARKABLE:
         raise InvalidInput("A session can be marked held, cancelled or no-show.")
-    if reason not in MARK_REASONS:
+    if status == SessionStatus.CANCELLED and reason not in MARK_REASONS:
         raise InvalidInput("A cancellation is by you, by the school, or the student was absent.")
-    recorded = reason.value if status == SessionStatus.CANCELLED else None
+    recorded = reason.value if status == SessionStatus.CANCELLED and reason else None
     now = deps.clock.now()
     with deps.session_factory.begin() as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)

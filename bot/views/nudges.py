@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.deadlines import Rule
+from bot.domain.labels import CANCEL_CHOICES
 from bot.services.hours_notice import HoursChanged
 from bot.services.nudges import (
     DeadlineLine,
@@ -46,14 +47,15 @@ from bot.views.schedule_change import schedule_changed_blocks
 
 MAX_BLOCKS = 50
 MAX_REVIEW_PICKERS = 12  # annual reviews shown with their own "Review held" date picker
-MAX_NOTE_BUTTONS = 20  # overdue notes shown with their own Write note / cancelled / no-show menu
+MAX_NOTE_BUTTONS = 20  # overdue notes shown with their own menu (write / cancelled by… / no-show)
 LINES_PER_SECTION = 15  # keeps a section's text well under Slack's 3,000 characters
 
 
 class NudgeIds(StrEnum):
     REVIEW_HELD = "nudge_review_held"  # a date picker: the day the review was held
     NOTE_WRITTEN = "nudge_note_written"  # reminders sent before the menu: opens the SOAP form
-    NOTE_MENU = "nudge_note_menu"  # Write note | It was cancelled | It was a no-show
+    # Write note | Cancelled by me | Cancelled by the school | Student absent | It was a no-show
+    NOTE_MENU = "nudge_note_menu"
     SNOOZE = "nudge_snooze"
     REVIEW_BLOCK = "nudge_review"  # block_id "nudge_review:<nudge id>"
     NOTE_BLOCK = "nudge_note"  # block_id "nudge_note:<session id>"
@@ -141,7 +143,12 @@ def _note_blocks(notes: tuple[NoteLine, ...], total: int) -> list[Block]:
                     action_id=NudgeIds.NOTE_MENU,
                     options=[
                         Option(text="Write the note", value=f"write:{note.session_id}"),
-                        Option(text="It was cancelled", value=f"cancelled:{note.session_id}"),
+                        # A cancellation says who cancelled: the minutes rule owes a make-up
+                        # for the provider's, not for the school's or an absence.
+                        *(
+                            Option(text=label, value=f"cancelled:{reason}:{note.session_id}")
+                            for reason, (label, _) in CANCEL_CHOICES.items()
+                        ),
                         Option(text="It was a no-show", value=f"no_show:{note.session_id}"),
                     ],
                 ),

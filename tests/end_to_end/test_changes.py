@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,10 +33,10 @@ AVAILABILITY = VALID["availability.csv"] + "P1,thu,08:00,11:00\n"
 TS = m.TherapySession
 
 
-def load(db: Engine, tmp_path: Path, day: int) -> None:
+def load(db: Engine, tmp_path: Path, day: int, availability: str = AVAILABILITY) -> None:
     """The roster, with S1's SLP on a weekly slot at 09:00 Alaska (10:00 Pacific) on ``day``."""
     folder = write_roster(
-        tmp_path / "roster", school_hours_csv=HOURS, availability_csv=AVAILABILITY
+        tmp_path / "roster", school_hours_csv=HOURS, availability_csv=availability
     )
     assert import_roster(folder, make_session_factory(db)).ok
     with make_session_factory(db).begin() as s:
@@ -58,7 +59,7 @@ def save(server: Server, fake: LocalSlack, preview: dict, ts: str) -> dict:
 def test_no_longer_thursdays_names_the_student_and_dms_the_manager(
     server: Server, fake: LocalSlack, db: Engine, tmp_path: Path
 ) -> None:
-    load(db, tmp_path, day=3)
+    load(db, tmp_path, day=3, availability=AVAILABILITY + "P1,mon,09:00,12:00\n")
     preview, ts = dm(server, fake, "no longer Thursdays", "EvCHG1")
     shown = json.dumps(preview["blocks"])
     assert "1 weekly session falls outside your new hours: Thu 09:00 AKT, T.E. (S1)" in shown
@@ -70,6 +71,26 @@ def test_no_longer_thursdays_names_the_student_and_dms_the_manager(
     text = json.dumps(to_manager["blocks"])
     assert "Ana Reyes changed their availability" in text and "T.E. (S1)" in text
     assert "Find new times" in text and "Keep for now" in text
+
+    # The manager presses [Find new times]: a proposal for S1 alone (two sessions a week), at
+    # times Ana still has (Monday and Tuesday, in Anchorage time), arrives in their DM.
+    fake.clear()
+    change = button_value(to_manager, "change_find_new_times")
+    server.signed(press(fake, "U0M1", "change_find_new_times", change, ephemeral=False))
+    proposals: list[dict] = []
+    for _ in range(120):  # the solve runs in the pool after the ack
+        proposals = [
+            c.params
+            for c in fake.calls_to("chat.postMessage")
+            if c.params["channel"] == "DU0M1" and "Proposal" in json.dumps(c.params.get("blocks"))
+        ]
+        if proposals:
+            break
+        time.sleep(0.25)
+    [proposal] = proposals
+    shown = json.dumps(proposal["blocks"])
+    assert "T.E. (S1)" in shown and "Mon" in shown and "Tue" in shown and "Thu" not in shown
+    assert "N.L. (S2)" not in shown  # only the student whose time was lost
 
 
 def test_out_over_a_session_cancels_it_and_no_note_nudge_names_it(

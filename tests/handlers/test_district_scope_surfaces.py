@@ -272,8 +272,8 @@ def test_session_and_makeup_buttons_refuse_others_and_missing_ids_alike(
 ) -> None:
     driver = Driver(demo_deps, slack)
     others = str(a_session(demo_deps, "P04"))
-    marked_other = _send_action(driver, P01, _menu(P01, f"cancelled:{others}"))
-    marked_missing = _send_action(driver, P01, _menu(P01, "cancelled:999997"))
+    marked_other = _send_action(driver, P01, _menu(P01, f"cancelled:provider:{others}"))
+    marked_missing = _send_action(driver, P01, _menu(P01, "cancelled:provider:999997"))
     assert MARK_NOT_YOURS in marked_other.said() and MARK_NOT_YOURS in marked_missing.said()
     makeup_other = driver.press(M_ANC, "makeup_schedule", others)
     makeup_missing = driver.press(M_ANC, "makeup_schedule", "999996")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.services.matching import Proposal
-from handlers.match_blocks import bound_line, proposal_blocks
+from bot.services.matching.proposals import HireOut
+from handlers.match_blocks import bound_line, hire_text, proposal_blocks
 
 
 def proposal(served: int, total: int, bound: int | None) -> Proposal:
@@ -47,3 +49,14 @@ def test_one_left_over_is_singular_and_none_left_says_nothing_more() -> None:
         bound_line(proposal(1, 1, None))
         == "Served *1* of 1 student service; at most *1* can be served"
     )
+
+
+def test_the_proposal_ends_with_whom_to_hire() -> None:
+    hire = HireOut(
+        "ot", "AK", 3.0, (("mon", "08:00", "11:00"),), "America/Anchorage", ("S1", "S2", "S3")
+    )
+    p = replace(proposal(0, 3, 0), hires=(hire,))
+    line = "1 OT licensed in AK, about 3 h a week, Mon 08:00–11:00 AKT, would serve 3 students"
+    assert hire_text(hire) == line
+    text = str([b.to_dict() for b in proposal_blocks(p)])
+    assert "To serve the rest, hire" in text and line in text

@@ -20,6 +20,7 @@ from sqlalchemy import event, select
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.sessions import NoteText
+from bot.domain.vocabulary import CancelReason
 from bot.services import sessions, soap
 from bot.services.errors import Conflict
 from storage import models as m
@@ -78,14 +79,14 @@ def test_a_cancel_just_after_a_note_is_refused(held: tuple[Deps, int], clock: Fi
     noted_at = clock.now().strftime("%Y-%m-%d %H:%M:%S")
     note = f"UPDATE sessions SET note_done_at = '{noted_at}' WHERE id = {sid}"
     with lands_first(deps, note), pytest.raises(Conflict):
-        sessions.mark_session(deps, "U0P1", sid, "cancelled")
+        sessions.mark_session(deps, "U0P1", sid, "cancelled", CancelReason.PROVIDER)
     status, _, audits = state(deps, sid)
     assert status == "held" and "session.mark" not in audits
 
 
 def test_without_a_race_each_transition_has_one_audit_row(held: tuple[Deps, int]) -> None:
     deps, sid = held
-    sessions.mark_session(deps, "U0P1", sid, "cancelled")
-    assert sessions.mark_session(deps, "U0P1", sid, "cancelled").already
+    sessions.mark_session(deps, "U0P1", sid, "cancelled", CancelReason.PROVIDER)
+    assert sessions.mark_session(deps, "U0P1", sid, "cancelled", CancelReason.PROVIDER).already
     status, noted, audits = state(deps, sid)
     assert (status, noted, audits.count("session.mark")) == ("cancelled", False, 1)

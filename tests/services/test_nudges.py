@@ -572,14 +572,32 @@ def test_a_cancelled_session_needs_no_note_and_is_marked_once(
     run(deps)
     [dm] = dms(slack)["DUP1"]
     _, menu = element(dm, NudgeIds.NOTE_MENU)
-    respond = press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "cancelled:"))
-    assert "Session marked cancelled: no note needed." in json.dumps(respond.calls[0]["blocks"])
-    again = press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "cancelled:"))
-    assert "already marked cancelled" in json.dumps(again.calls[0]["blocks"])
+    # The menu asks who cancelled, as every button that marks a session cancelled does.
+    labels = [o["text"]["text"] for o in menu["options"]]
+    assert labels == [
+        "Write the note",
+        "Cancelled by me",
+        "Cancelled by the school",
+        "Student absent",
+        "It was a no-show",
+    ]
+    by_school = choose(menu, "cancelled:school:")
+    respond = press(deps, listeners.handle_nudge_note_menu_action, dm, by_school)
+    assert "Session marked cancelled by the school: no note needed." in json.dumps(
+        respond.calls[0]["blocks"]
+    )
+    again = press(deps, listeners.handle_nudge_note_menu_action, dm, by_school)
+    assert "already marked cancelled by the school" in json.dumps(again.calls[0]["blocks"])
     with pytest.raises(NotAllowed):
         press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "no_show:"), "UP2")
     with deps.session_factory() as s:
-        assert s.scalars(select(m.TherapySession)).one().status == "cancelled"
+        row = s.scalars(select(m.TherapySession)).one()
+        assert (row.status, row.cancel_reason) == ("cancelled", "school")
+    # Changing one's mind to "by me" records the provider (and so a make-up is owed).
+    press(deps, listeners.handle_nudge_note_menu_action, dm, choose(menu, "cancelled:provider:"))
+    with deps.session_factory() as s:
+        row = s.scalars(select(m.TherapySession)).one()
+        assert (row.status, row.cancel_reason) == ("cancelled", "provider")
     # Tomorrow there is nothing left to remind about.
     slack.clear()
     clock.advance(days=1)
@@ -588,9 +606,18 @@ def test_a_cancelled_session_needs_no_note_and_is_marked_once(
 
 
 def test_a_forged_note_menu_value_is_a_plain_error(deps: Deps) -> None:
-    for value in ("write:0", "delete:5", "cancelled:abc", "", "write:99999999999"):
+    # A bare "cancelled:<id>" (a reminder sent before the menu asked who cancelled) is out of
+    # date rather than guessed to be the provider's; so is an unknown or bot-only reason.
+    for value in (
+        "write:0", "delete:5", "cancelled:abc", "", "write:99999999999", "cancelled:5",
+        "cancelled:provider_out:5", "cancelled:school:x", "no_show:school:5",
+    ):  # fmt: skip
         with pytest.raises(InvalidInput):
             listeners.NoteMenuAction.of({"selected_option": {"value": value}})
+    parsed = listeners.NoteMenuAction.of(
+        {"selected_option": {"value": "cancelled:student_absent:7"}}
+    )
+    assert (parsed.choice, parsed.reason, parsed.session_id) == ("cancelled", "student_absent", 7)
 
 
 def test_snooze_brings_the_same_items_back_at_the_next_days_window_once(

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from bot.clock import FixedClock
 from bot.deps import Deps
+from bot.domain.vocabulary import CancelReason
 from bot.services import availability, nudges
 from bot.services import sessions as svc
 from bot.services.availability import Preview
@@ -147,7 +148,7 @@ def test_a_session_the_provider_cancelled_is_never_restored(
     with roster.session_factory() as s:
         first = s.scalars(select(TS.id).order_by(TS.starts_at).where(TS.student_id == "S1")).first()
     assert first is not None
-    svc.mark_session(roster, "U0P1", first, "cancelled")
+    svc.mark_session(roster, "U0P1", first, "cancelled", CancelReason.PROVIDER)
     svc.generate_sessions(roster, clock.now())
     assert dated(roster)[0] == ("2026-12-01", "cancelled", "provider")
 

@@ -226,7 +226,10 @@ def test_future_sessions_can_only_be_cancelled(roster: Deps, clock: FixedClock) 
     later = add_session(roster, "K2", "S1", clock.now() + timedelta(days=1), status="scheduled")
     with pytest.raises(InvalidInput, match="hasn't started yet"):
         svc.mark_session(roster, "U0P1", later, "held")
-    assert svc.mark_session(roster, "U0P1", later, "cancelled").status == "cancelled"
+    assert (
+        svc.mark_session(roster, "U0P1", later, "cancelled", CancelReason.PROVIDER).status
+        == "cancelled"
+    )
     with roster.session_factory() as s:
         row = s.get(TS, later)
         assert row is not None
@@ -238,7 +241,7 @@ def test_documented_session_stays_held(roster: Deps, clock: FixedClock) -> None:
         roster, "K3", "S1", clock.now() - timedelta(days=3), note_done_at=clock.now()
     )
     with pytest.raises(Conflict, match="already written"):
-        svc.mark_session(roster, "U0P1", done, "cancelled")
+        svc.mark_session(roster, "U0P1", done, "cancelled", CancelReason.PROVIDER)
     with pytest.raises(InvalidInput):
         svc.mark_session(roster, "U0P1", done, "deleted")
 

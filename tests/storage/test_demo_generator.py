@@ -1,5 +1,5 @@
 """Tests of the demo generators (demo.roster, demo.synthetic): the rosters they write follow
-ROSTER.md and the product's rules.
+the roster format (README: Importing a roster) and the product's rules.
 
 The demo roster is what the console loads and what people judge the bot by, so besides the format it
 must tell its stories (an expiring licence, reviews due this week, overdue SOAP notes) whatever
@@ -21,7 +21,7 @@ from demo.generate import ANCHOR, write_demo_roster, write_synthetic_roster
 
 Table = list[dict[str, str]]
 
-# Column lists copied from ROSTER.md, not from the generator, so that a drift shows.
+# Column lists copied from the roster format, not from the generator, so that a drift shows.
 HEADERS = {
     "districts.csv": ["district_id", "name", "state", "timezone"],
     "schools.csv": ["school_id", "district_id", "name", "timezone"],
@@ -130,7 +130,7 @@ def unique(rows: Table, *columns: str) -> dict[tuple[str, ...], dict[str, str]]:
 
 
 def check_roster(t: dict[str, Table]) -> None:
-    """ROSTER.md: formats, unique ids, every reference resolves."""
+    """The roster format: formats, unique ids, every reference resolves."""
     districts = unique(t["districts"], "district_id")
     schools = unique(t["schools"], "school_id")
     providers = unique(t["providers"], "provider_id")
@@ -230,7 +230,7 @@ class Roster:
 
 
 def check_rules(t: dict[str, Table], today: date) -> None:
-    """The matching rules of ROSTER.md hold for the caseload and every session."""
+    """The roster format's matching rules hold for the caseload and every session."""
     r = Roster(t)
     for row in t["assignments"]:
         assert r.may_serve(row["provider_id"], row["student_id"], row["service"], today), row

@@ -166,3 +166,27 @@ def test_clock_runs_the_sweeps_and_shows_the_dms_to_whom(console: Console) -> No
     assert "sent" in shown and "DM to" in shown
     again = console.handle("/clock 2026-11-30T17:00Z")
     assert "DM to" not in again  # the same instant sends nothing twice
+
+
+def test_changes_flow_in_the_console_reaches_the_manager_who_finds_new_times(
+    console: Console,
+) -> None:
+    """A match approved, a provider's "no longer Thursdays" names the students it leaves out,
+    the managers' DM offers [Find new times], and after /as the manager presses it."""
+    console.handle("/as U0DEMOM01")
+    proposal = console.handle("/match district=anc")
+    assert "Approved" in console.handle(_button(proposal, "Approve all"))
+    console.handle("/as U0DEMOP01")
+    preview = console.handle("no longer Thursdays")
+    assert "2 weekly sessions fall outside your new hours" in preview
+    saved = console.handle(_button(preview, "Save"))
+    to_manager = saved.split("── bot → DM to U0DEMOM01")[1].split("── bot")[0]
+    find = _button(to_manager, "Find new times")
+    # Not the provider's button: the console says whose it is.
+    assert "/as U0DEMOM01 to press it" in console.handle(find)
+    switched = console.handle("/as U0DEMOM01")
+    assert f"[{find}] Find new times" in switched
+    found = console.handle(find)
+    assert (
+        "Proposal: Anchorage School District" in found and "Thu" not in found.split("Proposal")[1]
+    )

@@ -52,8 +52,9 @@ class ParseResult:
     school_time: bool = False
 
     def to_json(self) -> dict[str, object]:
-        """The `parse` output object of CONTRACTS.md, keys in contract order, then the extra
-        keys `days_only`, `school_time` and `assumptions` when they say something."""
+        """The `parse` output object (README: Availability in plain words), keys in the
+        documented order, then the extra keys `days_only`, `school_time` and `assumptions`
+        when they say something."""
         dates: dict[str, object] | None = None
         if self.dates is not None:
             start, end = self.dates.start, self.dates.end

@@ -2,9 +2,11 @@
 
 Pure code: the service layer hands in one school week as absolute minutes (`MatchInput`) and gets a
 `MatchResult` back. `greedy` is the fast baseline. `solve` runs it, then an iterated greedy
-(squeaky wheel) as the construction, then CP-SAT per component of the provider-need graph within
-the time limit, and never returns anything worse than the greedy. `validate` checks a result
-against every hard rule independently of all of them.
+(squeaky wheel), the relaxation that bounds what can be served (`bound`) and its assignment
+timetabled exactly (`guided`), then CP-SAT per component of the provider-need graph within the
+time limit; it stops early when coverage meets the bound, never returns anything worse than the
+greedy, and suggests whom to hire (`hires`). `validate` checks a result against every hard rule
+independently of all of them.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
-from .bound import relax_all
+from .bound import lp_bounds, relax_all
 from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
-from .guided import guided
+from .guided import best_by_part, guided
 from .hires import hires
 from .model import (
     Hire,
@@ -37,9 +39,9 @@ from .validate import validate
 ROUND1_SHARE = 0.8
 SQUEAKY_ROUNDS = 400
 SQUEAKY_WORK = 120_000  # rounds x needs
-SQUEAKY_SHARE = 0.35
-BOUND_SHARE = 0.3
-GUIDED_SHARE = 0.5
+SQUEAKY_SHARE = 0.2  # shares of the time limit: the iterated greedy ends by 20%,
+BOUND_SHARE = 0.45  # the relaxation by 45%,
+GUIDED_SHARE = 0.6  # its timetabling by 60%; CP-SAT per component has the rest
 SECONDARY_SECONDS = 0.5
 
 __all__ = [
@@ -82,11 +84,13 @@ def _share(deadline: float, weights: list[int], i: int, floor: float = 0.3) -> f
 def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> MatchResult:
     """Best proposal found within `time_limit_s` seconds of wall time (model building included).
 
-    1. The greedy (the baseline the result is never worse than).
-    2. The bound: the day-aggregated relaxation (`bound`), per component; its "who serves
-       whom", timetabled exactly per provider with insertions (`guided`). When that serves as
-       many as the bound, only a short deterministic polish of the secondary objectives follows.
-    3. Otherwise the iterated greedy, then per component of the provider-need graph, in two
+    1. The greedy (the baseline the result is never worse than), and each component's LP
+       bound; where the greedy meets it, a short polish and done.
+    2. The iterated greedy; the relaxation (`bound`) per component, CP-SAT from that start for
+       a "who serves whom" and HiGHS for the bound; that assignment timetabled exactly per
+       provider with insertions (`guided`), kept per component where it serves more. When
+       coverage meets the bound, only a short deterministic polish follows.
+    3. Otherwise, per component of the provider-need graph, in two
        rounds: coverage where needs are still unserved (the top-down assignment start, or LNS
        on large components), then the exact CP-SAT model everywhere (phase A: served and
        preferred; phase B: links, minutes, peak).
@@ -101,27 +105,29 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     baseline = greedy_sessions(prep)
     g_score, _ = evaluate(inp, baseline)
     parts = components(prep)
-    # The bound, and the relaxation's "who serves whom" timetabled exactly.
-    relaxed = relax_all(prep, parts, baseline, t0 + BOUND_SHARE * time_limit_s)
+    # The LP bound first: where the greedy already meets it, nothing more is needed.
+    lps = lp_bounds(prep, parts)
     start, start_method = baseline, "greedy"
+    if _served(baseline) < sum(lps):
+        # Construction: the iterated greedy, with a fixed round budget (deterministic) and a
+        # share of the time limit as a guard.
+        rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
+        squeaky, _ = squeaky_wheel(prep, t0 + SQUEAKY_SHARE * time_limit_s, seed, rounds)
+        if evaluate(inp, squeaky)[0] > g_score:
+            start, start_method = squeaky, "iterated-greedy"
+    # The bound, and the relaxation's "who serves whom" timetabled exactly.
+    relaxed = relax_all(prep, parts, start, t0 + BOUND_SHARE * time_limit_s, lps)
     if relaxed.assignment:
-        other = guided(prep, parts, relaxed.assignment, baseline, t0 + GUIDED_SHARE * time_limit_s)
-        if evaluate(inp, other)[0] > g_score:
+        other = guided(prep, parts, relaxed.assignment, start, t0 + GUIDED_SHARE * time_limit_s)
+        # Per component, the better of the two.
+        other = best_by_part(prep, parts, start, other)
+        if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
     if _served(start) >= relaxed.bound:
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
             inp, prep, parts, start, start_method, baseline, g_score, relaxed.bound, t0, seed
         )
-    # Construction: the iterated greedy, with a fixed round budget (deterministic) and a
-    # share of the time limit as a guard.
-    rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
-    share = SQUEAKY_SHARE if start is baseline else SQUEAKY_SHARE / 2
-    squeaky, _ = squeaky_wheel(
-        prep, time.perf_counter() + share * (deadline - time.perf_counter()), seed, rounds
-    )
-    if evaluate(inp, squeaky)[0] > evaluate(inp, start)[0]:
-        start, start_method = squeaky, "iterated-greedy"
 
     comps = _components(prep, parts, start, seed)
 

@@ -34,7 +34,7 @@ from .model import Session
 from .prep import Prep, merge
 
 Var = mb.Variable
-SAT_SHARE = 0.3
+SAT_SHARE = 0.7
 
 
 @dataclass
@@ -186,11 +186,17 @@ def relax(
     return Relaxation(bound, assignment, proved)
 
 
+def lp_bounds(prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[int]:
+    """Each component's LP bound (GLOP, a fraction of a second for a district)."""
+    return [relax(prep, needs, provs, 30.0, integral=False).bound for needs, provs in parts]
+
+
 def relax_all(
     prep: Prep,
     parts: Sequence[tuple[Sequence[int], Sequence[int]]],
     start: Sequence[Session],
     deadline: float,
+    lps: list[int] | None = None,
 ) -> Relaxation:
     """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
     to what `start` serves, largest gap per need first, the time left shared by size: CP-SAT
@@ -202,10 +208,8 @@ def relax_all(
     for sess in start:
         starts[part_of[prep.provider_index[sess.provider_id]]].append(sess)
     served = [len({(sid, x.service) for x in st for sid in x.student_ids}) for st in starts]
-    lps = []
-    for needs, provs in parts:
-        lp = relax(prep, needs, provs, max(1.0, deadline - time.perf_counter()), integral=False)
-        lps.append(lp.bound)
+    if lps is None:
+        lps = lp_bounds(prep, parts)
     # Largest gap per need first: that is where the MIP's bound and its assignment pay most.
     todo = sorted(
         (c for c in range(len(parts)) if lps[c] > served[c]),

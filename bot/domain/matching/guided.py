@@ -21,6 +21,8 @@ from .model import Interval, Session
 from .prep import Calendar, Prep
 
 PROVIDER_SECONDS = 0.5  # deterministic-time cap for one provider's timetable
+INSERT_SECONDS = 0.15  # ...and for one insertion trial
+INSERT_TRIALS = 3  # re-timetabling trials per unserved need (the least loaded providers)
 
 
 def _key_needs(prep: Prep, sessions: Sequence[Session]) -> set[int]:
@@ -34,16 +36,39 @@ def timetable(
     block: dict[str, Calendar],
     hint: Sequence[Session],
     deadline: float,
+    cap: float = PROVIDER_SECONDS,
 ) -> list[Session]:
     """Provider pi's best timetable for `needs` (as many as fit), from the valid `hint`."""
     if not needs:
         return []
     built = build(prep, sorted(needs), [pi], block, hint, only={ni: pi for ni in needs})
-    limit = min(PROVIDER_SECONDS, deadline - time.perf_counter())
+    limit = min(cap, deadline - time.perf_counter())
     if limit <= 0.01:
         return list(hint)
     sol, _ = phase_a(built, built.hint, time.perf_counter() + limit, 0, workers=1)
     return extract(built, sol, prep)
+
+
+def _fits(
+    prep: Prep, ni: int, pi: int, current: Sequence[Session], block: dict[str, Calendar]
+) -> list[Session] | None:
+    """Solo sessions for need ni in provider pi's free slots on distinct days, if there are
+    enough (the cheap test before re-timetabling the provider)."""
+    n = prep.needs[ni]
+    cal = Calendar()
+    for s in current:
+        cal.add(s.start, s.end)
+    stud = block.get(n.student_id)
+    first: dict[str, Session] = {}
+    for day, a, b in prep.slots(ni, pi):
+        if day in first or not cal.is_free(a, b) or (stud is not None and not stud.is_free(a, b)):
+            continue
+        first[day] = Session(
+            prep.providers[pi].provider_id, (n.student_id,), n.service, n.school_id, day, a, b
+        )
+        if len(first) == n.sessions_per_week:
+            return list(first.values())
+    return None
 
 
 def _scarcity(prep: Prep, ni: int) -> tuple[int, int, int]:
@@ -80,15 +105,23 @@ def guide_component(
         cands.sort(
             key=lambda pi: (load.get(pi, 0) / max(1, prep.providers[pi].capacity_minutes), pi)
         )
+        trials = 0
         for pi in cands:
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or trials >= INSERT_TRIALS:
                 break
             room = prep.providers[pi].capacity_minutes - load.get(pi, 0)
             if room < (n.session_minutes if n.group_ok else cost):
                 continue
             current = plan.get(pi, [])
+            quick = _fits(prep, ni, pi, current, block) if room >= cost else None
+            if quick is not None:
+                plan[pi] = current + quick
+                load[pi] = load.get(pi, 0) + cost
+                served.add(ni)
+                break
             have = _key_needs(prep, current)
-            trial = timetable(prep, pi, [*have, ni], block, current, deadline)
+            trials += 1
+            trial = timetable(prep, pi, [*have, ni], block, current, deadline, INSERT_SECONDS)
             if ni in _key_needs(prep, trial) and have <= _key_needs(prep, trial):
                 plan[pi] = trial
                 load[pi] = sum(s.end - s.start for s in trial)
@@ -109,10 +142,13 @@ def guided(
     current: dict[int, list[Session]] = defaultdict(list)
     for s in base:
         current[part_of_provider[prep.provider_index[s.provider_id]]].append(s)
-    for c, (needs, provs) in enumerate(parts):
-        have = len(_key_needs(prep, current[c]))
-        if sum(1 for ni in needs if ni in assignment) <= have:
-            continue  # the relaxation's answer cannot serve more than the incumbent
+    have = [len(_key_needs(prep, current[c])) for c in range(len(parts))]
+    gain = [
+        sum(1 for ni in needs if ni in assignment) - have[c] for c, (needs, _) in enumerate(parts)
+    ]
+    # Where the relaxation's answer serves the most more first; nowhere it serves no more.
+    for c in sorted((c for c in range(len(parts)) if gain[c] > 0), key=lambda c: (-gain[c], c)):
+        needs, provs = parts[c]
         if time.perf_counter() >= deadline:
             break
         students = {prep.needs[ni].student_id for ni in needs}
@@ -124,6 +160,38 @@ def guided(
                         if sid in students:
                             taken[sid].append((s.start, s.end))
         got = guide_component(prep, needs, provs, assignment, calendars(taken, students), deadline)
-        if len(_key_needs(prep, got)) > have:
+        if len(_key_needs(prep, got)) > have[c]:
             current[c] = got
     return [s for c in sorted(current) for s in current[c]]
+
+
+def best_by_part(
+    prep: Prep,
+    parts: Sequence[tuple[Sequence[int], Sequence[int]]],
+    first: Sequence[Session],
+    second: Sequence[Session],
+) -> list[Session]:
+    """`first`, with each component taken from `second` instead where that serves more and its
+    students' sessions there clash with none of theirs in the other components."""
+    part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    by_part: list[list[list[Session]]] = [[[] for _ in parts] for _ in range(2)]
+    for k, sessions in enumerate((first, second)):
+        for s in sessions:
+            by_part[k][part_of[prep.provider_index[s.provider_id]]].append(s)
+    chosen = list(by_part[0])
+    for c in range(len(parts)):
+        if len(_key_needs(prep, by_part[1][c])) <= len(_key_needs(prep, chosen[c])):
+            continue
+        cal: dict[str, Calendar] = defaultdict(Calendar)
+        for d, lst in enumerate(chosen):
+            if d != c:
+                for s in lst:
+                    for sid in s.student_ids:
+                        cal[sid].add(s.start, s.end)
+        if all(
+            sid not in cal or cal[sid].is_free(s.start, s.end)
+            for s in by_part[1][c]
+            for sid in s.student_ids
+        ):
+            chosen[c] = by_part[1][c]
+    return [s for lst in chosen for s in lst]

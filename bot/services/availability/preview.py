@@ -24,7 +24,7 @@ from bot.domain.availability_text import (
 from bot.domain.conflicts import TimeOff
 from bot.domain.schedule import WeeklyWindow, in_zone, week_monday
 from bot.services import schedule_effects
-from bot.services.availability.changes import changed_week
+from bot.services.availability.changes import changed_week, rows_of
 from bot.services.availability.reading import (
     KIND,
     Question,
@@ -84,12 +84,13 @@ def preview(
         on_behalf = provider.slack_user_id != slack_user_id
         if result.intent == Intent.SHOW:
             return schedule_view(s, deps, provider, on_behalf)
+        zones: tuple[str, ...] | None = None
         if result.school_time:
             zones = all_school_zones(s, provider)
             if len(zones) != 1:
                 return Question(text=text, question=_school_time_question(zones, on_behalf))
             result = replace(result, tz=zones[0], school_time=False)
-        return _store_preview(s, deps, person, provider, result, today, on_behalf)
+        return _store_preview(s, deps, person, provider, result, today, on_behalf, zones)
 
 
 @audited
@@ -144,8 +145,11 @@ def _store_preview(
     result: ParseResult,
     today: date,
     on_behalf: bool,
+    zones: tuple[str, ...] | None = None,
 ) -> Preview:
-    snap = take_snapshot(s, provider.id)
+    """``zones``: the provider's schools' zones, when already read."""
+    rows = rows_of(s, provider.id)  # read once: the snapshot and the week before both use them
+    snap = take_snapshot(s, provider.id, rows)
     tz = result.tz or provider.timezone
     payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
     time_off: TimeOffSpan | None = None
@@ -163,7 +167,7 @@ def _store_preview(
         payload["time_off"] = [time_off.start.isoformat(), time_off.end.isoformat()]
         payload["hours"] = [list(h) for h in hours]
         payload["tz"] = time_off.tz
-        before = after = windows_on(s, provider.id, today)
+        before = after = windows_on(s, provider.id, today, rows)
         monday = week_monday(time_off.start)
     else:
         if result.dates is not None:
@@ -173,7 +177,7 @@ def _store_preview(
         basis_day = effective or today
         monday = week_monday(basis_day + timedelta(days=2))
         windows = tuple(WeeklyWindow(w.day_index, w.start, w.end, tz) for w in _windows(result))
-        before = windows_on(s, provider.id, basis_day)
+        before = windows_on(s, provider.id, basis_day, rows)
         named = tuple(sorted({w.day for w in windows}))
         days_only = result.days_only
         after = changed_week(before, str(result.intent), windows, monday, days_only)
@@ -217,7 +221,7 @@ def _store_preview(
         time_off=time_off,
         effective_from=effective,
         assumptions=tuple(result.assumptions),
-        school_zones=other_school_zones(s, provider),
+        school_zones=other_school_zones(s, provider, zones),
         monday=monday,
         on_behalf=on_behalf,
         unchanged=time_off is None and shown_before == shown_after,

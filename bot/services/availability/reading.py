@@ -68,13 +68,24 @@ def today_of(deps: Deps, tz: str) -> date:
     return local_date(deps.clock.now(), tz)
 
 
-def windows_on(s: Session, provider_id: str, day: date) -> tuple[WeeklyWindow, ...]:
-    return merge(as_window(r) for r in rows_of(s, provider_id) if valid_on(r, day))
+def windows_on(
+    s: Session,
+    provider_id: str,
+    day: date,
+    rows: list[m.AvailabilityWindow] | None = None,
+) -> tuple[WeeklyWindow, ...]:
+    """The provider's week on ``day``; ``rows``: their window rows, when already read."""
+    rows = rows_of(s, provider_id) if rows is None else rows
+    return merge(as_window(r) for r in rows if valid_on(r, day))
 
 
-def take_snapshot(s: Session, provider_id: str) -> Snapshot:
+def take_snapshot(
+    s: Session, provider_id: str, rows: list[m.AvailabilityWindow] | None = None
+) -> Snapshot:
+    """The provider's windows and time off as they stand; ``rows``: their window rows, when
+    already read in this transaction."""
     snap = Snapshot()
-    for r in rows_of(s, provider_id):
+    for r in rows_of(s, provider_id) if rows is None else rows:
         snap.windows.append(
             [
                 r.day,
@@ -102,9 +113,12 @@ def take_snapshot(s: Session, provider_id: str) -> Snapshot:
     return snap
 
 
-def other_school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
-    """The zones of the provider's schools other than the provider's own."""
-    zones = set(all_school_zones(s, provider))
+def other_school_zones(
+    s: Session, provider: m.Provider, every: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """The zones of the provider's schools other than the provider's own (``every``: all of
+    them, when already read)."""
+    zones = set(all_school_zones(s, provider) if every is None else every)
     zones.discard(provider.timezone)
     return tuple(sorted(zones))
 

@@ -1,0 +1,68 @@
+"""Services: what a preview and a request's replay claim cost in database statements.
+
+Every `/availability` preview runs these, so they are counted: a few reads and one insert for
+the preview, one insert for the claim (no SELECT first, no exception on a replay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from bot.deps import Deps
+from bot.services import availability as svc
+from bot.services.events import claim_request, forget_old_requests
+from bot.services.people import identify
+from bot.services.schedule_effects import Effects
+
+
+@contextmanager
+def statements(deps: Deps) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, sql: str, *args: object) -> None:
+        seen.append(" ".join(sql.split()))
+
+    event.listen(deps.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(deps.engine, "before_cursor_execute", record)
+
+
+def test_a_preview_with_nothing_planned_costs_six_statements(demo_deps: Deps) -> None:
+    with statements(demo_deps) as seen:
+        p = svc.preview(demo_deps, "U0DEMOP01", "Tue 8-11")
+    assert isinstance(p, svc.Preview) and p.effects == Effects()
+    # who is asking; their window rows (once); their time off; the pending action; their
+    # weekly slots (none: no conflict facts to read); their schools' zones.
+    assert len(seen) == 6, seen
+    assert sum(sql.startswith("INSERT") for sql in seen) == 1
+
+
+def test_a_provider_is_identified_in_one_statement_and_a_manager_in_two(
+    demo_deps: Deps,
+) -> None:
+    with statements(demo_deps) as seen, demo_deps.session_factory() as s:
+        provider = identify(s, "U0DEMOP01", "UTC")
+        assert len(seen) == 1
+        manager = identify(s, "U0DEMOM02", "UTC")
+        assert len(seen) == 3
+        nobody = identify(s, "U0NOBODY", "UTC")
+    assert provider.provider is not None and provider.manager is None
+    assert manager.manager is not None and manager.provider is None
+    assert not nobody.known
+
+
+def test_a_request_is_claimed_in_one_insert_and_a_replay_is_refused(deps: Deps) -> None:
+    with statements(deps) as seen:
+        assert claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)
+        assert not claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)
+    inserts = [sql for sql in seen if sql.startswith("INSERT")]
+    assert len(inserts) == 2 and all("DO NOTHING RETURNING" in sql for sql in inserts)
+    assert not any(sql.startswith("SELECT") for sql in seen)
+    assert claim_request(deps, 1_700_000_001, "v0=" + "a" * 64)  # another timestamp
+    assert forget_old_requests(deps, 1_700_000_001) == 1
+    assert claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)  # forgotten: stale anyway
