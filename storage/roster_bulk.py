@@ -36,6 +36,10 @@ def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+def _same_row(row: Tuple) -> Tuple:
+    return row
+
+
 def _by_position(
     converters: Sequence[tuple[int, Callable[[Any], Any]]],
 ) -> Callable[[Tuple], Tuple]:
@@ -78,6 +82,8 @@ class Bulk:
     def binder(self, table: Table, names: tuple[str, ...]) -> Callable[[Tuple], Tuple]:
         """A row of Python values -> the row as the driver is given it (and gives it back)."""
         key = (table.name, names)
+        if self.postgres:  # psycopg takes and gives Python values (an instant equals itself)
+            return _same_row
         if key not in self._binders:
             converters: list[tuple[int, Callable[[Any], Any]]] = []
             for i, name in enumerate(names):
