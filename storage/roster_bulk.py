@@ -145,10 +145,16 @@ class Bulk:
         cols = ", ".join(self._quote(n) for n in names)
         key_cols = ", ".join(self._quote(n) for n in names[:n_key])
         params: Sequence[Any]
-        if self.postgres:  # one array a key column: a short query, whatever the chunk's size
-            arrays = ", ".join("%s::text[]" for _ in range(n_key))
+        if self.postgres:
+            # One text a key column, split by the server: a short query and no per-value work,
+            # unless a value holds the separator (a control character no id can hold).
+            params = ["\x1f".join(column) for column in zip(*keys, strict=True)]
+            if all(p.count("\x1f") == len(keys) - 1 for p in params):
+                arrays = ", ".join("string_to_array(%s, chr(31))" for _ in range(n_key))
+            else:
+                arrays = ", ".join("%s::text[]" for _ in range(n_key))
+                params = [list(column) for column in zip(*keys, strict=True)]
             wanted = f"SELECT * FROM unnest({arrays})"
-            params = [list(column) for column in zip(*keys, strict=True)]
         else:
             one = "(" + ", ".join("?" for _ in range(n_key)) + ")"
             wanted = f"VALUES {', '.join(one for _ in keys)}"

@@ -23,6 +23,8 @@ from storage.roster_spec import SPECS, Col, Spec
 from storage.roster_values import DAYS
 
 _EVERY = 5000  # rows between progress updates
+COMPARE_CHUNK = 5000  # rows compared with the database in one query
+MAX_DIFFERING = 50_000  # differing rows kept from the check; more: the write pass reads the file
 
 
 class Progress(Protocol):
@@ -66,6 +68,21 @@ class Catalog:
         default_factory=lambda: defaultdict(list)
     )
     headers: dict[str, list[str]] = field(default_factory=dict)
+    # For a file compared with the database while it was checked: the only rows that differ
+    # from what is stored (the write pass takes them and does not read the file again).
+    differing: dict[str, list[Row]] = field(default_factory=dict)
+
+
+class Differ(Protocol):
+    """Compares checked rows with what the database stores, reading only."""
+
+    def wants(self, filename: str) -> bool:
+        """Whether the file's rows are worth comparing (its table has rows)."""
+        ...
+
+    def differing(self, filename: str, rows: list[Row]) -> list[Row]:
+        """The rows that are not stored exactly as they are."""
+        ...
 
 
 def hm(minute: int) -> str:
@@ -93,7 +110,11 @@ _SAME = {
 
 
 def validate(
-    folder: Path, report: ImportReport, shift: timedelta, progress: Progress | None = None
+    folder: Path,
+    report: ImportReport,
+    shift: timedelta,
+    progress: Progress | None = None,
+    differ: Differ | None = None,
 ) -> Catalog:
     cat = Catalog()
     if not folder.is_dir():
@@ -114,7 +135,7 @@ def validate(
         if progress is not None:
             progress.start("check", spec.filename, None)
         counted_rows = counted(reader.rows(header), progress)
-        report.rows[spec.table] = n = _validate_file(spec, counted_rows, reader, cat)
+        report.rows[spec.table] = n = _validate_file(spec, counted_rows, reader, cat, differ)
         if progress is not None:
             progress.finish(n, time.perf_counter() - started)
     if "availability.csv" in cat.headers:
@@ -127,7 +148,9 @@ def validate(
     return cat
 
 
-def _validate_file(spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Catalog) -> int:
+def _validate_file(
+    spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Catalog, differ: Differ | None
+) -> int:
     # First line of each key. A single-column id is stored bare (no tuple), and the same dict
     # later answers reference checks, so each id is held once.
     seen: dict[Any, int] = {}
@@ -142,6 +165,10 @@ def _validate_file(spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Cat
         if col.ref is not None and (known := cat.keys.get(col.ref)) is not None
     ]
     may_fail = [col for col in spec.columns if col.ref is not None and cat.failed.get(col.ref)]
+    # Rows waiting to be compared, and those found to differ; None: too many, or no comparing.
+    compare = differ is not None and differ.wants(spec.filename)
+    pending: list[Row] = []
+    differing: list[Row] | None = [] if compare else None
     n = 0
     for row in rows:
         n += 1
@@ -172,11 +199,30 @@ def _validate_file(spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Cat
         if report.problem_count > before:
             if single and key not in seen:
                 failed.setdefault(key, row.line)
-        elif key not in seen:
+            continue
+        if key not in seen:
             seen[key] = row.line
+        if differing is not None and not report.problems:
+            pending.append(row)
+            if len(pending) >= COMPARE_CHUNK:
+                differing = _compare(differ, spec.filename, pending, differing)
+                pending = []
+    if differing is not None and not report.problems:
+        differing = _compare(differ, spec.filename, pending, differing)
+        if differing is not None:
+            cat.differing[spec.filename] = differing
     keep = single or spec.filename in KEPT_KEYS
     cat.keys[spec.filename] = seen if keep else {}
     return n
+
+
+def _compare(
+    differ: Differ | None, filename: str, rows: list[Row], differing: list[Row]
+) -> list[Row] | None:
+    assert differ is not None
+    if rows:
+        differing += differ.differing(filename, rows)
+    return differing if len(differing) <= MAX_DIFFERING else None
 
 
 def _duplicate(spec: Spec, row: Row, key: Any, first: int) -> str:

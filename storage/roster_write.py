@@ -152,6 +152,10 @@ TARGETS: dict[str, Target] = {
 }
 
 
+# Keyed files that ``upsert`` alone writes (managers.csv also sets each manager's districts).
+PLAIN = frozenset(TARGETS) - {"managers.csv"}
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return a is not None and b is not None and Decimal(a) == Decimal(b)
@@ -181,6 +185,7 @@ class Writer:
     def __init__(self, s: Session, report: ImportReport, now: datetime | None) -> None:
         self.s, self.report = s, report
         self.now = now if now is not None else _database_now(s)
+        self.moves_sessions = now is not None  # without `now`, a reassignment moves none
         self.bulk = Bulk(s)
         self.audit: list[dict[str, Any]] = []
         # (student_id, service, old provider, new provider) of changed assignments
@@ -217,9 +222,31 @@ class Writer:
 
     # --- keyed files ---------------------------------------------------------------------
 
-    def upsert(self, filename: str, table_name: str, rows: Iterator[Row]) -> None:
+    # --- comparing, while the files are checked (reads only) ------------------------------
+
+    def wants(self, filename: str) -> bool:
+        """A keyed file (written by ``upsert`` alone) whose table already has rows."""
+        target = TARGETS.get(filename)
+        return target is not None and filename in PLAIN and not self.is_empty(target.table)
+
+    def differing(self, filename: str, rows: list[Row]) -> list[Row]:
+        """The rows not stored exactly as they are (new ones included), in one query."""
+        target = TARGETS[filename]
+        table, names, n_key = target.table, target.names, len(target.key)
+        get, bind = target.getter(), self.bulk.binder(table, names)
+        bound = [bind(get(r.values)) for r in rows]
+        stored = self.bulk.stored(table, names, n_key, [b[:n_key] for b in bound])
+        return [r for r, b in zip(rows, bound, strict=True) if stored.get(b[:n_key]) != b]
+
+    # --- writing --------------------------------------------------------------------------
+
+    def upsert(
+        self, filename: str, table_name: str, rows: Iterator[Row], unchanged: int = 0
+    ) -> None:
+        """Write the rows; ``unchanged`` more rows were found stored as they are."""
         target = TARGETS[filename]
         counts = self.report.counts.setdefault(table_name, Counts())
+        counts.unchanged += unchanged
         fresh = self.is_empty(target.table)
         get = target.getter()
         for batch in chunks(rows):

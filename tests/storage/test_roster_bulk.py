@@ -234,3 +234,26 @@ def test_a_few_changed_rows_are_the_only_rows_written_each_with_an_audit_row(
         ("student", ["last_name"]),
         ("student", ["last_name"]),
     ]
+
+
+def test_a_key_holding_a_control_character_is_still_found_stored(
+    db: Engine, tmp_path: Path
+) -> None:
+    """Keys go to PostgreSQL as one text split on a control character, unless a key holds it."""
+    folder = tmp_path / "roster"
+    folder.mkdir()
+    for path in DEMO.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "licenses.csv":
+            lines = text.splitlines(keepends=True)
+            cells = lines[1].split(",")
+            cells[3] = "AK\x1f" + cells[3]
+            lines[1] = ",".join(cells)
+            text = "".join(lines)
+        (folder / path.name).write_text(text, encoding="utf-8")
+    sf = make_session_factory(db)
+    assert import_roster(folder, sf, now=NOW).ok
+    with writes(db) as seen:
+        report = import_roster(folder, sf, now=NOW)
+    assert report.ok and not report.changed, report.problems
+    assert seen == []
