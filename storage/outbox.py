@@ -76,6 +76,8 @@ def insert_ignore(
     for chunk in chunks(list(rows), chunk_size):
         if returning is None:
             s.execute(stmt, list(chunk))
+        elif len(chunk) == 1:  # bound parameters: the compiled statement is cached
+            out += list(s.scalars(stmt, dict(chunk[0])))
         else:
             out += list(s.scalars(stmt.values(list(chunk))))
     return out

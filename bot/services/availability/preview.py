@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -187,17 +188,22 @@ def _store_preview(
         payload["effective_from"] = effective.isoformat() if effective else None
         payload["effective_to"] = until.isoformat() if until else None
         payload["days_only"] = days_only
-    pending = m.PendingAction(
-        id=str(uuid.uuid4()),
-        kind=KIND,
-        actor_slack_id=person.slack_user_id,
-        subject_id=provider.id,
-        payload=payload,
-        fingerprint=snap.fingerprint(),
-        status="pending",
-        created_at=deps.clock.now(),
+    pending_id = str(uuid.uuid4())
+    # A plain INSERT: nothing reads the row back in this transaction, so the ORM's unit of work
+    # (identity map, flush) would only cost CPU.
+    s.connection().execute(
+        insert(m.PendingAction),
+        {
+            "id": pending_id,
+            "kind": KIND,
+            "actor_slack_id": person.slack_user_id,
+            "subject_id": provider.id,
+            "payload": payload,
+            "fingerprint": snap.fingerprint(),
+            "status": "pending",
+            "created_at": deps.clock.now(),
+        },
     )
-    s.add(pending)
     shown_before = in_zone(before, provider.timezone, monday)
     shown_after = in_zone(after, provider.timezone, monday)
     effects = schedule_effects.preview_effects(
@@ -212,7 +218,7 @@ def _store_preview(
     )
     effects = visible_effects(s, person.slack_user_id, provider, effects)
     return Preview(
-        pending_id=pending.id,
+        pending_id=pending_id,
         provider_name=provider.name,
         tz=provider.timezone,
         intent=str(result.intent),
