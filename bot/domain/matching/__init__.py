@@ -140,6 +140,8 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     weights = [c.size for c in gaps]
     for i, c in enumerate(gaps):
         c.cover(_share(round1_end, weights, i), _taken_elsewhere(comps, c))
+        if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
+            short.discard(id(c))  # at its bound now: round 2 polishes it only
 
     # Round 2: the exact model everywhere, from the best start so far.
     order = sorted(comps, key=lambda c: c.size)

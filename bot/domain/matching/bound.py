@@ -74,6 +74,7 @@ def relax(
     integral: bool = True,
     backend: str = "highs",
     start: Iterable[Session] = (),
+    wall_limit_s: float | None = None,
 ) -> Relaxation:
     """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
     from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
@@ -159,7 +160,10 @@ def relax(
         for v in model.get_variables():
             model.add_hint(v, hint.get(v.index, 0))
         solver.set_solver_specific_parameters(f"num_workers:1,max_deterministic_time:{limit}")
-        limit *= 4  # the wall clock is only a guard
+        # The wall clock is only a guard (a loaded machine takes longer per deterministic
+        # second), up to the caller's deadline.
+        wall = 4 * limit if wall_limit_s is None else min(4 * limit, wall_limit_s)
+        limit = max(limit, wall)
     elif integral:  # HiGHS prints a banner on standard output unless told not to
         solver.set_solver_specific_parameters("output_flag=false")
     solver.set_time_limit_in_seconds(limit)
@@ -223,7 +227,15 @@ def relax_all(
         if left <= 0.1:
             break
         share = min(left, max(0.3, left * weights[i] / sum(weights[i:])))
-        fast = relax(prep, needs, provs, SAT_SHARE * share, backend="sat", start=starts[c])
+        fast = relax(
+            prep,
+            needs,
+            provs,
+            SAT_SHARE * share,
+            backend="sat",
+            start=starts[c],
+            wall_limit_s=deadline - time.perf_counter(),
+        )
         bounds[c] = min(bounds[c], fast.bound)
         assignment = fast.assignment
         if len(assignment) < bounds[c]:

@@ -10,16 +10,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.domain.schedule import Change, WeeklyWindow, apply_change, merge, week_monday
 from storage import models as m
 
+_ROWS = (
+    select(m.AvailabilityWindow)
+    .where(m.AvailabilityWindow.provider_id == bindparam("provider_id"))
+    .order_by(m.AvailabilityWindow.id)
+)  # built once: every preview reads them
+
 
 def rows_of(s: Session, provider_id: str) -> list[m.AvailabilityWindow]:
-    q = select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id == provider_id)
-    return list(s.scalars(q.order_by(m.AvailabilityWindow.id)))
+    return list(s.scalars(_ROWS, {"provider_id": provider_id}))
 
 
 def valid_on(row: m.AvailabilityWindow, day: date) -> bool:

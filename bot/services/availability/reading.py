@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -97,8 +97,7 @@ def take_snapshot(
             ]
         )
     snap.windows.sort(key=lambda w: json.dumps(w))
-    q = select(m.TimeOff).where(m.TimeOff.provider_id == provider_id)
-    for t in s.scalars(q):
+    for t in s.scalars(_TIME_OFF, {"provider_id": provider_id}):
         snap.time_off.append(
             [
                 str(t.id),
@@ -123,16 +122,21 @@ def other_school_zones(
     return tuple(sorted(zones))
 
 
+# Built once: every preview runs them, and building a statement costs more than running it.
+_TIME_OFF = select(m.TimeOff).where(m.TimeOff.provider_id == bindparam("provider_id"))
+_ZONES = (
+    select(m.School.timezone, m.District.timezone)
+    .join(m.District, m.District.id == m.School.district_id)
+    .join(m.Student, m.Student.school_id == m.School.id)
+    .join(m.Assignment, m.Assignment.student_id == m.Student.id)
+    .where(m.Assignment.provider_id == bindparam("provider_id"))
+    .distinct()
+)
+
+
 def all_school_zones(s: Session, provider: m.Provider) -> tuple[str, ...]:
-    q = (
-        select(m.School.timezone, m.District.timezone)
-        .join(m.District, m.District.id == m.School.district_id)
-        .join(m.Student, m.Student.school_id == m.School.id)
-        .join(m.Assignment, m.Assignment.student_id == m.Student.id)
-        .where(m.Assignment.provider_id == provider.id)
-        .distinct()
-    )
-    zones = {school_tz or district_tz for school_tz, district_tz in s.execute(q)}
+    rows = s.execute(_ZONES, {"provider_id": provider.id})
+    zones = {school_tz or district_tz for school_tz, district_tz in rows}
     return tuple(sorted(zones))
 
 
