@@ -217,12 +217,14 @@ class Console:
         status, ack_body = self._send(body)
         return self._output(status, "")
 
-    def press(self, number: int) -> str:
+    def press(self, number: int, *, forged: bool = False) -> str:
+        """Press a button on the current person's screen. ``forged``: press it whoever's screen it
+        is on, as a crafted request could (the authorization tests check the bot refuses)."""
         item = self.buttons.get(number)
         if item is None:
             return f"There is no button {number} on screen."
         b, source = item.button, item.source
-        if item.owner != self.user:
+        if item.owner != self.user and not forged:
             return f"Button {number} is on {item.owner}'s screen: /as {item.owner} to press it."
         if item.message not in self.live:
             return REPLACED

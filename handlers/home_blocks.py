@@ -22,8 +22,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain.labels import service_label, status_label, zone_abbr
-from bot.domain.minutes import BY_PROVIDER, BY_SCHOOL, STUDENT_ABSENT
+from bot.domain.labels import CANCEL_CHOICES, service_label, status_label, zone_abbr
 from bot.domain.vocabulary import SessionStatus
 from bot.services import home as svc
 from bot.services.conflicts import DistrictConflicts
@@ -65,11 +64,7 @@ MARK_STATUS = {
     HomeIds.MARK_NO_SHOW: SessionStatus.NO_SHOW,
 }
 # The "Cancelled…" menu asks who cancelled; each option's value is ``<reason>:<session id>``.
-CANCEL_OPTIONS = (
-    (BY_PROVIDER, "Cancelled by me"),
-    (BY_SCHOOL, "Cancelled by the school"),
-    (STUDENT_ABSENT, "Student absent"),
-)
+CANCEL_OPTIONS = tuple((code, label) for code, (label, _) in CANCEL_CHOICES.items())
 
 
 def cancel_menu(session_id: int, status: str, reason: str | None) -> StaticSelectElement:

@@ -46,9 +46,11 @@ def as_user(console: Console, user: str, line: str) -> str:
 
 
 def press_as(console: Console, user: str, label: str, screen: str) -> str:
+    """A press by ``user`` of a button on someone else's screen: a crafted request, which the
+    console only sends when told to (``forged``); the bot must refuse it itself."""
     number = screen.split(f"] {label}")[0].rsplit("[", 1)[1]
     console.user = user
-    return console.handle(number)
+    return console.press(int(number), forged=True)
 
 
 COMMANDS = [
