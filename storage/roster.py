@@ -1,11 +1,13 @@
-"""Storage: roster folder import (README: Importing a roster): the entry point.
+"""Storage: roster folder import (ROSTER.md): the entry point.
 
-Two streaming passes over the CSV files. The first (``roster_check``) validates every row and
-collects every problem as ``file.csv:LINE: column: what is wrong``; only if there is none does the
-second (``roster_write``) write what changed, in bulk, inside one transaction. Then it lists what
-the folder no longer lists and, when asked, ends it (``roster_removals``). A dry run does all of
-it and rolls back, so it shows exactly what a real run would do. Files are never held in memory
-whole.
+Two streaming passes over the CSV files, in one transaction. The first (``roster_check``)
+validates every row and collects every problem as ``file.csv:LINE: column: what is wrong``; it
+also compares each chunk of a keyed file with the rows stored (reading only) and keeps the few
+rows that differ. Only if there is no problem does the second (``roster_write``) write what
+changed, in bulk: from the rows kept, or, for a table that was empty or changed a lot, by reading
+its file again. Then it lists what the folder no longer lists and, when asked, ends it
+(``roster_removals``). A dry run does all of it and rolls back, so it shows exactly what a real
+run would do. Files are never held in memory whole.
 """
 
 from __future__ import annotations
@@ -41,19 +43,28 @@ class _DryRun(Exception):
 
 
 def _write(
-    s: Session,
+    w: Writer,
     folder: Path,
     cat: Catalog,
     report: ImportReport,
     shift: timedelta,
-    now: datetime | None,
     apply: bool,
     progress: Progress | None,
 ) -> None:
-    w = Writer(s, report, now)
     for spec in SPECS:
         header = cat.headers.get(spec.filename)
         if header is None:
+            continue
+        differing = cat.differing.get(spec.filename)
+        if differing is not None:  # compared while checked: write only what differs
+            total = report.rows.get(spec.table, 0)
+            if progress is not None:
+                progress.start("write", spec.filename, total)
+            started = time.perf_counter()
+            w.upsert(spec.filename, spec.table, iter(differing), total - len(differing))
+            if progress is not None:
+                progress.advance(total)
+                progress.finish(total, time.perf_counter() - started)
             continue
         path = next(p for p in folder.iterdir() if p.name.lower() == spec.filename)
         reader = FileReader(path, SPEC_BY_FILE[spec.filename], report, shift)
@@ -77,7 +88,7 @@ def _write(
             raise _FilesChanged
         if progress is not None:
             progress.finish(report.rows.get(spec.table, 0), time.perf_counter() - started)
-    if now is not None:  # after sessions.csv, which may still list the old provider
+    if w.moves_sessions:  # after sessions.csv, which may still list the old provider
         move_reassigned_sessions(w)
     missing = find_missing(w, cat)
     report.missing = {
@@ -126,14 +137,23 @@ def import_roster(
     """
     report = ImportReport()
     shift = timedelta(days=shift_days)
-    cat = validate(folder, report, shift, progress)
-    if not report.ok or session_factory is None:
+    if session_factory is None:
+        validate(folder, report, shift, progress)
         return report
     if apply_removals and now is None:
         raise ValueError("applying removals needs `now`")
     try:
         with session_factory.begin() as s:
-            _write(s, folder, cat, report, shift, now, apply_removals, progress)
+            # The check compares rows with what is stored (reading only), so the write pass
+            # reads again only the files of tables that were empty or changed a lot.
+            w = Writer(s, report, now)
+            try:
+                cat = validate(folder, report, shift, progress, differ=w)
+                if not report.ok:
+                    return report
+                _write(w, folder, cat, report, shift, apply_removals, progress)
+            finally:
+                w.bulk.done()
             if dry_run:
                 raise _DryRun
     except _DryRun:

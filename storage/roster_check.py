@@ -14,14 +14,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
 from storage.roster_read import FileReader, ImportReport, Row
-from storage.roster_spec import SPECS, Spec
+from storage.roster_spec import SPECS, Col, Spec
 from storage.roster_values import DAYS
 
 _EVERY = 5000  # rows between progress updates
+COMPARE_CHUNK = 5000  # rows compared with the database in one query
+MAX_DIFFERING = 50_000  # differing rows kept from the check; more: the write pass reads the file
 
 
 class Progress(Protocol):
@@ -65,6 +68,21 @@ class Catalog:
         default_factory=lambda: defaultdict(list)
     )
     headers: dict[str, list[str]] = field(default_factory=dict)
+    # For a file compared with the database while it was checked: the only rows that differ
+    # from what is stored (the write pass takes them and does not read the file again).
+    differing: dict[str, list[Row]] = field(default_factory=dict)
+
+
+class Differ(Protocol):
+    """Compares checked rows with what the database stores, reading only."""
+
+    def wants(self, filename: str) -> bool:
+        """Whether the file's rows are worth comparing (its table has rows)."""
+        ...
+
+    def differing(self, filename: str, rows: list[Row]) -> list[Row]:
+        """The rows that are not stored exactly as they are."""
+        ...
 
 
 def hm(minute: int) -> str:
@@ -92,7 +110,11 @@ _SAME = {
 
 
 def validate(
-    folder: Path, report: ImportReport, shift: timedelta, progress: Progress | None = None
+    folder: Path,
+    report: ImportReport,
+    shift: timedelta,
+    progress: Progress | None = None,
+    differ: Differ | None = None,
 ) -> Catalog:
     cat = Catalog()
     if not folder.is_dir():
@@ -113,7 +135,7 @@ def validate(
         if progress is not None:
             progress.start("check", spec.filename, None)
         counted_rows = counted(reader.rows(header), progress)
-        report.rows[spec.table] = n = _validate_file(spec, counted_rows, reader, cat)
+        report.rows[spec.table] = n = _validate_file(spec, counted_rows, reader, cat, differ)
         if progress is not None:
             progress.finish(n, time.perf_counter() - started)
     if "availability.csv" in cat.headers:
@@ -126,39 +148,81 @@ def validate(
     return cat
 
 
-def _validate_file(spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Catalog) -> int:
+def _validate_file(
+    spec: Spec, rows: Iterator[Row], reader: FileReader, cat: Catalog, differ: Differ | None
+) -> int:
     # First line of each key. A single-column id is stored bare (no tuple), and the same dict
     # later answers reference checks, so each id is held once.
     seen: dict[Any, int] = {}
     single = len(spec.key) == 1
+    key_of = itemgetter(*spec.key)  # a bare value for one column, a tuple for several
     failed = cat.failed[spec.filename]
+    report = reader.report
+    # (column, the referenced file's keys, what it is called) for each reference to check
+    refs = [
+        (col.name, known, col.ref.removesuffix(".csv").rstrip("s"))
+        for col in spec.columns
+        if col.ref is not None and (known := cat.keys.get(col.ref)) is not None
+    ]
+    may_fail = [col for col in spec.columns if col.ref is not None and cat.failed.get(col.ref)]
+    # Rows waiting to be compared, and those found to differ; None: too many, or no comparing.
+    compare = differ is not None and differ.wants(spec.filename)
+    pending: list[Row] = []
+    differing: list[Row] | None = [] if compare else None
     n = 0
     for row in rows:
         n += 1
-        if _depends_on_failed(spec, row, cat):
+        v = row.values
+        if may_fail and _depends_on_failed(may_fail, row, cat):
             continue
-        before = reader.report.problem_count
-        reader.report_row(row)
-        _check_refs(spec, row, cat, reader)
+        before = report.problem_count
+        if row.problems:
+            reader.report_row(row)
+        for name, known, what in refs:
+            value = v.get(name)
+            if value is None:
+                continue
+            for one in value if isinstance(value, tuple) else (value,):
+                if one not in known:
+                    reader._problem(row.line, name, f"unknown {what} {one!r}")
         key: Any = None
-        if row.complete:
+        if not row.problems:
             _check_row(spec, row, cat, reader)
-            key = row.values[spec.key[0]] if single else tuple(row.values[k] for k in spec.key)
+            key = key_of(v)
             first = seen.get(key)
             if first is not None:
                 reader._problem(row.line, spec.key[0], _duplicate(spec, row, key, first))
         elif single:
-            key = row.values.get(spec.key[0])
+            key = v.get(spec.key[0])
         if key is None:
             continue
-        if reader.report.problem_count > before:
+        if report.problem_count > before:
             if single and key not in seen:
                 failed.setdefault(key, row.line)
-        else:
-            seen.setdefault(key, row.line)
+            continue
+        if key not in seen:
+            seen[key] = row.line
+        if differing is not None and not report.problems:
+            pending.append(row)
+            if len(pending) >= COMPARE_CHUNK:
+                differing = _compare(differ, spec.filename, pending, differing)
+                pending = []
+    if differing is not None and not report.problems:
+        differing = _compare(differ, spec.filename, pending, differing)
+        if differing is not None:
+            cat.differing[spec.filename] = differing
     keep = single or spec.filename in KEPT_KEYS
     cat.keys[spec.filename] = seen if keep else {}
     return n
+
+
+def _compare(
+    differ: Differ | None, filename: str, rows: list[Row], differing: list[Row]
+) -> list[Row] | None:
+    assert differ is not None
+    if rows:
+        differing += differ.differing(filename, rows)
+    return differing if len(differing) <= MAX_DIFFERING else None
 
 
 def _duplicate(spec: Spec, row: Row, key: Any, first: int) -> str:
@@ -167,34 +231,19 @@ def _duplicate(spec: Spec, row: Row, key: Any, first: int) -> str:
     return f"the same {_SAME[spec.filename]} as line {first} ({describe(spec, row.values)})"
 
 
-def _depends_on_failed(spec: Spec, row: Row, cat: Catalog) -> bool:
+def _depends_on_failed(columns: list[Col], row: Row, cat: Catalog) -> bool:
     """True, and counted, when the row refers to a row that failed."""
-    for col in spec.columns:
-        if col.ref is None:
-            continue
+    for col in columns:
+        assert col.ref is not None
         value = row.values.get(col.name)
-        failed = cat.failed.get(col.ref)
-        if value is None or not failed:
+        if value is None:
             continue
+        failed = cat.failed[col.ref]
         for one in value if isinstance(value, tuple) else (value,):
             if one in failed:
                 cat.dependents[(col.ref, one)] += 1
                 return True
     return False
-
-
-def _check_refs(spec: Spec, row: Row, cat: Catalog, reader: FileReader) -> None:
-    v = row.values
-    for col in spec.columns:
-        if col.ref and v.get(col.name) is not None:
-            known = cat.keys.get(col.ref)
-            if known is None:
-                continue
-            value = v[col.name]
-            what = col.ref.removesuffix(".csv").rstrip("s")
-            for one in value if isinstance(value, tuple) else (value,):
-                if one not in known:
-                    reader._problem(row.line, col.name, f"unknown {what} {one!r}")
 
 
 def _check_row(spec: Spec, row: Row, cat: Catalog, reader: FileReader) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from storage.roster_spec import Spec
+from storage.roster_spec import Col, Spec
 from storage.roster_values import RosterError, p_date, p_timestamp
 
 MAX_PROBLEMS = 200
@@ -69,11 +70,11 @@ class ImportReport:
 # --- reading -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     line: int
     values: dict[str, Any]
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, what is wrong)
+    problems: Sequence[tuple[str, str]] = ()  # (column, what is wrong)
 
     @property
     def complete(self) -> bool:
@@ -134,42 +135,80 @@ class FileReader:
         return header if ok else None
 
     def rows(self, header: list[str]) -> Iterator[Row]:
+        """Each row, parsed. A row whose cells all parse takes one dict comprehension; any
+        other row is parsed again cell by cell to say what is wrong with each cell."""
         index = {name: i for i, name in enumerate(header)}
-        cols = [(c, index.get(c.name)) for c in self.spec.columns]
-        date_cols = {c.name for c in self.spec.columns if c.parse in (p_date, p_timestamp)}
+        width = len(header)
+        present = [
+            (c.name, i, self._cell(c))
+            for c in self.spec.columns
+            if (i := index.get(c.name)) is not None
+        ]
+        absent = {c.name: None for c in self.spec.columns if c.name not in index}
+        required = [
+            i for c in self.spec.columns if not c.optional and (i := index.get(c.name)) is not None
+        ]
+        # The required cells of a row, as a tuple (one C call), to see whether any is empty.
+        filled: Callable[[list[str]], Any] = (
+            itemgetter(*required) if len(required) > 1 else lambda cells: [cells[required[0]]]
+        )
+        # A required column the header leaves out makes every row a slow one (and a problem).
+        fast = all(c.optional for c in self.spec.columns if c.name in absent)
         try:
             with self._open() as fh:
                 reader = csv.reader(fh)
                 next(reader, None)
                 for raw in reader:
-                    line = reader.line_num
-                    if not any(v.strip() for v in raw):
+                    cells = list(map(str.strip, raw))
+                    if not "".join(cells):
                         continue  # blank lines are harmless
-                    if len(raw) < len(header):
-                        raw = raw + [""] * (len(header) - len(raw))
-                    values: dict[str, Any] = {}
-                    problems: list[tuple[str, str]] = []
-                    for col, i in cols:
-                        text = "" if i is None else raw[i].strip()
-                        if not text:
-                            if col.optional:
-                                values[col.name] = None
-                            else:
-                                problems.append((col.name, "is empty"))
-                            continue
+                    if len(cells) < width:
+                        cells += [""] * (width - len(cells))
+                    if fast and "" not in filled(cells):
                         try:
-                            value = col.parse(text)
-                        except RosterError as exc:
-                            problems.append((col.name, str(exc)))
+                            values = {name: parse(cells[i]) for name, i, parse in present}
+                        except RosterError:
+                            pass
+                        else:
+                            if absent:
+                                values.update(absent)
+                            yield Row(reader.line_num, values)
                             continue
-                        if col.name in date_cols and self.shift:
-                            value = value + self.shift
-                        values[col.name] = value
-                    yield Row(line, values, problems)
+                    yield self._slow_row(reader.line_num, cells, index)
         except UnicodeDecodeError as exc:
             self._problem(_line_of_byte(self.path, exc.start), None, "is not UTF-8 text")
         except csv.Error as exc:
             self._problem(0, None, f"is not valid CSV ({exc})")
+
+    def _cell(self, col: Col) -> Callable[[str], Any]:
+        """The column's parser for a stripped cell: empty is None when the column is optional,
+        and dates move by the shift."""
+        parse = col.parse
+        if self.shift and parse in (p_date, p_timestamp):
+            shift, unshifted = self.shift, parse
+            parse = lambda text: unshifted(text) + shift  # noqa: E731
+        if col.optional:
+            inner = parse
+            parse = lambda text: inner(text) if text else None  # noqa: E731
+        return parse
+
+    def _slow_row(self, line: int, cells: list[str], index: dict[str, int]) -> Row:
+        values: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        for col in self.spec.columns:
+            i = index.get(col.name)
+            text = "" if i is None else cells[i]
+            if not text:
+                if col.optional:
+                    values[col.name] = None
+                else:
+                    problems.append((col.name, "is empty"))
+                continue
+            try:
+                values[col.name] = self._cell(col)(text)
+            except RosterError as exc:
+                problems.append((col.name, str(exc)))
+        return Row(line, values, problems)
 
 
 def _line_of_byte(path: Path, offset: int) -> int:

@@ -6,6 +6,7 @@ message is the "what is wrong" part of ``file.csv:LINE: column: what is wrong``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,12 +30,15 @@ class RosterError(Exception):
     """A problem with one value; the message is the 'what is wrong' part."""
 
 
+_ID = re.compile(r"\S{1,64}")  # one C call instead of a look at each character
+
+
 def p_id(v: str) -> str:
+    if _ID.fullmatch(v) is not None:
+        return v
     if len(v) > 64:
         raise RosterError("is longer than 64 characters")
-    if any(c.isspace() for c in v):
-        raise RosterError(f"{v!r} contains spaces")
-    return v
+    raise RosterError(f"{v!r} contains spaces")
 
 
 def p_text(v: str) -> str:
@@ -92,7 +96,7 @@ def p_timestamp(v: str) -> datetime:
         ts = datetime.fromisoformat(v)
     except ValueError:
         raise RosterError(f"{v!r} is not an ISO 8601 timestamp") from None
-    if ts.tzinfo is None or ts.utcoffset() is None:
+    if ts.tzinfo is None:  # fromisoformat gives a fixed offset or none at all
         raise RosterError(f"{v!r} has no UTC offset (e.g. 2026-11-30T16:00:00+00:00)")
     return ts
 

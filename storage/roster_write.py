@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from storage import models as m
+from storage.roster_bulk import Bulk
 from storage.roster_check import merge_windows
 from storage.roster_read import Counts, ImportReport, Row
 
@@ -35,116 +37,123 @@ def _t(model: type[m.Base]) -> Table:
 
 @dataclass(frozen=True)
 class Target:
+    """A keyed file's table: its columns (the key first) and the file column each comes from
+    (``None``: always NULL, which a file row listed again resets)."""
+
     table: Table
     key: tuple[str, ...]
     subject: str  # the audit rows' subject_type
-    to_attrs: Callable[[dict[str, Any]], dict[str, Any]]
+    columns: tuple[tuple[str, str | None], ...]  # (table column, file column), the key first
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(col for col, _ in self.columns)
+
+    def getter(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+        """A file row's values -> the table row, as a tuple in ``names`` order."""
+        sources = [src for _, src in self.columns if src is not None]
+        get = itemgetter(*sources)
+        tail = (None,) * (len(self.columns) - len(sources))
+        return (lambda v: get(v) + tail) if tail else get
+
+    def to_attrs(self, values: dict[str, Any]) -> dict[str, Any]:
+        return dict(zip(self.names, self.getter()(values), strict=True))
 
 
-def _cols(**names: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Column <- file column, for files whose columns map one to one."""
-    return lambda v: {col: v[src] for col, src in names.items()}
+def _target(
+    model: type[m.Base], key: tuple[str, ...], subject: str, *columns: str | tuple[str, str | None]
+) -> Target:
+    pairs = tuple((c, c) if isinstance(c, str) else c for c in columns)
+    assert tuple(col for col, _ in pairs[: len(key)]) == key
+    return Target(_t(model), key, subject, pairs)
 
 
 TARGETS: dict[str, Target] = {
-    "districts.csv": Target(
-        _t(m.District),
-        ("id",),
-        "district",
-        _cols(id="district_id", name="name", state="state", timezone="timezone"),
+    "districts.csv": _target(
+        m.District, ("id",), "district", ("id", "district_id"), "name", "state", "timezone"
     ),
-    "schools.csv": Target(
-        _t(m.School),
-        ("id",),
-        "school",
-        _cols(id="school_id", district_id="district_id", name="name", timezone="timezone"),
+    "schools.csv": _target(
+        m.School, ("id",), "school", ("id", "school_id"), "district_id", "name", "timezone"
     ),
-    "providers.csv": Target(
-        _t(m.Provider),
+    "providers.csv": _target(
+        m.Provider,
         ("id",),
         "provider",
-        lambda v: {
-            "id": v["provider_id"],
-            "name": v["name"],
-            "email": v["email"],
-            "slack_user_id": v["slack_user_id"],
-            "discipline": v["discipline"],
-            "home_state": v["home_state"],
-            "timezone": v["timezone"],
-            "weekly_hours": v["weekly_hours"],
-            "removed_at": None,  # listed again: active
-        },
+        ("id", "provider_id"),
+        "name",
+        "email",
+        "slack_user_id",
+        "discipline",
+        "home_state",
+        "timezone",
+        "weekly_hours",
+        ("removed_at", None),  # listed again: active
     ),
-    "licenses.csv": Target(
-        _t(m.License),
+    "licenses.csv": _target(
+        m.License,
         ("provider_id", "state", "license_number"),
         "licence",
-        _cols(
-            provider_id="provider_id",
-            state="state",
-            license_number="license_number",
-            expires_on="expires_on",
-        ),
+        "provider_id",
+        "state",
+        "license_number",
+        "expires_on",
     ),
-    "managers.csv": Target(
-        _t(m.Manager),
-        ("id",),
-        "manager",
-        _cols(id="manager_id", name="name", email="email", slack_user_id="slack_user_id"),
+    "managers.csv": _target(
+        m.Manager, ("id",), "manager", ("id", "manager_id"), "name", "email", "slack_user_id"
     ),
-    "students.csv": Target(
-        _t(m.Student),
+    "students.csv": _target(
+        m.Student,
         ("id",),
         "student",
-        lambda v: {
-            "id": v["student_id"],
-            "school_id": v["school_id"],
-            "first_name": v["first_name"],
-            "last_name": v["last_name"],
-            "grade": v["grade"],
-            "annual_review_due": v["annual_review_due"],
-            "triennial_due": v["triennial_due"],
-            "exited_at": None,  # listed again: enrolled
-        },
+        ("id", "student_id"),
+        "school_id",
+        "first_name",
+        "last_name",
+        "grade",
+        "annual_review_due",
+        "triennial_due",
+        ("exited_at", None),  # listed again: enrolled
     ),
-    "services.csv": Target(
-        _t(m.StudentService),
+    "services.csv": _target(
+        m.StudentService,
         ("student_id", "service"),
         "service",
-        _cols(
-            student_id="student_id",
-            service="service",
-            sessions_per_week="sessions_per_week",
-            session_minutes="session_minutes",
-            group_ok="group_ok",
-            minutes_per_week="minutes_per_week",
-            minutes_per_month="minutes_per_month",
-            starts_on="starts_on",
-            ends_on="ends_on",
-        ),
+        "student_id",
+        "service",
+        "sessions_per_week",
+        "session_minutes",
+        "group_ok",
+        "minutes_per_week",
+        "minutes_per_month",
+        "starts_on",
+        "ends_on",
     ),
-    "assignments.csv": Target(
-        _t(m.Assignment),
+    "assignments.csv": _target(
+        m.Assignment,
         ("student_id", "service"),
         "assignment",
-        _cols(student_id="student_id", service="service", provider_id="provider_id"),
+        "student_id",
+        "service",
+        "provider_id",
     ),
-    "sessions.csv": Target(
-        _t(m.TherapySession),
+    "sessions.csv": _target(
+        m.TherapySession,
         ("session_key", "student_id"),
         "session",
-        _cols(
-            session_key="session_id",
-            provider_id="provider_id",
-            student_id="student_id",
-            service="service",
-            starts_at="starts_at",
-            minutes="minutes",
-            status="status",
-            note_done_at="note_done_at",
-        ),
+        ("session_key", "session_id"),
+        "student_id",
+        "provider_id",
+        "service",
+        "starts_at",
+        "minutes",
+        "status",
+        "note_done_at",
     ),
 }
+
+
+# Keyed files that ``upsert`` alone writes (managers.csv also sets each manager's districts).
+PLAIN = frozenset(TARGETS) - {"managers.csv"}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -176,7 +185,8 @@ class Writer:
     def __init__(self, s: Session, report: ImportReport, now: datetime | None) -> None:
         self.s, self.report = s, report
         self.now = now if now is not None else _database_now(s)
-        self.postgres = s.get_bind().dialect.name == "postgresql"
+        self.moves_sessions = now is not None  # without `now`, a reassignment moves none
+        self.bulk = Bulk(s)
         self.audit: list[dict[str, Any]] = []
         # (student_id, service, old provider, new provider) of changed assignments
         self.reassigned: list[tuple[str, str, str, str]] = []
@@ -187,21 +197,8 @@ class Writer:
         return self.s.execute(select(literal(1)).select_from(table).limit(1)).first() is None
 
     def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if self.postgres and len(rows) > 100:
-            self._copy(table, rows)
-        else:
-            self.s.execute(insert(table), rows)
-
-    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        cols = list(rows[0])
-        driver = self.s.connection().connection.driver_connection
-        assert driver is not None
-        sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
-        with driver.cursor() as cur, cur.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in cols])
+        if rows:
+            self.bulk.insert(table, tuple(rows[0]), [tuple(r.values()) for r in rows])
 
     def note(self, action: str, subject: str, subject_id: Any, before: Any, after: Any) -> None:
         self.audit.append(
@@ -225,54 +222,82 @@ class Writer:
 
     # --- keyed files ---------------------------------------------------------------------
 
-    def upsert(self, filename: str, table_name: str, rows: Iterator[Row]) -> None:
+    # --- comparing, while the files are checked (reads only) ------------------------------
+
+    def wants(self, filename: str) -> bool:
+        """A keyed file (written by ``upsert`` alone) whose table already has rows."""
+        target = TARGETS.get(filename)
+        return target is not None and filename in PLAIN and not self.is_empty(target.table)
+
+    def differing(self, filename: str, rows: list[Row]) -> list[Row]:
+        """The rows not stored exactly as they are (new ones included), in one query."""
+        target = TARGETS[filename]
+        table, names, n_key = target.table, target.names, len(target.key)
+        get, bind = target.getter(), self.bulk.binder(table, names)
+        bound = [bind(get(r.values)) for r in rows]
+        stored = self.bulk.stored(table, names, n_key, [b[:n_key] for b in bound])
+        return [r for r, b in zip(rows, bound, strict=True) if stored.get(b[:n_key]) != b]
+
+    # --- writing --------------------------------------------------------------------------
+
+    def upsert(
+        self, filename: str, table_name: str, rows: Iterator[Row], unchanged: int = 0
+    ) -> None:
+        """Write the rows; ``unchanged`` more rows were found stored as they are."""
         target = TARGETS[filename]
         counts = self.report.counts.setdefault(table_name, Counts())
+        counts.unchanged += unchanged
         fresh = self.is_empty(target.table)
+        get = target.getter()
         for batch in chunks(rows):
-            attrs = [target.to_attrs(r.values) for r in batch]
+            values = [get(r.values) for r in batch]
             if fresh:
-                self.insert(target.table, attrs)
-                counts.created += len(attrs)
+                self.bulk.insert(target.table, target.names, values)
+                counts.created += len(values)
             else:
-                self._merge(target, attrs, counts)
+                self._merge(target, values, counts)
 
-    def _merge(self, target: Target, attrs: list[dict[str, Any]], counts: Counts) -> None:
-        table, key = target.table, target.key
-        names = list(attrs[0])
-        keys = [tuple(a[k] for k in key) for a in attrs]
-        q = select(*[table.c[n] for n in names])
-        if len(key) == 1:
-            q = q.where(table.c[key[0]].in_([k[0] for k in keys]))
-        else:
-            q = q.where(tuple_(*[table.c[k] for k in key]).in_(keys))
-        stored = {tuple(r[k] for k in key): r for r in (row._mapping for row in self.s.execute(q))}
-        inserts: list[dict[str, Any]] = []
+    def _merge(self, target: Target, rows: list[tuple[Any, ...]], counts: Counts) -> None:
+        """Write the rows that differ from what is stored. Rows are compared as the driver
+        stores them, as whole tuples; only a row that differs is looked at column by column."""
+        table, key, names = target.table, target.key, target.names
+        n_key = len(key)
+        bind = self.bulk.binder(table, names)
+        bound = [bind(r) for r in rows]
+        stored = self.bulk.stored(table, names, n_key, [b[:n_key] for b in bound])
+        load = self.bulk.loader(table, names)
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
-        for k, new in zip(keys, attrs, strict=True):
-            old = stored.get(k)
-            shown = ", ".join(str(part) for part in k)
-            if old is None:
+        for new, as_stored in zip(rows, bound, strict=True):
+            raw = stored.get(as_stored[:n_key])
+            if raw == as_stored:
+                counts.unchanged += 1
+                continue
+            shown = ", ".join(str(part) for part in new[:n_key])
+            if raw is None:
                 inserts.append(new)
                 counts.created += 1
-                self.note("roster.created", target.subject, shown, None, _json(new))
+                after = _json(dict(zip(names, new, strict=True)))
+                self.note("roster.created", target.subject, shown, None, after)
                 continue
-            changed = [n for n in names if not _same(old[n], new[n])]
+            old = load(raw)
+            changed = [i for i, n in enumerate(names) if not _same(old[i], new[i])]
             if not changed:
                 counts.unchanged += 1
                 continue
             counts.updated += 1
-            updates.append({f"v_{n}": new[n] for n in names})
+            updates.append({f"v_{n}": v for n, v in zip(names, new, strict=True)})
             self.note(
                 "roster.updated",
                 target.subject,
                 shown,
-                {n: jsonable(old[n]) for n in changed},
-                {n: jsonable(new[n]) for n in changed},
+                {names[i]: jsonable(old[i]) for i in changed},
+                {names[i]: jsonable(new[i]) for i in changed},
             )
-            if target.table.name == "assignments" and "provider_id" in changed:
-                self.reassigned.append((k[0], k[1], old["provider_id"], new["provider_id"]))
-        self.insert(table, inserts)
+            if table.name == "assignments" and "provider_id" in (names[i] for i in changed):
+                at = names.index("provider_id")
+                self.reassigned.append((new[0], new[1], old[at], new[at]))
+        self.bulk.insert(table, names, inserts)
         if updates:
             stmt = (
                 update(table)

@@ -37,13 +37,16 @@ ROSTER_TABLES = [
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every roster table's rows exactly as the driver gives them back (so the same instant
+    written as different text on SQLite differs)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table in m.Base.metadata.sorted_tables:
             if table.name in ("audit_log", "alembic_version"):
                 continue
-            cols = [c for c in table.c if c.name not in SKIP]
-            out[table.name] = sorted((tuple(row) for row in conn.execute(select(*cols))), key=repr)
+            cols = ", ".join(f'"{c.name}"' for c in table.c if c.name not in SKIP)
+            rows = conn.exec_driver_sql(f'SELECT {cols} FROM "{table.name}"')
+            out[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return out
 
 
@@ -174,3 +177,83 @@ def test_many_changed_rows_each_get_an_audit_row(db: Engine, tmp_path: Path) -> 
         audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.updated")).all()
     assert len(audits) == changed
     assert {a.subject_type for a in audits} == {"session", "student"}
+
+
+def test_a_few_changed_rows_are_the_only_rows_written_each_with_an_audit_row(
+    db: Engine, tmp_path: Path
+) -> None:
+    """A re-import with some rows changed sends one UPDATE per changed row (as one batch), no
+    other write but their audit rows, and leaves every other row as it was."""
+    sf = make_session_factory(db)
+    assert import_roster(DEMO, sf, now=NOW).ok
+    before = dump(db)
+    folder = tmp_path / "changed"
+    folder.mkdir()
+    for path in DEMO.iterdir():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if path.name == "students.csv":  # the last name of rows 1 and 3
+            for i in (1, 3):
+                cells = lines[i].split(",")
+                cells[3] += "-Moved"
+                lines[i] = ",".join(cells)
+        if path.name == "sessions.csv":  # the status of row 2
+            cells = lines[2].split(",")
+            cells[6] = "cancelled" if cells[6] != "cancelled" else "held"
+            lines[2] = ",".join(cells)
+        (folder / path.name).write_text("".join(lines), encoding="utf-8")
+    sent: list[tuple[str, int]] = []
+
+    def record(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE", "COPY"):
+            target = statement.split()[2 if verb in ("INSERT", "DELETE") else 1].strip('"')
+            sent.append((f"{verb} {target}", len(params) if many else 1))
+
+    event.listen(db, "before_cursor_execute", record)
+    try:
+        report = import_roster(folder, sf, now=NOW)
+    finally:
+        event.remove(db, "before_cursor_execute", record)
+    assert report.ok
+    changed = {k: c for k, c in report.counts.items() if c.created or c.updated or c.removed}
+    assert {k: c.updated for k, c in changed.items()} == {"students": 2, "sessions": 1}
+    assert not any(c.created or c.removed for c in changed.values())
+    assert sorted(sent) == [("INSERT audit_log", 3), ("UPDATE sessions", 1), ("UPDATE students", 2)]
+    after = dump(db)
+    for name in ROSTER_TABLES:
+        if name not in ("students", "sessions"):
+            assert after[name] == before[name], name
+    assert len(set(after["students"]) - set(before["students"])) == 2
+    assert len(set(after["sessions"]) - set(before["sessions"])) == 1
+    with sf() as s:
+        audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.updated")).all()
+    assert sorted((a.subject_type, sorted(a.after)) for a in audits) == [
+        ("session", ["status"]),
+        ("student", ["last_name"]),
+        ("student", ["last_name"]),
+    ]
+
+
+def test_a_key_holding_a_control_character_is_still_found_stored(
+    db: Engine, tmp_path: Path
+) -> None:
+    """Keys go to PostgreSQL as one text split on a control character, unless a key holds it."""
+    folder = tmp_path / "roster"
+    folder.mkdir()
+    for path in DEMO.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "licenses.csv":
+            lines = text.splitlines(keepends=True)
+            cells = lines[1].split(",")
+            cells[3] = "AK\x1f" + cells[3]
+            lines[1] = ",".join(cells)
+            text = "".join(lines)
+        (folder / path.name).write_text(text, encoding="utf-8")
+    sf = make_session_factory(db)
+    assert import_roster(folder, sf, now=NOW).ok
+    with writes(db) as seen:
+        report = import_roster(folder, sf, now=NOW)
+    assert report.ok and not report.changed, report.problems
+    assert seen == []
