@@ -371,9 +371,13 @@ def _maximize(model: cp_model.CpModel, terms: list[tuple[int, cp_model.IntVar]])
     model.maximize(LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms]))
 
 
-def _run(built: Built, deadline: float, seed: int, workers: int) -> tuple[list[int] | None, bool]:
+def _run(
+    built: Built, deadline: float, seed: int, workers: int, budget: float | None = None
+) -> tuple[list[int] | None, bool]:
+    """``budget``: a fixed amount of (deterministic, for one worker) solver time, whatever the
+    wall clock says, so that the answer does not depend on how loaded the machine is."""
     solver = cp_model.CpSolver()
-    _params(solver, deadline - time.perf_counter(), seed, workers)
+    _params(solver, budget if budget is not None else deadline - time.perf_counter(), seed, workers)
     status = solver.solve(built.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
@@ -382,21 +386,31 @@ def _run(built: Built, deadline: float, seed: int, workers: int) -> tuple[list[i
 
 
 def phase_a(
-    built: Built, start: Sequence[int], deadline: float, seed: int, workers: int = 2
+    built: Built,
+    start: Sequence[int],
+    deadline: float,
+    seed: int,
+    workers: int = 2,
+    budget: float | None = None,
 ) -> tuple[list[int], bool]:
     """Maximise needs served, then preferred providers kept, from the complete assignment
     `start`. Returns the better of `start` and the solver's answer, and whether it is proved
     optimal for these two levels."""
     _maximize(built.model, built.primary)
     _set_hint(built.model, start)
-    sol, proved = _run(built, deadline, seed, workers)
+    sol, proved = _run(built, deadline, seed, workers, budget)
     if sol is not None and built.value(sol) > built.value(start):
         return sol, proved
     return list(start), proved
 
 
 def phase_b(
-    built: Built, start: Sequence[int], deadline: float, seed: int, workers: int = 2
+    built: Built,
+    start: Sequence[int],
+    deadline: float,
+    seed: int,
+    workers: int = 2,
+    budget: float | None = None,
 ) -> list[int]:
     """Keep `start`'s phase-A value as a floor; optimise links, minutes and peak load."""
     floor = built.value(start)[0]
@@ -404,7 +418,7 @@ def phase_b(
     built.model.add(LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms]) >= floor)
     _maximize(built.model, built.secondary)
     _set_hint(built.model, start)
-    sol, _ = _run(built, deadline, seed, workers)
+    sol, _ = _run(built, deadline, seed, workers, budget)
     if sol is not None and built.value(sol) > built.value(start):
         return sol
     return list(start)

@@ -428,7 +428,21 @@ class Component:
         outside: dict[str, list[Interval]],
         cover: bool,
         workers: int = 2,
+        budget: float | None = None,
     ) -> None:
+        """Improve the incumbent until ``deadline``; with ``budget`` (one worker), spend exactly
+        that much deterministic solver time instead, so that re-runs give the same answer."""
+        if budget is not None:
+            if self.use_lns:
+                return  # too large for a short polish: keep the incumbent
+            built = self._ensure_built(outside)
+            assert self.sol is not None
+            sol = self.sol
+            if cover:
+                sol, _ = phase_a(built, sol, deadline, self.seed, 1, 0.3 * budget)
+            sol = phase_b(built, sol, deadline, self.seed + 1, 1, 0.7 * budget)
+            self._adopt(built, sol)
+            return
         if self.use_lns:
             lns(self.prep, self.inc, self.providers, deadline, self.rng, outside, self.stats)
             self.method = "cp-sat-lns"
