@@ -50,7 +50,7 @@ from bot.services.scope import audited, check_district
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
-from storage.queries import manager_district_scope, school_zones
+from storage.queries import manager_district_scope
 
 USAGE = (
     "Usage: `/minutes` for your students this month, or (managers) `/minutes district=anc`. "
@@ -135,7 +135,7 @@ def month_minutes(
         no_show_owed=settings.makeup_for_no_shows,
     )
     schools = {r.school_id for r in services}
-    zones = school_zones(s, {r.district_id for r in services})
+    zones = q.school_zones(s, scope)
     weekdays = q.weekdays_by_school(s, schools)
     closed = q.closed_spans(s, schools, month.first, month.last)
     days: dict[str, OpenDays] = {}
