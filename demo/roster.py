@@ -372,7 +372,8 @@ def write_demo_roster(folder: Path, today: date = ANCHOR, *, now: date | None = 
         ),
     )
     write_csv(folder, "assignments.csv", sorted(assignments))
-    write_csv(folder, "sessions.csv", _demo_sessions(rng, now or today, plans))
+    district_of = {s.student_id: s.school.district_id for s in students}
+    write_csv(folder, "sessions.csv", _demo_sessions(rng, now or today, plans, district_of))
 
 
 def _demo_mandate(service: str, starts_on: str) -> tuple[object, ...]:
@@ -385,6 +386,7 @@ def _demo_sessions(
     rng: random.Random,
     today: date,
     plans: list[tuple[str, str, int, list[str], list[tuple[datetime, datetime]]]],
+    district_of: dict[str, str],
 ) -> list[Row]:
     """Dated instances of the caseload's slots: those before `today` mostly held, the rest
     scheduled."""
@@ -431,6 +433,14 @@ def _demo_sessions(
         for row in [r for r in past_single if r[6] == "held"][:short]:
             row[6] = status
             row[7] = None if status == "cancelled" else row[7]
+    # ...and in every district a session cancelled with no reason given (owed), so each
+    # district's /minutes has a student behind and a make-up to schedule.
+    for district in sorted(set(district_of.values())):
+        mine = [r for r in past_single if district_of.get(r[2]) == district]
+        if mine and not any(r[6] == "cancelled" for r in mine):
+            held = [r for r in mine if r[6] == "held"]
+            if held:
+                held[len(held) // 2][6] = "cancelled"
     for row in rows:
         if row[6] == "cancelled":
             row[7] = None

@@ -96,3 +96,5 @@ def test_the_demo_has_a_few_students_behind_for_a_reason_it_shows(deps: Deps, on
     students = {i.student_id for i in served}
     assert 2 <= len(behind) <= len(students) // 3, (len(behind), len(students))
     assert behind <= missed
+    # Whichever district a manager looks at first shows someone behind.
+    assert {i.district_id for i in served if i.line.behind} == {i.district_id for i in served}
