@@ -142,8 +142,8 @@ class Bulk:
         the driver gives them, by key."""
         if not keys:
             return {}
-        cols = ", ".join(self._quote(n) for n in names)
-        key_cols = ", ".join(self._quote(n) for n in names[:n_key])
+        cols = ", ".join(f"t.{self._quote(n)}" for n in names)
+        on = " AND ".join(f"t.{self._quote(n)} = k.c{i}" for i, n in enumerate(names[:n_key]))
         params: Sequence[Any]
         if self.postgres:
             # One text a key column, split by the server: a short query and no per-value work,
@@ -154,12 +154,15 @@ class Bulk:
             else:
                 arrays = ", ".join("%s::text[]" for _ in range(n_key))
                 params = [list(column) for column in zip(*keys, strict=True)]
-            wanted = f"SELECT * FROM unnest({arrays})"
+            key_names = ", ".join(f"c{i}" for i in range(n_key))
+            wanted = f"unnest({arrays}) AS k({key_names})"
         else:
+            # A join, not IN: SQLite looks up each key in the table's unique index.
             one = "(" + ", ".join("?" for _ in range(n_key)) + ")"
-            wanted = f"VALUES {', '.join(one for _ in keys)}"
+            named = ", ".join(f"column{i + 1} AS c{i}" for i in range(n_key))
+            wanted = f"(SELECT {named} FROM (VALUES {', '.join(one for _ in keys)})) AS k"
             params = [part for k in keys for part in k]
-        sql = f"SELECT {cols} FROM {self._quote(table.name)} WHERE ({key_cols}) IN ({wanted})"
+        sql = f"SELECT {cols} FROM {wanted} JOIN {self._quote(table.name)} AS t ON {on}"
         # The driver's own cursor: plain tuples, fetched at once (a read; nothing to observe).
         cursor = self.s.connection().connection.cursor()
         try:
