@@ -78,13 +78,14 @@ def preview_blocks(p: Preview) -> list[Block]:
         person = escape(p.provider_name) if p.on_behalf else "you"
         if p.cancel_time_off:
             head = f"{bold(f'Cancel time off for {person}:')} {time_off_span(p.time_off)}"
-            tail = "Sessions can be proposed on these days again."
+            tail = "The sessions it cancelled that are still ahead go back on the schedule."
         else:
             head = f"{bold(f'Time off for {person}:')} {time_off_span(p.time_off)}"
             tail = (
-                "No sessions will be proposed in those hours."
+                "Sessions in those hours will be cancelled, and reminders wait until they end."
                 if p.time_off.hours
-                else "No sessions will be proposed on these days."
+                else "Sessions on these days will be cancelled, and reminders wait until the "
+                "time off ends."
             )
         blocks.append(SectionBlock(text=_md(f"{head}\n{tail}")))
     else:
