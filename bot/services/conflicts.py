@@ -38,6 +38,7 @@ from bot.domain.conflicts import (
 from bot.domain.schedule import local_date
 from bot.domain.sessions import GENERATED_PREFIXES
 from bot.domain.vocabulary import SessionStatus
+from bot.services.collector import collector_paused
 from storage import models as m
 from storage.queries import manager_district_scope, school_zones
 
@@ -343,7 +344,8 @@ def district_conflicts(
     start = local_date(now, org_tz)
     end = start + LOOKAHEAD
     # Closed days are shown once per district ("closed Dec 21 – Jan 1"), so not walked.
-    conflicts, planned = scan(s, start, end, district_ids, closures_apart=True)
+    with collector_paused():
+        conflicts, planned = scan(s, start, end, district_ids, closures_apart=True)
     by_district: dict[str, list[Conflict]] = defaultdict(list)
     for c in conflicts:
         if c.cause in SHOWN_AS_CLOSURES:
