@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.collector import collector_paused
 from storage.roster_check import Catalog, Progress, counted, validate
 from storage.roster_read import Counts, FileReader, ImportReport, Row
 from storage.roster_removals import (
@@ -135,6 +136,19 @@ def import_roster(
     every date and timestamp, which is how the demo roster is kept relative to the day it is
     loaded.
     """
+    with collector_paused():
+        return _import(folder, session_factory, dry_run, apply_removals, shift_days, now, progress)
+
+
+def _import(
+    folder: Path,
+    session_factory: sessionmaker[Session] | None,
+    dry_run: bool,
+    apply_removals: bool,
+    shift_days: int,
+    now: datetime | None,
+    progress: Progress | None,
+) -> ImportReport:
     report = ImportReport()
     shift = timedelta(days=shift_days)
     if session_factory is None:

@@ -38,8 +38,8 @@ from bot.domain.conflicts import (
 from bot.domain.schedule import local_date
 from bot.domain.sessions import GENERATED_PREFIXES
 from bot.domain.vocabulary import SessionStatus
-from bot.services.collector import collector_paused
 from storage import models as m
+from storage.collector import collector_paused
 from storage.queries import manager_district_scope, school_zones
 
 LOOKAHEAD = timedelta(days=60)  # licences ending within 60 days show; so does the rest

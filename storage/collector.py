@@ -1,7 +1,8 @@
-"""Services: pausing Python's cyclic garbage collector while a bulk read builds many objects.
+"""Storage: pausing Python's cyclic garbage collector while a bulk read or import builds objects.
 
-A whole organisation's conflict scan makes hundreds of thousands of small objects that live until
-it ends; the collector would walk them again and again (about 2 of 5.5 s at 100,000 students).
+A whole organisation's conflict scan or roster import makes hundreds of thousands of small objects
+that live until it ends; the collector would walk them again and again (at 100,000 students: about
+2 of 5.5 s of the scan, 7 of 22 s of an unchanged re-import).
 Reference counting still frees everything as usual; only the cycle search waits, and it runs
 once the outermost pause ends. Nested and concurrent pauses are counted, so the collector comes
 back only when the last one ends.

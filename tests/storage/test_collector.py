@@ -1,4 +1,4 @@
-"""Services: the garbage collector pause around bulk reads nests and always comes back."""
+"""Storage: the garbage collector pause around bulk work nests and always comes back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.services.collector import collector_paused
+from storage.collector import collector_paused
 
 
 def test_the_collector_pauses_nests_and_comes_back() -> None:
