@@ -5,7 +5,8 @@
 * A provider missing from ``providers.csv`` is removed: their future scheduled sessions are
   cancelled (``provider_removed``); their assignments stay, as conflicts to re-match.
 * An assignment missing from ``assignments.csv`` (when the file is there) ends, unless its
-  provider is being removed (then it stays as a conflict).
+  provider is being removed (then it stays as a conflict); its future scheduled sessions are
+  cancelled (``service_ended``, not owed).
 * A licence missing from ``licenses.csv`` ends: it expires yesterday.
 
 A reassignment (an assignment whose provider changed) moves the student's future scheduled
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
 
-from bot.domain.vocabulary import SessionStatus
+from bot.domain.vocabulary import CancelReason, SessionStatus
 from storage import models as m
 from storage.roster_check import Catalog
 from storage.roster_write import Writer, chunks
@@ -139,8 +140,8 @@ def _exit_students(w: Writer, ids: list[str]) -> None:
             m.Assignment.student_id.in_(part)
         )
         assignments += [(r[0], r[1]) for r in s.execute(q)]
-    ended = _end_assignments(w, assignments)
     cancelled = _cancel_future(w, m.TherapySession.student_id, ids, "student_exited")
+    ended = _end_assignments(w, assignments)
     nudge = m.Nudge
     for part in chunks(ids):
         s.execute(
@@ -190,8 +191,28 @@ def _end_assignments(w: Writer, keys: Sequence[tuple[str, str]]) -> int:
         w.s.execute(delete(a).where(a.id.in_(ids)))
         ended += len(ids)
         for _, sid, svc, pid in rows:
-            w.note("assignment.ended", "assignment", f"{sid}, {svc}", {"provider_id": pid}, None)
+            cancelled = _cancel_service_sessions(w, sid, svc, pid)
+            after = {"sessions_cancelled": cancelled} if cancelled else None
+            w.note("assignment.ended", "assignment", f"{sid}, {svc}", {"provider_id": pid}, after)
     return ended
+
+
+def _cancel_service_sessions(w: Writer, student_id: str, service: str, provider_id: str) -> int:
+    """An ended assignment's scheduled sessions still ahead are cancelled (``service_ended``:
+    not owed, and nobody is asked for their notes)."""
+    ts = m.TherapySession
+    result = w.s.execute(
+        update(ts)
+        .where(
+            ts.student_id == student_id,
+            ts.service == service,
+            ts.provider_id == provider_id,
+            ts.status == SCHEDULED,
+            ts.starts_at >= w.now,
+        )
+        .values(status=CANCELLED, cancel_reason=CancelReason.SERVICE_ENDED.value)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _end_licences(w: Writer, keys: list[tuple[str, str, str]]) -> None:

@@ -48,9 +48,10 @@ STUDENT_EXITED = CancelReason.STUDENT_EXITED
 SCHOOL_CLOSED = CancelReason.SCHOOL_CLOSED
 LICENCE_ENDED = CancelReason.LICENCE_ENDED
 PROVIDER_REMOVED = CancelReason.PROVIDER_REMOVED
+SERVICE_ENDED = CancelReason.SERVICE_ENDED
 
 # Cancellations the district does not owe minutes for; every other reason (and none) is owed.
-NOT_OWED_REASONS = frozenset({BY_SCHOOL, SCHOOL_CLOSED, STUDENT_EXITED})
+NOT_OWED_REASONS = frozenset({BY_SCHOOL, SCHOOL_CLOSED, STUDENT_EXITED, SERVICE_ENDED})
 OWED_REASONS = frozenset({BY_PROVIDER, PROVIDER_OUT, LICENCE_ENDED, PROVIDER_REMOVED})
 
 BEHIND_SHARE = Fraction(9, 10)  # below 90% of the prorated required minutes is "behind"

@@ -76,3 +76,4 @@ class CancelReason(StrEnum):
     SCHOOL_CLOSED = "school_closed"  # the school calendar says closed
     LICENCE_ENDED = "licence_ended"  # the provider's licence for the student's state ended
     PROVIDER_REMOVED = "provider_removed"  # the provider left the roster
+    SERVICE_ENDED = "service_ended"  # the roster no longer assigns this service (not owed)

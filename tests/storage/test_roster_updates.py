@@ -149,6 +149,12 @@ def test_missing_licence_and_assignment_end(db: Engine, tmp_path: Path) -> None:
         licence = s.scalars(select(m.License).where(m.License.license_number == "AK-1")).one()
         assert licence.expires_on == date(2026, 11, 29)
         assert s.scalar(select(func.count()).select_from(m.Assignment)) == 1
+    # The ended assignment's sessions still ahead are cancelled, not owed; the held one stays.
+    assert _sessions(sf, student_id="S2") == {
+        "Y1": ("P2", "held", None),
+        "Y2": ("P2", "cancelled", "service_ended"),
+        "Y3": ("P2", "cancelled", "service_ended"),
+    }
 
 
 def test_reassignment_moves_future_sessions(db: Engine, tmp_path: Path) -> None:
