@@ -22,6 +22,7 @@ from handlers.match_blocks import (
     MAX_PROVIDER_SECTIONS,
     MatchIds,
     approval_blocks,
+    match_help,
     proposal_blocks,
     stale_blocks,
 )
@@ -52,6 +53,9 @@ def _send_proposal(deps: Any, user: str, filters: svc.Filters, respond: Respond)
     )
 
 
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
+
+
 def handle_match_command(
     ack: Ack,
     body: dict[str, Any],
@@ -62,6 +66,9 @@ def handle_match_command(
 ) -> None:
     deps = deps_of(context)
     user = command["user_id"]
+    if (command.get("text") or "").strip().lower() in HELP_WORDS:
+        ack(response_type="ephemeral", text=match_help())
+        return
     try:  # cheap checks first, so the acknowledgement itself can say what is wrong
         filters = svc.parse_filters(command.get("text", ""))
         svc.check_manager(deps, user)

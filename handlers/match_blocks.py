@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.availability_text import zone_label
 from bot.services.matching import Approval, Proposal, ProviderPlan, hours, zone_abbr
+from bot.services.matching.common import SERVICES
 from bot.services.matching.proposals import HireOut
 from bot.views.format import bold, plural
 from handlers.common import escape
@@ -29,6 +30,29 @@ REASON_LABEL = {
     "no_common_time": "no common time",
     "no_capacity": "no capacity",
 }
+
+
+def match_help() -> str:
+    """What `/match help` says: the filters, and what a proposal does and shows."""
+    services = ", ".join(f"`{x}`" for x in SERVICES)
+    return "\n".join(
+        [
+            bold("/match proposes who serves whom, and when, for one district"),
+            "• `/match district=anchorage`: the district's id or a word of its name "
+            "(a manager sees only the districts they serve).",
+            f"• add `service=slp` to match one service only ({services}).",
+            "• add `provider=@someone` to propose new sessions for that provider only.",
+            "A proposal keeps every approved assignment, and each session fits the school's "
+            "hours, the provider's availability (across time zones), a live licence in the "
+            "student's state and the provider's own, and their weekly hours. It says how many "
+            "of the district's student services can be served at most, and whom to hire for "
+            "the rest.",
+            f"Approve one provider's part or {bold('Approve all')} to create the weekly "
+            f"sessions; {bold('Discard')} drops it; {bold('Run it again')} after something "
+            "changed. One match per "
+            "district runs at a time; a second one waits its turn.",
+        ]
+    )
 
 
 class MatchIds(StrEnum):

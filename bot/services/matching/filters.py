@@ -38,7 +38,7 @@ class Filters:
 
 USAGE = (
     "Usage: `/match district=anchorage` — optionally add `service=slp` and `provider=@someone`.\n"
-    "The district can be its id or a word of its name."
+    "The district can be its id or a word of its name. `/match help` says more."
 )
 
 
