@@ -181,8 +181,11 @@ def test_provider_already_full_elsewhere(deps: Deps, tmp_path: Path) -> None:
     assert [(u.student_id, u.reason) for u in result.unmatched] == [("S1", "no_capacity")]
 
 
-def test_time_off_keeps_the_recurring_plan_and_is_noted(deps: Deps, tmp_path: Path) -> None:
-    """Out Mon-Tue Dec 7-8: the weekly plan still uses Mon and Tue; the proposal says so."""
+def _one_student_and_time_off(
+    deps: Deps, tmp_path: Path, days: str, first: date, last: date, **hours: object
+) -> None:
+    """S1 needs SLP twice a week; P1 works ``days`` 08:00-12:00 and is out ``first``-``last``
+    (``hours``: the start and end minutes and zone of a partial day)."""
     lic = LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
     load(
         deps,
@@ -190,17 +193,23 @@ def test_time_off_keeps_the_recurring_plan_and_is_noted(deps: Deps, tmp_path: Pa
         licenses_csv=lic,
         students_csv=students(1),
         services_csv=SV + "S1,slp,2,30,no\n",
-        availability_csv=AV + "P1,mon,08:00,12:00\nP1,tue,08:00,12:00\nP1,wed,08:00,12:00\n",
+        availability_csv=AV + "".join(f"P1,{d},08:00,12:00\n" for d in days.split()),
     )
     with deps.session_factory.begin() as s:
         s.add(
             m.TimeOff(
                 provider_id="P1",
-                start_date=date(2026, 12, 7),
-                end_date=date(2026, 12, 8),
+                start_date=first,
+                end_date=last,
                 created_at=deps.clock.now(),
+                **hours,
             )
         )
+
+
+def test_time_off_keeps_the_recurring_plan_and_is_noted(deps: Deps, tmp_path: Path) -> None:
+    """Out Mon-Tue Dec 7-8: the weekly plan still uses Mon and Tue; the proposal says so."""
+    _one_student_and_time_off(deps, tmp_path, "mon tue wed", date(2026, 12, 7), date(2026, 12, 8))
     _, result, proposal = run(deps, "anc", date(2026, 12, 2))
     assert len(result.sessions) == 2 and result.unmatched == ()
     (plan,) = proposal.plans
@@ -209,27 +218,11 @@ def test_time_off_keeps_the_recurring_plan_and_is_noted(deps: Deps, tmp_path: Pa
 
 def test_partial_time_off_keeps_its_hours_in_the_plan(deps: Deps, tmp_path: Path) -> None:
     """Out Mon Dec 7 8-10 (Pacific): the recurring week keeps Monday 8-12, noted as time off."""
-    lic = LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
-    load(
-        deps,
-        tmp_path,
-        licenses_csv=lic,
-        students_csv=students(1),
-        services_csv=SV + "S1,slp,2,30,no\n",
-        availability_csv=AV + "P1,mon,08:00,12:00\nP1,tue,08:00,12:00\n",
-    )
-    with deps.session_factory.begin() as s:
-        s.add(
-            m.TimeOff(
-                provider_id="P1",
-                start_date=date(2026, 12, 7),
-                end_date=date(2026, 12, 7),
-                start_minute=8 * 60,
-                end_minute=10 * 60,
-                timezone="America/Los_Angeles",
-                created_at=deps.clock.now(),
-            )
-        )
+    monday = date(2026, 12, 7)
+    _one_student_and_time_off(
+        deps, tmp_path, "mon tue", monday, monday,
+        start_minute=8 * 60, end_minute=10 * 60, timezone="America/Los_Angeles",
+    )  # fmt: skip
     inp, result, proposal = run(deps, "anc", date(2026, 12, 2))
     p1 = next(p for p in inp.providers if p.provider_id == "P1")
     assert [b - a for a, b in p1.available] == [240, 240]
