@@ -16,60 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.vocabulary import SCHOOL_DAYS, Day
+from storage.roster_spec import SPECS
 
 ANCHOR = date(2026, 11, 30)  # a Monday: demo/roster/ was generated for this day
 
 DAYS: tuple[str, ...] = tuple(Day)
 
+# The roster format's own column lists, in the order the import reads them.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "districts.csv": ("district_id", "name", "state", "timezone"),
-    "schools.csv": ("school_id", "district_id", "name", "timezone"),
-    "school_hours.csv": ("school_id", "day", "start", "end"),
-    "providers.csv": (
-        "provider_id",
-        "name",
-        "email",
-        "slack_user_id",
-        "discipline",
-        "home_state",
-        "timezone",
-        "weekly_hours",
-    ),
-    "licenses.csv": ("provider_id", "state", "expires_on", "license_number"),
-    "managers.csv": ("manager_id", "name", "email", "slack_user_id", "district_ids"),
-    "students.csv": (
-        "student_id",
-        "school_id",
-        "first_name",
-        "last_name",
-        "grade",
-        "annual_review_due",
-        "triennial_due",
-    ),
-    "services.csv": (
-        "student_id",
-        "service",
-        "sessions_per_week",
-        "session_minutes",
-        "group_ok",
-        "minutes_per_week",
-        "minutes_per_month",
-        "starts_on",
-        "ends_on",
-    ),
-    "availability.csv": ("provider_id", "day", "start", "end"),
-    "assignments.csv": ("student_id", "service", "provider_id"),
-    "calendar.csv": ("district_id", "school_id", "start", "end", "kind", "ends_at"),
-    "sessions.csv": (
-        "session_id",
-        "provider_id",
-        "student_id",
-        "service",
-        "starts_at",
-        "minutes",
-        "status",
-        "note_done_at",
-    ),
+    spec.filename: tuple(col.name for col in spec.columns) for spec in SPECS
 }
 
 Row = Sequence[object]
