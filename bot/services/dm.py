@@ -130,40 +130,64 @@ def send(
     return Result(Outcome.SENT, marked=marked)
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """What became of one keyed row sent at once: whom it was for, and the outcome (None: the
+    person has no Slack account, so the row waits)."""
+
+    name: str
+    outcome: Outcome | None
+
+
+def deliver_keys(
+    deps: Deps,
+    keys: list[str],
+    lease: timedelta,
+    message_of: Callable[[dict[str, Any]], object | None],
+) -> list[Delivered]:
+    """Send at once the outbox rows a committed change queued under ``keys`` (one DM a row:
+    claim, settle, stamp, send). A row already sent or held by someone else, or whose payload is
+    not ``message_of``'s, is passed over; one that fails stays for the clock process, which
+    delivers it with the recipient's next nudges."""
+    out: list[Delivered] = []
+    worker = f"now:{uuid.uuid4().hex[:12]}"
+    for key in keys:
+        now = deps.clock.now()
+        with deps.session_factory.begin() as s:
+            claimed = outbox.claim_key(s, key, worker, now, lease)
+            row = s.scalars(select(N).where(N.key == key)).one()
+            person = _person(s, row.recipient_kind, row.recipient_id)
+            name = person.name if person is not None else row.recipient_id
+            slack_id = person.slack_user_id if person is not None else None
+            message = message_of(row.payload or {})
+            ids = [row.id]
+        if not claimed or message is None:
+            continue
+        if not slack_id:
+            out.append(Delivered(name, None))
+            continue
+        ids, _ = settle_earlier(deps, worker, ids, slack_id, now)
+        outcome = Outcome.SENT  # found sent already, in the DM's history
+        if ids:
+            batch = new_batch_id()
+            stamp(deps, ids, worker, batch)
+            outcome = send(deps, worker, ids, slack_id, message, batch, deps.clock.now()).outcome
+        out.append(Delivered(name, outcome))
+    return out
+
+
 def deliver_now(
     deps: Deps,
     key_prefix: str,
     lease: timedelta,
     message_of: Callable[[dict[str, Any]], object | None],
 ) -> int:
-    """Send at once the outbox rows a committed change queued under ``key_prefix`` (one DM a
-    row: claim, settle, stamp, send); returns how many went out. A row that fails stays for the
-    clock process, which delivers it with the recipient's next nudges."""
-    sent = 0
-    worker = f"now:{uuid.uuid4().hex[:12]}"
+    """``deliver_keys`` for every row queued under ``key_prefix``; how many were delivered."""
     with deps.session_factory() as s:
         keys = list(s.scalars(select(N.key).where(N.key.like(f"{key_prefix}%"))))
-    for key in keys:
-        now = deps.clock.now()
-        with deps.session_factory.begin() as s:
-            claimed = outbox.claim_key(s, key, worker, now, lease)
-            row = s.scalars(select(N).where(N.key == key)).one()
-            slack_id = _slack_id_of(s, row.recipient_kind, row.recipient_id)
-            message = message_of(row.payload or {})
-            ids = [row.id]
-        if not claimed or message is None or not slack_id:
-            continue
-        ids, _ = settle_earlier(deps, worker, ids, slack_id, now)
-        if ids:
-            batch = new_batch_id()
-            stamp(deps, ids, worker, batch)
-            result = send(deps, worker, ids, slack_id, message, batch, deps.clock.now())
-            sent += result.outcome == Outcome.SENT
-    return sent
+    done = deliver_keys(deps, keys, lease, message_of)
+    return sum(d.outcome == Outcome.SENT for d in done)
 
 
-def _slack_id_of(s: Session, kind: str, person_id: str) -> str | None:
-    person: m.Manager | m.Provider | None = (
-        s.get(m.Manager, person_id) if kind == "manager" else s.get(m.Provider, person_id)
-    )
-    return person.slack_user_id if person is not None else None
+def _person(s: Session, kind: str, person_id: str) -> m.Manager | m.Provider | None:
+    return s.get(m.Manager, person_id) if kind == "manager" else s.get(m.Provider, person_id)

@@ -8,7 +8,6 @@ the first presses a provider's Approve, or a stale proposal changes nothing and 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -337,34 +336,16 @@ def _queue_assignment_dms(
 
 
 def deliver_assignment_dms(deps: Deps, keys: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Claim, send, mark sent. A failure leaves the row for the clock process to retry."""
-    notified, failed = [], []
-    worker = f"approve:{uuid.uuid4().hex[:12]}"
-    for key in keys:
-        now = deps.clock.now()
-        with deps.session_factory.begin() as s:
-            claimed = outbox.claim_key(s, key, worker, now, APPROVAL_LEASE)
-            row = s.scalars(select(m.Nudge).where(m.Nudge.key == key)).one()
-            provider = s.get(m.Provider, row.recipient_id)
-            name = provider.name if provider else row.recipient_id
-            slack_id = provider.slack_user_id if provider else None
-            message = NewStudents.from_payload(row.payload)
-            ids = [row.id]
-        if not claimed or message is None:  # sent already, or not queued by an approval
-            continue
-        if not slack_id:
-            failed.append(f"{name} (no Slack account)")
-            continue
-        ids, _ = dm.settle_earlier(deps, worker, ids, slack_id, now)
-        if ids:
-            batch = dm.new_batch_id()
-            dm.stamp(deps, ids, worker, batch)
-            result = dm.send(deps, worker, ids, slack_id, message, batch, deps.clock.now())
-            if result.outcome != dm.Outcome.SENT:
-                failed.append(name)
-                continue
-        notified.append(name)
-    return tuple(notified), tuple(failed)
+    """Claim, send, mark sent (``dm.deliver_keys``); (notified, failed) by provider name. A
+    failure leaves the row for the clock process to retry."""
+    done = dm.deliver_keys(deps, keys, APPROVAL_LEASE, NewStudents.from_payload)
+    notified = tuple(d.name for d in done if d.outcome == dm.Outcome.SENT)
+    failed = tuple(
+        f"{d.name} (no Slack account)" if d.outcome is None else d.name
+        for d in done
+        if d.outcome != dm.Outcome.SENT
+    )
+    return notified, failed
 
 
 def discard(deps: Deps, slack_user_id: str, proposal_id: str) -> bool:
