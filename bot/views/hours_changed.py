@@ -34,26 +34,21 @@ def _time_off(spans: tuple[Any, ...]) -> str:
     return "\n".join(f"• {time_off_span(t)}" for t in spans) if spans else "_none coming up_"
 
 
+def _side_by_side(*columns: tuple[str, str]) -> SectionBlock:
+    return SectionBlock(fields=[md(bold(title) + "\n" + text) for title, text in columns])
+
+
 def hours_changed_blocks(msg: HoursChanged) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(text=md(f"{hours_changed_text(msg)} Times are in {zone_label(msg.tz)} time.")),
     ]
     if msg.week_changed:
-        blocks.append(
-            SectionBlock(
-                fields=[
-                    md(bold("Before") + "\n" + _weeks(msg.before)),
-                    md(bold("After") + "\n" + _weeks(msg.after)),
-                ]
-            )
-        )
+        blocks.append(_side_by_side(("Before", _weeks(msg.before)), ("After", _weeks(msg.after))))
     if msg.time_off_changed:
         blocks.append(
-            SectionBlock(
-                fields=[
-                    md(bold("Time off before") + "\n" + _time_off(msg.time_off_before)),
-                    md(bold("Time off now") + "\n" + _time_off(msg.time_off_after)),
-                ]
+            _side_by_side(
+                ("Time off before", _time_off(msg.time_off_before)),
+                ("Time off now", _time_off(msg.time_off_after)),
             )
         )
     blocks.append(
