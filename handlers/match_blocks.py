@@ -264,7 +264,7 @@ def stale_blocks(message: str, proposal_id: str) -> list[Block]:
 
 # --- the proposal's DM message, drawn from its state --------------------------------------------
 
-CSV_PENDING = "📎 The whole proposal as a CSV follows in this message's thread."
+# Said from the start (the upload follows the post at once); replaced only if it fails.
 CSV_ATTACHED = "📎 The whole proposal is in the CSV in this message's thread."
 CSV_FAILED = (
     "⚠️ I couldn't attach the CSV (Slack didn't take the upload). Run `/match` again for a "
@@ -350,7 +350,7 @@ def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
                 ],
             ).to_dict()
         )
-    csv = {None: CSV_PENDING, "attached": CSV_ATTACHED, "failed": CSV_FAILED}.get(m.csv)
+    csv = {None: CSV_ATTACHED, "attached": CSV_ATTACHED, "failed": CSV_FAILED}.get(m.csv)
     if csv:
         out.append(_context(csv))
     return out[:MAX_BLOCKS]

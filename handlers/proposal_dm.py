@@ -21,7 +21,7 @@ from bot.domain.matching.progress import Progress, ProgressFn
 from bot.services import matching
 from bot.services.matching import message as msg
 from bot.services.ports import DeliveryFailed, RecipientUnreachable
-from bot.slack_gateway import PostedMessage
+from bot.slack_gateway import PostedMessage as PostedMessage
 from handlers.common import escape, to_dicts
 from handlers.match_blocks import proposal_blocks, proposal_message
 
@@ -54,12 +54,13 @@ class ProgressMessage:
         title: str,
         *,
         message: PostedMessage | None = None,
-        first_after: float = FIRST_AFTER_S,
-        every: float = EVERY_S,
+        first_after: float | None = None,
+        every: float | None = None,
     ) -> None:
         self.gateway, self.user, self.title = gateway, user, title
         self.message = message  # an existing message to update ("Matching…" from Home)
-        self.first_after, self.every = first_after, every
+        self.first_after = FIRST_AFTER_S if first_after is None else first_after
+        self.every = EVERY_S if every is None else every
         self._latest: Progress | None = None
         self._lock = threading.Lock()
         self._done = threading.Event()

@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.work import SolveBusy, SolvePool
 from devtools.local_slack import LocalSlack
+from handlers import proposal_dm
 from tests.support.app_driver import Driver
 from tests.support.proposals import wait_for_proposals
 
@@ -54,7 +55,11 @@ def solver() -> BlockingSolver:
 
 
 @pytest.fixture
-def driver(demo_deps: Deps, slack: LocalSlack, solver: BlockingSolver) -> Driver:
+def driver(
+    demo_deps: Deps, slack: LocalSlack, solver: BlockingSolver, monkeypatch: pytest.MonkeyPatch
+) -> Driver:
+    # These solves wait for the test: no "Matching… 2 s" messages among the ones counted here.
+    monkeypatch.setattr(proposal_dm, "FIRST_AFTER_S", 60.0)
     settings = demo_deps.settings.model_copy(update={"match_solves": 1})
     deps = replace(demo_deps, settings=settings, solver_override=solver)
     return Driver(deps, slack, inline=False)
