@@ -364,9 +364,15 @@ class Due:
     judged: tuple[tuple[int, int], ...]  # (week index, share numerator): due up to its sessions
     cap: int | None  # a monthly mandate: the numerator the sessions' sum is capped at
 
+    @cached_property
+    def fixed_minutes(self) -> int:
+        return _rounded((self.fixed, self.den))
+
     def so_far(self, settled: Sequence[int] = ()) -> int:
         """The minutes due so far, given ``settled[i]``: the minutes of week ``i``'s sessions
         that count as due (``counts_as_due``)."""
+        if not self.judged and self.cap is None:
+            return self.fixed_minutes
         den, total = self.den, self.fixed
         if self.cap is not None:
             total += min(self.cap, den * sum(settled))

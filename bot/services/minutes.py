@@ -95,7 +95,7 @@ def _tallies(
     with that."""
     effects: dict[tuple[object, ...], Effect] = {}
     sums: dict[tuple[str, str], list[int]] = {}
-    for sid, svc, status, reason, makeup, note, overdue, period, week, minutes in groups:
+    for sid, svc, status, reason, makeup, note, overdue, period, minutes, *weeks in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
         if effect is None:
@@ -112,8 +112,9 @@ def _tallies(
         total[0] += effect[0] * minutes
         total[1] += effect[1] * minutes
         total[2] += effect[2] * minutes
-        if effect[3] and week >= 0:
-            total[WEEK0 + week] += minutes
+        if effect[3]:
+            for i, week in enumerate(weeks, WEEK0):
+                total[i] += week
     return sums
 
 
@@ -159,6 +160,11 @@ def month_minutes(
         sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
         if gone is not None:
             ends = _ends(r)
+        # Dates outside the month change nothing in it: most services share a key.
+        if starts is not None and starts <= month.first:
+            starts = None
+        if ends is not None and ends >= month.last:
+            ends = None
         key = (school_id, spw, length, per_week, per_month, starts, ends)
         rule = rules.get(key)
         if rule is None:
