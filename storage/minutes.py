@@ -248,6 +248,9 @@ class SlotRow:
     day: int  # Monday = 0, school wall time
     minutes: int
     approved_at: datetime | None
+    provider_id: str
+    start_minute: int  # wall time in ``timezone``
+    timezone: str
 
 
 def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
@@ -256,7 +259,8 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
     q = (
         select(
             a.student_id, a.service, m.Student.school_id, slot.id, slot.group_key, slot.day,
-            slot.end_minute - slot.start_minute, a.approved_at,
+            slot.end_minute - slot.start_minute, a.approved_at, a.provider_id,
+            slot.start_minute, slot.timezone,
         )
         .join(a, a.id == slot.assignment_id)
         .join(m.Student, m.Student.id == a.student_id)

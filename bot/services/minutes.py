@@ -141,10 +141,10 @@ def month_minutes(
         q.minute_groups(s, scope, month.first, month.last, cutoff),
         no_show_owed=settings.makeup_for_no_shows,
     )
-    calendar = _calendar(s, scope, {r.school_id for r in services}, month, now, settings)
+    calendar = calendar_of(s, scope, {r.school_id for r in services}, month, now, settings)
     slots = q.slot_rows(s, scope)
     if slots:
-        dates = {(r.student_id, r.service): (r.starts_on, _ends(r)) for r in services}
+        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
         for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
             total = tallies.get((slot.student_id, slot.service))
             if total is None:
@@ -159,7 +159,7 @@ def month_minutes(
     for r in services:
         sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
         if gone is not None:
-            ends = _ends(r)
+            ends = service_ends(r)
         # Dates outside the month change nothing in it: most services share a key.
         if starts is not None and starts <= month.first:
             starts = None
@@ -192,7 +192,7 @@ class Calendar:
     settled: dict[str, date]
 
 
-def _calendar(
+def calendar_of(
     s: Session,
     scope: q.Scope,
     schools: set[str],
@@ -220,7 +220,7 @@ def _calendar(
     return Calendar(days, zones, today, settled)
 
 
-def _ends(r: q.ServiceRow) -> date | None:
+def service_ends(r: q.ServiceRow) -> date | None:
     """The service's last day: its end, or the student's exit if sooner."""
     if r.exited_at is None:
         return r.ends_on
