@@ -18,7 +18,7 @@ from bot.domain.schedule import DAY_NAMES
 from bot.domain.spreadsheet import SafeWriter
 from bot.services.matching.common import KIND, hours, zone_abbr
 from bot.services.matching.filters import DistrictInfo, Filters, resolve_district
-from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.fingerprint import Scope, fingerprint
 from bot.services.matching.inputs import Context, build_input
 from storage import models as m
 
@@ -286,9 +286,26 @@ def compute(
 ) -> tuple[mt.MatchInput, mt.MatchResult, Context, str]:
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
-        fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None)
+        fp = fingerprint(s, scope_of(inp, ctx, filters))
     result = deps.solve(inp)
     return inp, result, ctx, fp
+
+
+def scope_of(
+    inp: mt.MatchInput,
+    ctx: Context,
+    filters: Filters | None,
+    moving: frozenset[tuple[str, str]] = frozenset(),
+) -> Scope:
+    """The proposal's own inputs (``fingerprint``), as the payload will record them."""
+    return Scope(
+        district_id=ctx.district.id,
+        week_of=ctx.week.monday,
+        needs=frozenset(n.key for n in inp.needs),
+        provider_ids=tuple(sorted(p.provider_id for p in inp.providers)),
+        provider_slack_id=filters.provider_slack_id if filters else None,
+        moving=moving,
+    )
 
 
 def preview_only(deps: Deps, district: DistrictInfo, today: date) -> Proposal:
@@ -336,6 +353,7 @@ def store(
         "district_id": ctx.district.id,
         "week_of": ctx.week.monday.isoformat(),
         "provider_ids": sorted(p.provider_id for p in inp.providers),
+        "needs": sorted([n.student_id, n.service] for n in inp.needs),
         **extra,
         "sessions": [
             {
