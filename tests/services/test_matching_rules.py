@@ -105,7 +105,9 @@ def test_a_change_to_its_own_inputs_makes_a_proposal_stale(
     else:  # P3 now holds an Alaska licence too: a candidate the proposal never considered
         change(
             deps,
-            m.License(provider_id="P3", state="AK", expires_on=date(2029, 1, 1), license_number="A"),
+            m.License(
+                provider_id="P3", state="AK", expires_on=date(2029, 1, 1), license_number="A"
+            ),
         )
     with pytest.raises(svc.Stale, match="changed since this proposal was computed"):
         svc.approve(deps, "U0M1", proposal.proposal_id or "")

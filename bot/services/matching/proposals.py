@@ -282,12 +282,16 @@ def _hire_out(h: mt.Hire, ctx: Context) -> HireOut:
 
 
 def compute(
-    deps: Deps, district: DistrictInfo, today: date, filters: Filters | None = None
+    deps: Deps,
+    district: DistrictInfo,
+    today: date,
+    filters: Filters | None = None,
+    progress: mt.ProgressFn | None = None,
 ) -> tuple[mt.MatchInput, mt.MatchResult, Context, str]:
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
         fp = fingerprint(s, scope_of(inp, ctx, filters))
-    result = deps.solve(inp)
+    result = deps.solve(inp, progress)
     return inp, result, ctx, fp
 
 
@@ -314,11 +318,14 @@ def preview_only(deps: Deps, district: DistrictInfo, today: date) -> Proposal:
     return render(result, ctx, None)
 
 
-def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
-    """Compute and store a proposal for a manager. Caller has checked the role."""
+def propose(
+    deps: Deps, slack_user_id: str, filters: Filters, progress: mt.ProgressFn | None = None
+) -> Proposal:
+    """Compute and store a proposal for a manager. Caller has checked the role. ``progress``
+    hears how far the solve has got."""
     district = resolve_district(deps, filters.district)
     today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
-    inp, result, ctx, fp = compute(deps, district, today, filters)
+    inp, result, ctx, fp = compute(deps, district, today, filters, progress)
     with deps.session_factory.begin() as s:
         proposal_id = store(
             s,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain import matching as mt
 from bot.services import scope
 from bot.services.errors import NotFound
 from bot.services.matching.filters import DistrictInfo
@@ -39,6 +40,7 @@ def propose_rematch(
     district_id: str,
     services: Iterable[Sequence[str]],
     change_id: str | None = None,
+    progress: mt.ProgressFn | None = None,
 ) -> Proposal:
     """Propose a provider and times for ``services`` (student, service) of one district; every
     other assignment stays fixed and keeps its provider's time. With ``change_id`` (a schedule
@@ -56,7 +58,7 @@ def propose_rematch(
         inp, ctx = build_input(s, deps, district, today, moving=pairs)
         leaving = _current_providers(s, pairs)
         fp = fingerprint(s, scope_of(inp, ctx, None, pairs))
-    result = deps.solve(inp)
+    result = deps.solve(inp, progress)
     moving = [[sid, service, leaving.get((sid, service))] for sid, service in sorted(pairs)]
     with deps.session_factory.begin() as s:
         proposal_id = store(
