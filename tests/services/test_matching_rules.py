@@ -112,3 +112,62 @@ def test_a_change_to_its_own_inputs_makes_a_proposal_stale(
     with pytest.raises(svc.Stale, match="changed since this proposal was computed"):
         svc.approve(deps, "U0M1", proposal.proposal_id or "")
     assert count(deps, m.Assignment) == 0
+
+
+def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
+    deps: Deps, tmp_path: Path
+) -> None:
+    # Mesa (Arizona) needs OT. Ben (P2) is licensed in Alaska only; Mo (P5) holds an Arizona
+    # licence and has Wednesday mornings; Eve (P6) holds one too but is free only on Mondays.
+    providers = PROVIDERS + (
+        "P5,Mo Rahimi,mo@example.org,U0P5,ot,AZ,America/Phoenix,20\n"
+        "P6,Eve Lund,eve@example.org,U0P6,ot,AZ,America/Phoenix,20\n"
+    )
+    lic = LIC + "P2,AK,2028-06-30,AK-2\nP5,AZ,2028-06-30,AZ-5\nP6,AZ,2028-06-30,AZ-6\n"
+    load(
+        deps,
+        tmp_path,
+        providers_csv=providers,
+        licenses_csv=lic,
+        students_csv=students(2, school="SCH2"),
+        services_csv=SV + "S1,ot,1,30,no\nS2,ot,1,30,no\n",
+        availability_csv=AV + "P2,wed,08:00,12:00\nP5,wed,08:00,12:00\nP6,mon,08:00,12:00\n",
+    )
+    ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
+    assert ben.students_served == 0 and len(ben.unmatched) == 2
+    for u in ben.unmatched:
+        assert u.reason == "other_providers"
+        assert u.detail == (
+            "Ben K. holds no active Arizona licence (or none at home); Mo R. could serve it: "
+            "run /match without provider="
+        )
+    assert ben.hires == ()  # Mo could serve them: nobody to hire
+
+    eve = svc.propose(deps, "U0M1", svc.Filters("mesa", "ot", "U0P6"))
+    assert {u.detail for u in eve.unmatched} == {
+        "Eve L. holds an Arizona licence but has no time in common; Mo R. could serve it: "
+        "run /match without provider="
+    }
+
+    # Without Mo, nobody in the district can serve them, and it says so.
+    with deps.session_factory.begin() as s:
+        mo = s.get(m.Provider, "P5")
+        assert mo is not None
+        mo.discipline = "slp"
+    again = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P6"))
+    assert {(u.reason, u.detail) for u in again.unmatched} == {
+        (
+            "no_common_time",
+            "Eve L. holds an Arizona licence but has no time in common; no other OT holds an "
+            "Arizona licence",
+        )
+    }
+    assert sum(len(h.would_serve) for h in again.hires) == 2
+    ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
+    assert {(u.reason, u.detail) for u in ben.unmatched} == {
+        (
+            "no_common_time",
+            "Ben K. holds no active Arizona licence (or none at home); Eve L. holds an Arizona "
+            "licence but no time in common",
+        )
+    }
