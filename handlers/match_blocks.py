@@ -22,6 +22,7 @@ from bot.services.matching.common import SERVICES
 from bot.services.matching.message import Decision, ProposalMessage
 from bot.services.matching.proposals import HireOut
 from bot.views.format import bold, plural
+from bot.views.hiring import hire_sentence
 from handlers.common import escape
 
 # A message holds at most 50 blocks: a proposal shows this many providers' sections and keeps
@@ -102,10 +103,8 @@ def _plan_text(plan: ProviderPlan) -> str:
 def hire_text(h: HireOut) -> str:
     """ "1 OT licensed in AK, about 3 h a week, Mon 08:00–11:00, Wed 08:00–10:00 AKT, would serve
     3 students"."""
-    when = ", ".join(f"{d.title()} {a}–{b}" for d, a, b in h.windows)
-    return (
-        f"1 {h.service.upper()} licensed in {h.state}, about {h.weekly_hours:g} h a week, "
-        f"{when} {zone_abbr(h.timezone)}, would serve {plural(len(h.would_serve), 'student')}"
+    return hire_sentence(
+        h.service, h.state, h.weekly_hours, h.windows, h.timezone, len(h.would_serve)
     )
 
 

@@ -88,3 +88,15 @@ def wait_for_proposals(slack: LocalSlack, count: int = 1, timeout: float = 30) -
             seen = [c.method for c in slack.calls]
             raise AssertionError(f"expected {count} proposal(s), got {len(found)}; calls: {seen}")
         time.sleep(0.05)
+
+
+def wait_for_update(slack: LocalSlack, ts: str, says: str, timeout: float = 15) -> DmMessage:
+    """Block until the message posted at ``ts`` says ``says`` (after its updates); it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in dm_messages(slack) if m.ts == ts and says in m.said()]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the message at {ts} never said {says!r}")
+        time.sleep(0.05)
