@@ -212,3 +212,33 @@ def test_progress_text_and_the_block_budget() -> None:
     )
     assert proposal_dm.progress_text("X", 2.0, None) == "Matching X… 2 s"
     assert MAX_BLOCKS == 50
+
+
+def test_the_fullest_proposal_message_stays_within_slacks_50_blocks() -> None:
+    from dataclasses import replace as with_
+
+    from bot.domain.matching import Unmatched
+    from bot.services.matching.message import Decision, ProposalMessage
+    from bot.services.matching.proposals import HireOut
+    from handlers.common import to_dicts
+    from handlers.match_blocks import proposal_blocks, proposal_message
+    from tests.handlers.test_wording_siblings import plan, proposal
+
+    plans = tuple(plan(f"P{i}", f"Pat {i}") for i in range(60))
+    hire = HireOut("ot", "AK", 3.0, (("mon", "08:00", "11:00"),), "America/Anchorage", ("S9",))
+    full = with_(
+        proposal(plans, total=61),
+        unmatched=(Unmatched("S9", "ot", "no_licensed_provider", "no OT"),),
+        hires=(hire,),
+    )
+    blocks = to_dicts(proposal_blocks(full))
+    state = ProposalMessage(
+        "p1", "D1", "1.0", "Proposal", tuple(blocks), "pending", {"P1": "U1"},
+        (Decision("approved", "U1", "P1", 1), Decision("approved", "U1", None, 3)),
+        "failed", "U1", None,
+    )  # fmt: skip
+    drawn = proposal_message(state)
+    assert len(drawn) <= MAX_BLOCKS
+    said = str(drawn)
+    assert "Run it again" in said and "couldn't attach the CSV" in said
+    assert "✅ Approved by <@U1>: 3 assignments created." in said
