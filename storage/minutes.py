@@ -478,3 +478,14 @@ def districts_of_students(s: Session, student_ids: Iterable[str]) -> dict[str, s
         )
         out.update({sid: did for sid, did in s.execute(q)})
     return out
+
+
+def change_stamp(s: Session) -> tuple[int | None, ...]:
+    """What changes whenever a session is added, marked, noted or booked (the newest session,
+    audit record and note ids): three index look-ups, to tell a cached summary is out of date."""
+    newest = [
+        select(func.max(TS.id)).scalar_subquery(),
+        select(func.max(m.AuditLog.id)).scalar_subquery(),
+        select(func.max(m.SoapNote.id)).scalar_subquery(),
+    ]
+    return tuple(s.execute(select(*newest)).one())

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -557,6 +558,51 @@ def district_lines(
     for o in owed_makeups(s, scope, now, settings):
         owed[district_of.get(o.student_id, "")] += 1
     return [DistrictLine(d, n, len(behind[d]), owed[d]) for d, n in wanted]
+
+
+# The manager Home's minutes lines, per deps (one process's database), reused while nothing is
+# recorded (``change_stamp``) for at most LINES_TTL: an organisation-wide month is seconds of work.
+LINES_TTL = timedelta(minutes=5)
+LINES_KEPT = 64
+_LineKey = tuple[frozenset[str] | None, Month, tuple[int | None, ...]]
+_lines_cache: WeakKeyDictionary[object, dict[_LineKey, tuple[datetime, list[DistrictLine]]]] = (
+    WeakKeyDictionary()
+)
+
+
+def cached_district_lines(
+    deps: Deps, s: Session, district_ids: frozenset[str] | None, now: datetime
+) -> list[DistrictLine]:
+    """``district_lines``, reused from an earlier call made less than LINES_TTL ago if nothing
+    has been recorded since (a new or marked session, a note, a booking)."""
+    cache = _lines_cache.setdefault(deps.session_factory, {})
+    key = (district_ids, Month.of(local_date(now, deps.settings.org_timezone)), q.change_stamp(s))
+    hit = cache.get(key)
+    if hit is not None and hit[0] <= now < hit[0] + LINES_TTL:
+        return hit[1]
+    lines = district_lines(s, district_ids, now, deps.settings)
+    if len(cache) >= LINES_KEPT:
+        cache.clear()
+    cache[key] = (now, lines)
+    return lines
+
+
+class DistrictLinesOnce:
+    """Every district's line worked out at most once (a digest run: each manager sees some of
+    the same districts)."""
+
+    def __init__(self, now: datetime, settings: Settings) -> None:
+        self.now, self.settings = now, settings
+        self._lines: dict[str, DistrictLine] = {}
+
+    def lines(self, s: Session, district_ids: frozenset[str] | None) -> list[DistrictLine]:
+        names = s.execute(select(m.District.id).order_by(m.District.name)).scalars().all()
+        wanted = [d for d in names if district_ids is None or d in district_ids]
+        missing = frozenset(d for d in wanted if d not in self._lines)
+        if missing:
+            for line in district_lines(s, missing, self.now, self.settings):
+                self._lines[line.district_id] = line
+        return [self._lines[d] for d in wanted if d in self._lines]
 
 
 def _scope_of(s: Session, person: Person) -> frozenset[str] | None:
