@@ -39,7 +39,8 @@ from .validate import validate
 
 ROUND1_SHARE = 0.8
 SQUEAKY_ROUNDS = 400
-SQUEAKY_WORK = 120_000  # rounds x needs
+SQUEAKY_WORK = 120_000  # rounds x needs, at most
+SQUEAKY_RATE = 2_000  # rounds x needs per second of the time limit (under a tenth of it)
 # Every search runs on CP-SAT's deterministic clock, so that unchanged inputs give the same
 # proposal however loaded the machine is: the time limit buys DET_RATE deterministic seconds
 # per second (measured on the 2-core machine; a loaded one stops on the wall-clock guard, and
@@ -133,21 +134,25 @@ def solve(
         # Construction: the iterated greedy, with a fixed round budget (deterministic: its
         # work is bounded by rounds x needs), the whole deadline only as a guard, so that a
         # loaded machine does not cut it short and change the answer.
-        rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
+        tries = min(SQUEAKY_WORK, int(SQUEAKY_RATE * time_limit_s))
+        rounds = max(5, min(SQUEAKY_ROUNDS, tries // max(1, len(inp.needs))))
         squeaky, _ = squeaky_wheel(prep, deadline, seed, rounds)
         if evaluate(inp, squeaky)[0] > g_score:
             start, start_method = squeaky, "iterated-greedy"
     # The bound, and the relaxation's "who serves whom" timetabled exactly.
     det = DET_RATE * time_limit_s
-    # Each stage also has a wall-clock guard at its share of the time limit.
-    relaxed = relax_all(prep, parts, start, t0 + BOUND_SHARE * wall, lps, BOUND_SHARE * det)
-    if relaxed.assignment:
-        work = Work((GUIDED_SHARE - BOUND_SHARE) * det, t0 + GUIDED_SHARE * wall)
-        other = guided(prep, parts, relaxed.assignment, start, work)
-        # Per component, the better of the two.
+    work = Work((GUIDED_SHARE - BOUND_SHARE) * det, deadline)
+
+    def timetabled(assignment: dict[int, int]) -> None:
+        """A component's "who serves whom", timetabled as soon as it is known (so a loaded
+        machine still gets the fast wins), kept per component where it serves more."""
+        nonlocal start, start_method
+        other = guided(prep, parts, assignment, start, work)
         other = best_by_part(prep, parts, start, other)
         if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
+
+    relaxed = relax_all(prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled)
     if _served(start) >= relaxed.bound:
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
