@@ -102,7 +102,8 @@ def hard(sizes: list[str], seed_sets: list[tuple[str, list[int]]], limits: list[
                 bounds = [r["bound"] for r in runs if r["bound"] is not None]
                 bound = min(bounds) if bounds else None
                 cells = " | ".join(
-                    f"{r['served']:8d} {r['wall']:6.1f} {r['cpu']:6.1f} {r['peak_mb']:5.0f}" for r in runs
+                    f"{r['served']:8d} {r['wall']:6.1f} {r['cpu']:6.1f} {r['peak_mb']:5.0f}"
+                    for r in runs
                 )
                 print(
                     f"{size:8} {label:8} {seed:5d} {g['needs']:5d} | {g['served']:6d} | {cells} | "

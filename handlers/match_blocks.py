@@ -81,6 +81,8 @@ def _plan_text(plan: ProviderPlan) -> str:
     )
     if plan.time_off:
         head += f"\n_{plan.time_off}_"
+    if plan.licence:
+        head += f"\n_{plan.licence}_"
     lines = []
     for x in plan.sessions:
         provider_side = ""

@@ -35,6 +35,7 @@ from .model import (
 )
 from .objective import Score, evaluate
 from .prep import Prep
+from .progress import Progress, ProgressFn
 from .validate import validate
 
 ROUND1_SHARE = 0.8
@@ -57,6 +58,8 @@ __all__ = [
     "MatchInput",
     "MatchResult",
     "Need",
+    "Progress",
+    "ProgressFn",
     "Provider",
     "SchoolDay",
     "Score",
@@ -94,6 +97,7 @@ def solve(
     time_limit_s: float = 10.0,
     seed: int = 0,
     guard_s: float | None = None,
+    progress: ProgressFn | None = None,
 ) -> MatchResult:
     """Best proposal found within `time_limit_s` seconds of wall time (model building included).
 
@@ -118,9 +122,16 @@ def solve(
        Components are solved in turn, each seeing the others' current sessions as taken time
        for its students.
     4. The result is checked with `validate` and compared with the greedy's by the objective.
+
+    ``progress``, when given, hears how far the solve has got at each phase boundary.
     """
     t0 = time.perf_counter()
     wall = time_limit_s if guard_s is None else guard_s
+
+    def report(phase: str, served: int, bound: int | None = None) -> None:
+        if progress is not None:
+            progress(Progress(phase, time.perf_counter() - t0, served, bound))
+
     # Keep time for the final explanation, evaluation and validation.
     deadline = t0 + wall - min(1.5, 0.06 * wall + 0.1)
     prep = Prep(inp)
@@ -129,6 +140,7 @@ def solve(
     parts = components(prep)
     # The LP bound first: where the greedy already meets it, nothing more is needed.
     lps = lp_bounds(prep, parts)
+    report("greedy", _served(baseline), sum(lps))
     start, start_method = baseline, "greedy"
     if _served(baseline) < sum(lps):
         # Construction: the iterated greedy, with a fixed round budget (deterministic: its
@@ -151,8 +163,10 @@ def solve(
         other = best_by_part(prep, parts, start, other)
         if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
+            report("bound", _served(start), sum(lps))  # the LP's bound holds meanwhile
 
     relaxed = relax_all(prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled)
+    report("bound", _served(start), relaxed.bound)
     if _served(start) >= relaxed.bound:
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
@@ -174,6 +188,7 @@ def solve(
         spent += c.cover(_share(pool, spent, weights, i), guard, _taken_elsewhere(comps, c))
         if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
             short.discard(id(c))  # at its bound now: round 2 polishes it only
+        report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     # Round 2: the exact model everywhere, from the best start so far.
     order = sorted(comps, key=lambda c: c.size)
@@ -183,6 +198,7 @@ def solve(
         if share > 0.02:
             spent += c.polish(share, deadline, _taken_elsewhere(comps, c), cover=id(c) in short)
         c.release()
+        report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     sessions = [s for c in comps for s in c.sessions()]
     methods = {c.method for c in comps}

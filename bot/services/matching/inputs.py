@@ -8,12 +8,13 @@ minutes since that Monday 00:00 UTC.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -28,6 +29,11 @@ from storage.proposals import latest_proposal
 from storage.queries import school_zones
 
 # --- building the matcher's input ---------------------------------------------------------
+
+
+SPARE_WITHIN = timedelta(weeks=8)
+"""A provider whose licence for the district's state ends this soon is used only where nobody
+else can serve (``bot.domain.matching.sparing``)."""
 
 
 def target_monday(today: date) -> date:
@@ -75,6 +81,11 @@ class Context:
     need_minutes: dict[tuple[str, str], int]
     total_needs: int
     provider_time_off: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
+    # Candidates whose licence for the district's state ends within `SPARE_WITHIN` of today,
+    # and when; `spare`: used only where nobody else can serve (not with provider=, which names
+    # the one provider to match).
+    licence_ending: dict[str, date] = field(default_factory=dict)
+    spare: bool = True
 
 
 def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
@@ -90,6 +101,28 @@ def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
         return f"{label} {hhmm(a)}–{hhmm(b)} {zone_abbr(tz)}"
     parts = [f"{DAY_LABELS[d]} {hhmm(a)}–{hhmm(b)}" for d, (a, b) in sorted(spans.items())]
     return ", ".join(parts) + f" {zone_abbr(tz)}"
+
+
+def candidate(
+    state: str, last_day: date, disciplines: Iterable[str], provider_slack_id: str | None = None
+) -> ColumnElement[bool]:
+    """Who the matcher considers (a condition on providers): not removed from the roster, of one
+    of the needs' disciplines (the named provider only, with ``provider=``), holding a licence
+    in the district's state that runs through the week's last school day. Anyone else could
+    serve none of the district's needs (its schools are all in its state), so neither their data
+    nor a change to it plays any part in the proposal."""
+    cond = (
+        m.Provider.removed_at.is_(None)
+        & m.Provider.discipline.in_(sorted(set(disciplines)) or ["-"])
+        & exists().where(
+            m.License.provider_id == m.Provider.id,
+            m.License.state == state,
+            m.License.expires_on > last_day,  # a licence ends on its date
+        )
+    )
+    if provider_slack_id:
+        cond = cond & (m.Provider.slack_user_id == provider_slack_id)
+    return cond
 
 
 def _slot_rows(s: Session, provider_ids: list[str]) -> list[tuple[str, m.AssignmentSlot]]:
@@ -182,15 +215,24 @@ def build_input(
     )
     services_needed = {n.service for n in needs}
 
-    pq = select(m.Provider).where(m.Provider.discipline.in_(services_needed or {"-"}))
-    if filters and filters.provider_slack_id:
-        pq = pq.where(m.Provider.slack_user_id == filters.provider_slack_id)
+    pq = select(m.Provider).where(
+        candidate(
+            district.state,
+            last_day,
+            services_needed,
+            filters.provider_slack_id if filters else None,
+        )
+    )
     providers = list(s.scalars(pq.order_by(m.Provider.id)))
     pids = [p.id for p in providers]
     licences: dict[str, set[str]] = defaultdict(set)
+    licence_ends: dict[str, date] = {}
     for lic in s.scalars(select(m.License).where(m.License.provider_id.in_(pids))):
         if lic.expires_on > last_day:  # a licence ends on its date
             licences[lic.provider_id].add(lic.state)
+            if lic.state == district.state:
+                was = licence_ends.get(lic.provider_id)
+                licence_ends[lic.provider_id] = max(was or lic.expires_on, lic.expires_on)
     windows: dict[str, list[m.AvailabilityWindow]] = defaultdict(list)
     for w in s.scalars(
         select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id.in_(pids))
@@ -300,6 +342,8 @@ def build_input(
         provider_time_off={
             pid: sorted((t.start_date, t.end_date) for t in items) for pid, items in off.items()
         },
+        licence_ending={p: d for p, d in licence_ends.items() if d <= today + SPARE_WITHIN},
+        spare=not (filters and filters.provider_slack_id),
     )
     inp = mt.MatchInput(
         district_id=district.id,
