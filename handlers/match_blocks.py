@@ -29,6 +29,7 @@ REASON_LABEL = {
     "no_licensed_provider": "no licensed provider",
     "no_common_time": "no common time",
     "no_capacity": "no capacity",
+    "other_providers": "another provider could serve",
 }
 
 

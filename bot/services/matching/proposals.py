@@ -329,26 +329,25 @@ def solve(
 
 def _district_view(
     s: Session, deps: Deps, district: DistrictInfo, today: date, filters: Filters | None
-) -> tuple[mt.MatchInput, frozenset[str], dict[str, str]] | None:
+) -> tuple[mt.MatchInput, dict[str, str], dict[str, str]] | None:
     """With ``provider=``: the same needs with every candidate of the district, the named
-    provider's id and everyone's short names; None without the filter."""
+    provider (id -> discipline) and everyone's short names; None without the filter."""
     if filters is None or not filters.provider_slack_id:
         return None
     everyone = Filters(filters.district, filters.service, None)
     inp, ctx = build_input(s, deps, district, today, everyone)
-    named = dict(
-        s.execute(
-            select(m.Provider.id, m.Provider.name).where(
-                m.Provider.slack_user_id == filters.provider_slack_id
-            )
-        ).all()
-    )
-    names = {pid: short_name(n) for pid, n in {**ctx.provider_name, **named}.items()}
-    return inp, frozenset(named), names
+    named = s.execute(
+        select(m.Provider.id, m.Provider.name, m.Provider.discipline).where(
+            m.Provider.slack_user_id == filters.provider_slack_id
+        )
+    ).all()
+    everyone_names = {**ctx.provider_name, **{pid: name for pid, name, _ in named}}
+    names = {pid: short_name(n) for pid, n in everyone_names.items()}
+    return inp, {pid: discipline for pid, _, discipline in named}, names
 
 
 def _in_view(
-    result: mt.MatchResult, inp: mt.MatchInput, focus: frozenset[str], names: dict[str, str]
+    result: mt.MatchResult, inp: mt.MatchInput, focus: dict[str, str], names: dict[str, str]
 ) -> mt.MatchResult:
     """The unserved explained with the whole district in view; hires only for needs that no
     other provider of the district could take either."""
