@@ -229,3 +229,22 @@ def test_a_licence_ending_within_8_weeks_serves_whom_nobody_else_can_and_says_so
     )
     assert by["P1"].licence == ""
     assert "Alaska licence ends Jan 12: used for 1 student" in svc.text_summary(p)
+
+
+def test_a_rerun_with_unchanged_inputs_gives_the_same_proposal_and_a_change_solves_again(
+    deps: Deps, proposal: svc.Proposal
+) -> None:
+    def plan(p: svc.Proposal) -> list[tuple[str, tuple[str, ...], str, str]]:
+        return sorted(
+            (x.provider_id, s.student_ids, s.day, s.start) for x in p.plans for s in x.sessions
+        )
+
+    again = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert again.proposal_id != proposal.proposal_id
+    assert plan(again) == plan(proposal) and again.method == "unchanged since the last run"
+    assert (again.bound, again.unmatched) == (proposal.bound, proposal.unmatched)
+    assert svc.approve(deps, "U0M1", again.proposal_id or "").created == 3
+
+    change(deps, window("P3"))  # nothing of Anchorage's: the approval above is what changed
+    after = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert after.method != "unchanged since the last run" and after.students_total == 0
