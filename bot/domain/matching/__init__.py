@@ -161,7 +161,8 @@ def solve(
         c.cover(_share(round1_end, weights, i), _taken_elsewhere(comps, c))
         if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
             short.discard(id(c))  # at its bound now: round 2 polishes it only
-        report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
+        if progress is not None:  # counting costs a pass over every component's sessions
+            report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     # Round 2: the exact model everywhere, from the best start so far.
     order = sorted(comps, key=lambda c: c.size)
@@ -169,7 +170,8 @@ def solve(
     for i, c in enumerate(order):
         c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=id(c) in short)
         c.release()
-        report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
+        if progress is not None:
+            report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     sessions = [s for c in comps for s in c.sessions()]
     methods = {c.method for c in comps}

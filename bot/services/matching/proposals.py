@@ -511,6 +511,8 @@ def store(
             }
             for x in result.sessions
         ],
+        # Whom to hire for the rest: the manager's App Home shows the latest proposal's.
+        "hires": [_hire_out(h, ctx).to_json() for h in result.hires],
         # Why each left-over service stayed unserved: the App Home and the digest show it.
         "unmatched": [
             {
