@@ -18,7 +18,13 @@ reply by the time ``dispatch`` returns.
 Matching solves (``/match``, Home's Run match, [Find new times]) go one step further, to the
 ``SolvePool``: a second ``WorkPool`` of ``MATCH_SOLVES`` threads keyed by user as well, so a
 solve that waits holds no thread and a person's solves still run one at a time, and at most one
-solve per subject (a district) is queued or running.
+solve per subject (a district) is queued or running. A solve's threads run at the lowest
+priority (``SOLVE_NICENESS``): its native solver threads, which do most of the work without
+Python's lock, then take only the CPU that requests leave.
+
+In ``serve`` the door counts the requests being acknowledged (``ACKS``); a work thread about to
+start a task waits (at most ``YIELD_SECONDS``) until none is, so under a burst the
+acknowledgements run ahead of the work they queue.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from typing import Any
 log = logging.getLogger("bot.work")
 
 ACK_WAIT_SECONDS = 2.5
-SOLVE_NICENESS = 10  # a solve's threads yield the CPU to requests (see lower_priority)
+SOLVE_NICENESS = 19  # a solve's threads yield the CPU to requests (see lower_priority)
 SOLVES = "caseload_solves"  # the listener context's key for the app's SolvePool
 # Names Bolt can inject into a listener; every handler's parameters must be among them.
 LISTENER_ARGS = (
