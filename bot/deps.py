@@ -31,16 +31,20 @@ class Deps:
     gateway: SlackGateway  # the listeners' Web API calls (views, responses, uploads)
     # Where services send DMs; None means the Slack gateway (its adapter). Tests pass a fake.
     notifier_override: Notifier | None = None
-    # The matcher (input, time limit in seconds); None means the real one. Tests pass a fake.
-    solver_override: Callable[[mt.MatchInput, float], mt.MatchResult] | None = None
+    # The matcher (input, time limit in seconds, progress callback or None); None means the
+    # real one. Tests pass a fake.
+    solver_override: (
+        Callable[[mt.MatchInput, float, mt.ProgressFn | None], mt.MatchResult] | None
+    ) = None
 
-    def solve(self, inp: mt.MatchInput) -> mt.MatchResult:
+    def solve(self, inp: mt.MatchInput, progress: mt.ProgressFn | None = None) -> mt.MatchResult:
+        """The matcher on ``inp``; ``progress`` hears how far it has got (``mt.Progress``)."""
         limit = self.settings.match_time_limit_seconds
         if self.solver_override is not None:
-            return self.solver_override(inp, limit)
+            return self.solver_override(inp, limit, progress)
         from bot.domain import matching
 
-        return matching.solve(inp, time_limit_s=limit)
+        return matching.solve(inp, time_limit_s=limit, progress=progress)
 
     @property
     def notifier(self) -> Notifier:

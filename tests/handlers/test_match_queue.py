@@ -31,7 +31,9 @@ class BlockingSolver:
         self._lock = threading.Lock()
         self.running = self.peak = self.calls = 0
 
-    def __call__(self, inp: mt.MatchInput, limit: float) -> mt.MatchResult:
+    def __call__(
+        self, inp: mt.MatchInput, limit: float, progress: mt.ProgressFn | None = None
+    ) -> mt.MatchResult:
         with self._lock:
             self.calls += 1
             self.running += 1

@@ -34,6 +34,7 @@ from .model import (
 )
 from .objective import Score, evaluate
 from .prep import Prep
+from .progress import Progress, ProgressFn
 from .validate import validate
 
 ROUND1_SHARE = 0.8
@@ -50,6 +51,8 @@ __all__ = [
     "MatchInput",
     "MatchResult",
     "Need",
+    "Progress",
+    "ProgressFn",
     "Provider",
     "SchoolDay",
     "Score",
@@ -81,7 +84,13 @@ def _share(deadline: float, weights: list[int], i: int, floor: float = 0.3) -> f
     return min(deadline, now + max(share, floor))
 
 
-def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> MatchResult:
+def solve(
+    inp: MatchInput,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> MatchResult:
     """Best proposal found within `time_limit_s` seconds of wall time (model building included).
 
     1. The greedy (the baseline the result is never worse than), and each component's LP
@@ -97,8 +106,15 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
        Components are solved in turn, each seeing the others' current sessions as taken time
        for its students.
     4. The result is checked with `validate` and compared with the greedy's by the objective.
+
+    ``progress``, when given, hears how far the solve has got at each phase boundary.
     """
     t0 = time.perf_counter()
+
+    def report(phase: str, served: int, bound: int | None = None) -> None:
+        if progress is not None:
+            progress(Progress(phase, time.perf_counter() - t0, served, bound))
+
     # Keep time for the final explanation, evaluation and validation.
     deadline = t0 + time_limit_s - min(1.5, 0.06 * time_limit_s + 0.1)
     prep = Prep(inp)
@@ -107,6 +123,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     parts = components(prep)
     # The LP bound first: where the greedy already meets it, nothing more is needed.
     lps = lp_bounds(prep, parts)
+    report("greedy", _served(baseline), sum(lps))
     start, start_method = baseline, "greedy"
     if _served(baseline) < sum(lps):
         # Construction: the iterated greedy, with a fixed round budget (deterministic: its
@@ -124,6 +141,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
         other = best_by_part(prep, parts, start, other)
         if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
+    report("bound", _served(start), relaxed.bound)
     if _served(start) >= relaxed.bound:
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
@@ -143,6 +161,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
         c.cover(_share(round1_end, weights, i), _taken_elsewhere(comps, c))
         if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
             short.discard(id(c))  # at its bound now: round 2 polishes it only
+        report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     # Round 2: the exact model everywhere, from the best start so far.
     order = sorted(comps, key=lambda c: c.size)
@@ -150,6 +169,7 @@ def solve(inp: MatchInput, *, time_limit_s: float = 10.0, seed: int = 0) -> Matc
     for i, c in enumerate(order):
         c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=id(c) in short)
         c.release()
+        report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     sessions = [s for c in comps for s in c.sessions()]
     methods = {c.method for c in comps}

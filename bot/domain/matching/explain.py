@@ -4,12 +4,17 @@ Codes: `no_licensed_provider` (nobody of the discipline may practise for this sc
 `no_common_time` (licensed providers' availability misses the school's hours, or meets them on too
 few distinct days), `no_capacity` (licensed providers with common time are full), and `not_placed`
 (a provider could still take the need: the solver stopped before placing it; rare).
+
+`explain_in_view` is for a match of some providers only (`provider=`): it names what kept them
+from a need and looks at every other candidate of the district too, adding `other_providers`
+(someone else has the licence, the time and the room), so that a filtered proposal never says
+"no OT holds an active Arizona licence" when one does.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.domain.labels import provider_label, state_name
 
@@ -114,4 +119,121 @@ def explain(
                 )
                 detail = f"{the} full"
         out.append(Unmatched(need.student_id, need.service, reason, detail))
+    return out
+
+
+def _a(word: str) -> str:
+    """ "an Arizona", "a Texas" (every state name that starts with A, E, I or O is said so)."""
+    return f"{'an' if word[:1] in 'AEIO' else 'a'} {word}"
+
+
+def _list(names: Sequence[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def explain_in_view(
+    inp: MatchInput,
+    sessions: Sequence[Session],
+    focus: frozenset[str],
+    names: Mapping[str, str],
+) -> list[Unmatched]:
+    """Why each need is unserved when only the `focus` providers were matched (`provider=`),
+    with every candidate of the district (`inp.providers`) in view: what kept the focus
+    providers from it, and whether someone else could serve it. `names` labels providers.
+
+    Codes: `other_providers` when another provider has the licence, common time and room (a
+    match without the filter could place it); otherwise what holds district-wide:
+    `no_licensed_provider`, `no_common_time` or `no_capacity` (and `not_placed` when a focus
+    provider could still take it).
+    """
+    prep = Prep(inp)
+    served = {(sid, s.service) for s in sessions for sid in s.student_ids}
+    load: dict[str, int] = defaultdict(int)
+    prov_cal: dict[str, Calendar] = defaultdict(Calendar)
+    stud_cal: dict[str, Calendar] = defaultdict(Calendar)
+    for s in sessions:
+        load[s.provider_id] += s.end - s.start
+        prov_cal[s.provider_id].add(s.start, s.end)
+        for sid in s.student_ids:
+            stud_cal[sid].add(s.start, s.end)
+    out: list[Unmatched] = []
+    for ni, need in enumerate(inp.needs):
+        if need.key in served:
+            continue
+        lic = prep.licensed_providers(ni)
+        if not lic:  # nobody in the district may practise here: the plain sentence is true
+            detail = _licence_detail(inp, need)
+            out.append(Unmatched(need.student_id, need.service, "no_licensed_provider", detail))
+            continue
+        spw = need.sessions_per_week
+        cost = spw * need.session_minutes
+        state = state_name(need.state)
+
+        def name(pi: int) -> str:
+            pid = prep.providers[pi].provider_id
+            return names.get(pid, pid)
+
+        def room(pi: int, cost: int = cost) -> bool:
+            p = prep.providers[pi]
+            return p.capacity_minutes - load[p.provider_id] >= cost
+
+        parts: list[str] = []
+        fits = False
+        for pid in sorted(focus):
+            pi = prep.provider_index.get(pid)
+            label = names.get(pid, pid)
+            days = prep.common_days(ni, pi) if pi is not None and pi in lic else -1
+            if pi is None or days < 0:
+                parts.append(f"{label} holds no active {state} licence (or none at home)")
+            elif days == 0:
+                parts.append(f"{label} holds {_a(state)} licence but has no time in common")
+            elif days < spw:
+                parts.append(
+                    f"{label} has time in common on {days} "
+                    f"{'day' if days == 1 else 'days'}, and {spw} sessions a week need {spw}"
+                )
+            elif not room(pi):
+                parts.append(f"{label} is full")
+            else:
+                cal, stud = prov_cal[pid], stud_cal[need.student_id]
+                free = {
+                    d for d, a, b in prep.slots(ni, pi) if cal.is_free(a, b) and stud.is_free(a, b)
+                }
+                if len(free) >= spw:
+                    fits = True
+                    parts.append(f"{label} could still take it: run the match again")
+                else:
+                    parts.append(f"{label} has no free time left in common")
+        others = sorted((pi for pi in lic if prep.providers[pi].provider_id not in focus), key=name)
+        with_time = [pi for pi in others if prep.common_days(ni, pi) >= spw]
+        free_ones = [pi for pi in with_time if room(pi)]
+        if free_ones:
+            parts.append(
+                f"{_list([name(pi) for pi in free_ones])} could serve it: run /match without "
+                "provider="
+            )
+        elif with_time:
+            verb = "is" if len(with_time) == 1 else "are"
+            parts.append(
+                f"{_list([name(pi) for pi in with_time])}, with time in common, {verb} full"
+            )
+        elif others:
+            verb = "holds" if len(others) == 1 else "hold"
+            parts.append(
+                f"{_list([name(pi) for pi in others])} {verb} {_a(state)} licence but no time "
+                "in common"
+            )
+        else:
+            parts.append(f"no other {provider_label(need.service)} holds {_a(state)} licence")
+        if fits:
+            reason = "not_placed"
+        elif free_ones:
+            reason = "other_providers"
+        elif any(prep.common_days(ni, pi) >= spw for pi in lic):
+            reason = "no_capacity"
+        else:
+            reason = "no_common_time"
+        out.append(Unmatched(need.student_id, need.service, reason, "; ".join(parts)))
     return out

@@ -2,7 +2,7 @@
 
 The package turns one district's open IEP services and every eligible provider into the
 matcher's input for the coming school week (`inputs`), stores the proposal with a fingerprint of
-everything it was computed from (`proposals`, `fingerprint`), and approves it in one transaction
+its own inputs (`proposals`; `fingerprint` says which they are), and approves it in one transaction
 (`approval`). `filters` reads `/match` arguments and finds the district.
 """
 
@@ -35,7 +35,7 @@ from bot.services.matching.filters import (
     parse_filters,
     resolve_district,
 )
-from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.fingerprint import Scope, fingerprint
 from bot.services.matching.inputs import Context, Week, build_input, target_monday
 from bot.services.matching.proposals import (
     Proposal,
@@ -64,6 +64,7 @@ __all__ = [
     "Filters",
     "Proposal",
     "ProviderPlan",
+    "Scope",
     "SessionOut",
     "Stale",
     "Week",

@@ -22,7 +22,7 @@ from bot.services import dm
 from bot.services.errors import Conflict, NotFound
 from bot.services.matching.common import KIND, SERVICE_LABEL, Stale
 from bot.services.matching.filters import Filters
-from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.fingerprint import Scope, fingerprint
 from bot.services.matching.inputs import Week, _student_label
 from bot.services.nudges.messages import NewStudentLine, NewStudents
 from bot.services.people import identify, require_manager
@@ -94,7 +94,7 @@ def _approve(
         if done_by is not None:
             return Approval(proposal_id, True, done_by, 0, (), (), district_id), []
         moving = payload.get("rematch") or []
-        current = fingerprint(s, district_id, payload["provider_ids"], proposal_id, moving)
+        current = fingerprint(s, Scope.of_payload(proposal_id, payload))
         if current != action.fingerprint or not _still_with(s, moving, proposal_id):
             raise Stale(
                 "The roster, an availability or an assignment changed since this proposal was "

@@ -22,3 +22,11 @@ class Stale(Conflict):
 def hours(minutes: int) -> str:
     """90 -> '1.5', 230 -> '3.83' (hours, at most two decimals, no trailing zeros)."""
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def short_name(name: str) -> str:
+    """ "Mo Rahimi" -> "Mo R." (how a proposal names other providers in a sentence)."""
+    words = name.split()
+    if len(words) < 2:
+        return name
+    return f"{words[0]} {words[-1][0]}."

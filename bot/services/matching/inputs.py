@@ -8,12 +8,13 @@ minutes since that Monday 00:00 UTC.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -90,6 +91,28 @@ def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
         return f"{label} {hhmm(a)}–{hhmm(b)} {zone_abbr(tz)}"
     parts = [f"{DAY_LABELS[d]} {hhmm(a)}–{hhmm(b)}" for d, (a, b) in sorted(spans.items())]
     return ", ".join(parts) + f" {zone_abbr(tz)}"
+
+
+def candidate(
+    state: str, last_day: date, disciplines: Iterable[str], provider_slack_id: str | None = None
+) -> ColumnElement[bool]:
+    """Who the matcher considers (a condition on providers): not removed from the roster, of one
+    of the needs' disciplines (the named provider only, with ``provider=``), holding a licence
+    in the district's state that runs through the week's last school day. Anyone else could
+    serve none of the district's needs (its schools are all in its state), so neither their data
+    nor a change to it plays any part in the proposal."""
+    cond = (
+        m.Provider.removed_at.is_(None)
+        & m.Provider.discipline.in_(sorted(set(disciplines)) or ["-"])
+        & exists().where(
+            m.License.provider_id == m.Provider.id,
+            m.License.state == state,
+            m.License.expires_on > last_day,  # a licence ends on its date
+        )
+    )
+    if provider_slack_id:
+        cond = cond & (m.Provider.slack_user_id == provider_slack_id)
+    return cond
 
 
 def _slot_rows(s: Session, provider_ids: list[str]) -> list[tuple[str, m.AssignmentSlot]]:
@@ -182,9 +205,14 @@ def build_input(
     )
     services_needed = {n.service for n in needs}
 
-    pq = select(m.Provider).where(m.Provider.discipline.in_(services_needed or {"-"}))
-    if filters and filters.provider_slack_id:
-        pq = pq.where(m.Provider.slack_user_id == filters.provider_slack_id)
+    pq = select(m.Provider).where(
+        candidate(
+            district.state,
+            last_day,
+            services_needed,
+            filters.provider_slack_id if filters else None,
+        )
+    )
     providers = list(s.scalars(pq.order_by(m.Provider.id)))
     pids = [p.id for p in providers]
     licences: dict[str, set[str]] = defaultdict(set)

@@ -5,20 +5,23 @@ from __future__ import annotations
 import io
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import matching as mt
+from bot.domain.matching.explain import explain_in_view
+from bot.domain.matching.hires import hires
 from bot.domain.schedule import DAY_NAMES
 from bot.domain.spreadsheet import SafeWriter
-from bot.services.matching.common import KIND, hours, zone_abbr
+from bot.services.matching.common import KIND, hours, short_name, zone_abbr
 from bot.services.matching.filters import DistrictInfo, Filters, resolve_district
-from bot.services.matching.fingerprint import fingerprint
+from bot.services.matching.fingerprint import Scope, fingerprint
 from bot.services.matching.inputs import Context, build_input
 from storage import models as m
 
@@ -282,13 +285,72 @@ def _hire_out(h: mt.Hire, ctx: Context) -> HireOut:
 
 
 def compute(
-    deps: Deps, district: DistrictInfo, today: date, filters: Filters | None = None
+    deps: Deps,
+    district: DistrictInfo,
+    today: date,
+    filters: Filters | None = None,
+    progress: mt.ProgressFn | None = None,
 ) -> tuple[mt.MatchInput, mt.MatchResult, Context, str]:
     with deps.session_factory() as s:
         inp, ctx = build_input(s, deps, district, today, filters)
-        fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None)
-    result = deps.solve(inp)
+        fp = fingerprint(s, scope_of(inp, ctx, filters))
+        view = _district_view(s, deps, district, today, filters)
+    result = deps.solve(inp, progress)
+    if view is not None:
+        result = _in_view(result, *view)
     return inp, result, ctx, fp
+
+
+def _district_view(
+    s: Session, deps: Deps, district: DistrictInfo, today: date, filters: Filters | None
+) -> tuple[mt.MatchInput, frozenset[str], dict[str, str]] | None:
+    """With ``provider=``: the same needs with every candidate of the district, the named
+    provider's id and everyone's short names; None without the filter."""
+    if filters is None or not filters.provider_slack_id:
+        return None
+    everyone = Filters(filters.district, filters.service, None)
+    inp, ctx = build_input(s, deps, district, today, everyone)
+    named = dict(
+        s.execute(
+            select(m.Provider.id, m.Provider.name).where(
+                m.Provider.slack_user_id == filters.provider_slack_id
+            )
+        ).all()
+    )
+    names = {pid: short_name(n) for pid, n in {**ctx.provider_name, **named}.items()}
+    return inp, frozenset(named), names
+
+
+def _in_view(
+    result: mt.MatchResult, inp: mt.MatchInput, focus: frozenset[str], names: dict[str, str]
+) -> mt.MatchResult:
+    """The unserved explained with the whole district in view; hires only for needs that no
+    other provider of the district could take either."""
+    unmatched = explain_in_view(inp, result.sessions, focus, names)
+    open_keys = {(u.student_id, u.service) for u in unmatched if u.reason not in NOT_A_HIRE}
+    rest = replace(inp, needs=tuple(n for n in inp.needs if n.key in open_keys))
+    return replace(result, unmatched=tuple(unmatched), hires=tuple(hires(rest, result.sessions)))
+
+
+# Unserved only because of the filter, or because the solver stopped: no hire would help.
+NOT_A_HIRE = frozenset({"other_providers", "not_placed"})
+
+
+def scope_of(
+    inp: mt.MatchInput,
+    ctx: Context,
+    filters: Filters | None,
+    moving: frozenset[tuple[str, str]] = frozenset(),
+) -> Scope:
+    """The proposal's own inputs (``fingerprint``), as the payload will record them."""
+    return Scope(
+        district_id=ctx.district.id,
+        week_of=ctx.week.monday,
+        needs=frozenset(n.key for n in inp.needs),
+        provider_ids=tuple(sorted(p.provider_id for p in inp.providers)),
+        provider_slack_id=filters.provider_slack_id if filters else None,
+        moving=moving,
+    )
 
 
 def preview_only(deps: Deps, district: DistrictInfo, today: date) -> Proposal:
@@ -297,11 +359,14 @@ def preview_only(deps: Deps, district: DistrictInfo, today: date) -> Proposal:
     return render(result, ctx, None)
 
 
-def propose(deps: Deps, slack_user_id: str, filters: Filters) -> Proposal:
-    """Compute and store a proposal for a manager. Caller has checked the role."""
+def propose(
+    deps: Deps, slack_user_id: str, filters: Filters, progress: mt.ProgressFn | None = None
+) -> Proposal:
+    """Compute and store a proposal for a manager. Caller has checked the role. ``progress``
+    hears how far the solve has got."""
     district = resolve_district(deps, filters.district)
     today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
-    inp, result, ctx, fp = compute(deps, district, today, filters)
+    inp, result, ctx, fp = compute(deps, district, today, filters, progress)
     with deps.session_factory.begin() as s:
         proposal_id = store(
             s,
@@ -336,6 +401,7 @@ def store(
         "district_id": ctx.district.id,
         "week_of": ctx.week.monday.isoformat(),
         "provider_ids": sorted(p.provider_id for p in inp.providers),
+        "needs": sorted([n.student_id, n.service] for n in inp.needs),
         **extra,
         "sessions": [
             {

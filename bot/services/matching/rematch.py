@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain import matching as mt
 from bot.services import scope
 from bot.services.errors import NotFound
 from bot.services.matching.filters import DistrictInfo
 from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import build_input
-from bot.services.matching.proposals import Proposal, render, store
+from bot.services.matching.proposals import Proposal, render, scope_of, store
 from bot.services.people import identify, require_manager
 from storage import models as m
 
@@ -39,6 +40,7 @@ def propose_rematch(
     district_id: str,
     services: Iterable[Sequence[str]],
     change_id: str | None = None,
+    progress: mt.ProgressFn | None = None,
 ) -> Proposal:
     """Propose a provider and times for ``services`` (student, service) of one district; every
     other assignment stays fixed and keeps its provider's time. With ``change_id`` (a schedule
@@ -55,8 +57,8 @@ def propose_rematch(
         today = deps.clock.now().astimezone(ZoneInfo(district.timezone)).date()
         inp, ctx = build_input(s, deps, district, today, moving=pairs)
         leaving = _current_providers(s, pairs)
-        fp = fingerprint(s, district.id, [p.provider_id for p in inp.providers], None, pairs)
-    result = deps.solve(inp)
+        fp = fingerprint(s, scope_of(inp, ctx, None, pairs))
+    result = deps.solve(inp, progress)
     moving = [[sid, service, leaving.get((sid, service))] for sid, service in sorted(pairs)]
     with deps.session_factory.begin() as s:
         proposal_id = store(

@@ -1,0 +1,173 @@
+"""Services: /match's rules on a real database: a proposal goes stale only when its own inputs
+change, the 8-week licence rule, and `provider=` explained with the whole district in view."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.deps import Deps
+from bot.services import matching as svc
+from storage import models as m
+from tests.services.test_matching import AV, LIC, SV, count, load, students
+
+PROVIDERS = (
+    "provider_id,name,email,slack_user_id,discipline,home_state,timezone,weekly_hours\n"
+    "P1,Ana Reyes,ana@example.org,U0P1,slp,CA,America/Los_Angeles,20\n"
+    "P2,Ben Ko,ben@example.org,U0P2,ot,AK,America/Anchorage,12.5\n"
+    "P3,Cy Diaz,cy@example.org,U0P3,slp,AZ,America/Phoenix,20\n"  # Mesa's only: not Alaska's
+    "P4,Di Moss,di@example.org,U0P4,psych,AK,America/Anchorage,20\n"  # no psych needs
+)
+
+
+@pytest.fixture
+def proposal(deps: Deps, tmp_path: Path) -> svc.Proposal:
+    lic = (
+        LIC + "P1,CA,2028-06-30,CA-1\nP1,AK,2028-06-30,AK-1\nP2,AK,2028-06-30,AK-2\n"
+        "P3,AZ,2028-06-30,AZ-3\nP4,AK,2028-06-30,AK-4\n"
+    )
+    load(
+        deps,
+        tmp_path,
+        providers_csv=PROVIDERS,
+        licenses_csv=lic,
+        students_csv=students(3),
+        services_csv=SV + "S1,slp,2,30,no\nS2,slp,1,30,no\nS3,ot,1,45,no\n",
+        availability_csv=AV
+        + "P1,mon,08:00,12:00\nP1,tue,08:00,12:00\nP2,mon,09:00,12:00\n"
+        + "P3,wed,08:00,12:00\nP4,mon,09:00,12:00\n",
+    )
+    p = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert p.students_served == 3
+    return p
+
+
+def change(deps: Deps, *rows: m.Base) -> None:
+    with deps.session_factory.begin() as s:
+        s.add_all(rows)
+
+
+def window(pid: str, day: int = 3) -> m.AvailabilityWindow:
+    return m.AvailabilityWindow(
+        provider_id=pid,
+        day=day,
+        start_minute=13 * 60,
+        end_minute=15 * 60,
+        timezone="America/Anchorage",
+        effective_from=None,
+        effective_to=None,
+    )
+
+
+def off(deps: Deps, pid: str, day: date) -> m.TimeOff:
+    return m.TimeOff(provider_id=pid, start_date=day, end_date=day, created_at=deps.clock.now())
+
+
+def test_changes_to_providers_who_could_not_serve_it_keep_a_proposal_approvable(
+    deps: Deps, proposal: svc.Proposal
+) -> None:
+    # P3 practises only in Arizona (another district's state); P4 is a psychologist, and the
+    # district needs none; P1's time off is in another week than the proposal's.
+    change(
+        deps,
+        window("P3"),
+        off(deps, "P3", date(2026, 12, 8)),
+        m.License(provider_id="P3", state="TX", expires_on=date(2029, 1, 1), license_number="T"),
+        window("P4"),
+        off(deps, "P1", date(2027, 1, 12)),
+    )
+    with deps.session_factory.begin() as s:
+        p3 = s.get(m.Provider, "P3")
+        assert p3 is not None
+        p3.weekly_hours = p3.weekly_hours + 5
+    approval = svc.approve(deps, "U0M1", proposal.proposal_id or "")
+    assert approval.created == 3 and count(deps, m.Assignment) == 3
+
+
+@pytest.mark.parametrize(
+    "what",
+    ["availability", "time off that week", "weekly hours", "alaska licence elsewhere"],
+)
+def test_a_change_to_its_own_inputs_makes_a_proposal_stale(
+    deps: Deps, proposal: svc.Proposal, what: str
+) -> None:
+    if what == "availability":
+        change(deps, window("P1"))
+    elif what == "time off that week":
+        change(deps, off(deps, "P2", date(2026, 12, 7)))
+    elif what == "weekly hours":
+        with deps.session_factory.begin() as s:
+            p1 = s.get(m.Provider, "P1")
+            assert p1 is not None
+            p1.weekly_hours = p1.weekly_hours - 1
+    else:  # P3 now holds an Alaska licence too: a candidate the proposal never considered
+        change(
+            deps,
+            m.License(
+                provider_id="P3", state="AK", expires_on=date(2029, 1, 1), license_number="A"
+            ),
+        )
+    with pytest.raises(svc.Stale, match="changed since this proposal was computed"):
+        svc.approve(deps, "U0M1", proposal.proposal_id or "")
+    assert count(deps, m.Assignment) == 0
+
+
+def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
+    deps: Deps, tmp_path: Path
+) -> None:
+    # Mesa (Arizona) needs OT. Ben (P2) is licensed in Alaska only; Mo (P5) holds an Arizona
+    # licence and has Wednesday mornings; Eve (P6) holds one too but is free only on Mondays.
+    providers = PROVIDERS + (
+        "P5,Mo Rahimi,mo@example.org,U0P5,ot,AZ,America/Phoenix,20\n"
+        "P6,Eve Lund,eve@example.org,U0P6,ot,AZ,America/Phoenix,20\n"
+    )
+    lic = LIC + "P2,AK,2028-06-30,AK-2\nP5,AZ,2028-06-30,AZ-5\nP6,AZ,2028-06-30,AZ-6\n"
+    load(
+        deps,
+        tmp_path,
+        providers_csv=providers,
+        licenses_csv=lic,
+        students_csv=students(2, school="SCH2"),
+        services_csv=SV + "S1,ot,1,30,no\nS2,ot,1,30,no\n",
+        availability_csv=AV + "P2,wed,08:00,12:00\nP5,wed,08:00,12:00\nP6,mon,08:00,12:00\n",
+    )
+    ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
+    assert ben.students_served == 0 and len(ben.unmatched) == 2
+    for u in ben.unmatched:
+        assert u.reason == "other_providers"
+        assert u.detail == (
+            "Ben K. holds no active Arizona licence (or none at home); Mo R. could serve it: "
+            "run /match without provider="
+        )
+    assert ben.hires == ()  # Mo could serve them: nobody to hire
+
+    eve = svc.propose(deps, "U0M1", svc.Filters("mesa", "ot", "U0P6"))
+    assert {u.detail for u in eve.unmatched} == {
+        "Eve L. holds an Arizona licence but has no time in common; Mo R. could serve it: "
+        "run /match without provider="
+    }
+
+    # Without Mo, nobody in the district can serve them, and it says so.
+    with deps.session_factory.begin() as s:
+        mo = s.get(m.Provider, "P5")
+        assert mo is not None
+        mo.discipline = "slp"
+    again = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P6"))
+    assert {(u.reason, u.detail) for u in again.unmatched} == {
+        (
+            "no_common_time",
+            "Eve L. holds an Arizona licence but has no time in common; no other OT holds an "
+            "Arizona licence",
+        )
+    }
+    assert sum(len(h.would_serve) for h in again.hires) == 2
+    ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
+    assert {(u.reason, u.detail) for u in ben.unmatched} == {
+        (
+            "no_common_time",
+            "Ben K. holds no active Arizona licence (or none at home); Eve L. holds an Arizona "
+            "licence but no time in common",
+        )
+    }
