@@ -164,10 +164,15 @@ class SlowConnections:
 def solves_report(server: Server, fake: LocalSlack) -> str:
     """The most solves running at once (the server logs each start) and proposals delivered."""
     running = [int(n) for n in re.findall(r"match\.solve_started running=(\d+)", server.log())]
-    delivered = sum(
-        1
-        for c in fake.calls_to("response_url")
-        if "/match-" in c.path and "Proposal:" in json.dumps(c.params.get("blocks") or [])
+    # Proposals are DM messages: posted, or a "Matching…" message updated into one.
+    delivered = len(
+        {
+            (c.params.get("channel"), (c.response or {}).get("ts") if c.ok else None)
+            for c in fake.calls
+            if c.method in ("chat.postMessage", "chat.update")
+            and c.ok
+            and "Proposal:" in json.dumps(c.params.get("blocks") or [])
+        }
     )
     return (
         f"solves started: {len(running)}, most running at once: {max(running, default=0)}; "

@@ -59,12 +59,14 @@ def run_one(size: str, seed: int, method: str) -> dict[str, Any]:
     else:
         result = mt.solve(inp, time_limit_s=float(method.split(":")[1]), seed=seed)
     wall = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "needs": len(inp.needs),
         "served": _served(result),
         "bound": getattr(result, "bound", None),
         "wall": wall,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu": ru.ru_utime + ru.ru_stime,
+        "peak_mb": ru.ru_maxrss / 1024,
         "method": result.method,
         "violations": len(mt.validate(inp, result)),
     }
@@ -85,7 +87,9 @@ def measure(size: str, seed: int, method: str) -> dict[str, Any]:
 
 def hard(sizes: list[str], seed_sets: list[tuple[str, list[int]]], limits: list[float]) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
-    cols = " | ".join(f"{'@' + format(lim, 'g') + ' s':>8} {'time':>6} {'MB':>5}" for lim in limits)
+    cols = " | ".join(
+        f"{'@' + format(lim, 'g') + ' s':>8} {'time':>6} {'cpu':>6} {'MB':>5}" for lim in limits
+    )
     head = f"{'size':8} {'set':8} {'seed':>5} {'needs':>5} | {'greedy':>6} | {cols} | {'bound':>5}"
     print(head)
     print("-" * len(head))
@@ -98,11 +102,12 @@ def hard(sizes: list[str], seed_sets: list[tuple[str, list[int]]], limits: list[
                 bounds = [r["bound"] for r in runs if r["bound"] is not None]
                 bound = min(bounds) if bounds else None
                 cells = " | ".join(
-                    f"{r['served']:8d} {r['wall']:6.1f} {r['peak_mb']:5.0f}" for r in runs
+                    f"{r['served']:8d} {r['wall']:6.1f} {r['cpu']:6.1f} {r['peak_mb']:5.0f}"
+                    for r in runs
                 )
                 print(
                     f"{size:8} {label:8} {seed:5d} {g['needs']:5d} | {g['served']:6d} | {cells} | "
-                    f"{bound if bound is not None else '-':>5}",
+                    f"{bound if bound is not None else '-':>5} | load {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
                 notes = []

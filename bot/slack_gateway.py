@@ -186,10 +186,20 @@ class SlackGateway:
         tz = data.get("user", {}).get("tz")
         return str(tz) if tz else None
 
-    def upload_csv(self, channel: str, filename: str, content: str, title: str) -> None:
+    def upload_csv(
+        self, channel: str, filename: str, content: str, title: str, thread_ts: str | None = None
+    ) -> None:
+        """Share a CSV in ``channel`` (in the thread of ``thread_ts``, when given)."""
         try:
             self.client.files_upload_v2(
-                channel=channel, filename=filename, content=content, title=title
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                thread_ts=thread_ts or None,
             )
         except SlackApiError as exc:
             raise SlackUnavailable(f"files upload failed: {exc.response.status_code}") from None
+        except Exception as exc:  # timeouts, refused connections, a refused upload URL
+            log.warning("slack.upload_failed", extra={"error": type(exc).__name__})
+            raise SlackUnavailable(f"files upload failed: {type(exc).__name__}") from None

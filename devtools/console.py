@@ -392,7 +392,12 @@ class Console:
         if call.method == "files.completeUploadExternal":
             files = p.get("files") or []
             names = ", ".join(str(f.get("title") or f.get("id")) for f in files) or "a file"
-            return f"── bot shared {names} ──"
+            uploads = ", ".join(str(u.get("filename")) for u in p.get("uploads") or [])
+            where = ""
+            if p.get("thread_ts"):
+                shown = self._by_ts.get((str(p.get("channel_id")), str(p["thread_ts"])))
+                where = " in the thread of the message above" if shown else " in a thread"
+            return f"── bot shared {names}{f' ({uploads})' if uploads else ''}{where} ──"
         return ""
 
     def _show_view(self, view: dict[str, Any]) -> str:

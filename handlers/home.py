@@ -13,11 +13,11 @@ from bot.domain.vocabulary import CancelReason, SessionStatus
 from bot.services import matching, scope
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput
-from bot.slack_gateway import SlackUnavailable
-from handlers.common import deps_of, escape, row_id, to_dicts
+from bot.slack_gateway import PostedMessage
+from handlers.common import deps_of, escape, row_id
 from handlers.home_blocks import MARK_STATUS, HomeIds
 from handlers.home_publish import publish_home, refresh_home
-from handlers.match_blocks import MAX_PROVIDER_SECTIONS, proposal_blocks
+from handlers.proposal_dm import deliver
 from handlers.solving import district_subject, submit
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,15 @@ def handle_home_run_match_action(
     respond: Any = None,
     client: Any = None,
 ) -> None:
-    """Run what `/match district=<id>` runs; Home has no response_url, so the answer is a DM."""
+    """Run what `/match district=<id>` runs; Home has no response_url, so everything is said in
+    the DM: "Matching Anchorage…" there becomes the progress, then the proposal."""
     ack()
     deps = deps_of(context)
     user = body["user"]["id"]
     matching.check_manager(deps, user)
     district = matching.resolve_district(deps, str(action.get("value") or ""), user)
     scope.require_district(deps, user, district.id, "match.run")
+    said: list[PostedMessage] = []
     submit(
         context,
         (body, context, respond, client),
@@ -82,29 +84,14 @@ def handle_home_run_match_action(
         user=user,
         what=f"match for {escape(district.name)}",
         started=f"Matching {escape(district.name)}… the proposal follows here.",
-        tell=lambda text: deps.gateway.post_dm(user, text),
-        work=lambda: _post_proposal(deps, user, district.id),
-    )
-
-
-def _post_proposal(deps: Any, user: str, district_id: str) -> None:
-    proposal = matching.propose(deps, user, matching.Filters(district_id))
-    attached = False
-    if len(proposal.plans) > MAX_PROVIDER_SECTIONS:
-        try:
-            deps.gateway.upload_csv(
-                deps.gateway.open_dm(user),
-                f"proposal-{proposal.district_id}-{proposal.week_of}.csv",
-                proposal.to_csv(),
-                f"Proposal for {proposal.district_name}",
-            )
-            attached = True
-        except SlackUnavailable:
-            log.warning("home.match_csv_not_attached", extra={"proposal": proposal.proposal_id})
-    deps.gateway.post_dm(
-        user,
-        f"Proposal for {escape(proposal.district_name)}",
-        to_dicts(proposal_blocks(proposal, attached_csv=attached)),
+        tell=lambda text: said.append(deps.gateway.post_dm(user, text)),
+        work=lambda: deliver(
+            deps,
+            user,
+            escape(district.name),
+            lambda progress: matching.propose(deps, user, matching.Filters(district.id), progress),
+            shown=said[-1] if said else None,
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from bot.services.conflicts import DistrictConflicts
 from bot.services.deadlines import OverdueNote
 from bot.views.conflicts import district_lines
 from bot.views.format import ago, bold, plural
+from bot.views.hiring import hire_sentence
 from handlers.availability_blocks import schedule_blocks
 from handlers.caseload_blocks import (
     caseload_blocks,
@@ -229,6 +230,21 @@ def conflict_blocks(conflicts: Sequence[DistrictConflicts]) -> list[Block]:
     return blocks
 
 
+def hiring_blocks(needs: Sequence[svc.HiringNeed]) -> list[Block]:
+    """ "Hiring needs": each district's hire profiles from its latest proposal, in one block;
+    nothing at all when no proposal asks for a hire."""
+    if not needs:
+        return []
+    lines = [bold("Hiring needs") + " (from each district's latest /match)"]
+    lines += [
+        f"• {bold(escape(n.district))}, {n.proposed_on:%b %-d}: "
+        + hire_sentence(n.service, n.state, n.weekly_hours, n.windows, n.timezone, n.would_serve)
+        for n in needs[:HOME_LINES]
+    ]
+    lines += more_line(len(needs), HOME_LINES, "hire profiles")
+    return [SectionBlock(text=md(clip("\n".join(lines))))]
+
+
 def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
     blocks: list[Block] = [DividerBlock(), HeaderBlock(text="Coverage")]
     for c in mh.coverage[:HOME_DISTRICTS]:
@@ -261,6 +277,7 @@ def manager_blocks(mh: svc.ManagerHome) -> list[Block]:
     if not mh.unserved:
         lines.append("Every student service has a provider. 🎉")
     blocks.append(SectionBlock(text=md(clip("\n".join(lines)))))
+    blocks += hiring_blocks(mh.hiring)
     blocks.append(SectionBlock(text=md(notes_text(mh.notes, limit=HOME_LINES))))
     blocks.append(
         SectionBlock(

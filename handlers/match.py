@@ -1,13 +1,16 @@
 """Slack edge: /match and the Approve / Discard / Run again buttons.
 
-The command is acknowledged at once ("Matching Anchorage…", or "Queued behind 1 other match"
-when the solve pool is full); the solver can take seconds, so the proposal follows through
-``response_url``. One solve per district runs at a time (``handlers.solving``).
+The command is acknowledged at once ("Matching Anchorage… I'll post the proposal in our DM", or
+"Queued behind 1 other match"); the solver can take seconds, so the proposal follows as a
+message in the manager's DM with the bot, its CSV in the thread (``handlers.proposal_dm``).
+The buttons update that message in place. One solve per district runs at a time
+(``handlers.solving``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -16,41 +19,18 @@ from bot.domain.mrkdwn import escape
 from bot.services import matching as svc
 from bot.services import scope  # districts a manager serves (issue 10 §5)
 from bot.services.errors import UserFacingError
-from bot.slack_gateway import SlackUnavailable
+from bot.services.matching import message as msg
 from handlers.common import deps_of, to_dicts
 from handlers.match_blocks import (
-    MAX_PROVIDER_SECTIONS,
     MatchIds,
     approval_blocks,
     match_help,
-    proposal_blocks,
     stale_blocks,
 )
-from handlers.solving import district_subject, submit
+from handlers.proposal_dm import deliver, redraw
+from handlers.solving import IN_DM, district_subject, submit
 
 log = logging.getLogger(__name__)
-
-
-def _send_proposal(deps: Any, user: str, filters: svc.Filters, respond: Respond) -> None:
-    proposal = svc.propose(deps, user, filters)
-    attached = False
-    if len(proposal.plans) > MAX_PROVIDER_SECTIONS:
-        try:
-            channel = deps.gateway.open_dm(user)
-            deps.gateway.upload_csv(
-                channel,
-                f"proposal-{proposal.district_id}-{proposal.week_of}.csv",
-                proposal.to_csv(),
-                f"Proposal for {proposal.district_name}",
-            )
-            attached = True
-        except SlackUnavailable:
-            log.warning("match.csv_not_attached", extra={"proposal": proposal.proposal_id})
-    respond(
-        text=f"Proposal for {escape(proposal.district_name)}",
-        response_type="ephemeral",
-        blocks=to_dicts(proposal_blocks(proposal, attached_csv=attached)),
-    )
 
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -84,9 +64,14 @@ def handle_match_command(
         subject=district_subject(district.id),
         user=user,
         what=f"match for {escape(district.name)}",
-        started=f"Matching {escape(district.name)}…",
+        started=f"Matching {escape(district.name)}… {IN_DM}",
         tell=lambda text: ack(response_type="ephemeral", text=text),
-        work=lambda: _send_proposal(deps, user, chosen, respond),
+        work=lambda: deliver(
+            deps,
+            user,
+            escape(district.name),
+            lambda progress: svc.propose(deps, user, chosen, progress),
+        ),
     )
 
 
@@ -100,21 +85,38 @@ def _approve(
 ) -> None:
     ack()
     deps = deps_of(context)
-    scope.require_proposal(deps, body["user"]["id"], proposal_id, "match.approve")
+    user = body["user"]["id"]
+    scope.require_proposal(deps, user, proposal_id, "match.approve")
     try:
-        approval = svc.approve(deps, body["user"]["id"], proposal_id, provider_id)
+        approval = svc.approve(deps, user, proposal_id, provider_id)
     except svc.Stale as exc:
-        respond(
-            text=exc.message,
-            blocks=to_dicts(stale_blocks(exc.message, proposal_id)),
-            replace_original=False,
-            response_type="ephemeral",
-        )
+        state = msg.note_stale(deps, proposal_id, user)
+        if state is None or not redraw(deps, state):  # no DM message to show it on
+            respond(
+                text=exc.message,
+                blocks=to_dicts(stale_blocks(exc.message, proposal_id)),
+                replace_original=False,
+                response_type="ephemeral",
+            )
         return
+    state = None
+    if not approval.already:
+        decision = msg.Decision(
+            "approved",
+            user,
+            provider_id,
+            approval.created,
+            approval.notified,
+            approval.not_notified,
+        )
+        state = msg.note_decision(deps, proposal_id, decision)
+        if state is not None and redraw(deps, state):
+            return
+    # Nothing changed (said only to the one who clicked), or no DM message to update.
     respond(
         text="Approved",
-        blocks=to_dicts(approval_blocks(approval, body["user"]["id"])),
-        replace_original=provider_id is None and not approval.already,
+        blocks=to_dicts(approval_blocks(approval, user)),
+        replace_original=state is None and provider_id is None and not approval.already,
         response_type="ephemeral",
     )
 
@@ -136,12 +138,18 @@ def handle_match_discard_action(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: Any
 ) -> None:
     ack()
-    scope.require_proposal(deps_of(context), body["user"]["id"], action["value"], "match.discard")
-    done = svc.discard(deps_of(context), body["user"]["id"], action["value"])
-    respond(
-        text="Proposal discarded." if done else "That proposal was already decided.",
-        replace_original=done,
-    )
+    deps, user, proposal_id = deps_of(context), body["user"]["id"], action["value"]
+    scope.require_proposal(deps, user, proposal_id, "match.discard")
+    if not svc.discard(deps, user, proposal_id):
+        respond(
+            text="That proposal was already decided.",
+            replace_original=False,
+            response_type="ephemeral",
+        )
+        return
+    state = msg.note_decision(deps, proposal_id, msg.Decision("discarded", user))
+    if state is None or not redraw(deps, state):
+        respond(text="Proposal discarded.", replace_original=state is None)
 
 
 def handle_match_rerun_action(
@@ -154,65 +162,69 @@ def handle_match_rerun_action(
 ) -> None:
     ack()
     deps = deps_of(context)
-    user = body["user"]["id"]
+    user, proposal_id = body["user"]["id"], action["value"]
     svc.check_manager(deps, user)
-    scope.require_proposal(deps, user, action["value"], "match.rerun")
-    rematch = svc.rematch_of(deps, action["value"])
-    if rematch is not None:
-        _rerun_rematch(context, (body, context, respond, client), user, rematch, action["value"])
-        return
-    filters = svc.proposal_filters(deps, action["value"])
-    if filters is None:
+    scope.require_proposal(deps, user, proposal_id, "match.rerun")
+    rematch = svc.rematch_of(deps, proposal_id)
+    filters = None if rematch is not None else svc.proposal_filters(deps, proposal_id)
+    if rematch is None and filters is None:
         respond(text="That proposal no longer exists. Run `/match` again.")
         return
-    name = svc.district_name_for(deps, filters.district) or filters.district
-    first = [True]
+    if not msg.claim_rerun(deps, proposal_id, user):  # a double click, or a retry
+        respond(
+            text="You already ran this proposal again: the fresh one comes in our DM.",
+            replace_original=False,
+            response_type="ephemeral",
+        )
+        return
+    state = msg.message_of(deps, proposal_id)
+    if state is not None:
+        redraw(deps, state)  # "ran it again: the fresh proposal follows"
+    if rematch is not None:
+        district_id, pairs, change_id = rematch
+        name = svc.district_name_for(deps, district_id) or district_id
+        subject = f"rematch:{change_id or proposal_id}:{district_id}"
+        what, started = "search for new times for these students", "Finding new times again…"
 
-    def tell(text: str) -> None:  # the first word replaces the stale notice; the rest add
-        respond(text=text, replace_original=first[0])
-        first[0] = False
+        def solve(progress: Any) -> svc.Proposal:
+            return svc.propose_rematch(deps, user, district_id, pairs, change_id, progress)
 
-    submit(
+        heading = f"New times in {escape(name)}"
+    else:
+        assert filters is not None
+        name = svc.district_name_for(deps, filters.district) or filters.district
+        subject, what = district_subject(filters.district), f"match for {escape(name)}"
+        started, heading = f"Matching {escape(name)} again… {IN_DM}", None
+        chosen = filters
+
+        def solve(progress: Any) -> svc.Proposal:
+            return svc.propose(deps, user, chosen, progress)
+
+    ran = submit(
         context,
         (body, context, respond, client),
-        subject=district_subject(filters.district),
+        subject=subject,
         user=user,
-        what=f"match for {escape(name)}",
-        started="Matching again…",
-        tell=tell,
-        work=lambda: _send_proposal(deps, user, filters, respond),
+        what=what,
+        started=started,
+        tell=_teller(respond, quiet=started if state is not None else None),
+        work=lambda: deliver(deps, user, escape(name), solve, heading=heading),
     )
+    if not ran:  # another solve for the district is under way: the button stays
+        back = msg.release_rerun(deps, proposal_id)
+        if back is not None:
+            redraw(deps, back)
 
 
-def _rerun_rematch(
-    context: Any,
-    request: tuple[dict[str, Any], Any, Any, Any],
-    user: str,
-    rematch: tuple[str, list[tuple[str, str]], str | None],
-    proposal_id: str,
-) -> None:
-    """[Run it again] on a stale re-match: the same students, re-matched as things are now."""
-    deps, respond = deps_of(context), request[2]
-    district_id, pairs, change_id = rematch
+def _teller(respond: Respond, quiet: str | None) -> Callable[[str], None]:
+    """Say where a re-run stands, only to the person who clicked; ``quiet`` (the "started"
+    text) is left unsaid when the proposal's own message already says it."""
 
-    def work() -> None:
-        proposal = svc.propose_rematch(deps, user, district_id, pairs, change_id)
-        respond(
-            text=f"New times in {escape(proposal.district_name)}",
-            response_type="ephemeral",
-            blocks=to_dicts(proposal_blocks(proposal)),
-        )
+    def tell(text: str) -> None:
+        if text != quiet:
+            respond(text=text, replace_original=False, response_type="ephemeral")
 
-    submit(
-        context,
-        request,
-        subject=f"rematch:{change_id or proposal_id}:{district_id}",
-        user=user,
-        what="search for new times for these students",
-        started="Finding new times again…",
-        tell=lambda text: respond(text=text, replace_original=False),
-        work=work,
-    )
+    return tell
 
 
 def register(app: App) -> None:

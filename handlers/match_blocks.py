@@ -19,11 +19,16 @@ from slack_sdk.models.blocks import (
 from bot.domain.availability_text import zone_label
 from bot.services.matching import Approval, Proposal, ProviderPlan, hours, zone_abbr
 from bot.services.matching.common import SERVICES
+from bot.services.matching.message import Decision, ProposalMessage
 from bot.services.matching.proposals import HireOut
 from bot.views.format import bold, plural
+from bot.views.hiring import hire_sentence
 from handlers.common import escape
 
-MAX_PROVIDER_SECTIONS = 40
+# A message holds at most 50 blocks: a proposal shows this many providers' sections and keeps
+# room for what the DM message adds later (the CSV line, the decisions, a stale notice).
+MAX_PROVIDER_SECTIONS = 37
+MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 2900
 REASON_LABEL = {
     "no_licensed_provider": "no licensed provider",
@@ -81,6 +86,8 @@ def _plan_text(plan: ProviderPlan) -> str:
     )
     if plan.time_off:
         head += f"\n_{plan.time_off}_"
+    if plan.licence:
+        head += f"\n_{plan.licence}_"
     lines = []
     for x in plan.sessions:
         provider_side = ""
@@ -98,10 +105,8 @@ def _plan_text(plan: ProviderPlan) -> str:
 def hire_text(h: HireOut) -> str:
     """ "1 OT licensed in AK, about 3 h a week, Mon 08:00–11:00, Wed 08:00–10:00 AKT, would serve
     3 students"."""
-    when = ", ".join(f"{d.title()} {a}–{b}" for d, a, b in h.windows)
-    return (
-        f"1 {h.service.upper()} licensed in {h.state}, about {h.weekly_hours:g} h a week, "
-        f"{when} {zone_abbr(h.timezone)}, would serve {plural(len(h.would_serve), 'student')}"
+    return hire_sentence(
+        h.service, h.state, h.weekly_hours, h.windows, h.timezone, len(h.would_serve)
     )
 
 
@@ -120,7 +125,7 @@ def bound_line(p: Proposal) -> str:
     return line
 
 
-def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
+def proposal_blocks(p: Proposal) -> list[Block]:
     pct = f" ({100 * p.students_served / p.students_total:.0f}%)" if p.students_total else ""
     served = bold(f"{p.students_served} of {plural(p.students_total, 'student service')}")
     providers = bold(plural(len(p.plans), "provider"))
@@ -161,7 +166,7 @@ def proposal_blocks(p: Proposal, *, attached_csv: bool = False) -> list[Block]:
                 elements=[
                     _md(
                         f"…and {plural(len(p.plans) - len(shown), 'more provider')}"
-                        + (" — the full proposal is attached as a CSV." if attached_csv else ".")
+                        " — the full proposal is in the CSV."
                     )
                 ]
             )
@@ -256,3 +261,97 @@ def stale_blocks(message: str, proposal_id: str) -> list[Block]:
             ],
         ),
     ]
+
+
+# --- the proposal's DM message, drawn from its state --------------------------------------------
+
+# Said from the start (the upload follows the post at once); replaced only if it fails.
+CSV_ATTACHED = "📎 The whole proposal is in the CSV in this message's thread."
+CSV_FAILED = (
+    "⚠️ I couldn't attach the CSV (Slack didn't take the upload). Run `/match` again for a "
+    "proposal with its CSV."
+)
+
+
+def _mention(user: str) -> str:
+    return f"<@{user}>" if user[:1] in "UW" and user.isalnum() else "someone"
+
+
+def decision_text(d: Decision) -> str:
+    """ "✅ Approved by <@U…>: 3 assignments created. Notified: Dana Reyes." """
+    if d.kind == "discarded":
+        return f"🗑 Discarded by {_mention(d.by)}."
+    lines = [f"✅ Approved by {_mention(d.by)}: {plural(d.created, 'assignment')} created."]
+    if d.notified:
+        lines.append("Notified: " + ", ".join(escape(n) for n in d.notified) + ".")
+    if d.not_notified:
+        lines.append(
+            "Not notified yet (I'll retry): " + ", ".join(escape(n) for n in d.not_notified) + "."
+        )
+    return "\n".join(lines)
+
+
+def _section(text: str) -> dict[str, object]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, 3000)}}
+
+
+def _context(text: str) -> dict[str, object]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
+    """The proposal's DM message as its state says: the blocks first posted, with each decision
+    shown where it belongs and the buttons that still make sense (none once it is decided,
+    stale or run again)."""
+    if m.status == "discarded":  # its title and one-line summary, and who discarded it
+        head = [b for b in m.blocks if b.get("type") == "header"][:1]
+        head += [b for b in m.blocks if b.get("type") == "section" and not b.get("accessory")][:1]
+        said = [d for d in m.decisions if d.kind == "discarded"][-1:] or [Decision("discarded", "")]
+        return [*head, _context(decision_text(said[0]))]
+    by_provider = {d.provider_id: d for d in m.decisions if d.provider_id and d.kind == "approved"}
+    whole = [d for d in m.decisions if d.provider_id is None and d.kind == "approved"]
+    open_ = m.status == "pending" and not m.stale_by and not m.rerun_by
+    out: list[dict[str, object]] = []
+    for block in m.blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == MatchIds.APPROVE_PROVIDER:
+            provider_id = str(accessory.get("value", "")).partition(":")[2]
+            done = by_provider.get(provider_id)
+            if done is None and provider_id in m.approved_providers:
+                done = Decision("approved", m.approved_providers[provider_id], provider_id)
+            if done is not None or not open_:
+                block = {k: v for k, v in block.items() if k != "accessory"}
+            if done is not None:
+                text = str(block["text"]["text"]) + "\n" + decision_text(done)
+                block = {**block, "text": {"type": "mrkdwn", "text": _clip(text, 3000)}}
+        elif block.get("block_id") == MatchIds.BLOCK_ACTIONS and not open_:
+            continue
+        out.append(block)
+    if whole:
+        out.append(_section("\n".join(decision_text(d) for d in whole)))
+    if m.rerun_by:
+        out.append(_context(f"🔁 {_mention(m.rerun_by)} ran it again: the fresh proposal follows."))
+    elif m.stale_by and m.status == "pending":
+        out.append(
+            _section(
+                "⚠️ The roster, an availability or an assignment changed since this proposal "
+                "was computed, so it can't be approved as it stands."
+            )
+        )
+        out.append(
+            ActionsBlock(
+                block_id=MatchIds.BLOCK_ACTIONS,
+                elements=[
+                    ButtonElement(
+                        text="Run it again",
+                        action_id=MatchIds.RERUN,
+                        value=m.proposal_id,
+                        style="primary",
+                    )
+                ],
+            ).to_dict()
+        )
+    csv = {None: CSV_ATTACHED, "attached": CSV_ATTACHED, "failed": CSV_FAILED}.get(m.csv)
+    if csv:
+        out.append(_context(csv))
+    return out[:MAX_BLOCKS]

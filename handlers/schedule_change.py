@@ -22,8 +22,8 @@ from bot.views.schedule_change import (
     nothing_fits_text,
     rematch_what,
 )
-from handlers.common import deps_of, escape, to_dicts
-from handlers.match_blocks import proposal_blocks
+from handlers.common import deps_of, escape
+from handlers.proposal_dm import deliver
 from handlers.solving import submit
 
 
@@ -52,16 +52,15 @@ def handle_change_find_new_times_action(
 
 
 def _post_rematch(deps: Any, user: str, target: svc.RematchTarget) -> None:
-    proposal = matching.propose_rematch(
-        deps, user, target.district_id, target.services, target.change_id
-    )
-    if not proposal.plans:
-        deps.gateway.post_dm(user, nothing_fits_text(target, proposal))
-        return
-    deps.gateway.post_dm(
+    deliver(
+        deps,
         user,
-        f"New times for {escape(target.provider_name)}'s students",
-        to_dicts(proposal_blocks(proposal)),
+        f"new times for {escape(target.provider_name)}'s students",
+        lambda progress: matching.propose_rematch(
+            deps, user, target.district_id, target.services, target.change_id, progress
+        ),
+        heading=f"New times for {escape(target.provider_name)}'s students",
+        instead=lambda proposal: None if proposal.plans else nothing_fits_text(target, proposal),
     )
 
 

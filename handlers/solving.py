@@ -13,7 +13,8 @@ from typing import Any
 from bot.views.format import plural
 from bot.work import SOLVES, SolveBusy, SolvePool
 
-READY = "I'll post the proposal here when it's ready."
+IN_DM = "I'll post the proposal in our DM."
+READY = "I'll post the proposal in our DM when it's ready."
 
 
 def solves_of(context: Any) -> SolvePool:

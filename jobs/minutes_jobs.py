@@ -1,6 +1,9 @@
-"""Jobs: the make-up DMs — queue what is owed, then deliver in each recipient's working hours.
+"""Jobs: the make-up DMs — record the weekly-slot dates that passed with nothing on file (as
+sessions cancelled ``not_recorded``), queue what is owed, then deliver in each recipient's
+working hours.
 
-A thin call into ``bot.services.makeups``; the DM goes out through the Notifier port.
+Thin calls into ``bot.services.unrecorded`` and ``bot.services.makeups``; the DM goes out
+through the Notifier port.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.services.makeups import deliver_makeups, sweep_makeups
+from bot.services.unrecorded import record_unrecorded
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +30,14 @@ JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 class MakeupRun:
     queued: int
     sent: int
+    recorded: int = 0  # slot dates with nothing on file, now sessions cancelled not_recorded
 
 
 def run_once(deps: Deps, now: datetime) -> MakeupRun:
-    """Queue the make-up DMs due at ``now`` and deliver what is due; safe to repeat."""
-    return MakeupRun(sweep_makeups(deps, now), deliver_makeups(deps))
+    """Record the slot dates nobody recorded, queue the make-up DMs due at ``now`` and deliver
+    what is due; safe to repeat."""
+    recorded = record_unrecorded(deps, now)
+    return MakeupRun(sweep_makeups(deps, now), deliver_makeups(deps), recorded)
 
 
 def makeups_job(deps: Deps) -> None:
@@ -49,7 +56,7 @@ def register(scheduler: BaseScheduler, deps: Deps) -> None:
         args=[deps],
         id=MAKEUPS_JOB,
         next_run_time=deps.clock.now(),
-        name="queue and send make-up DMs",
+        name="record unrecorded slot dates, queue and send make-up DMs",
         replace_existing=True,
         **JOB_OPTIONS,
     )

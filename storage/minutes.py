@@ -8,6 +8,7 @@ school-local date: each school zone's month boundaries are put into the query as
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
+from bot.domain.minutes import WEEKS
 from bot.domain.vocabulary import SessionStatus
 from storage import models as m
 
@@ -63,6 +65,13 @@ class MinuteGroup(NamedTuple):
     unmarked_overdue: bool
     period: str  # before | in | after the month, in the school's zone
     minutes: int
+    # The same minutes by week of the month (``OpenDays.week_of``), when in it.
+    week0: int
+    week1: int
+    week2: int
+    week3: int
+    week4: int
+    week5: int
 
 
 def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
@@ -132,6 +141,19 @@ def _students_in(scope: Scope) -> Any:
     return None
 
 
+def week_cuts(first: date, last: date, zone: str) -> list[datetime]:
+    """The UTC instants that cut the month into its weeks in ``zone``: the month's start, each
+    Monday 00:00 inside it, and the day after its end."""
+    lo, hi = month_bounds(first, last, zone)
+    tz = ZoneInfo(zone)
+    monday = first + timedelta(days=7 - first.weekday())
+    cuts = [lo]
+    while monday <= last:
+        cuts.append(datetime.combine(monday, time(0), tz).astimezone(UTC))
+        monday += timedelta(days=7)
+    return [*cuts, hi]
+
+
 def minute_groups(
     s: Session,
     scope: Scope,
@@ -139,38 +161,40 @@ def minute_groups(
     last: date,
     overdue_before: datetime,
 ) -> list[MinuteGroup]:
-    """Sessions up to the month's end, summed: all of the month's, and before it only those that
-    can owe or pay back minutes (everything but plain held sessions).
+    """Sessions up to the month's end, summed: all of the month's (by week of the month), and
+    before it only those that can owe or pay back minutes (everything but plain held sessions).
 
-    Most sessions lie inside the month whatever the school's zone: those are summed in the
-    database on the sessions table alone. The few within a zone's offset of the month's edges
-    are read one by one and placed by their school's zone.
+    Most sessions lie well inside a week of the month whatever the school's zone: those are
+    summed in the database on the sessions table alone. The few within a zone's offset of a
+    week's or the month's edges are read one by one and placed by their school's zone.
     """
     zone_of_school = school_zones(s, scope)
     if not zone_of_school:
         return []
-    bounds = {z: month_bounds(first, last, z) for z in set(zone_of_school.values())}
-    earliest = min(lo for lo, _ in bounds.values())
-    latest = max(hi for _, hi in bounds.values())
-    safe_lo = max(lo for lo, _ in bounds.values())  # inside the month in every zone from here
-    safe_hi = min(hi for _, hi in bounds.values())
+    cuts = {z: week_cuts(first, last, z) for z in set(zone_of_school.values())}
+    # Each cut's earliest and latest instant over the zones: between them, the zone decides.
+    bands = [(min(c), max(c)) for c in zip(*cuts.values(), strict=True)]
+    earliest, safe_lo = bands[0]
+    safe_hi, latest = bands[-1]
     note = TS.note_done_at.is_not(None).label("note")
     overdue = and_(TS.starts_at < overdue_before, TS.status == "scheduled").label("overdue")
     owing = or_(TS.status != "held", TS.makeup.is_(True))
+    inner = bands[1:-1]
     period = case((TS.starts_at < earliest, literal(BEFORE)), else_=literal(IN)).label("period")
+    week = case(
+        (TS.starts_at < earliest, literal(-1)),
+        *((TS.starts_at < lo, literal(i)) for i, (lo, _) in enumerate(inner)),
+        else_=literal(len(inner)),
+    ).label("week")
     cols = (TS.student_id, TS.service, TS.status, TS.cancel_reason, TS.makeup, note, overdue)
-    where = [
-        or_(
-            and_(TS.starts_at < earliest, owing),
-            and_(TS.starts_at >= safe_lo, TS.starts_at < safe_hi),
-        )
-    ]
-    edges = [
-        or_(
-            and_(TS.starts_at >= earliest, TS.starts_at < safe_lo),
-            and_(TS.starts_at >= safe_hi, TS.starts_at < latest),
-        )
-    ]
+    in_month = and_(
+        TS.starts_at >= safe_lo,
+        TS.starts_at < safe_hi,
+        *(or_(TS.starts_at < lo, TS.starts_at >= hi) for lo, hi in inner if lo < hi),
+    )
+    where = [or_(and_(TS.starts_at < earliest, owing), in_month)]
+    unsure = [and_(TS.starts_at >= lo, TS.starts_at < hi) for lo, hi in bands if lo < hi]
+    edges = [or_(*unsure)] if unsure else []
     students = _students_in(scope)
     if students is not None:
         where.append(students)
@@ -181,18 +205,36 @@ def minute_groups(
         # organisation's month (near a million rows, a quarter million groups) needs more.
         whole = scope.district_ids is None and scope.student_ids is None
         s.execute(text(f"SET LOCAL work_mem = '{256 if whole else 64}MB'"))
-    # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys.
-    grouped = select(*cols, period, func.sum(TS.minutes)).where(*where).group_by(*cols, period)
+    # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys. One
+    # group per shape, its minutes also summed by week (a row per week would be 2-3 times as
+    # many rows to read).
+    rows = select(*cols, period, week, TS.minutes).where(*where).subquery()
+    shape = [rows.c[c.name] for c in (*cols, period)]
+    grouped = select(
+        *shape,
+        func.sum(rows.c.minutes).label("minutes"),
+        *(
+            func.sum(case((rows.c.week == i, rows.c.minutes), else_=literal(0))).label(f"week{i}")
+            for i in range(WEEKS)
+        ),
+    ).group_by(*shape)
     out = cast(list[MinuteGroup], _rows(s, grouped))
+    if not unsure:
+        return out
     edge_rows = s.execute(
         select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
         .join(m.Student, m.Student.id == TS.student_id)
         .where(*edges)
     )
     for sid, svc, st, reason, mk, nt, od, at, minutes, school in edge_rows:
-        lo, hi = bounds[zone_of_school[school]]
-        where_ = BEFORE if at < lo else IN if at < hi else AFTER
-        out.append(MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes))
+        zone_cuts = cuts[zone_of_school[school]]
+        where_ = BEFORE if at < zone_cuts[0] else IN if at < zone_cuts[-1] else AFTER
+        weeks = [0] * WEEKS
+        if where_ == IN:
+            weeks[bisect_right(zone_cuts, at) - 1] = minutes
+        out.append(
+            MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes, *weeks)
+        )
     return out
 
 
@@ -206,6 +248,9 @@ class SlotRow:
     day: int  # Monday = 0, school wall time
     minutes: int
     approved_at: datetime | None
+    provider_id: str
+    start_minute: int  # wall time in ``timezone``
+    timezone: str
 
 
 def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
@@ -214,7 +259,8 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
     q = (
         select(
             a.student_id, a.service, m.Student.school_id, slot.id, slot.group_key, slot.day,
-            slot.end_minute - slot.start_minute, a.approved_at,
+            slot.end_minute - slot.start_minute, a.approved_at, a.provider_id,
+            slot.start_minute, slot.timezone,
         )
         .join(a, a.id == slot.assignment_id)
         .join(m.Student, m.Student.id == a.student_id)

@@ -7,18 +7,35 @@ Pure functions of plain values: no clock, no database, no Slack.
   school's days of a normal week, so each open school day is worth ``weekly / school days``: a
   partial week, a closed day (holiday, break) or a day outside the service's dates earns
   nothing. A monthly mandate is spread over the month's open school days, so holidays do not
-  lower it, but a service that starts or ends inside the month is prorated.
+  lower it, but a service that starts or ends inside the month is prorated. This is the month's
+  "required" column.
+- **Due so far** (what "behind" is judged on) follows the sessions, not the calendar, so a
+  student is never behind only because their session day has not come yet this week:
+
+  - weekly mandate: a *whole* week of the month (every school day open, inside the month and
+    the service's dates) whose last school day's grace to be marked is over is due in full, so
+    a student with no sessions at all still falls behind; every other week (this week, a
+    partial week at the month's edges, a week with a closure, the week a service starts or
+    ends) is due only what its sessions already settled (held, owed, or not owed but not
+    excused) would have delivered, capped at that week's share. A closed day's or an exited
+    student's cancelled session is not due.
+  - monthly mandate: what the sessions settled so far would have delivered, capped at the
+    month's requirement; once the month is over (and its grace), the whole requirement.
+
+  A session that passed without being held (cancelled by the provider, ``provider_out``, never
+  recorded) is due at once and so makes its student behind at once; a make-up held adds to the
+  delivered minutes and so clears it at once.
 - **Delivered.** Held sessions (and sessions still marked "scheduled" whose note is written),
   counted in the school-local month of the session. A group session counts its full length for
   each student in it (each student has their own row).
 - **Owed.** A session cancelled by the provider (also ``provider_out``: time off, a licence that
   ended, a provider who left), one cancelled with no reason recorded, and one nobody marked when
   the grace to mark it has passed. So is a weekly slot's date that has no session on file at
-  all, once that grace has passed (``unrecorded_minutes``): the school open, the service active,
-  the slot already approved, the student not exited. Not owed: the school closed or cancelled,
-  the student exited. A student's absence is owed only when the district says so (a setting,
-  off by default). Held make-ups pay the debt back; a missed make-up leaves the original debt
-  open.
+  all, once that grace has passed (``unrecorded_minutes``; the sweeper then records it as a
+  session cancelled ``not_recorded``): the school open, the service active, the slot already
+  approved, the student not exited. Not owed: the school closed or cancelled, the student
+  exited. A student's absence is owed only when the district says so (a setting, off by
+  default). Held make-ups pay the debt back; a missed make-up leaves the original debt open.
 """
 
 from __future__ import annotations
@@ -26,7 +43,7 @@ from __future__ import annotations
 import calendar
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -49,13 +66,19 @@ SCHOOL_CLOSED = CancelReason.SCHOOL_CLOSED
 LICENCE_ENDED = CancelReason.LICENCE_ENDED
 PROVIDER_REMOVED = CancelReason.PROVIDER_REMOVED
 SERVICE_ENDED = CancelReason.SERVICE_ENDED
+NOT_RECORDED = CancelReason.NOT_RECORDED
 
 # Cancellations the district does not owe minutes for; every other reason (and none) is owed.
 NOT_OWED_REASONS = frozenset({BY_SCHOOL, SCHOOL_CLOSED, STUDENT_EXITED, SERVICE_ENDED})
-OWED_REASONS = frozenset({BY_PROVIDER, PROVIDER_OUT, LICENCE_ENDED, PROVIDER_REMOVED})
+OWED_REASONS = frozenset({BY_PROVIDER, PROVIDER_OUT, LICENCE_ENDED, PROVIDER_REMOVED, NOT_RECORDED})
+# Cancellations that do not make a session due either: the day was not a school day for the
+# student (closed, exited, the service over). A school's own cancellation (an assembly) is still
+# due, as it is in a whole week.
+NOT_DUE_REASONS = frozenset({SCHOOL_CLOSED, STUDENT_EXITED, SERVICE_ENDED})
 
 BEHIND_SHARE = Fraction(9, 10)  # below 90% of the prorated required minutes is "behind"
 DEFAULT_SCHOOL_DAYS = frozenset(range(5))  # Mon-Fri, for a school with no hours on file
+WEEKS = 6  # a month touches at most six Monday-to-Sunday weeks
 
 
 class Outcome(StrEnum):
@@ -92,6 +115,14 @@ def outcome(f: SessionFacts, *, no_show_owed: bool = False) -> Outcome:
     if f.status == CANCELLED:
         return Outcome.NOT_OWED if f.cancel_reason in NOT_OWED_REASONS else Outcome.OWED
     return Outcome.NOT_OWED
+
+
+def counts_as_due(f: SessionFacts, *, no_show_owed: bool = False) -> bool:
+    """Whether the session's minutes are due (in a week judged by its sessions): a regular
+    session whose outcome is settled, unless the day was excused (closed, exited, ended)."""
+    if f.makeup or f.cancel_reason in NOT_DUE_REASONS:
+        return False
+    return outcome(f, no_show_owed=no_show_owed) is not Outcome.PENDING
 
 
 # --- months ---------------------------------------------------------------------------------
@@ -207,6 +238,19 @@ class OpenDays:
         hi = len(self.days) if last is None else bisect_right(self.days, last)
         return max(0, hi - lo)
 
+    @cached_property
+    def mondays(self) -> tuple[date, ...]:
+        """The Mondays of the weeks (Monday to Sunday) that touch the month; week ``i`` of the
+        month is the one starting ``mondays[i]``."""
+        first = self.month.first - timedelta(days=self.month.first.weekday())
+        return tuple(
+            first + timedelta(weeks=i) for i in range((self.month.last - first).days // 7 + 1)
+        )
+
+    def week_of(self, day: date) -> int:
+        """The index of ``day``'s week in ``mondays`` (the day inside the month)."""
+        return (day - self.mondays[0]).days // 7
+
 
 def _share(mandate: Mandate, days: OpenDays, through: date | None) -> tuple[int, int]:
     """``required_in`` as (numerator, denominator), the denominator positive."""
@@ -257,13 +301,26 @@ class Tally:
     delivered: int = 0
     owed: int = 0
     made_up: int = 0
+    weeks: tuple[int, ...] = (0,) * WEEKS  # minutes due (``counts_as_due``) per week of month
 
-    def add(self, f: SessionFacts, minutes: int, in_month: bool, *, no_show_owed: bool) -> Tally:
+    def add(
+        self,
+        f: SessionFacts,
+        minutes: int,
+        in_month: bool,
+        *,
+        no_show_owed: bool,
+        week: int | None = None,
+    ) -> Tally:
+        """``week``: the session's week of the month (``OpenDays.week_of``), when in it."""
         what = outcome(f, no_show_owed=no_show_owed)
         delivered = self.delivered + (minutes if in_month and what is Outcome.DELIVERED else 0)
         owed = self.owed + (minutes if what is Outcome.OWED else 0)
         made_up = self.made_up + (minutes if f.makeup and what is Outcome.DELIVERED else 0)
-        return Tally(delivered, owed, made_up)
+        weeks = self.weeks
+        if in_month and week is not None and counts_as_due(f, no_show_owed=no_show_owed):
+            weeks = weeks[:week] + (weeks[week] + minutes,) + weeks[week + 1 :]
+        return Tally(delivered, owed, made_up, weeks)
 
 
 class MinutesLine(NamedTuple):
@@ -271,7 +328,7 @@ class MinutesLine(NamedTuple):
     thousand and more of them)."""
 
     required: int  # the whole month's, prorated for the service's dates and the calendar
-    required_to_date: int  # what should have been delivered by now (the month's end if past)
+    required_to_date: int  # due so far (``Due.so_far``): what "behind" is judged on
     delivered: int
     owed: int  # make-up minutes still owed (owed minus make-ups held, never below zero)
 
@@ -295,12 +352,77 @@ class MinutesLine(NamedTuple):
         return int(100 * self.delivered / self.required_to_date)
 
 
-def due(mandate: Mandate, days: OpenDays, today: date) -> tuple[int, int]:
-    """(the month's required minutes, those due by ``today``), rounded to whole minutes."""
-    whole = _rounded(_share(mandate, days, None))
-    if today >= days.month.last:
-        return whole, whole
-    return whole, _rounded(_share(mandate, days, today))
+@dataclass(frozen=True)
+class Due:
+    """What a mandate makes due in a month as of a day, before looking at any session: the
+    month's whole requirement, the weeks due in full, and the weeks judged by their sessions.
+    Shares are numerators over ``den`` (exact: rounded once, at the end)."""
+
+    whole: int  # the month's required minutes, rounded
+    den: int
+    fixed: int  # the numerator due whatever the sessions say (whole weeks, or a month over)
+    judged: tuple[tuple[int, int], ...]  # (week index, share numerator): due up to its sessions
+    cap: int | None  # a monthly mandate: the numerator the sessions' sum is capped at
+
+    @cached_property
+    def fixed_minutes(self) -> int:
+        return _rounded((self.fixed, self.den))
+
+    def so_far(self, settled: Sequence[int] = ()) -> int:
+        """The minutes due so far, given ``settled[i]``: the minutes of week ``i``'s sessions
+        that count as due (``counts_as_due``)."""
+        if not self.judged and self.cap is None:
+            return self.fixed_minutes
+        den, total = self.den, self.fixed
+        if self.cap is not None:
+            total += min(self.cap, den * sum(settled))
+        else:
+            for week, share in self.judged:
+                got = den * settled[week] if week < len(settled) else 0
+                total += share if share < got else got
+        return _rounded((total, den))
+
+
+def due_rule(mandate: Mandate, days: OpenDays, today: date, settled: date | None = None) -> Due:
+    """The mandate's ``Due`` in the month of ``days`` as of ``today`` (school-local); dates
+    before ``settled`` (default ``today``) are past their grace to be marked."""
+    settled = today if settled is None else settled
+    whole_share = _share(mandate, days, None)
+    whole = _rounded(whole_share)
+    if mandate.minutes_per_month is not None:
+        if settled > days.month.last or whole_share[0] == 0:
+            return Due(whole, whole_share[1], whole_share[0], (), None)
+        return Due(whole, whole_share[1], 0, (), whole_share[0])
+    den = days.per_week
+    fixed = 0
+    judged: list[tuple[int, int]] = []
+    for index, monday in enumerate(days.mondays):
+        sunday = monday + timedelta(days=6)
+        if monday > today:
+            break  # nothing of a week still to come is due
+        first = monday if mandate.starts_on is None else max(monday, mandate.starts_on)
+        last = sunday if mandate.ends_on is None else min(sunday, mandate.ends_on)
+        count = days.count(first, last) if first <= last else 0
+        if count == 0:
+            continue
+        share = mandate.weekly * count
+        if count == den and days.days[bisect_right(days.days, sunday) - 1] < settled:
+            fixed += share  # a whole week, its last school day's grace over: due in full
+        else:
+            judged.append((index, share))
+    return Due(whole, den, fixed, tuple(judged), None)
+
+
+def due(
+    mandate: Mandate,
+    days: OpenDays,
+    today: date,
+    settled_minutes: Sequence[int] = (),
+    settled: date | None = None,
+) -> tuple[int, int]:
+    """(the month's required minutes, those due so far), rounded to whole minutes."""
+    rule = due_rule(mandate, days, today, settled)
+    return rule.whole, rule.so_far(settled_minutes)
 
 
 def line_of(required: tuple[int, int], tally: Tally) -> MinutesLine:
@@ -312,9 +434,11 @@ def line_from(required: tuple[int, int], delivered: int, owed: int, made_up: int
     return MinutesLine(required[0], required[1], delivered, owed - made_up if owed > made_up else 0)
 
 
-def minutes_line(mandate: Mandate, days: OpenDays, today: date, tally: Tally) -> MinutesLine:
+def minutes_line(
+    mandate: Mandate, days: OpenDays, today: date, tally: Tally, settled: date | None = None
+) -> MinutesLine:
     """The month's figures for a student service, as of ``today`` (school-local)."""
-    return line_of(due(mandate, days, today), tally)
+    return line_of(due(mandate, days, today, tally.weeks, settled), tally)
 
 
 # --- weekly slots with nothing on file --------------------------------------------------------

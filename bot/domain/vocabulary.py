@@ -77,3 +77,6 @@ class CancelReason(StrEnum):
     LICENCE_ENDED = "licence_ended"  # the provider's licence for the student's state ended
     PROVIDER_REMOVED = "provider_removed"  # the provider left the roster
     SERVICE_ENDED = "service_ended"  # the roster no longer assigns this service (not owed)
+    # A weekly slot's date that passed with nothing recorded (written by the minutes sweeper
+    # once the grace to mark it is over): it never happened as far as anyone said, so it is owed.
+    NOT_RECORDED = "not_recorded"

@@ -37,8 +37,17 @@ from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, 
 from bot.services.people import NOT_IN_ROSTER, identify
 from bot.services.scope import districts_of, students_in
 from storage import models as m
+from storage.proposals import KIND
 
-__all__ = ["NOT_IN_ROSTER", "Home", "ManagerHome", "ProviderHome", "RecentSession", "home_for"]
+__all__ = [
+    "NOT_IN_ROSTER",
+    "HiringNeed",
+    "Home",
+    "ManagerHome",
+    "ProviderHome",
+    "RecentSession",
+    "home_for",
+]
 
 PROVIDER_DAYS = 30
 MANAGER_LICENCE_DAYS = 60
@@ -76,6 +85,22 @@ class ManagerHome:
     licences: tuple[DeadlineItem, ...]
     minutes: tuple[DistrictLine, ...] = ()
     conflicts: tuple[DistrictConflicts, ...] = ()  # per district, in the manager's districts
+    hiring: tuple[HiringNeed, ...] = ()  # the latest whole-district proposal's hires
+
+
+@dataclass(frozen=True)
+class HiringNeed:
+    """One hire profile from a district's latest proposal (times in the school's zone)."""
+
+    district_id: str
+    district: str
+    proposed_on: date  # in the manager's zone
+    service: str
+    state: str
+    weekly_hours: float
+    windows: tuple[tuple[str, str, str], ...]  # (day, start, end)
+    timezone: str
+    would_serve: int
 
 
 @dataclass(frozen=True)
@@ -122,6 +147,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 licences=tuple(_licences(s, scope, today)),
                 minutes=tuple(district_lines(s, scope, now, deps.settings)),
                 conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
+                hiring=tuple(_hiring(s, scope, person.timezone)),
             )
     schedule = view_for_provider(deps, provider_id) if provider_id else None
     return Home(
@@ -136,6 +162,46 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
 
 def _mine(scope: frozenset[str] | None, district_id: str) -> bool:
     return scope is None or district_id in scope
+
+
+HIRING_LOOKBACK = 20  # proposals per district searched for the latest whole-district one
+
+
+def _hiring(s: Session, scope: frozenset[str] | None, tz: str) -> list[HiringNeed]:
+    """Per district the manager serves, the hire profiles of its latest proposal made for the
+    whole district (a `service=` or `provider=` proposal sees only part of it)."""
+    q = select(m.District.id, m.District.name).order_by(m.District.name, m.District.id)
+    out: list[HiringNeed] = []
+    for district_id, name in s.execute(q).all():
+        if not _mine(scope, district_id):
+            continue
+        rows = s.scalars(
+            select(m.PendingAction)
+            .where(m.PendingAction.kind == KIND, m.PendingAction.subject_id == district_id)
+            .order_by(m.PendingAction.created_at.desc(), m.PendingAction.id)
+            .limit(HIRING_LOOKBACK)
+        )
+        latest = next((r for r in rows if not any((r.payload.get("filters") or {}).values())), None)
+        if latest is None:
+            continue
+        on = local_date(latest.created_at, tz)
+        for h in latest.payload.get("hires") or ():
+            windows = tuple((w["day"], w["start"], w["end"]) for w in h.get("windows") or ())
+            zone = next((w["timezone"] for w in h.get("windows") or ()), tz)
+            out.append(
+                HiringNeed(
+                    district_id,
+                    name,
+                    on,
+                    str(h["service"]),
+                    str(h["state"]),
+                    float(h["weekly_hours"]),
+                    windows,
+                    zone,
+                    len(h.get("would_serve") or ()),
+                )
+            )
+    return out
 
 
 def _overdue_counts(

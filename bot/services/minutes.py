@@ -25,6 +25,8 @@ from bot.domain import privacy
 from bot.domain.minutes import (
     NOT_OWED_REASONS,
     STUDENT_ABSENT,
+    WEEKS,
+    Due,
     Mandate,
     MinutesLine,
     Month,
@@ -35,11 +37,10 @@ from bot.domain.minutes import (
     SlotDates,
     Tally,
     closed_dates,
-    due,
+    due_rule,
     line_from,
     outcome,
     slot_days,
-    unrecorded_minutes,
 )
 from bot.domain.schedule import local_date
 from bot.domain.sessions import session_key
@@ -80,34 +81,40 @@ class OwedMakeup:
     cancel_reason: str | None
 
 
-Effect = tuple[int, int, int]  # what one minute of a shape adds: delivered, owed, made up
+# What one minute of a shape adds: delivered, owed, made up, due (in its week of the month).
+Effect = tuple[int, int, int, int]
+WEEK0 = 3  # a tally's sums: [delivered, owed, made up, due in week 0, week 1, ...]
 
 
 def _tallies(
     groups: Iterable[q.MinuteGroup], *, no_show_owed: bool
 ) -> dict[tuple[str, str], list[int]]:
-    """Each student service's [delivered, owed, made up]. The rule is ``Tally.add``, which is
-    linear in the minutes; the groups come in a few dozen shapes, so the rule is asked once per
-    shape what one minute of it adds, and the minutes are summed with that."""
+    """Each student service's [delivered, owed, made up, due in each week of the month]. The
+    rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen shapes,
+    so the rule is asked once per shape what one minute of it adds, and the minutes are summed
+    with that."""
     effects: dict[tuple[object, ...], Effect] = {}
     sums: dict[tuple[str, str], list[int]] = {}
-    for sid, svc, status, reason, makeup, note, overdue, period, minutes in groups:
+    for sid, svc, status, reason, makeup, note, overdue, period, minutes, *weeks in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
         if effect is None:
             one = Tally()
             if period != q.AFTER:
                 facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
-                one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed)
-            effect = effects[shape] = (one.delivered, one.owed, one.made_up)
-        if effect == (0, 0, 0):
+                one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
+            effect = effects[shape] = (one.delivered, one.owed, one.made_up, one.weeks[0])
+        if effect == (0, 0, 0, 0):
             continue
         total = sums.get((sid, svc))
         if total is None:
-            total = sums[(sid, svc)] = [0, 0, 0]
+            total = sums[(sid, svc)] = [0] * (WEEK0 + WEEKS)
         total[0] += effect[0] * minutes
         total[1] += effect[1] * minutes
         total[2] += effect[2] * minutes
+        if effect[3]:
+            for i, week in enumerate(weeks, WEEK0):
+                total[i] += week
     return sums
 
 
@@ -134,43 +141,86 @@ def month_minutes(
         q.minute_groups(s, scope, month.first, month.last, cutoff),
         no_show_owed=settings.makeup_for_no_shows,
     )
-    schools = {r.school_id for r in services}
+    calendar = calendar_of(s, scope, {r.school_id for r in services}, month, now, settings)
+    slots = q.slot_rows(s, scope)
+    if slots:
+        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
+        for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
+            total = tallies.get((slot.student_id, slot.service))
+            if total is None:
+                total = tallies[(slot.student_id, slot.service)] = [0] * (WEEK0 + WEEKS)
+            total[1] += slot.minutes
+            total[WEEK0 + calendar.days[slot.school_id].week_of(day)] += slot.minutes
+    out = []
+    # Students of one school mostly share a handful of mandates: work each out once.
+    rules: dict[MandateKey, Due] = {}
+    none = [0] * (WEEK0 + WEEKS)
+    # Unpacked rather than read by name: a hundred thousand rows and more.
+    for r in services:
+        sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
+        if gone is not None:
+            ends = service_ends(r)
+        # Dates outside the month change nothing in it: most services share a key.
+        if starts is not None and starts <= month.first:
+            starts = None
+        if ends is not None and ends >= month.last:
+            ends = None
+        key = (school_id, spw, length, per_week, per_month, starts, ends)
+        rule = rules.get(key)
+        if rule is None:
+            mandate = Mandate(spw, length, per_week, per_month, starts, ends)
+            rule = rules[key] = due_rule(
+                mandate,
+                calendar.days[school_id],
+                calendar.today[school_id],
+                calendar.settled[school_id],
+            )
+        total = tallies.get((sid, svc), none)
+        line = line_from((rule.whole, rule.so_far(total[WEEK0:])), *total[:WEEK0])
+        out.append(StudentMinutes(sid, svc, school_id, district, who, line))
+    return out
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Per school in scope: its open days in the month, its zone, today's date there and the
+    first date whose grace to be marked is not over yet."""
+
+    days: dict[str, OpenDays]
+    zones: dict[str, str]
+    today: dict[str, date]
+    settled: dict[str, date]
+
+
+def calendar_of(
+    s: Session,
+    scope: q.Scope,
+    schools: set[str],
+    month: Month,
+    now: datetime,
+    settings: Settings,
+) -> Calendar:
+    cutoff = unmarked_cutoff(now, settings)
     zones = q.school_zones(s, scope)
     weekdays = q.weekdays_by_school(s, schools)
     closed = q.closed_spans(s, schools, month.first, month.last)
     days: dict[str, OpenDays] = {}
     today: dict[str, date] = {}
+    settled: dict[str, date] = {}
     for school_id in schools:
         school = SchoolDays(
             weekdays.get(school_id) or SchoolDays().weekdays,
             closed_dates(closed.get(school_id, [])),
         )
         days[school_id] = OpenDays.of(school, month)
-        today[school_id] = local_date(now, zones.get(school_id, settings.org_timezone))
-    slots = q.slot_rows(s, scope)
-    if slots:
-        dates = {(r.student_id, r.service): (r.starts_on, _ends(r)) for r in services}
-        _unrecorded(s, slots, month, days, zones, dates, cutoff, settings, tallies)
-    out = []
-    # Students of one school mostly share a handful of mandates: work each out once.
-    required: dict[MandateKey, tuple[int, int]] = {}
-    none = (0, 0, 0)
-    # Unpacked rather than read by name: a hundred thousand rows and more.
-    for r in services:
-        sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
-        if gone is not None:
-            ends = _ends(r)
-        key = (school_id, spw, length, per_week, per_month, starts, ends)
-        due_ = required.get(key)
-        if due_ is None:
-            mandate = Mandate(spw, length, per_week, per_month, starts, ends)
-            due_ = required[key] = due(mandate, days[school_id], today[school_id])
-        line = line_from(due_, *tallies.get((sid, svc), none))
-        out.append(StudentMinutes(sid, svc, school_id, district, who, line))
-    return out
+        zone = zones.get(school_id, settings.org_timezone)
+        zones[school_id] = zone
+        today[school_id] = local_date(now, zone)
+        settled[school_id] = local_date(cutoff, zone)
+    return Calendar(days, zones, today, settled)
 
 
-def _ends(r: q.ServiceRow) -> date | None:
+def service_ends(r: q.ServiceRow) -> date | None:
     """The service's last day: its end, or the student's exit if sooner."""
     if r.exited_at is None:
         return r.ends_on
@@ -178,59 +228,55 @@ def _ends(r: q.ServiceRow) -> date | None:
     return exited if r.ends_on is None else min(r.ends_on, exited)
 
 
-def _unrecorded(
+def unrecorded_dates(
     s: Session,
     slots: list[q.SlotRow],
     month: Month,
-    days: dict[str, OpenDays],
-    zones: dict[str, str],
+    calendar: Calendar,
     dates: dict[tuple[str, str], tuple[date | None, date | None]],
     cutoff: datetime,
-    settings: Settings,
-    tallies: dict[tuple[str, str], list[int]],
-) -> None:
-    """Add to each student service's owed sum the minutes of the month's weekly-slot dates with
-    no session on file at all (the rule: ``unrecorded_minutes``)."""
+) -> list[tuple[q.SlotRow, date]]:
+    """The month's weekly-slot dates with no session on file at all (the rule:
+    ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over."""
     # Each slot's dates to account for: open, inside its dates, their grace over.
-    due_dates: list[tuple[q.SlotRow, SlotDates, date, list[date]]] = []
+    due_dates: list[tuple[q.SlotRow, list[date]]] = []
     window: list[tuple[datetime, datetime]] = []
     for r in slots:
         if (r.student_id, r.service) not in dates or r.approved_at is None:
             continue  # not in scope, or no telling since when the slot stood
-        zone = zones.get(r.school_id, settings.org_timezone)
+        zone = calendar.zones[r.school_id]
         starts_on, ends = dates[(r.student_id, r.service)]
         first = local_date(r.approved_at, zone) + timedelta(days=1)
         slot = SlotDates(r.day, r.minutes, max(first, starts_on or first), ends)
-        before = local_date(cutoff, zone)
-        wanted = slot_days(slot, days[r.school_id], before)
+        before = calendar.settled[r.school_id]
+        wanted = slot_days(slot, calendar.days[r.school_id], before)
         if wanted:
-            due_dates.append((r, slot, before, wanted))
+            due_dates.append((r, wanted))
             last = min(before - timedelta(days=1), month.last)  # no further than the month
             window.append(q.month_bounds(month.first, last, zone))
     if not due_dates:
-        return
+        return []
     # Most slots have a session on every such date: counting a slot's sessions in a span that
     # holds only its dates in every zone settles those; the others are looked at date by date.
     lo, hi = max(a for a, _ in window), min(b for _, b in window)
-    counted = q.recorded_counts(s, {r.student_id for r, *_ in due_dates}, lo, hi) if lo < hi else {}
+    counted = q.recorded_counts(s, {r.student_id for r, _ in due_dates}, lo, hi) if lo < hi else {}
     unsure = [
-        item
-        for item in due_dates
-        if counted.get((item[0].student_id, _slot_prefix(item[0])), 0) < len(item[3])
+        (r, wanted)
+        for r, wanted in due_dates
+        if counted.get((r.student_id, _slot_prefix(r)), 0) < len(wanted)
     ]
     if not unsure:
-        return
+        return []
     lo, hi = q.month_bounds(month.first, month.last, "UTC")
     recorded = q.recorded_keys(
-        s, {r.student_id for r, *_ in unsure}, lo - timedelta(days=1), hi + timedelta(days=1)
+        s, {r.student_id for r, _ in unsure}, lo - timedelta(days=1), hi + timedelta(days=1)
     )
-    for r, slot, before, wanted in unsure:
-        have = [
-            d for d in wanted if (session_key(r.slot_id, r.group_key, d), r.student_id) in recorded
-        ]
-        minutes = unrecorded_minutes(slot, days[r.school_id], before, have)
-        if minutes:
-            tallies.setdefault((r.student_id, r.service), [0, 0, 0])[1] += minutes
+    return [
+        (r, d)
+        for r, wanted in unsure
+        for d in wanted
+        if (session_key(r.slot_id, r.group_key, d), r.student_id) not in recorded
+    ]
 
 
 def _slot_prefix(r: q.SlotRow) -> str:

@@ -115,3 +115,22 @@ def test_coverage_at_the_bound_stops_early_and_reruns_give_the_same_proposal(see
     assert first.solve_seconds < 8.0  # ...so it stops before the time limit
     again = solve(inp, time_limit_s=10.0, seed=seed)
     assert again.sessions == first.sessions and again.unmatched == first.unmatched
+
+
+def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Coverage stays short of the bound here, so every stage runs until its budget is spent:
+    # the relaxation, its timetabling, the assignment start and the exact model on two workers.
+    inp = hard_instance(60, 8, 2)
+    caplog.set_level("INFO", logger="bot.domain.matching")
+    runs = [solve(inp, time_limit_s=1.0, seed=2, guard_s=60.0) for _ in range(2)]
+    for r in runs:
+        assert validate(inp, r) == []
+        assert r.bound is not None and served_count(r.sessions) < r.bound
+    assert runs[0].method == "cp-sat"
+    # The budgets are deterministic: the wall clock (60 s) never had to stop a search...
+    assert "match.wall_guard" not in caplog.text
+    # ...so the re-run is the same proposal, session for session.
+    assert runs[1].sessions == runs[0].sessions
+    assert runs[1].unmatched == runs[0].unmatched and runs[1].bound == runs[0].bound

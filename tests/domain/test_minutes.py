@@ -158,22 +158,136 @@ def test_a_scheduled_make_up_does_not_clear_the_debt_until_it_is_held() -> None:
 
 
 def test_behind_is_below_90_percent_of_what_is_due_so_far() -> None:
-    # By Fri Dec 11: 9 school days, 108 minutes due; 97 < 97.2 is behind, 98 is on track.
-    today = date(2026, 12, 11)
-    line = minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=97))
+    # Due so far follows the sessions, not the calendar (the old rule prorated day by day, so
+    # 12 school days by Wed Dec 16 made 144 minutes due whatever day the sessions fall on).
+    # By Wed Dec 16: the partial first week (Dec 1-4, four school days: a 48-minute share)
+    # settled 60 minutes of sessions, so 48 are due; Dec 7-13 is a whole week that is over: 60;
+    # this week's sessions are still to come: nothing. 108 due: 97 < 97.2 is behind, 98 is not.
+    today = date(2026, 12, 16)
+    first_week = OpenDays.of(SCHOOL, DEC).week_of(date(2026, 12, 2))
+    settled = tuple(60 if w == first_week else 0 for w in range(6))
+    line = minutes_line(
+        WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=97, weeks=settled)
+    )
     assert (line.required, line.required_to_date, line.status) == (276, 108, "behind")
     assert (
-        minutes_line(WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=98)).status
+        minutes_line(
+            WEEKLY_60, OpenDays.of(SCHOOL, DEC), today, Tally(delivered=98, weeks=settled)
+        ).status
         == "on track"
     )
-    # A month that is over is judged on the whole month.
+    # A month that is over: every whole week in full (Nov 2-6, 9-13, 16-20, 23-27: 240), the
+    # partial week of Mon Nov 30 only up to its sessions (none here).
     past = minutes_line(
-        WEEKLY_60, OpenDays.of(SCHOOL, NOV), date(2026, 12, 11), Tally(delivered=240)
+        WEEKLY_60, OpenDays.of(SCHOOL, NOV), date(2026, 12, 11), Tally(delivered=216)
     )
-    assert (past.required_to_date, past.status, past.percent) == (252, "on track", 95)
+    assert (past.required, past.required_to_date, past.status, past.percent) == (
+        252, 240, "on track", 90,
+    )  # fmt: skip
     # Nothing due yet (a service that starts later) is never behind.
     later = Mandate(2, 30, starts_on=date(2026, 12, 20))
     assert not minutes_line(later, OpenDays.of(SCHOOL, DEC), today, Tally()).behind
+
+
+def _held(day: date, minutes: int = 30, *, makeup: bool = False) -> tuple[date, SessionFacts, int]:
+    return day, SessionFacts("held", makeup=makeup), minutes
+
+
+def _cancelled(day: date, reason: str, minutes: int = 30) -> tuple[date, SessionFacts, int]:
+    return day, SessionFacts("cancelled", reason), minutes
+
+
+def _month_line(
+    mandate: Mandate,
+    school: SchoolDays,
+    today: date,
+    sessions: list[tuple[date, SessionFacts, int]],
+    settled: date | None = None,
+) -> tuple[int, int, str]:
+    days = OpenDays.of(school, Month.of(today if sessions == [] else sessions[0][0]))
+    t = Tally()
+    for day, facts, minutes in sessions:
+        t = t.add(facts, minutes, True, no_show_owed=False, week=days.week_of(day))
+    line = minutes_line(mandate, days, today, t, settled)
+    return line.required_to_date, line.delivered, line.status
+
+
+D = lambda day: date(2026, 12, day)  # noqa: E731
+FRIDAY_60 = Mandate(1, 60)
+MON_WED_30 = Mandate(2, 30)
+MONTHLY_120 = Mandate(0, 60, minutes_per_month=120)
+DEC_11_CLOSED = SchoolDays(closed=closed_dates([(D(11), D(11))]))
+
+
+@pytest.mark.parametrize(
+    ("mandate", "school", "today", "sessions", "expected"),
+    [
+        # A Friday-only student on Wednesday: the week's session is still to come. Old rule:
+        # 12 school days, 144 due, 120 = 83% "behind". Now: Dec 1-4 (48 share, 60 held) + Dec
+        # 7-13 (whole, over: 60) + this week (nothing yet) = 108.
+        (FRIDAY_60, SCHOOL, D(16), [_held(D(4), 60), _held(D(11), 60)], (108, 120, "on track")),
+        # Friday's session cancelled by the provider: behind at once ...
+        (FRIDAY_60, SCHOOL, D(16), [_held(D(4), 60), _cancelled(D(11), "provider", 60)],
+         (108, 60, "behind")),
+        # ... and a make-up held on Tuesday clears it at once (it adds to delivered, not due).
+        (FRIDAY_60, SCHOOL, D(16),
+         [_held(D(4), 60), _cancelled(D(11), "provider", 60), _held(D(15), 60, makeup=True)],
+         (108, 120, "on track")),
+        # Mon/Wed 2 x 30 on Wednesday morning, Monday's held: this week is due what it held.
+        (MON_WED_30, SCHOOL, D(9), [_held(D(2)), _held(D(7))], (60, 60, "on track")),
+        # Monday's cancelled by the provider: due at once, so behind (30 of 60).
+        (MON_WED_30, SCHOOL, D(9), [_held(D(2)), _cancelled(D(7), "provider")],
+         (60, 30, "behind")),
+        # A date nobody recorded (the sweeper's not_recorded) is the same as a cancellation.
+        (MON_WED_30, SCHOOL, D(9), [_held(D(2)), _cancelled(D(7), "not_recorded")],
+         (60, 30, "behind")),
+        # A school cancellation (an assembly) is due too (a whole week would be), but a session
+        # cancelled because the school closed, or the student exited, is not.
+        (MON_WED_30, SCHOOL, D(9), [_held(D(2)), _cancelled(D(7), "school")],
+         (60, 30, "behind")),
+        (MON_WED_30, SCHOOL, D(9), [_held(D(2)), _cancelled(D(7), "school_closed")],
+         (30, 30, "on track")),
+        # No sessions at all: a whole week that is over is still due in full.
+        (MON_WED_30, SCHOOL, D(16), [_held(D(2))], (90, 30, "behind")),
+        # A closure on the session's day (Fri Dec 11 closed): that week is due only what its
+        # sessions settled (nothing), so the student is not behind for it.
+        (FRIDAY_60, DEC_11_CLOSED, D(16), [_held(D(4), 60)], (48, 60, "on track")),
+        # A service starting mid-month (Wed Dec 9): its first week is judged by its sessions,
+        # the next whole week in full once over.
+        (Mandate(1, 60, starts_on=D(9)), SCHOOL, D(14), [_held(D(11), 60)],
+         (36, 60, "on track")),
+        (Mandate(1, 60, starts_on=D(9)), SCHOOL, D(22), [_held(D(11), 60)],
+         (96, 60, "behind")),
+        # A monthly mandate (120 a month): due as its sessions settle, whatever the day ...
+        (MONTHLY_120, SCHOOL, D(10), [], (0, 0, "on track")),
+        (MONTHLY_120, SCHOOL, D(18), [_held(D(17), 60)], (60, 60, "on track")),
+        (MONTHLY_120, SCHOOL, D(18), [_cancelled(D(17), "provider", 60)], (60, 0, "behind")),
+        # ... and the whole month once it is over.
+        (MONTHLY_120, SCHOOL, date(2027, 1, 5), [_held(D(17), 60)], (120, 60, "behind")),
+    ],
+)  # fmt: skip
+def test_due_so_far_follows_the_sessions_not_the_calendar(
+    mandate: Mandate,
+    school: SchoolDays,
+    today: date,
+    sessions: list[tuple[date, SessionFacts, int]],
+    expected: tuple[int, int, str],
+) -> None:
+    if not sessions:
+        sessions_month = OpenDays.of(school, Month.of(today))
+        line = minutes_line(mandate, sessions_month, today, Tally())
+        assert (line.required_to_date, line.delivered, line.status) == expected
+        return
+    assert _month_line(mandate, school, today, sessions) == expected
+
+
+def test_due_so_far_waits_for_the_grace_to_mark_a_week() -> None:
+    # Monday Dec 14: the week of Dec 7-11 is whole, but while ``settled`` (dates before it are
+    # past the grace to be marked) is still Fri Dec 11, its Friday session may yet be marked:
+    # the week is judged by its sessions until then, and due in full after.
+    sessions = [_held(D(4), 60)]
+    assert _month_line(FRIDAY_60, SCHOOL, D(14), sessions, settled=D(11))[0] == 48
+    assert _month_line(FRIDAY_60, SCHOOL, D(14), sessions, settled=D(12))[0] == 108
 
 
 def test_holiday_weeks_do_not_make_a_student_behind() -> None:

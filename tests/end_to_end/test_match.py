@@ -15,6 +15,12 @@ from storage import models as m
 from storage.db import make_session_factory
 from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
+from tests.support.proposals import (
+    DmMessage,
+    dm_messages,
+    wait_for_proposals,
+    wait_for_update,
+)
 
 # End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -29,6 +35,11 @@ def match_command(fake: LocalSlack, user: str, text: str) -> str:
         user_id=user,
         response_url=fake.response_url(f"m{time.monotonic_ns()}"),
     )
+
+
+def latest(fake: LocalSlack, ts: str) -> DmMessage:
+    [found] = [x for x in dm_messages(fake) if x.ts == ts]
+    return found
 
 
 def click(fake: LocalSlack, user: str, action_id: str, value: str) -> str:
@@ -57,24 +68,23 @@ def test_manager_matches_approves_once_and_providers_hear_about_it(
     assert import_roster(DEMO, make_session_factory(db)).ok
     status, body, seconds = server.signed(match_command(fake, "U0DEMOM01", "district=anchorage"))
     assert status == 200 and seconds < 3
-    assert json.loads(body)["text"] == "Matching Anchorage School District…"
-    proposal = fake.wait_for("response_url", timeout=30)[0].params
-    blocks = json.dumps(proposal["blocks"])
-    assert "Proposal: Anchorage School District" in blocks
-    assert "no licensed provider" in blocks  # the demo's Anchorage OT students
-    approve = next(
-        el["value"]
-        for b in proposal["blocks"]
-        if b["type"] == "actions"
-        for el in b["elements"]
-        if el["action_id"] == "match_approve_all"
+    assert json.loads(body)["text"] == (
+        "Matching Anchorage School District… I'll post the proposal in our DM."
     )
+    [proposal] = wait_for_proposals(fake, timeout=30)
+    assert proposal.channel == "DU0DEMOM01"  # a real message in the manager's DM
+    assert "Proposal: Anchorage School District" in proposal.said()
+    assert "no licensed provider" in proposal.said()  # the demo's Anchorage OT students
+    assert fake.calls_to("response_url") == []
+    fake.wait_for("files.completeUploadExternal", timeout=10)
+    assert len(latest(fake, proposal.ts).files) == 1  # the CSV, in the proposal's thread
+    approve = proposal.button("match_approve_all")
 
-    fake.clear()
     assert server.signed(click(fake, "U0DEMOM01", "match_approve_all", approve))[0] == 200
-    result = fake.wait_for("response_url", timeout=15)[0].params
-    assert "Approved" in json.dumps(result["blocks"])
-    dms = fake.calls_to("chat.postMessage")
+    # The same message, updated in place.
+    result = wait_for_update(fake, proposal.ts, "✅ Approved by <@U0DEMOM01>")
+    assert result.buttons() == []
+    dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"] != "DU0DEMOM01"]
     assert dms and all("You have new students" in c.params["text"] for c in dms)
     with make_session_factory(db)() as s:
         created = s.scalar(
@@ -88,7 +98,8 @@ def test_manager_matches_approves_once_and_providers_hear_about_it(
     assert server.signed(click(fake, "U0DEMOM01", "match_approve_all", approve))[0] == 200
     again = fake.wait_for("response_url", timeout=15)[0].params
     assert "Already approved by you." in json.dumps(again["blocks"])
-    assert fake.calls_to("chat.postMessage") == []
+    assert again["response_type"] == "ephemeral"
+    assert fake.calls_to("chat.postMessage") == [] and fake.calls_to("chat.update") == []
     with make_session_factory(db)() as s:
         assert (
             s.scalar(
@@ -108,7 +119,7 @@ def test_provider_match_is_refused_and_nothing_is_computed(
     assert status == 200
     assert json.loads(body)["text"] == "Only provider-success managers can run /match."
     time.sleep(0.3)
-    assert fake.calls_to("response_url") == []
+    assert fake.calls_to("response_url") == [] and fake.calls_to("chat.postMessage") == []
     with make_session_factory(db)() as s:
         assert s.scalar(select(func.count()).select_from(m.PendingAction)) == 0
 

@@ -30,6 +30,7 @@ from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
 from tests.end_to_end.test_jobs import run_jobs
 from tests.support.app_driver import soap_values
+from tests.support.proposals import wait_for_proposals, wait_for_update
 
 # End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -145,18 +146,10 @@ def test_no_student_name_or_note_text_leaves_the_bot(
 
     # A manager: match, approve (providers are DMed), and their own views.
     server.signed(slash(fake, MANAGER, "/match", "district=anchorage"))
-    deadline = time.monotonic() + 30
-    proposal = None
-    while proposal is None and time.monotonic() < deadline:
-        for call in fake.calls_to("response_url"):
-            if "match_approve_all" in json.dumps(call.params):
-                proposal = call.params
-        time.sleep(0.1)
-    assert proposal is not None
-    server.signed(
-        press(fake, MANAGER, "match_approve_all", first_value(proposal, "match_approve_all"))
-    )
-    fake.wait_for("chat.postMessage", timeout=15)
+    [proposal] = wait_for_proposals(fake, timeout=30)
+    fake.wait_for("file_upload", timeout=15)  # its CSV, checked below with everything else
+    server.signed(press(fake, MANAGER, "match_approve_all", proposal.button("match_approve_all")))
+    wait_for_update(fake, proposal.ts, "✅ Approved by")
     for command, text in (("/caseload", "<@U0DEMOP01>"), ("/deadlines", "district=anchorage")):
         server.signed(slash(fake, MANAGER, command, text))
     server.signed(event_body(event=app_home_opened_event(user_id=MANAGER), event_id="EvPRIV3"))
@@ -165,7 +158,11 @@ def test_no_student_name_or_note_text_leaves_the_bot(
     jobs = run_jobs(database_url, fake.api_url, "2026-11-30T17:00:00Z")
     time.sleep(1.0)
 
-    outbound = json.dumps([c.params for c in fake.calls], ensure_ascii=False)
+    # Files (the proposal's CSV) are checked as the text they carry.
+    outbound = json.dumps(
+        [c.params for c in fake.calls], ensure_ascii=False, default=lambda b: b.decode()
+    )
+    assert "proposal-anc-" in outbound
     logs = server.log() + jobs.stdout + jobs.stderr
     names = student_names()
     assert len(names) > 60  # the check is real: most students' names are distinctive

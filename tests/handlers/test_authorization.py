@@ -116,7 +116,7 @@ def test_undo_button(console: Console, actor: str, expected: str) -> None:
         ("Approve all", STRANGER, ROSTER, False),
         ("Approve", MANAGER, "Approved", True),  # one provider's part
         ("Approve", OTHER, APPROVERS, False),
-        ("Discard", MANAGER, "Proposal discarded.", False),
+        ("Discard", MANAGER, "Discarded by @U0DEMOM01.", False),
         ("Discard", SELF, DISCARDERS, False),
         ("Discard", STRANGER, ROSTER, False),
     ],

@@ -17,7 +17,7 @@ from handlers.match_blocks import MAX_PROVIDER_SECTIONS
 from tests.services.test_matching import AV, LIC, SV, load
 from tests.support.app_driver import Driver
 
-N = MAX_PROVIDER_SECTIONS + 1  # one more provider than a message shows: the CSV is attached
+N = MAX_PROVIDER_SECTIONS + 1  # one more provider than a message shows
 RISKY = {"P1": "=1+2", "P2": "+1", "P3": "-1", "P4": "@SUM(A1)"}
 SCHOOL = '=HYPERLINK(""http://x"",""y"")'  # as the roster file spells it
 
@@ -50,7 +50,7 @@ def test_the_proposal_csv_shows_formula_like_names_as_text(
     roster(deps, tmp_path)
     slack.clear()
     said = Driver(deps, slack).slash("U0M1", "/match", "district=anc").said()
-    assert "attached as a CSV" in said
+    assert "the full proposal is in the CSV" in said
     [upload] = slack.calls_to("file_upload")
     assert upload.params["filename"].startswith("proposal-anc-")
     rows = list(csv.DictReader(io.StringIO(upload.params["content"].decode())))

@@ -22,6 +22,7 @@ from devtools.local_slack import LocalSlack
 from handlers import home as h
 from handlers.home_blocks import VIEW_LIMIT, home_view
 from tests.services.caseload_seed import add_session, seed
+from tests.support.proposals import proposals
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 PT = "America/Los_Angeles"
@@ -106,10 +107,15 @@ def test_run_match_dms_the_proposal(world: dict[str, Any]) -> None:
     h.handle_home_run_match_action(
         Calls(), {"user": {"id": "U0M1"}}, {"value": "anc"}, world["context"]
     )
-    posts = world["slack"].calls_to("chat.postMessage")
-    assert [p.params["channel"] for p in posts] == ["DU0M1", "DU0M1"]
-    assert posts[0].params["text"].startswith("Matching Anchorage School District…")
-    assert "Proposal: Anchorage School District" in json.dumps(posts[1].params["blocks"])
+    # "Matching …" is posted in the DM, then becomes the proposal in place, CSV in its thread.
+    [post] = world["slack"].calls_to("chat.postMessage")
+    assert post.params["channel"] == "DU0M1"
+    assert post.params["text"].startswith("Matching Anchorage School District…")
+    [proposal] = proposals(world["slack"])
+    assert proposal.ts == post.response["ts"] and proposal.updates >= 1
+    assert "Proposal: Anchorage School District" in proposal.said()
+    [csv_file] = proposal.files
+    assert csv_file["title"].startswith("Proposal for Anchorage School District, week of ")
 
 
 def test_refresh_home_never_fails_the_change(world: dict[str, Any]) -> None:

@@ -16,7 +16,9 @@ from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.work import SolveBusy, SolvePool
 from devtools.local_slack import LocalSlack
+from handlers import proposal_dm
 from tests.support.app_driver import Driver
+from tests.support.proposals import wait_for_proposals
 
 ANC_ONLY, MESA_ONLY, EVERY = "U0DEMOM02", "U0DEMOM03", "U0DEMOM01"
 MESA_TX_HOME = MESA_ONLY
@@ -53,20 +55,19 @@ def solver() -> BlockingSolver:
 
 
 @pytest.fixture
-def driver(demo_deps: Deps, slack: LocalSlack, solver: BlockingSolver) -> Driver:
+def driver(
+    demo_deps: Deps, slack: LocalSlack, solver: BlockingSolver, monkeypatch: pytest.MonkeyPatch
+) -> Driver:
+    # These solves wait for the test: no "Matching… 2 s" messages among the ones counted here.
+    monkeypatch.setattr(proposal_dm, "FIRST_AFTER_S", 60.0)
     settings = demo_deps.settings.model_copy(update={"match_solves": 1})
     deps = replace(demo_deps, settings=settings, solver_override=solver)
     return Driver(deps, slack, inline=False)
 
 
 def proposals(slack: LocalSlack, count: int) -> list[str]:
-    calls = slack.wait_for("response_url", count=count, timeout=20)
-    headers = []
-    for c in calls:
-        for block in c.params.get("blocks") or []:
-            if block.get("type") == "header":
-                headers.append(block["text"]["text"])
-    return sorted(headers)
+    found = wait_for_proposals(slack, count, timeout=20)
+    return sorted(b["text"]["text"] for p in found for b in p.blocks if b["type"] == "header")
 
 
 def test_a_second_managers_match_is_queued_at_once_and_both_get_proposals(
@@ -79,14 +80,17 @@ def test_a_second_managers_match_is_queued_at_once_and_both_get_proposals(
     t0 = time.monotonic()
     second = driver.slash(MESA_ONLY, "/match", "district=mesa")
     acks.append(time.monotonic() - t0)
-    assert first.ack_json()["text"] == "Matching Anchorage School District…"
+    assert (
+        first.ack_json()["text"]
+        == "Matching Anchorage School District… I'll post the proposal in our DM."
+    )
     assert second.ack_json()["text"] == (
-        "Queued behind 1 other match — I'll post the proposal here when it's ready."
+        "Queued behind 1 other match — I'll post the proposal in our DM when it's ready."
     )
     # Neither acknowledgement waited for a solve (the solver is still blocked): both inside
     # Slack's 3 seconds, with room for a loaded machine.
     assert max(acks) < 3
-    assert solver.calls == 1 and slack.calls_to("response_url") == []
+    assert solver.calls == 1 and slack.calls_to("chat.postMessage") == []
 
     solver.release.set()
     assert proposals(slack, 2) == [
@@ -113,7 +117,7 @@ def test_a_second_match_of_the_same_district_starts_no_solve(
     mine = driver.slash(ANC_ONLY, "/match", "district=anchorage").ack_json()["text"]
     assert mine == (
         "Your match for Anchorage School District is already running — "
-        "I'll post the proposal here when it's ready."
+        "I'll post the proposal in our DM when it's ready."
     )
 
     solver.release.set()
@@ -121,7 +125,10 @@ def test_a_second_match_of_the_same_district_starts_no_solve(
     time.sleep(0.2)
     assert solver.calls == 2  # the three refused /match started nothing
     again = driver.slash(EVERY, "/match", "district=anc")  # done: the district is free again
-    assert again.ack_json()["text"] == "Matching Anchorage School District…"
+    assert (
+        again.ack_json()["text"]
+        == "Matching Anchorage School District… I'll post the proposal in our DM."
+    )
     assert proposals(slack, 3)
 
 
@@ -151,7 +158,7 @@ def test_the_queue_notice_pluralises() -> None:
     from handlers.solving import queued_text
 
     assert queued_text(2) == (
-        "Queued behind 2 other matches — I'll post the proposal here when it's ready."
+        "Queued behind 2 other matches — I'll post the proposal in our DM when it's ready."
     )
     assert json.dumps(queued_text(1)).count("other match ") == 1
 
@@ -166,10 +173,13 @@ def test_homes_run_match_waits_in_the_same_queue_and_says_so_by_dm(
     [notice] = slack.wait_for("chat.postMessage", timeout=10)
     assert notice.params["channel"] == "D" + MESA_TX_HOME
     assert notice.params["text"] == (
-        "Queued behind 1 other match — I'll post the proposal here when it's ready."
+        "Queued behind 1 other match — I'll post the proposal in our DM when it's ready."
     )
     assert solver.calls == 1
     solver.release.set()
-    posts = slack.wait_for("chat.postMessage", count=2, timeout=20)
-    assert "Proposal: Mesa Public Schools" in json.dumps(posts[-1].params.get("blocks"))
+    # The queue notice itself becomes the proposal, in place: one message in the DM.
+    [proposal] = [
+        p for p in wait_for_proposals(slack, 2, timeout=20) if p.ts == notice.response["ts"]
+    ]
+    assert proposal.updates >= 1 and "Proposal: Mesa Public Schools" in proposal.said()
     assert solver.peak == 1

@@ -30,6 +30,8 @@ def driver(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> 
 def test_provider_sees_their_students_this_month(driver: Driver) -> None:
     said = shown(driver.slash("U0P1", "/minutes"))
     assert "Minutes, December 2026" in said
+    # "So far" is what the sessions settled plus the whole weeks that are over (the domain's
+    # due-so-far rule), never more than the month's required minutes.
     assert "T.E. (S1) · SLP" in said and "90 of 150 min so far (150 this month)" in said
     assert "30 min owed · *behind*" in said
     assert "2 make-ups owed" in said

@@ -241,7 +241,7 @@ def test_a_stale_rematch_runs_again_as_a_rematch(
     assert "changed since this proposal was computed" in stale.said()
     assert assignment(deps)[0] == "P1"
     rerun = driver.press(MIA, "match_rerun", button(stale, "match_rerun"))
-    assert "Finding new times again" in rerun.said()
+    assert "ran it again: the fresh proposal follows" in rerun.said()
     second = button(rerun, "match_approve_all")
     assert second != first
     with deps.session_factory() as s:

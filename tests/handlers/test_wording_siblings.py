@@ -112,8 +112,8 @@ def test_a_proposal_of_one_reads_in_the_singular_and_bold_never_nests() -> None:
 
 def test_a_proposal_with_one_provider_too_many_says_one_more_provider() -> None:
     plans = tuple(plan(f"P{i}", f"P {i}") for i in range(MAX_PROVIDER_SECTIONS + 1))
-    said = texts(proposal_blocks(proposal(plans, total=len(plans)), attached_csv=True))
-    assert "…and 1 more provider — the full proposal is attached as a CSV." in said
+    said = texts(proposal_blocks(proposal(plans, total=len(plans))))
+    assert "…and 1 more provider — the full proposal is in the CSV." in said
     assert f"*{len(plans)} of {len(plans)} student services* served" in said
 
 

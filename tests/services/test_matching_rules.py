@@ -171,3 +171,49 @@ def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
             "licence but no time in common",
         )
     }
+
+
+def licence_roster(deps: Deps, tmp_path: Path, p1_hours: str) -> None:
+    """P7's Alaska licence ends Jan 12, within 8 weeks of today (Nov 30); P1's runs to Feb 1,
+    past them. P7 already serves the school (S4), so without the rule the matcher, which keeps
+    new provider-school links few, would give P7 everyone."""
+    providers = (
+        "provider_id,name,email,slack_user_id,discipline,home_state,timezone,weekly_hours\n"
+        f"P1,Ana Reyes,ana@example.org,U0P1,slp,AK,America/Los_Angeles,{p1_hours}\n"
+        "P7,Dana Kim,dana@example.org,U0P7,slp,AK,America/Anchorage,20\n"
+    )
+    load(
+        deps,
+        tmp_path,
+        providers_csv=providers,
+        licenses_csv=LIC + "P1,AK,2027-02-01,AK-1\nP7,AK,2027-01-12,AK-7\n",
+        students_csv=students(4),
+        services_csv=SV + "".join(f"S{i},slp,1,30,no\n" for i in range(1, 5)),
+        availability_csv=AV
+        + "P1,mon,09:00,13:00\nP1,tue,09:00,13:00\nP7,mon,08:00,12:00\nP7,tue,08:00,12:00\n",
+        assignments_csv="student_id,service,provider_id\nS4,slp,P7\n",
+    )
+
+
+def test_a_licence_ending_within_8_weeks_is_spared_when_someone_else_can_serve(
+    deps: Deps, tmp_path: Path
+) -> None:
+    licence_roster(deps, tmp_path, p1_hours="20")
+    p = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert p.students_served == 3
+    assert [(plan.provider_id, plan.licence) for plan in p.plans] == [("P1", "")]
+
+
+def test_a_licence_ending_within_8_weeks_serves_whom_nobody_else_can_and_says_so(
+    deps: Deps, tmp_path: Path
+) -> None:
+    licence_roster(deps, tmp_path, p1_hours="1")  # room for two 30-minute sessions
+    p = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert p.students_served == 3
+    by = {plan.provider_id: plan for plan in p.plans}
+    assert len(by["P1"].sessions) == 2 and len(by["P7"].sessions) == 1
+    assert by["P7"].licence == (
+        "Alaska licence ends Jan 12: used for 1 student nobody else can serve"
+    )
+    assert by["P1"].licence == ""
+    assert "Alaska licence ends Jan 12: used for 1 student" in svc.text_summary(p)

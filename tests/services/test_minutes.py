@@ -36,16 +36,21 @@ def test_month_minutes_counts_held_group_owed_and_unmarked(minutes_deps: Deps) -
     lines = _lines(minutes_deps)
     s1 = lines[("S1", "slp")].line
     # 2 x 30 a week over two school days a week: 30 per open day; December has 5 open days
-    # (Dec 21 - Jan 1 is the district's winter break), all of them by Dec 15.
+    # (Dec 21 - Jan 1 is the district's winter break).
+    # Due so far follows the sessions: Dec 1 (the partial first week, a 30 share) held 30;
+    # Dec 7-8 is a whole week whose grace is over: 60 in full; this week (Dec 14-15) settled
+    # 60 (the school's cancellation is due, as in a whole week; today's is still to come).
     assert (s1.required, s1.required_to_date) == (150, 150)
     # Held Dec 1, Dec 7 and the group on Dec 14; Dec 8 cancelled by the provider is owed,
     # Dec 14 cancelled by the school is not.
     assert (s1.delivered, s1.owed, s1.status) == (90, 30, "behind")
     s3 = lines[("S3", "slp")].line
     # Held Dec 1, Dec 8 and the group; Dec 7 was never marked and its grace is over: owed.
+    # Due: 15 (Dec 1's share) + 30 (Dec 7-8, whole) + 30 (the group this week).
     assert (s3.required_to_date, s3.delivered, s3.owed, s3.status) == (75, 90, 30, "on track")
     s2 = lines[("S2", "ot")].line
-    assert (s2.delivered, s2.owed, s2.status) == (0, 0, "behind")
+    # No session at all: Dec 7-8 was a whole week, so its 45 are due: behind for a real reason.
+    assert (s2.required_to_date, s2.delivered, s2.owed, s2.status) == (45, 0, 0, "behind")
     assert lines[("S2", "ot")].provider_id == "P2"
 
 
@@ -89,10 +94,14 @@ def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
         )
     lines = _lines(minutes_deps)
     # December's open days at SCH1 are now Dec 1,7,8,14,15: S2's 90 a month over five days.
-    assert (lines[("S2", "ot")].line.required, lines[("S2", "ot")].line.required_to_date) == (
-        90,
-        90,
-    )
+    # A monthly mandate is due as its sessions settle (S2 has none yet), the whole month once
+    # the month is over.
+    s2 = lines[("S2", "ot")].line
+    assert (s2.required, s2.required_to_date, s2.status) == (90, 0, "on track")
+    with minutes_deps.session_factory() as s:
+        later = svc.month_minutes(s, q.Scope(), DEC, utc(2027, 1, 5, 20), minutes_deps.settings)
+    s2 = next(i.line for i in later if i.student_id == "S2")
+    assert (s2.required, s2.required_to_date, s2.status) == (90, 90, "behind")
     # S1 starts on Dec 7: four of the five open days, 30 each.
     assert lines[("S1", "slp")].line.required == 120
 
@@ -184,3 +193,51 @@ def test_a_weekly_slot_date_with_no_session_on_file_is_owed(minutes_deps: Deps) 
         s.query(m.TherapySession).filter_by(id=dec8).delete()
     district = _lines(minutes_deps, q.Scope(district_ids=frozenset({"anc"})))
     assert district[("S2", "ot")].line.owed == 60
+
+
+def test_sessions_are_placed_in_their_schools_week_of_the_month(minutes_deps: Deps) -> None:
+    # Two schools far apart (Anchorage, UTC-9, and one moved to Tokyo, UTC+9): a session near a
+    # Monday midnight or a month's edge belongs to a different week in each. Sessions every 5
+    # hours from Nov 27 to Jan 3; the grouped sums must match placing each by its local date.
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.minutes import OpenDays, SchoolDays
+
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).delete()
+        sch2 = s.get(m.School, "SCH2")
+        assert sch2 is not None
+        sch2.timezone = "Asia/Tokyo"
+        s3 = s.get(m.Student, "S3")
+        assert s3 is not None
+        s3.school_id = "SCH2"
+    zones = {"S1": "America/Anchorage", "S3": "Asia/Tokyo"}
+    weeks = OpenDays.of(SchoolDays(), DEC)
+    expected: dict[tuple[str, str, int], int] = {}
+    at, n = utc(2026, 11, 27, 0), 0
+    while at < utc(2027, 1, 3, 0):
+        for student, zone in zones.items():
+            n += 1
+            add_session(minutes_deps, f"z{n}", student, at, status="cancelled")
+            day = at.astimezone(ZoneInfo(zone)).date()
+            where = q.BEFORE if day < DEC.first else q.IN if day <= DEC.last else q.AFTER
+            week = weeks.week_of(day) if where == q.IN else -1
+            expected[(student, where, week)] = expected.get((student, where, week), 0) + 30
+        at += timedelta(hours=5)
+    got: dict[tuple[str, str, int], int] = {}
+    with minutes_deps.session_factory() as s:
+        groups = q.minute_groups(s, q.Scope(), DEC.first, DEC.last, NOW)
+    for g in groups:
+        weeks = (g.week0, g.week1, g.week2, g.week3, g.week4, g.week5)
+        if g.period != q.IN:
+            assert weeks == (0,) * 6
+            weeks = ()
+            got[(g.student_id, g.period, -1)] = got.get((g.student_id, g.period, -1), 0) + g.minutes
+        for i, minutes in enumerate(weeks):
+            if minutes:
+                got[(g.student_id, g.period, i)] = got.get((g.student_id, g.period, i), 0) + minutes
+    # After the month is read only where a zone's edge makes it unsure; the rest is left out.
+    assert {k: v for k, v in got.items() if k[1] != q.AFTER} == {
+        k: v for k, v in expected.items() if k[1] != q.AFTER
+    }

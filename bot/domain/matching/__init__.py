@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from .bound import lp_bounds, relax_all
+from .cpsat import Work
 from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
@@ -39,11 +40,17 @@ from .validate import validate
 
 ROUND1_SHARE = 0.8
 SQUEAKY_ROUNDS = 400
-SQUEAKY_WORK = 120_000  # rounds x needs
-# Shares of the time limit:
-BOUND_SHARE = 0.45  # the relaxation by 45%,
-GUIDED_SHARE = 0.6  # its timetabling by 60%; CP-SAT per component has the rest
+SQUEAKY_WORK = 120_000  # rounds x needs, at most
+SQUEAKY_RATE = 2_000  # rounds x needs per second of the time limit (under a tenth of it)
+# Every search runs on CP-SAT's deterministic clock, so that unchanged inputs give the same
+# proposal however loaded the machine is: the time limit buys DET_RATE deterministic seconds
+# per second (measured on the 2-core machine; a loaded one stops on the wall-clock guard, and
+# logs it). Shares of them:
+DET_RATE = 0.7
+BOUND_SHARE = 0.45  # the relaxation 45%,
+GUIDED_SHARE = 0.6  # its timetabling up to 60%; CP-SAT per component has the rest
 SECONDARY_SECONDS = 0.5
+MIN_SHARE = 0.3  # deterministic seconds: every CP-SAT run has a fixed start-up cost
 
 __all__ = [
     "Hire",
@@ -75,13 +82,13 @@ def _taken_elsewhere(comps: list[Component], me: Component) -> dict[str, list[In
     return taken
 
 
-def _share(deadline: float, weights: list[int], i: int, floor: float = 0.3) -> float:
-    """Deadline for item i when the time left is split in proportion to weights[i:], with a
-    floor per item (every CP-SAT run has a fixed start-up cost) as long as time remains."""
-    now = time.perf_counter()
-    left = sum(weights[i:])
-    share = (deadline - now) * weights[i] / left if left else 0.0
-    return min(deadline, now + max(share, floor))
+def _share(pool: float, spent: float, weights: list[int], i: int) -> float:
+    """Deterministic seconds for item i: what is left of `pool` split in proportion to
+    weights[i:] (time an item does not use flows on to the next), with a floor per item."""
+    left = pool - spent
+    rest = sum(weights[i:])
+    share = left * weights[i] / rest if rest else 0.0
+    return max(share, min(MIN_SHARE, left))
 
 
 def solve(
@@ -89,9 +96,18 @@ def solve(
     *,
     time_limit_s: float = 10.0,
     seed: int = 0,
+    guard_s: float | None = None,
     progress: ProgressFn | None = None,
 ) -> MatchResult:
     """Best proposal found within `time_limit_s` seconds of wall time (model building included).
+
+    Deterministic: unchanged inputs give the same proposal. Every search is measured on
+    CP-SAT's deterministic clock (`DET_RATE` deterministic seconds per second of the limit,
+    shared by the stages in fixed proportions) and the iterated greedy by rounds; the wall clock
+    (`guard_s`, by default the time limit) is only a guard, and when it, not the deterministic
+    budget, stops a stage, the log says `match.wall_guard` (a loaded machine). HiGHS, which has
+    no deterministic clock, only tightens the bound where it finishes within its share
+    (`match.bound_time_limit` otherwise).
 
     1. The greedy (the baseline the result is never worse than), and each component's LP
        bound; where the greedy meets it, a short polish and done.
@@ -110,13 +126,14 @@ def solve(
     ``progress``, when given, hears how far the solve has got at each phase boundary.
     """
     t0 = time.perf_counter()
+    wall = time_limit_s if guard_s is None else guard_s
 
     def report(phase: str, served: int, bound: int | None = None) -> None:
         if progress is not None:
             progress(Progress(phase, time.perf_counter() - t0, served, bound))
 
     # Keep time for the final explanation, evaluation and validation.
-    deadline = t0 + time_limit_s - min(1.5, 0.06 * time_limit_s + 0.1)
+    deadline = t0 + wall - min(1.5, 0.06 * wall + 0.1)
     prep = Prep(inp)
     baseline = greedy_sessions(prep)
     g_score, _ = evaluate(inp, baseline)
@@ -129,18 +146,26 @@ def solve(
         # Construction: the iterated greedy, with a fixed round budget (deterministic: its
         # work is bounded by rounds x needs), the whole deadline only as a guard, so that a
         # loaded machine does not cut it short and change the answer.
-        rounds = max(5, min(SQUEAKY_ROUNDS, SQUEAKY_WORK // max(1, len(inp.needs))))
+        tries = min(SQUEAKY_WORK, int(SQUEAKY_RATE * time_limit_s))
+        rounds = max(5, min(SQUEAKY_ROUNDS, tries // max(1, len(inp.needs))))
         squeaky, _ = squeaky_wheel(prep, deadline, seed, rounds)
         if evaluate(inp, squeaky)[0] > g_score:
             start, start_method = squeaky, "iterated-greedy"
     # The bound, and the relaxation's "who serves whom" timetabled exactly.
-    relaxed = relax_all(prep, parts, start, t0 + BOUND_SHARE * time_limit_s, lps)
-    if relaxed.assignment:
-        other = guided(prep, parts, relaxed.assignment, start, t0 + GUIDED_SHARE * time_limit_s)
-        # Per component, the better of the two.
+    det = DET_RATE * time_limit_s
+    work = Work((GUIDED_SHARE - BOUND_SHARE) * det, deadline)
+
+    def timetabled(assignment: dict[int, int]) -> None:
+        """A component's "who serves whom", timetabled as soon as it is known (so a loaded
+        machine still gets the fast wins), kept per component where it serves more."""
+        nonlocal start, start_method
+        other = guided(prep, parts, assignment, start, work)
         other = best_by_part(prep, parts, start, other)
         if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
+            report("bound", _served(start), sum(lps))  # the LP's bound holds meanwhile
+
+    relaxed = relax_all(prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled)
     report("bound", _served(start), relaxed.bound)
     if _served(start) >= relaxed.bound:
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
@@ -155,21 +180,27 @@ def solve(
     # A component whose coverage meets its bound needs no coverage work.
     short = {id(c) for c, b in zip(comps, relaxed.parts, strict=True) if _served(c.sessions()) < b}
     gaps = sorted((c for c in comps if id(c) in short), key=lambda c: c.size)
-    round1_end = time.perf_counter() + ROUND1_SHARE * (deadline - time.perf_counter())
+    rest = (1 - GUIDED_SHARE) * det
+    pool, spent = ROUND1_SHARE * rest, 0.0
+    guard = time.perf_counter() + ROUND1_SHARE * (deadline - time.perf_counter())
     weights = [c.size for c in gaps]
     for i, c in enumerate(gaps):
-        c.cover(_share(round1_end, weights, i), _taken_elsewhere(comps, c))
+        spent += c.cover(_share(pool, spent, weights, i), guard, _taken_elsewhere(comps, c))
         if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
             short.discard(id(c))  # at its bound now: round 2 polishes it only
-        report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
+        if progress is not None:  # counting costs a pass over every component's sessions
+            report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     # Round 2: the exact model everywhere, from the best start so far.
     order = sorted(comps, key=lambda c: c.size)
     weights = [c.size for c in order]
     for i, c in enumerate(order):
-        c.polish(_share(deadline, weights, i), _taken_elsewhere(comps, c), cover=id(c) in short)
+        share = _share(rest, spent, weights, i)
+        if share > 0.02:
+            spent += c.polish(share, deadline, _taken_elsewhere(comps, c), cover=id(c) in short)
         c.release()
-        report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
+        if progress is not None:
+            report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     sessions = [s for c in comps for s in c.sessions()]
     methods = {c.method for c in comps}
@@ -238,7 +269,7 @@ def _finish(
     total = sum(c.size for c in order) or 1
     for c in order:
         budget = max(0.02, SECONDARY_SECONDS * c.size / total)
-        c.polish(guard, _taken_elsewhere(comps, c), cover=True, workers=1, budget=budget)
+        c.polish(budget, guard, _taken_elsewhere(comps, c), cover=True, workers=1, short=True)
         c.release()
     sessions = [s for c in comps for s in c.sessions()]
     return _result(inp, prep, sessions, method, baseline, g_score, bound, t0)

@@ -22,16 +22,19 @@ bound on the needs any valid proposal serves. Its `x` is a "who serves whom" tha
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.linear_solver.python import model_builder as mb
 
 from .model import Session
 from .prep import Prep, merge
+
+log = logging.getLogger(__name__)
 
 Var = mb.Variable
 SAT_SHARE = 0.7
@@ -162,7 +165,7 @@ def relax(
         solver.set_solver_specific_parameters(f"num_workers:1,max_deterministic_time:{limit}")
         # The wall clock is only a guard (a loaded machine takes longer per deterministic
         # second), up to the caller's deadline.
-        wall = 4 * limit if wall_limit_s is None else min(4 * limit, wall_limit_s)
+        wall = 4 * limit if wall_limit_s is None else wall_limit_s
         limit = max(limit, wall)
     elif integral:  # HiGHS prints a banner on standard output unless told not to
         solver.set_solver_specific_parameters("output_flag=false")
@@ -174,6 +177,10 @@ def relax(
         (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE) if integral else (mb.SolveStatus.OPTIMAL,)
     )
     if status not in done:
+        if integral and backend == "highs":
+            # HiGHS has no deterministic clock: where its time limit, not its proof, ends the
+            # run, the bound stays the LP's, and a re-run on a faster machine may do better.
+            log.info("match.bound_time_limit", extra={"needs": len(by_need)})
         return Relaxation(top)
     # The proven bound, not the incumbent: HiGHS stops at a small relative gap, and an integer
     # objective may be rounded down.
@@ -201,11 +208,17 @@ def relax_all(
     start: Sequence[Session],
     deadline: float,
     lps: list[int] | None = None,
+    budget: float | None = None,
+    after: Callable[[dict[int, int]], None] | None = None,
 ) -> Relaxation:
     """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
-    to what `start` serves, largest gap per need first, the time left shared by size: CP-SAT
-    from `start` for a "who serves whom" (`SAT_SHARE` of the share), then HiGHS for the bound.
-    A component the time does not reach keeps its LP bound."""
+    to what `start` serves, smallest component first (the fast wins first), `budget` seconds
+    (by default the time to `deadline`) shared by size: HiGHS for the bound and, where it
+    proves the optimum, the "who serves whom"; where it does not, CP-SAT from `start` for one
+    (`SAT_SHARE` of the share, on its deterministic clock). The shares are fixed in advance,
+    not taken from the time left, so that a loaded machine does not change them; `deadline` is
+    the wall-clock guard. A component the time does not reach keeps its LP bound. `after` gets
+    each component's "who serves whom" as soon as it is known."""
     total = Relaxation(0, proved=True)
     part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
     starts: list[list[Session]] = [[] for _ in parts]
@@ -214,37 +227,41 @@ def relax_all(
     served = [len({(sid, x.service) for x in st for sid in x.student_ids}) for st in starts]
     if lps is None:
         lps = lp_bounds(prep, parts)
-    # Largest gap per need first: that is where the MIP's bound and its assignment pay most.
     todo = sorted(
-        (c for c in range(len(parts)) if lps[c] > served[c]),
-        key=lambda c: (-(lps[c] - served[c]) / len(parts[c][0]), c),
+        (c for c in range(len(parts)) if lps[c] > served[c]), key=lambda c: (len(parts[c][0]), c)
     )
     bounds = list(lps)
     weights = [len(parts[c][0]) for c in todo]
+    if budget is None:
+        budget = deadline - time.perf_counter()
     for i, c in enumerate(todo):
         needs, provs = parts[c]
-        left = deadline - time.perf_counter()
-        if left <= 0.1:
+        if deadline - time.perf_counter() <= 0.1:
+            log.info("match.wall_guard", extra={"stage": "bound"})
             break
-        share = min(left, max(0.3, left * weights[i] / sum(weights[i:])))
-        fast = relax(
-            prep,
-            needs,
-            provs,
-            SAT_SHARE * share,
-            backend="sat",
-            start=starts[c],
-            wall_limit_s=deadline - time.perf_counter(),
-        )
-        bounds[c] = min(bounds[c], fast.bound)
-        assignment = fast.assignment
-        if len(assignment) < bounds[c]:
-            left = share - SAT_SHARE * share
-            exact = relax(prep, needs, provs, max(0.1, left))
-            bounds[c] = min(bounds[c], exact.bound)
-            if len(exact.assignment) > len(assignment):
-                assignment = exact.assignment
+        share = max(0.3, budget * weights[i] / sum(weights))
+        # HiGHS first: where it proves the optimum (in well under a second for most
+        # components) its answer is exact and CP-SAT is not needed.
+        left = min((1 - SAT_SHARE) * share, deadline - time.perf_counter())
+        exact = relax(prep, needs, provs, max(0.1, left))
+        bounds[c] = min(bounds[c], exact.bound)
+        assignment = exact.assignment
+        if not exact.proved:
+            fast = relax(
+                prep,
+                needs,
+                provs,
+                SAT_SHARE * share,
+                backend="sat",
+                start=starts[c],
+                wall_limit_s=deadline - time.perf_counter(),
+            )
+            bounds[c] = min(bounds[c], fast.bound)
+            if len(fast.assignment) > len(assignment):
+                assignment = fast.assignment
         total.assignment.update(assignment)
+        if after is not None and assignment:
+            after(assignment)
     total.bound = sum(bounds)
     total.parts = bounds
     total.proved = all(b <= s for b, s in zip(bounds, served, strict=True))

@@ -24,6 +24,7 @@ Model, for a set of needs N and providers P (a component, one provider, or an LN
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import defaultdict
@@ -36,6 +37,8 @@ from ortools.sat.python.cp_model import LinearExpr
 
 from .model import Session
 from .prep import Calendar, Prep, Slot
+
+log = logging.getLogger(__name__)
 
 GroupKey = tuple[str, str, int]  # (school_id, service, minutes)
 
@@ -51,6 +54,7 @@ class Built:
     secondary: list[tuple[int, cp_model.IntVar]]
     hint: list[int] = field(default_factory=list)  # value of every variable, by proto index
     n_bools: int = 0
+    spent: float = 0.0  # deterministic solver time used on this model so far
 
     def value(self, sol: Sequence[int]) -> tuple[int, int]:
         """(phase A, phase B) objective of a full assignment; compare as a tuple."""
@@ -345,19 +349,63 @@ def _hint(
     built.hint = [val.get(i, 0) for i in range(len(built.model.proto.variables))]
 
 
-def _params(solver: cp_model.CpSolver, time_limit: float, seed: int, workers: int) -> None:
+def _params(
+    solver: cp_model.CpSolver, budget: float, seed: int, workers: int, guard: float | None = None
+) -> None:
+    """Deterministic search: `budget` seconds of CP-SAT's deterministic clock, so that the
+    answer does not depend on how loaded the machine is. Two workers interleave their search
+    in fixed batches (deterministic too). The wall clock is only a guard (`guard`, a
+    perf_counter deadline; without one, four times the budget), and `note_guard` logs its use."""
     p = solver.parameters
-    p.max_time_in_seconds = max(0.05, time_limit)
-    if workers == 1:
-        # One worker on a deterministic clock gives the same answer on every run; the wall-clock
-        # limit stays as a guard (a loaded machine then may cut the search short).
-        p.max_deterministic_time = max(0.05, time_limit)
-        p.max_time_in_seconds = max(0.05, 4 * time_limit)
+    budget = max(0.05, budget)
+    p.max_deterministic_time = budget
+    wall = 4 * budget if guard is None else guard - time.perf_counter()
+    p.max_time_in_seconds = max(0.05, wall)
     p.num_workers = workers
+    if workers > 1:
+        p.interleave_search = True
     p.random_seed = seed
     p.symmetry_level = 0
     p.cp_model_probing_level = 0
     p.max_presolve_iterations = 1
+
+
+@dataclass
+class Work:
+    """A budget of deterministic solver time shared by many small solves, and the wall-clock
+    guard behind it. Stopping on `spent` is deterministic; stopping on the guard is logged."""
+
+    budget: float
+    guard: float  # perf_counter deadline
+    spent: float = 0.0
+    guarded: bool = False
+
+    def left(self) -> float:
+        return self.budget - self.spent
+
+    def over(self, stage: str) -> bool:
+        if self.spent >= self.budget:
+            return True
+        if time.perf_counter() >= self.guard:
+            if not self.guarded:
+                log.info("match.wall_guard", extra={"stage": stage})
+            self.guarded = True
+            return True
+        return False
+
+
+def note_guard(solver: cp_model.CpSolver, stage: str) -> float:
+    """The deterministic time a finished solve used; logs when the wall-clock guard, not the
+    deterministic budget, stopped it (then a re-run may give another answer)."""
+    r = solver.response_proto
+    p = solver.parameters
+    if (
+        r.status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+        and r.deterministic_time < 0.99 * p.max_deterministic_time
+        and r.wall_time >= 0.99 * p.max_time_in_seconds
+    ):
+        log.info("match.wall_guard", extra={"stage": stage})
+    return float(r.deterministic_time)
 
 
 def _set_hint(model: cp_model.CpModel, values: Sequence[int]) -> None:
@@ -374,11 +422,14 @@ def _maximize(model: cp_model.CpModel, terms: list[tuple[int, cp_model.IntVar]])
 def _run(
     built: Built, deadline: float, seed: int, workers: int, budget: float | None = None
 ) -> tuple[list[int] | None, bool]:
-    """``budget``: a fixed amount of (deterministic, for one worker) solver time, whatever the
-    wall clock says, so that the answer does not depend on how loaded the machine is."""
+    """``budget``: deterministic solver time (by default the time to ``deadline``, which makes
+    the answer depend on the machine's load); ``deadline`` is the wall-clock guard."""
     solver = cp_model.CpSolver()
-    _params(solver, budget if budget is not None else deadline - time.perf_counter(), seed, workers)
+    if budget is None:
+        budget = deadline - time.perf_counter()
+    _params(solver, budget, seed, workers, deadline)
     status = solver.solve(built.model)
+    built.spent += note_guard(solver, "exact")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
     n_vars = len(built.hint)

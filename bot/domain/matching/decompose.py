@@ -25,7 +25,18 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model import LinearExpr
 
-from .cpsat import Built, _params, _set_hint, build, extract, forbid_taken, phase_a, phase_b
+from .cpsat import (
+    Built,
+    _params,
+    _set_hint,
+    build,
+    extract,
+    forbid_taken,
+    log,
+    note_guard,
+    phase_a,
+    phase_b,
+)
 from .model import Interval, Session
 from .prep import Calendar, Prep, merge, subtract
 
@@ -44,14 +55,17 @@ def assign_then_schedule(
     deadline: float,
     seed: int,
     start: Iterable[Session] = (),
-) -> list[Session]:
+    budget: float = 1.0,
+) -> tuple[list[Session], float]:
     """A second starting point, built top-down: who serves whom, then when.
 
     Stage 1 chooses providers with CP-SAT on an aggregate model (per provider and school day,
     session minutes within the free minutes that meet the school's hours; weekly capacity;
     distinct days), which is small and solves well. Stage 2 schedules exactly, each need held to
     its stage-1 provider, dropping what does not fit. The greedy decides need by need and cannot
-    see the trade-offs stage 1 sees.
+    see the trade-offs stage 1 sees. Both stages run on CP-SAT's deterministic clock,
+    `budget` seconds in all (`deadline` is the wall-clock guard); returns the sessions and the
+    deterministic time used.
     """
     model = cp_model.CpModel()
     pset = set(providers)
@@ -118,7 +132,7 @@ def assign_then_schedule(
             if n.preferred_provider_id == prep.providers[pi].provider_id:
                 preferred.append(yv)
     if not y:
-        return []
+        return [], 0.0
     # Complete hint from the incumbent: its pairs, the pieces its sessions lie in, group counts.
     hint: dict[int, int] = {}
     sessions_in: dict[int, set[int]] = defaultdict(set)
@@ -160,10 +174,11 @@ def assign_then_schedule(
     model.maximize(LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms]))
     _set_hint(model, [hint.get(i, 0) for i in range(len(model.proto.variables))])
     solver = cp_model.CpSolver()
-    _params(solver, STAGE1_SHARE * (deadline - time.perf_counter()), seed, 2)
+    _params(solver, STAGE1_SHARE * budget, seed, 2, deadline)
     status = solver.solve(model)
+    spent = note_guard(solver, "assign")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return []
+        return [], spent
     values = list(solver.response_proto.solution)
     only = {ni: pi for (ni, pi), v in y.items() if values[v.index]}
     # Stage 2 starts from the incumbent's sessions of needs that kept their provider.
@@ -175,11 +190,17 @@ def assign_then_schedule(
         )
         if sids:
             kept.append(replace(sess, student_ids=sids))
+    size = sum(len(prep.slots(ni, pi)) for ni, pi in only.items())
+    if time.perf_counter() + size / BUILD_RATE >= deadline:
+        log.info("match.wall_guard", extra={"stage": "assign"})
+        return [], spent
     built = build(prep, sorted(only), providers, block, kept, only=only)
+    spent += built.n_bools / BUILD_RATE
     if time.perf_counter() >= deadline - 0.05:
-        return []
-    sol, _ = phase_a(built, built.hint, deadline, seed)
-    return extract(built, sol, prep)
+        log.info("match.wall_guard", extra={"stage": "assign"})
+        return [], spent
+    sol, _ = phase_a(built, built.hint, deadline, seed, budget=max(0.05, budget - spent))
+    return extract(built, sol, prep), spent + built.spent
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,16 +304,25 @@ def lns(
     outside: dict[str, list[Interval]],
     stats: dict[str, float],
     target_bools: int = LNS_BOOLS,
-) -> None:
-    """Improve `inc` in place by re-optimising neighbourhoods of a few providers at a time."""
+    budget: float = 1.0,
+) -> float:
+    """Improve `inc` in place by re-optimising neighbourhoods of a few providers at a time,
+    until `budget` seconds of deterministic time are used (each neighbourhood's model building
+    counted by its size, its solves by CP-SAT's deterministic clock), so that the moves, and
+    the answer, do not depend on the machine's load; `deadline` is the wall-clock guard.
+    Returns the deterministic time used."""
     could: dict[int, list[int]] = defaultdict(list)
     for ni in inc.needs:
         for pi in prep.eligible(ni):
             could[pi].append(ni)
     n_prov = max(2, min(len(providers), int(stats.get("n_prov", 8))))
+    spent = 0.0
     while True:
-        remaining = deadline - time.perf_counter()
+        remaining = budget - spent
         if remaining < 0.3:
+            break
+        if time.perf_counter() >= deadline - 0.1:
+            log.info("match.wall_guard", extra={"stage": "lns"})
             break
         unserved = inc.unserved()
         if unserved and rng.random() < 0.85:
@@ -313,7 +343,11 @@ def lns(
             chosen.append(pi)
             nb = cand
         if not chosen:
+            spent += 0.01
             continue
+        if time.perf_counter() + size_of(prep, nb, chosen) / BUILD_RATE >= deadline:
+            log.info("match.wall_guard", extra={"stage": "lns"})
+            break
         students = {prep.needs[ni].student_id for ni in nb}
         block = calendars(outside, students)
         chosen_set = set(chosen)
@@ -325,15 +359,13 @@ def lns(
                             block.setdefault(sid, Calendar()).add(s.start, s.end)
         hint = [s for pi in chosen for s in inc.by_provider.get(pi, [])]
         built = build(prep, sorted(nb), chosen, block, hint)
+        spent += built.n_bools / BUILD_RATE
         # Short runs: improvements are found fast when they exist; proofs are what take long.
-        budget = min(remaining - 0.1, LNS_SECONDS + built.n_bools / 50_000)
-        stop = time.perf_counter() + budget
-        sol, proved = phase_a(
-            built, built.hint, time.perf_counter() + 0.7 * budget, rng.randrange(1 << 30)
-        )
+        step = min(remaining - 0.1, LNS_SECONDS + built.n_bools / 50_000)
+        sol, proved = phase_a(built, built.hint, deadline, rng.randrange(1 << 30), 1, 0.7 * step)
         a_gain = built.value(sol)[0] > built.value(built.hint)[0]
-        if time.perf_counter() < stop - 0.05:
-            sol = phase_b(built, sol, stop, rng.randrange(1 << 30))
+        sol = phase_b(built, sol, deadline, rng.randrange(1 << 30), 1, 0.3 * step)
+        spent += built.spent
         stats["iterations"] = stats.get("iterations", 0.0) + 1
         # Grow the neighbourhood while its coverage level is solved or improved, else shrink it.
         grow = proved or a_gain
@@ -343,6 +375,7 @@ def lns(
             stats["improved"] = stats.get("improved", 0.0) + float(new > old)
             inc.replace(chosen, extract(built, sol, prep))
     stats["n_prov"] = float(n_prov)
+    return spent
 
 
 class Component:
@@ -402,14 +435,27 @@ class Component:
             self.inc = Incumbent(self.prep, self.needs, extract(built, sol, self.prep))
             self.method = "cp-sat"
 
-    def cover(self, deadline: float, outside: dict[str, list[Interval]]) -> None:
-        """Round 1: raise coverage. The top-down assignment start competes with the incumbent;
-        the full model's turn comes in `polish`, where it starts from the better of the two."""
+    def cover(self, budget: float, deadline: float, outside: dict[str, list[Interval]]) -> float:
+        """Round 1: raise coverage, in `budget` seconds of deterministic time (`deadline` is the
+        wall-clock guard). The top-down assignment start competes with the incumbent; the full
+        model's turn comes in `polish`, where it starts from the better of the two. Returns the
+        deterministic time used."""
+        if time.perf_counter() >= deadline - 0.1:
+            log.info("match.wall_guard", extra={"stage": "cover"})
+            return 0.0
         if self.use_lns:
-            lns(self.prep, self.inc, self.providers, deadline, self.rng, outside, self.stats)
             self.method = "cp-sat-lns"
-            return
-        other = assign_then_schedule(
+            return lns(
+                self.prep,
+                self.inc,
+                self.providers,
+                deadline,
+                self.rng,
+                outside,
+                self.stats,
+                budget=budget,
+            )
+        other, spent = assign_then_schedule(
             self.prep,
             self.needs,
             self.providers,
@@ -417,47 +463,60 @@ class Component:
             deadline,
             self.seed,
             self.inc.sessions(),
+            budget,
         )
         if _coverage(other) > _coverage(self.inc.sessions()):
             self.inc = Incumbent(self.prep, self.needs, other)
             self.method = "cp-sat"
+        return spent
 
     def polish(
         self,
+        budget: float,
         deadline: float,
         outside: dict[str, list[Interval]],
         cover: bool,
         workers: int = 2,
-        budget: float | None = None,
-    ) -> None:
-        """Improve the incumbent until ``deadline``; with ``budget`` (one worker), spend exactly
-        that much deterministic solver time instead, so that re-runs give the same answer."""
-        if budget is not None:
-            if self.use_lns:
-                return  # too large for a short polish: keep the incumbent
-            built = self._ensure_built(outside)
-            assert self.sol is not None
-            sol = self.sol
-            if cover:
-                sol, _ = phase_a(built, sol, deadline, self.seed, 1, 0.3 * budget)
-            sol = phase_b(built, sol, deadline, self.seed + 1, 1, 0.7 * budget)
-            self._adopt(built, sol)
-            return
+        short: bool = False,
+    ) -> float:
+        """Improve the incumbent with `budget` seconds of deterministic time, so that re-runs
+        give the same answer (`deadline` is the wall-clock guard); building the model counts
+        against it. Components too large for one model run LNS instead. With `short` (the brief
+        polish of the secondary objectives) the budget is solver time alone, and a component
+        too large for one model keeps its incumbent. Returns the deterministic time used."""
+        if time.perf_counter() >= deadline - 0.1:
+            log.info("match.wall_guard", extra={"stage": "polish"})
+            return 0.0
         if self.use_lns:
-            lns(self.prep, self.inc, self.providers, deadline, self.rng, outside, self.stats)
+            if short:
+                return 0.0
             self.method = "cp-sat-lns"
-            return
-        if self.built is None and deadline - time.perf_counter() < self.size / BUILD_RATE:
-            return  # not even time to build the model: keep the incumbent
+            return lns(
+                self.prep,
+                self.inc,
+                self.providers,
+                deadline,
+                self.rng,
+                outside,
+                self.stats,
+                budget=budget,
+            )
+        build_cost = 0.0 if self.built is not None or short else self.size / BUILD_RATE
+        if build_cost >= budget:
+            return 0.0  # not even time to build the model: keep the incumbent
+        if self.built is None and time.perf_counter() + self.size / BUILD_RATE >= deadline:
+            log.info("match.wall_guard", extra={"stage": "polish"})
+            return 0.0
         built = self._ensure_built(outside)
         assert self.sol is not None
+        before = built.spent
         sol = self.sol
+        left = budget - build_cost
         if cover:
-            share = time.perf_counter() + 0.3 * (deadline - time.perf_counter())
-            sol, _ = phase_a(built, sol, share, self.seed, workers)
-        if deadline - time.perf_counter() > 0.1:
-            sol = phase_b(built, sol, deadline, self.seed + 1, workers)
+            sol, _ = phase_a(built, sol, deadline, self.seed, workers, 0.3 * left)
+        sol = phase_b(built, sol, deadline, self.seed + 1, workers, left - (built.spent - before))
         self._adopt(built, sol)
+        return build_cost + built.spent - before
 
     def release(self) -> None:
         self.built = None

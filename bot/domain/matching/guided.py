@@ -11,11 +11,10 @@ deterministic clock, so unchanged inputs give the same sessions.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .cpsat import build, extract, phase_a
+from .cpsat import Work, build, extract, phase_a
 from .decompose import calendars
 from .model import Interval, Session
 from .prep import Calendar, Prep
@@ -35,17 +34,19 @@ def timetable(
     needs: Sequence[int],
     block: dict[str, Calendar],
     hint: Sequence[Session],
-    deadline: float,
+    work: Work,
     cap: float = PROVIDER_SECONDS,
 ) -> list[Session]:
-    """Provider pi's best timetable for `needs` (as many as fit), from the valid `hint`."""
+    """Provider pi's best timetable for `needs` (as many as fit), from the valid `hint`, in at
+    most `cap` deterministic seconds, charged to `work`."""
     if not needs:
         return []
     built = build(prep, sorted(needs), [pi], block, hint, only={ni: pi for ni in needs})
-    limit = min(cap, deadline - time.perf_counter())
-    if limit <= 0.01:
+    limit = min(cap, work.left())
+    if limit <= 0.01 or work.over("guided"):
         return list(hint)
-    sol, _ = phase_a(built, built.hint, time.perf_counter() + limit, 0, workers=1)
+    sol, _ = phase_a(built, built.hint, work.guard, 0, workers=1, budget=limit)
+    work.spent += built.spent
     return extract(built, sol, prep)
 
 
@@ -82,7 +83,7 @@ def guide_component(
     providers: Sequence[int],
     assignment: dict[int, int],
     block: dict[str, Calendar],
-    deadline: float,
+    work: Work,
 ) -> list[Session]:
     """The component's sessions: the assignment timetabled, then insertions."""
     pset = set(providers)
@@ -93,9 +94,9 @@ def guide_component(
             mine[pi].append(ni)
     plan: dict[int, list[Session]] = {}
     for pi in sorted(mine):
-        if time.perf_counter() >= deadline:
+        if work.over("guided"):
             break
-        plan[pi] = timetable(prep, pi, mine[pi], block, [], deadline)
+        plan[pi] = timetable(prep, pi, mine[pi], block, [], work)
     served = {ni for lst in plan.values() for ni in _key_needs(prep, lst)}
     load = {pi: sum(s.end - s.start for s in lst) for pi, lst in plan.items()}
     for ni in sorted((ni for ni in needs if ni not in served), key=lambda i: _scarcity(prep, i)):
@@ -107,7 +108,7 @@ def guide_component(
         )
         trials = 0
         for pi in cands:
-            if time.perf_counter() >= deadline or trials >= INSERT_TRIALS:
+            if trials >= INSERT_TRIALS or work.over("guided"):
                 break
             room = prep.providers[pi].capacity_minutes - load.get(pi, 0)
             if room < (n.session_minutes if n.group_ok else cost):
@@ -121,7 +122,7 @@ def guide_component(
                 break
             have = _key_needs(prep, current)
             trials += 1
-            trial = timetable(prep, pi, [*have, ni], block, current, deadline, INSERT_SECONDS)
+            trial = timetable(prep, pi, [*have, ni], block, current, work, INSERT_SECONDS)
             if ni in _key_needs(prep, trial) and have <= _key_needs(prep, trial):
                 plan[pi] = trial
                 load[pi] = sum(s.end - s.start for s in trial)
@@ -135,9 +136,10 @@ def guided(
     parts: Sequence[tuple[Sequence[int], Sequence[int]]],
     assignment: dict[int, int],
     base: Sequence[Session],
-    deadline: float,
+    work: Work,
 ) -> list[Session]:
-    """`base` improved component by component with the relaxation's assignment."""
+    """`base` improved component by component with the relaxation's assignment, within the
+    deterministic budget `work`."""
     part_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
     current: dict[int, list[Session]] = defaultdict(list)
     for s in base:
@@ -149,7 +151,7 @@ def guided(
     # Where the relaxation's answer serves the most more first; nowhere it serves no more.
     for c in sorted((c for c in range(len(parts)) if gain[c] > 0), key=lambda c: (-gain[c], c)):
         needs, provs = parts[c]
-        if time.perf_counter() >= deadline:
+        if work.over("guided"):
             break
         students = {prep.needs[ni].student_id for ni in needs}
         taken: dict[str, list[Interval]] = defaultdict(list)
@@ -159,7 +161,7 @@ def guided(
                     for sid in s.student_ids:
                         if sid in students:
                             taken[sid].append((s.start, s.end))
-        got = guide_component(prep, needs, provs, assignment, calendars(taken, students), deadline)
+        got = guide_component(prep, needs, provs, assignment, calendars(taken, students), work)
         if len(_key_needs(prep, got)) > have[c]:
             current[c] = got
     return [s for c in sorted(current) for s in current[c]]

@@ -31,6 +31,11 @@ from storage.queries import school_zones
 # --- building the matcher's input ---------------------------------------------------------
 
 
+SPARE_WITHIN = timedelta(weeks=8)
+"""A provider whose licence for the district's state ends this soon is used only where nobody
+else can serve (``bot.domain.matching.sparing``)."""
+
+
 def target_monday(today: date) -> date:
     """The coming school week: the Monday after ``today``."""
     return today + timedelta(days=7 - today.weekday())
@@ -76,6 +81,11 @@ class Context:
     need_minutes: dict[tuple[str, str], int]
     total_needs: int
     provider_time_off: dict[str, list[tuple[date, date]]] = field(default_factory=dict)
+    # Candidates whose licence for the district's state ends within `SPARE_WITHIN` of today,
+    # and when; `spare`: used only where nobody else can serve (not with provider=, which names
+    # the one provider to match).
+    licence_ending: dict[str, date] = field(default_factory=dict)
+    spare: bool = True
 
 
 def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
@@ -216,9 +226,13 @@ def build_input(
     providers = list(s.scalars(pq.order_by(m.Provider.id)))
     pids = [p.id for p in providers]
     licences: dict[str, set[str]] = defaultdict(set)
+    licence_ends: dict[str, date] = {}
     for lic in s.scalars(select(m.License).where(m.License.provider_id.in_(pids))):
         if lic.expires_on > last_day:  # a licence ends on its date
             licences[lic.provider_id].add(lic.state)
+            if lic.state == district.state:
+                was = licence_ends.get(lic.provider_id)
+                licence_ends[lic.provider_id] = max(was or lic.expires_on, lic.expires_on)
     windows: dict[str, list[m.AvailabilityWindow]] = defaultdict(list)
     for w in s.scalars(
         select(m.AvailabilityWindow).where(m.AvailabilityWindow.provider_id.in_(pids))
@@ -328,6 +342,8 @@ def build_input(
         provider_time_off={
             pid: sorted((t.start_date, t.end_date) for t in items) for pid, items in off.items()
         },
+        licence_ending={p: d for p, d in licence_ends.items() if d <= today + SPARE_WITHIN},
+        spare=not (filters and filters.provider_slack_id),
     )
     inp = mt.MatchInput(
         district_id=district.id,

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import matching as mt
+from bot.domain.labels import state_name
 from bot.domain.matching.explain import explain_in_view
 from bot.domain.matching.hires import hires
+from bot.domain.matching.sparing import solve_sparing
 from bot.domain.schedule import DAY_NAMES
 from bot.domain.spreadsheet import SafeWriter
 from bot.services.matching.common import KIND, hours, short_name, zone_abbr
@@ -56,6 +58,7 @@ class ProviderPlan:
     committed_minutes: int
     capacity_minutes: int
     time_off: str = ""  # "out Dec 7–11: those sessions will be cancelled"
+    licence: str = ""  # "Alaska licence ends Dec 23: used for 2 students nobody else can serve"
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
                 ctx.provider_committed[pid],
                 ctx.provider_capacity[pid],
                 time_off_note(ctx.provider_time_off.get(pid, [])),
+                licence_note(ctx, pid, by_provider[pid]),
             )
         )
     served = {(sid, sess.service) for sess in result.sessions for sid in sess.student_ids}
@@ -256,6 +260,19 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         bound=result.bound,
         hires=tuple(_hire_out(h, ctx) for h in result.hires),
     )
+
+
+def licence_note(ctx: Context, provider_id: str, sessions: list[mt.Session]) -> str:
+    """ "Alaska licence ends Dec 23: used for 2 students nobody else can serve" ("" unless it ends
+    within ``SPARE_WITHIN``)."""
+    ends = ctx.licence_ending.get(provider_id)
+    if ends is None:
+        return ""
+    text = f"{state_name(ctx.district.state)} licence ends {ends:%b %-d}"
+    if not ctx.spare:
+        return text
+    n = len({(sid, x.service) for x in sessions for sid in x.student_ids})
+    return f"{text}: used for {n} {'student' if n == 1 else 'students'} nobody else can serve"
 
 
 def time_off_note(ranges: list[tuple[date, date]]) -> str:
@@ -295,10 +312,19 @@ def compute(
         inp, ctx = build_input(s, deps, district, today, filters)
         fp = fingerprint(s, scope_of(inp, ctx, filters))
         view = _district_view(s, deps, district, today, filters)
-    result = deps.solve(inp, progress)
+    result = solve(deps, inp, ctx, progress)
     if view is not None:
         result = _in_view(result, *view)
     return inp, result, ctx, fp
+
+
+def solve(
+    deps: Deps, inp: mt.MatchInput, ctx: Context, progress: mt.ProgressFn | None = None
+) -> mt.MatchResult:
+    """The matcher, with the providers whose licence ends soon used only where nobody else can
+    serve (``ctx.licence_ending``)."""
+    spared = frozenset(ctx.licence_ending) if ctx.spare else frozenset()
+    return solve_sparing(inp, spared, lambda i: deps.solve(i, progress))
 
 
 def _district_view(
@@ -414,6 +440,8 @@ def store(
             }
             for x in result.sessions
         ],
+        # Whom to hire for the rest: the manager's App Home shows the latest proposal's.
+        "hires": [_hire_out(h, ctx).to_json() for h in result.hires],
         # Why each left-over service stayed unserved: the App Home and the digest show it.
         "unmatched": [
             {
@@ -468,6 +496,7 @@ def text_summary(p: Proposal) -> str:
             f"{hours(plan.committed_minutes + plan.new_minutes)} of "
             f"{hours(plan.capacity_minutes)} h/week"
             + (f" · {plan.time_off}" if plan.time_off else "")
+            + (f" · {plan.licence}" if plan.licence else "")
         )
         for x in plan.sessions:
             lines.append(

@@ -21,7 +21,7 @@ from bot.services.errors import NotFound
 from bot.services.matching.filters import DistrictInfo
 from bot.services.matching.fingerprint import fingerprint
 from bot.services.matching.inputs import build_input
-from bot.services.matching.proposals import Proposal, render, scope_of, store
+from bot.services.matching.proposals import Proposal, render, scope_of, solve, store
 from bot.services.people import identify, require_manager
 from storage import models as m
 
@@ -58,7 +58,7 @@ def propose_rematch(
         inp, ctx = build_input(s, deps, district, today, moving=pairs)
         leaving = _current_providers(s, pairs)
         fp = fingerprint(s, scope_of(inp, ctx, None, pairs))
-    result = deps.solve(inp, progress)
+    result = solve(deps, inp, ctx, progress)
     moving = [[sid, service, leaving.get((sid, service))] for sid, service in sorted(pairs)]
     with deps.session_factory.begin() as s:
         proposal_id = store(
