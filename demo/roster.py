@@ -433,14 +433,14 @@ def _demo_sessions(
         for row in [r for r in past_single if r[6] == "held"][:short]:
             row[6] = status
             row[7] = None if status == "cancelled" else row[7]
-    # ...and in every district a session cancelled with no reason given (owed), so each
-    # district's /minutes has a student behind and a make-up to schedule.
+    # ...and in every district its latest session before today cancelled with no reason given
+    # (owed), so each district's /minutes has a student behind this month for a session missed
+    # (not merely one still to come) and a make-up to schedule.
+    recent = [r for r in rows if r[4] < cutoff and r[0] not in groups]
     for district in sorted(set(district_of.values())):
-        mine = [r for r in past_single if district_of.get(r[2]) == district]
-        if mine and not any(r[6] == "cancelled" for r in mine):
-            held = [r for r in mine if r[6] == "held"]
-            if held:
-                held[len(held) // 2][6] = "cancelled"
+        held = [r for r in recent if district_of.get(r[2]) == district and r[6] == "held"]
+        if held:
+            max(held, key=lambda r: (r[4], r[0], r[2]))[6] = "cancelled"
     for row in rows:
         if row[6] == "cancelled":
             row[7] = None

@@ -34,6 +34,7 @@ REASON_LABEL = {
     "no_licensed_provider": "no licensed provider",
     "no_common_time": "no common time",
     "no_capacity": "no capacity",
+    "other_providers": "another provider could serve",
 }
 
 
@@ -119,6 +120,12 @@ def bound_line(p: Proposal) -> str:
         f"at most {bold(f'{best:,}')} can be served"
     )
     rest = total - best
+    if p.focus:  # provider=: the bound is theirs; the unserved list says why not the rest
+        return (
+            line
+            + f" by {escape(p.focus)}"
+            + (f" (why not the other {rest:,}: below)" if rest else "")
+        )
     if rest:
         verb = "has" if rest == 1 else "have"
         line += f" (the other {rest:,} {verb} no licensed provider or no common time)"

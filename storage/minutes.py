@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeVar, cast
@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from bot.domain.minutes import WEEKS
 from bot.domain.vocabulary import SessionStatus
 from storage import models as m
 
@@ -54,7 +53,9 @@ class ServiceRow(NamedTuple):
 
 class MinuteGroup(NamedTuple):
     """Summed minutes of sessions that look the same to the minutes rule (a plain row: a
-    month of a whole organisation is a few hundred thousand of them)."""
+    month of a whole organisation is a few hundred thousand of them). The database's rows carry,
+    after ``minutes``, the same minutes summed in each week of the month asked for
+    (``minute_groups``'s ``weeks``, in that order): read them as ``*weeks``."""
 
     student_id: str
     service: str
@@ -65,13 +66,6 @@ class MinuteGroup(NamedTuple):
     unmarked_overdue: bool
     period: str  # before | in | after the month, in the school's zone
     minutes: int
-    # The same minutes by week of the month (``OpenDays.week_of``), when in it.
-    week0: int
-    week1: int
-    week2: int
-    week3: int
-    week4: int
-    week5: int
 
 
 def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
@@ -160,11 +154,15 @@ def minute_groups(
     first: date,
     last: date,
     overdue_before: datetime,
-) -> list[MinuteGroup]:
-    """Sessions up to the month's end, summed: all of the month's (by week of the month), and
-    before it only those that can owe or pay back minutes (everything but plain held sessions).
+    weeks: Sequence[int] | None = None,
+) -> list[Any]:
+    """Sessions up to the month's end, summed: all of the month's, and before it only those that
+    can owe or pay back minutes (everything but plain held sessions). Each row is a
+    ``MinuteGroup`` followed by its minutes in each of ``weeks`` (weeks of the month, as
+    ``OpenDays.week_of``; None: all): only the weeks the caller will look at, each one more
+    sum.
 
-    Most sessions lie well inside a week of the month whatever the school's zone: those are
+    Most sessions lie well inside the month and its weeks whatever the school's zone: those are
     summed in the database on the sessions table alone. The few within a zone's offset of a
     week's or the month's edges are read one by one and placed by their school's zone.
     """
@@ -179,21 +177,18 @@ def minute_groups(
     note = TS.note_done_at.is_not(None).label("note")
     overdue = and_(TS.starts_at < overdue_before, TS.status == "scheduled").label("overdue")
     owing = or_(TS.status != "held", TS.makeup.is_(True))
-    inner = bands[1:-1]
     period = case((TS.starts_at < earliest, literal(BEFORE)), else_=literal(IN)).label("period")
-    week = case(
-        (TS.starts_at < earliest, literal(-1)),
-        *((TS.starts_at < lo, literal(i)) for i, (lo, _) in enumerate(inner)),
-        else_=literal(len(inner)),
-    ).label("week")
     cols = (TS.student_id, TS.service, TS.status, TS.cancel_reason, TS.makeup, note, overdue)
+    # Rows near a week's edge are read one by one, so the others are in one week in every
+    # zone: [latest start, earliest end) of the week.
+    unsure_bands = [(lo, hi) for lo, hi in bands if lo < hi]
     in_month = and_(
         TS.starts_at >= safe_lo,
         TS.starts_at < safe_hi,
-        *(or_(TS.starts_at < lo, TS.starts_at >= hi) for lo, hi in inner if lo < hi),
+        *(or_(TS.starts_at < lo, TS.starts_at >= hi) for lo, hi in unsure_bands[1:-1]),
     )
     where = [or_(and_(TS.starts_at < earliest, owing), in_month)]
-    unsure = [and_(TS.starts_at >= lo, TS.starts_at < hi) for lo, hi in bands if lo < hi]
+    unsure = [and_(TS.starts_at >= lo, TS.starts_at < hi) for lo, hi in unsure_bands]
     edges = [or_(*unsure)] if unsure else []
     students = _students_in(scope)
     if students is not None:
@@ -205,20 +200,29 @@ def minute_groups(
         # organisation's month (near a million rows, a quarter million groups) needs more.
         whole = scope.district_ids is None and scope.student_ids is None
         s.execute(text(f"SET LOCAL work_mem = '{256 if whole else 64}MB'"))
+    if weeks is None:
+        weeks = range(len(bands) - 1)
     # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys. One
-    # group per shape, its minutes also summed by week (a row per week would be 2-3 times as
-    # many rows to read).
-    rows = select(*cols, period, week, TS.minutes).where(*where).subquery()
-    shape = [rows.c[c.name] for c in (*cols, period)]
-    grouped = select(
-        *shape,
-        func.sum(rows.c.minutes).label("minutes"),
-        *(
-            func.sum(case((rows.c.week == i, rows.c.minutes), else_=literal(0))).label(f"week{i}")
-            for i in range(WEEKS)
-        ),
-    ).group_by(*shape)
-    out = cast(list[MinuteGroup], _rows(s, grouped))
+    # group per shape, its minutes also summed in each week asked for (a row per week would be
+    # two to three times as many rows to read).
+    by_week = [
+        func.sum(
+            case(
+                (
+                    and_(TS.starts_at >= bands[w][1], TS.starts_at < bands[w + 1][0]),
+                    TS.minutes,
+                ),
+                else_=literal(0),
+            )
+        ).label(f"week{w}")
+        for w in weeks
+    ]
+    grouped = (
+        select(*cols, period, func.sum(TS.minutes).label("minutes"), *by_week)
+        .where(*where)
+        .group_by(*cols, period)
+    )
+    out = _rows(s, grouped)
     if not unsure:
         return out
     edge_rows = s.execute(
@@ -229,12 +233,13 @@ def minute_groups(
     for sid, svc, st, reason, mk, nt, od, at, minutes, school in edge_rows:
         zone_cuts = cuts[zone_of_school[school]]
         where_ = BEFORE if at < zone_cuts[0] else IN if at < zone_cuts[-1] else AFTER
-        weeks = [0] * WEEKS
-        if where_ == IN:
-            weeks[bisect_right(zone_cuts, at) - 1] = minutes
+        week = bisect_right(zone_cuts, at) - 1 if where_ == IN else -1
         out.append(
-            MinuteGroup(sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes, *weeks)
-        )
+            (
+                sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes,
+                *(minutes if w == week else 0 for w in weeks),
+            )
+        )  # fmt: skip
     return out
 
 
@@ -478,3 +483,14 @@ def districts_of_students(s: Session, student_ids: Iterable[str]) -> dict[str, s
         )
         out.update({sid: did for sid, did in s.execute(q)})
     return out
+
+
+def change_stamp(s: Session) -> tuple[int | None, ...]:
+    """What changes whenever a session is added, marked, noted or booked (the newest session,
+    audit record and note ids): three index look-ups, to tell a cached summary is out of date."""
+    newest = [
+        select(func.max(TS.id)).scalar_subquery(),
+        select(func.max(m.AuditLog.id)).scalar_subquery(),
+        select(func.max(m.SoapNote.id)).scalar_subquery(),
+    ]
+    return tuple(s.execute(select(*newest)).one())

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from bot.domain.vocabulary import CancelReason, SessionStatus
@@ -368,14 +368,15 @@ class Due:
     def fixed_minutes(self) -> int:
         return _rounded((self.fixed, self.den))
 
-    def so_far(self, settled: Sequence[int] = ()) -> int:
+    def so_far(self, settled: Sequence[int] = (), in_month: int | None = None) -> int:
         """The minutes due so far, given ``settled[i]``: the minutes of week ``i``'s sessions
-        that count as due (``counts_as_due``)."""
+        that count as due (``counts_as_due``); ``in_month``: their sum over the month, if known
+        (a monthly mandate looks only at that)."""
         if not self.judged and self.cap is None:
             return self.fixed_minutes
         den, total = self.den, self.fixed
         if self.cap is not None:
-            total += min(self.cap, den * sum(settled))
+            total += min(self.cap, den * (sum(settled) if in_month is None else in_month))
         else:
             for week, share in self.judged:
                 got = den * settled[week] if week < len(settled) else 0
@@ -388,6 +389,9 @@ def due_rule(mandate: Mandate, days: OpenDays, today: date, settled: date | None
     before ``settled`` (default ``today``) are past their grace to be marked."""
     settled = today if settled is None else settled
     whole_share = _share(mandate, days, None)
+    within = days.month.first < (mandate.starts_on or days.month.first) or (
+        mandate.ends_on is not None and mandate.ends_on < days.month.last
+    )
     whole = _rounded(whole_share)
     if mandate.minutes_per_month is not None:
         if settled > days.month.last or whole_share[0] == 0:
@@ -396,6 +400,13 @@ def due_rule(mandate: Mandate, days: OpenDays, today: date, settled: date | None
     den = days.per_week
     fixed = 0
     judged: list[tuple[int, int]] = []
+    if not within:  # the school's weeks as they are (most services: worked out per school)
+        for index, count, in_full in _weeks(days, today, settled):
+            if in_full:
+                fixed += mandate.weekly * count
+            else:
+                judged.append((index, mandate.weekly * count))
+        return Due(whole, den, fixed, tuple(judged), None)
     for index, monday in enumerate(days.mondays):
         sunday = monday + timedelta(days=6)
         if monday > today:
@@ -411,6 +422,22 @@ def due_rule(mandate: Mandate, days: OpenDays, today: date, settled: date | None
         else:
             judged.append((index, share))
     return Due(whole, den, fixed, tuple(judged), None)
+
+
+@lru_cache(maxsize=4096)
+def _weeks(days: OpenDays, today: date, settled: date) -> tuple[tuple[int, int, bool], ...]:
+    """Each week of the month begun by ``today`` that has open days: (index, open days, whole
+    and its grace over)."""
+    out: list[tuple[int, int, bool]] = []
+    for index, monday in enumerate(days.mondays):
+        if monday > today:
+            break
+        sunday = monday + timedelta(days=6)
+        count = days.count(monday, sunday)
+        if count:
+            last = days.days[bisect_right(days.days, sunday) - 1]
+            out.append((index, count, count == days.per_week and last < settled))
+    return tuple(out)
 
 
 def due(

@@ -41,7 +41,7 @@ from bot.services.deadlines import (
     provider_names,
     student_deadlines,
 )
-from bot.services.minutes import DistrictLine, district_lines
+from bot.services.minutes import DistrictLine, DistrictLinesOnce
 from storage import models as m
 from storage import outbox
 from storage.queries import manager_district_scope
@@ -103,12 +103,19 @@ def _zone(name: str | None, fallback: str) -> str:
 
 
 def build_digest(
-    deps: Deps, s: Session, now: datetime, tz: str, scope: frozenset[str] | None = None
+    deps: Deps,
+    s: Session,
+    now: datetime,
+    tz: str,
+    scope: frozenset[str] | None = None,
+    minutes: DistrictLinesOnce | None = None,
 ) -> WeeklyDigest:
     """What a manager whose districts are ``scope`` (None: all) should see this week.
 
     Everything overdue is computed from today's data, so it stays in every week's digest
-    until it is resolved (a review held, a note written, a licence renewed).
+    until it is resolved (a review held, a note written, a licence renewed). ``minutes``: the
+    run's district minutes lines, shared by every manager's digest (each district worked out
+    once).
     """
     settings = deps.settings
     names = settings.show_student_names
@@ -153,7 +160,7 @@ def build_digest(
         licences=tuple(licences),
         licence_days=licence_days,
         unreachable=_unreachable(s, now, None if scope is None else set(districts)),
-        minutes=tuple(district_lines(s, scope, now, settings)),
+        minutes=tuple((minutes or DistrictLinesOnce(now, settings)).lines(s, scope)),
         conflicts=tuple(district_conflicts(s, now, tz, names, scope)),
     )
 
@@ -239,6 +246,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
         outbox.enqueue(s, rows)
     worker = f"digest:{uuid.uuid4().hex[:12]}"
     sent = 0
+    minutes = DistrictLinesOnce(now, deps.settings)  # once per district for the whole run
     for key, slack_user, tz, scope in due:
         with deps.session_factory.begin() as s:
             if not outbox.claim_key(s, key, worker, now, LEASE):
@@ -249,7 +257,7 @@ def send_weekly_digests(deps: Deps, now: datetime) -> int:
             sent += found
             continue  # Slack took it on an earlier, interrupted run
         with deps.session_factory() as s:
-            digest = build_digest(deps, s, now, tz, scope)
+            digest = build_digest(deps, s, now, tz, scope, minutes)
         batch = dm.new_batch_id()
         dm.stamp(deps, ids, worker, batch)
         result = dm.send(deps, worker, ids, slack_user, digest, batch, now)

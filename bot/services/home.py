@@ -33,7 +33,12 @@ from bot.services.deadlines import (
     provider_names,
     student_deadlines,
 )
-from bot.services.minutes import DistrictLine, ProviderMinutes, district_lines, provider_minutes
+from bot.services.minutes import (
+    DistrictLine,
+    ProviderMinutes,
+    cached_district_lines,
+    provider_minutes,
+)
 from bot.services.people import NOT_IN_ROSTER, identify
 from bot.services.scope import districts_of, students_in
 from storage import models as m
@@ -145,7 +150,7 @@ def home_for(deps: Deps, slack_user_id: str) -> Home:
                 unserved=tuple(u for u in unserved(s, names) if _mine(scope, u.district_id)),
                 notes=tuple(_overdue_counts(s, scope, now, due_hours, names)),
                 licences=tuple(_licences(s, scope, today)),
-                minutes=tuple(district_lines(s, scope, now, deps.settings)),
+                minutes=tuple(cached_district_lines(deps, s, scope, now)),
                 conflicts=for_manager(s, now, person.timezone, names, slack_user_id),
                 hiring=tuple(_hiring(s, scope, person.timezone)),
             )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -81,21 +82,24 @@ class OwedMakeup:
     cancel_reason: str | None
 
 
-# What one minute of a shape adds: delivered, owed, made up, due (in its week of the month).
+# What one minute of a shape adds: delivered, owed, made up, due (in the month, and its week).
 Effect = tuple[int, int, int, int]
-WEEK0 = 3  # a tally's sums: [delivered, owed, made up, due in week 0, week 1, ...]
+DUE = 3  # a tally's sums: [delivered, owed, made up, due in the month, due in week 0, 1, ...]
+WEEK0 = 4
 
 
 def _tallies(
-    groups: Iterable[q.MinuteGroup], *, no_show_owed: bool
+    groups: Iterable[tuple[Any, ...]], weeks: Sequence[int], *, no_show_owed: bool
 ) -> dict[tuple[str, str], list[int]]:
-    """Each student service's [delivered, owed, made up, due in each week of the month]. The
-    rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen shapes,
-    so the rule is asked once per shape what one minute of it adds, and the minutes are summed
-    with that."""
+    """Each student service's [delivered, owed, made up, due in the month, due in each week of
+    the month], from
+    ``minute_groups`` rows summed by ``weeks``. The rule is ``Tally.add``, which is linear in
+    the minutes; the groups come in a few dozen shapes, so the rule is asked once per shape what
+    one minute of it adds, and the minutes are summed with that."""
     effects: dict[tuple[object, ...], Effect] = {}
     sums: dict[tuple[str, str], list[int]] = {}
-    for sid, svc, status, reason, makeup, note, overdue, period, minutes, *weeks in groups:
+    slots = [WEEK0 + w for w in weeks]
+    for sid, svc, status, reason, makeup, note, overdue, period, minutes, *by_week in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
         if effect is None:
@@ -112,8 +116,9 @@ def _tallies(
         total[0] += effect[0] * minutes
         total[1] += effect[1] * minutes
         total[2] += effect[2] * minutes
-        if effect[3]:
-            for i, week in enumerate(weeks, WEEK0):
+        if effect[3] and period == q.IN:
+            total[DUE] += minutes
+            for i, week in zip(slots, by_week, strict=True):
                 total[i] += week
     return sums
 
@@ -137,27 +142,13 @@ def month_minutes(
     if not services:
         return []
     cutoff = unmarked_cutoff(now, settings)
-    tallies = _tallies(
-        q.minute_groups(s, scope, month.first, month.last, cutoff),
-        no_show_owed=settings.makeup_for_no_shows,
-    )
     calendar = calendar_of(s, scope, {r.school_id for r in services}, month, now, settings)
-    slots = q.slot_rows(s, scope)
-    if slots:
-        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
-        for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
-            total = tallies.get((slot.student_id, slot.service))
-            if total is None:
-                total = tallies[(slot.student_id, slot.service)] = [0] * (WEEK0 + WEEKS)
-            total[1] += slot.minutes
-            total[WEEK0 + calendar.days[slot.school_id].week_of(day)] += slot.minutes
-    out = []
-    # Students of one school mostly share a handful of mandates: work each out once.
+    # What each mandate makes due (students of one school mostly share a handful of mandates:
+    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at.
     rules: dict[MandateKey, Due] = {}
-    none = [0] * (WEEK0 + WEEKS)
-    # Unpacked rather than read by name: a hundred thousand rows and more.
+    keys: list[MandateKey] = []
     for r in services:
-        sid, svc, school_id, district, spw, length, per_week, per_month, starts, ends, gone, who = r
+        _, _, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
         if gone is not None:
             ends = service_ends(r)
         # Dates outside the month change nothing in it: most services share a key.
@@ -166,17 +157,39 @@ def month_minutes(
         if ends is not None and ends >= month.last:
             ends = None
         key = (school_id, spw, length, per_week, per_month, starts, ends)
-        rule = rules.get(key)
-        if rule is None:
-            mandate = Mandate(spw, length, per_week, per_month, starts, ends)
-            rule = rules[key] = due_rule(
-                mandate,
+        keys.append(key)
+        if key not in rules:
+            rules[key] = due_rule(
+                Mandate(spw, length, per_week, per_month, starts, ends),
                 calendar.days[school_id],
                 calendar.today[school_id],
                 calendar.settled[school_id],
             )
+    # (A monthly mandate looks only at the month's sum.)
+    weeks = sorted({w for rule in rules.values() for w, _ in rule.judged})
+    tallies = _tallies(
+        q.minute_groups(s, scope, month.first, month.last, cutoff, weeks),
+        weeks,
+        no_show_owed=settings.makeup_for_no_shows,
+    )
+    slots = q.slot_rows(s, scope)
+    if slots:
+        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
+        for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
+            total = tallies.get((slot.student_id, slot.service))
+            if total is None:
+                total = tallies[(slot.student_id, slot.service)] = [0] * (WEEK0 + WEEKS)
+            total[1] += slot.minutes
+            total[DUE] += slot.minutes
+            total[WEEK0 + calendar.days[slot.school_id].week_of(day)] += slot.minutes
+    out = []
+    none = [0] * (WEEK0 + WEEKS)
+    # Unpacked rather than read by name: a hundred thousand rows and more.
+    for r, key in zip(services, keys, strict=True):
+        sid, svc, school_id, district, *_, who = r
+        rule = rules[key]
         total = tallies.get((sid, svc), none)
-        line = line_from((rule.whole, rule.so_far(total[WEEK0:])), *total[:WEEK0])
+        line = line_from((rule.whole, rule.so_far(total[WEEK0:], total[DUE])), *total[:DUE])
         out.append(StudentMinutes(sid, svc, school_id, district, who, line))
     return out
 
@@ -557,6 +570,51 @@ def district_lines(
     for o in owed_makeups(s, scope, now, settings):
         owed[district_of.get(o.student_id, "")] += 1
     return [DistrictLine(d, n, len(behind[d]), owed[d]) for d, n in wanted]
+
+
+# The manager Home's minutes lines, per deps (one process's database), reused while nothing is
+# recorded (``change_stamp``) for at most LINES_TTL: an organisation-wide month is seconds of work.
+LINES_TTL = timedelta(minutes=5)
+LINES_KEPT = 64
+_LineKey = tuple[frozenset[str] | None, Month, tuple[int | None, ...]]
+_lines_cache: WeakKeyDictionary[object, dict[_LineKey, tuple[datetime, list[DistrictLine]]]] = (
+    WeakKeyDictionary()
+)
+
+
+def cached_district_lines(
+    deps: Deps, s: Session, district_ids: frozenset[str] | None, now: datetime
+) -> list[DistrictLine]:
+    """``district_lines``, reused from an earlier call made less than LINES_TTL ago if nothing
+    has been recorded since (a new or marked session, a note, a booking)."""
+    cache = _lines_cache.setdefault(deps.session_factory, {})
+    key = (district_ids, Month.of(local_date(now, deps.settings.org_timezone)), q.change_stamp(s))
+    hit = cache.get(key)
+    if hit is not None and hit[0] <= now < hit[0] + LINES_TTL:
+        return hit[1]
+    lines = district_lines(s, district_ids, now, deps.settings)
+    if len(cache) >= LINES_KEPT:
+        cache.clear()
+    cache[key] = (now, lines)
+    return lines
+
+
+class DistrictLinesOnce:
+    """Every district's line worked out at most once (a digest run: each manager sees some of
+    the same districts)."""
+
+    def __init__(self, now: datetime, settings: Settings) -> None:
+        self.now, self.settings = now, settings
+        self._lines: dict[str, DistrictLine] = {}
+
+    def lines(self, s: Session, district_ids: frozenset[str] | None) -> list[DistrictLine]:
+        names = s.execute(select(m.District.id).order_by(m.District.name)).scalars().all()
+        wanted = [d for d in names if district_ids is None or d in district_ids]
+        missing = frozenset(d for d in wanted if d not in self._lines)
+        if missing:
+            for line in district_lines(s, missing, self.now, self.settings):
+                self._lines[line.district_id] = line
+        return [self._lines[d] for d in wanted if d in self._lines]
 
 
 def _scope_of(s: Session, person: Person) -> frozenset[str] | None:

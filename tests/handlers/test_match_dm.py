@@ -75,7 +75,18 @@ def test_approve_one_provider_then_all_updates_the_message_in_place_and_a_double
     driver.press(MANAGER, "match_approve_provider", first)
     after_one = latest(slack, proposal.ts)
     assert after_one.updates == proposal.updates + 1  # (a slow solve updated it before)
-    assert f"✅ Approved by <@{MANAGER}>: 1 assignment created." in after_one.said()
+    proposal_id, _, provider_id = first.partition(":")
+    with driver.deps.session_factory() as s:
+        row = s.get(m.PendingAction, proposal_id)
+        assert row is not None
+        theirs = {
+            (sid, x["service"])
+            for x in row.payload["sessions"]
+            if x["provider_id"] == provider_id
+            for sid in x["student_ids"]
+        }
+    created = f"{len(theirs)} assignment{'' if len(theirs) == 1 else 's'} created"
+    assert f"✅ Approved by <@{MANAGER}>: {created}." in after_one.said()
     assert first not in [
         b.get("accessory", {}).get("value") for b in after_one.blocks
     ]  # that provider's Approve is gone, the others stay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,38 @@ def test_manager_home_button_uploads_this_months_csvs(driver: Driver) -> None:
     assert len(sessions.splitlines()) == 11 and "Tala" not in sessions
     refused = shown(driver.press("U0P1", "home_minutes_csv", "anc", from_home=True))
     assert "Only provider-success managers can download service logs" in refused
+
+
+def s3_line(driver: Driver) -> str:
+    """What /minutes says of S3 (its line)."""
+    said = shown(driver.slash("U0P1", "/minutes"))
+    start = said.index("I.M. (S3)")
+    return said[start : said.index("\n", start)]
+
+
+def test_a_missed_session_makes_the_student_behind_at_once_and_a_held_make_up_clears_it(
+    driver: Driver, clock: FixedClock
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.services import makeups
+
+    with driver.deps.session_factory.begin() as s:  # no winter break: make-up times ahead
+        s.query(m.SchoolCalendarDay).delete()
+        group = s.query(m.TherapySession).filter_by(session_key="g1", student_id="S3").one().id
+    # Tue Dec 15: S3 (1 x 30 a week) had 90 of the 75 due so far: on track.
+    line = s3_line(driver)
+    assert "90 of 75 min so far" in line and "behind" not in line, line
+    # Yesterday's group session turns out cancelled by the provider: due at once, so behind.
+    choose(driver, "U0P1", "home_mark_cancelled", f"provider:{group}")
+    line = s3_line(driver)
+    assert "60 of 75 min so far" in line and "60 min owed" in line and "behind" in line
+    # A make-up is booked (not yet held: still behind), then held a week later: on track.
+    first = makeups.makeup_options(driver.deps, "U0P1", group).slots[0]
+    booked = makeups.book_makeup(driver.deps, "U0P1", group, first.value)
+    assert "behind" in s3_line(driver)
+    clock.at = first.starts_at + timedelta(hours=1)
+    assert clock.at < datetime(2026, 12, 31, tzinfo=UTC)  # still December
+    driver.press("U0P1", "home_mark_held", str(booked.session_id), from_home=True)
+    line = s3_line(driver)
+    assert "behind" not in line and "30 min owed" in line  # Dec 7 never marked: still owed

@@ -124,24 +124,36 @@ def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
         "P6,Eve Lund,eve@example.org,U0P6,ot,AZ,America/Phoenix,20\n"
     )
     lic = LIC + "P2,AK,2028-06-30,AK-2\nP5,AZ,2028-06-30,AZ-5\nP6,AZ,2028-06-30,AZ-6\n"
+    lic += "P3,AZ,2028-06-30,AZ-3\n"
     load(
         deps,
         tmp_path,
         providers_csv=providers,
         licenses_csv=lic,
-        students_csv=students(2, school="SCH2"),
-        services_csv=SV + "S1,ot,1,30,no\nS2,ot,1,30,no\n",
-        availability_csv=AV + "P2,wed,08:00,12:00\nP5,wed,08:00,12:00\nP6,mon,08:00,12:00\n",
+        students_csv=students(3, school="SCH2"),
+        services_csv=SV + "S1,ot,1,30,no\nS2,ot,1,30,no\nS3,slp,1,30,no\n",
+        availability_csv=AV
+        + "P2,wed,08:00,12:00\nP5,wed,08:00,12:00\nP6,mon,08:00,12:00\nP3,wed,08:00,12:00\n",
     )
     ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
-    assert ben.students_served == 0 and len(ben.unmatched) == 2
-    for u in ben.unmatched:
-        assert u.reason == "other_providers"
-        assert u.detail == (
+    assert ben.students_served == 0
+    assert {(u.student_id, u.reason, u.detail) for u in ben.unmatched} == {
+        (
+            sid,
+            "other_providers",
             "Ben K. holds no active Arizona licence (or none at home); Mo R. could serve it: "
-            "run /match without provider="
+            "run /match without provider=",
         )
-    assert ben.hires == ()  # Mo could serve them: nobody to hire
+        for sid in ("S1", "S2")
+    } | {
+        # Not a licence gap: Ben is no SLP, and Cy (Arizona) is.
+        (
+            "S3",
+            "other_providers",
+            "Ben K. is an OT, not an SLP; Cy D. could serve it: run /match without provider=",
+        )
+    }
+    assert ben.hires == ()  # others could serve them all: nobody to hire
 
     eve = svc.propose(deps, "U0M1", svc.Filters("mesa", "ot", "U0P6"))
     assert {u.detail for u in eve.unmatched} == {
@@ -155,7 +167,7 @@ def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
         assert mo is not None
         mo.discipline = "slp"
     again = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P6"))
-    assert {(u.reason, u.detail) for u in again.unmatched} == {
+    assert {(u.reason, u.detail) for u in again.unmatched if u.service == "ot"} == {
         (
             "no_common_time",
             "Eve L. holds an Arizona licence but has no time in common; no other OT holds an "
@@ -164,7 +176,7 @@ def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
     }
     assert sum(len(h.would_serve) for h in again.hires) == 2
     ben = svc.propose(deps, "U0M1", svc.Filters("mesa", provider_slack_id="U0P2"))
-    assert {(u.reason, u.detail) for u in ben.unmatched} == {
+    assert {(u.reason, u.detail) for u in ben.unmatched if u.service == "ot"} == {
         (
             "no_common_time",
             "Ben K. holds no active Arizona licence (or none at home); Eve L. holds an Arizona "
@@ -217,3 +229,22 @@ def test_a_licence_ending_within_8_weeks_serves_whom_nobody_else_can_and_says_so
     )
     assert by["P1"].licence == ""
     assert "Alaska licence ends Jan 12: used for 1 student" in svc.text_summary(p)
+
+
+def test_a_rerun_with_unchanged_inputs_gives_the_same_proposal_and_a_change_solves_again(
+    deps: Deps, proposal: svc.Proposal
+) -> None:
+    def plan(p: svc.Proposal) -> list[tuple[str, tuple[str, ...], str, str]]:
+        return sorted(
+            (x.provider_id, s.student_ids, s.day, s.start) for x in p.plans for s in x.sessions
+        )
+
+    again = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert again.proposal_id != proposal.proposal_id
+    assert plan(again) == plan(proposal) and again.method == "unchanged since the last run"
+    assert (again.bound, again.unmatched) == (proposal.bound, proposal.unmatched)
+    assert svc.approve(deps, "U0M1", again.proposal_id or "").created == 3
+
+    change(deps, window("P3"))  # nothing of Anchorage's: the approval above is what changed
+    after = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert after.method != "unchanged since the last run" and after.students_total == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,9 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.minutes import Month
 from bot.domain.sessions import session_key
+from bot.domain.vocabulary import CancelReason
 from bot.services import minutes as svc
+from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput, NotAllowed
 from storage import minutes as q
 from storage import models as m
@@ -98,6 +100,15 @@ def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
     # the month is over.
     s2 = lines[("S2", "ot")].line
     assert (s2.required, s2.required_to_date, s2.status) == (90, 0, "on track")
+    # Its first session, cancelled by the provider: 30 due at once, none delivered.
+    missed = add_session(
+        minutes_deps, "m1", "S2", utc(2026, 12, 14, 19), provider="P2", service="ot",
+        status="cancelled",
+    )  # fmt: skip
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(id=missed).update({"cancel_reason": "provider"})
+    s2 = _lines(minutes_deps)[("S2", "ot")].line
+    assert (s2.required_to_date, s2.owed, s2.status) == (30, 30, "behind")
     with minutes_deps.session_factory() as s:
         later = svc.month_minutes(s, q.Scope(), DEC, utc(2027, 1, 5, 20), minutes_deps.settings)
     s2 = next(i.line for i in later if i.student_id == "S2")
@@ -199,7 +210,6 @@ def test_sessions_are_placed_in_their_schools_week_of_the_month(minutes_deps: De
     # Two schools far apart (Anchorage, UTC-9, and one moved to Tokyo, UTC+9): a session near a
     # Monday midnight or a month's edge belongs to a different week in each. Sessions every 5
     # hours from Nov 27 to Jan 3; the grouped sums must match placing each by its local date.
-    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     from bot.domain.minutes import OpenDays, SchoolDays
@@ -228,10 +238,12 @@ def test_sessions_are_placed_in_their_schools_week_of_the_month(minutes_deps: De
     got: dict[tuple[str, str, int], int] = {}
     with minutes_deps.session_factory() as s:
         groups = q.minute_groups(s, q.Scope(), DEC.first, DEC.last, NOW)
-    for g in groups:
-        weeks = (g.week0, g.week1, g.week2, g.week3, g.week4, g.week5)
+    for row in groups:
+        g = q.MinuteGroup(*row[:9])
+        weeks = tuple(row[9:])
+        assert len(weeks) == 5  # December 2026 touches five weeks
         if g.period != q.IN:
-            assert weeks == (0,) * 6
+            assert weeks == (0,) * 5
             weeks = ()
             got[(g.student_id, g.period, -1)] = got.get((g.student_id, g.period, -1), 0) + g.minutes
         for i, minutes in enumerate(weeks):
@@ -241,3 +253,67 @@ def test_sessions_are_placed_in_their_schools_week_of_the_month(minutes_deps: De
     assert {k: v for k, v in got.items() if k[1] != q.AFTER} == {
         k: v for k, v in expected.items() if k[1] != q.AFTER
     }
+
+
+class Statements:
+    """Counts the SQL statements run on an engine (a real measure of work, no patching)."""
+
+    def __init__(self, deps: Deps) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self.engine = deps.engine
+
+        def seen(*_: object) -> None:
+            self.count += 1
+
+        self._seen = seen
+        event.listen(self.engine, "before_cursor_execute", seen)
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def test_home_lines_are_reused_until_something_is_recorded(
+    minutes_deps: Deps, clock: FixedClock
+) -> None:
+    deps = minutes_deps
+    counter = Statements(deps)
+    try:
+        with deps.session_factory() as s:
+            first = svc.cached_district_lines(deps, s, None, NOW)
+            before = counter.count
+            again = svc.cached_district_lines(deps, s, None, NOW + timedelta(minutes=1))
+            assert again is first and counter.count - before == 1  # the change stamp only
+    finally:
+        counter.close()
+    # Today's later session marked cancelled by the provider (audited): worked out again.
+    with deps.session_factory() as s:
+        a5 = s.query(m.TherapySession).filter_by(session_key="a5").one().id
+    clock.at = utc(2026, 12, 15, 23)
+    sessions_svc.mark_session(deps, "U0P1", a5, "cancelled", CancelReason.PROVIDER)
+    with deps.session_factory() as s:
+        after = svc.cached_district_lines(deps, s, None, NOW + timedelta(minutes=2))
+        assert after is not first
+        assert after == svc.district_lines(s, None, NOW + timedelta(minutes=2), deps.settings)
+        # And never older than LINES_TTL, whatever the stamp says.
+        later = svc.cached_district_lines(deps, s, None, NOW + timedelta(minutes=8))
+        assert later is not after
+
+
+def test_a_digest_run_works_out_each_district_once(minutes_deps: Deps) -> None:
+    once = svc.DistrictLinesOnce(NOW, minutes_deps.settings)
+    with minutes_deps.session_factory() as s:
+        anc = once.lines(s, frozenset({"anc"}))
+        every = once.lines(s, None)
+        counter = Statements(minutes_deps)
+        try:
+            assert once.lines(s, frozenset({"anc"})) == anc
+            assert once.lines(s, None) == every
+            assert counter.count == 2  # the districts' names, nothing worked out again
+        finally:
+            counter.close()
+        assert every == svc.district_lines(s, None, NOW, minutes_deps.settings)
+    assert [d.district_id for d in anc] == ["anc"]

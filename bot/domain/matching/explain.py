@@ -123,8 +123,12 @@ def explain(
 
 
 def _a(word: str) -> str:
-    """ "an Arizona", "a Texas" (every state name that starts with A, E, I or O is said so)."""
-    return f"{'an' if word[:1] in 'AEIO' else 'a'} {word}"
+    """ "an Arizona", "a Texas", "an SLP", "a PT", "a school psychologist" (state names and
+    labels starting with A, E, I or O are said with "an"; initialisms by their first letter's
+    name)."""
+    first = word.split()[0] if word else ""
+    vowel = "AEFHILMNORSX" if first.isupper() and len(first) > 1 else "AEIOaeio"
+    return f"{'an' if word[:1] in vowel else 'a'} {word}"
 
 
 def _list(names: Sequence[str]) -> str:
@@ -136,7 +140,7 @@ def _list(names: Sequence[str]) -> str:
 def explain_in_view(
     inp: MatchInput,
     sessions: Sequence[Session],
-    focus: frozenset[str],
+    focus: Mapping[str, str],
     names: Mapping[str, str],
 ) -> list[Unmatched]:
     """Why each need is unserved when only the `focus` providers were matched (`provider=`),
@@ -181,11 +185,16 @@ def explain_in_view(
 
         parts: list[str] = []
         fits = False
-        for pid in sorted(focus):
+        for pid, discipline in sorted(focus.items()):
             pi = prep.provider_index.get(pid)
             label = names.get(pid, pid)
             days = prep.common_days(ni, pi) if pi is not None and pi in lic else -1
-            if pi is None or days < 0:
+            if discipline != need.service:
+                parts.append(
+                    f"{label} is {_a(provider_label(discipline))}, not "
+                    f"{_a(provider_label(need.service))}"
+                )
+            elif pi is None or days < 0:
                 parts.append(f"{label} holds no active {state} licence (or none at home)")
             elif days == 0:
                 parts.append(f"{label} holds {_a(state)} licence but has no time in common")

@@ -3,14 +3,18 @@
 Lexicographic: first serve as many needs as possible, then use the spared providers as little as
 possible. In passes around any solver (`solve_fn`, the matcher's entry point):
 
-1. Solve with everyone. If no spared provider is used, that is the answer (one solve, the common
-   case; a district with no spared candidate never gets here).
+1. No spared provider among the candidates: one solve, as always.
 2. Solve without the spared providers, then give what that leaves unserved to the spared ones,
    keeping every session of that solve as it is (the greedy, with each student's sessions as taken
    time).
-3. Keep the second plan when it serves at least as many as the first (and passes the validator);
-   otherwise coverage comes first and the first plan stands: the spared providers it uses are then
-   needed for those students, or fewer would be served.
+3. If what is still unserved has no eligible provider at all (licence, common time, room), or no
+   spared provider with room left could take over a need someone else serves (freeing them for
+   one still unserved), no plan serves more: done, with one solve. Otherwise solve with everyone
+   too, and keep that plan only if it serves more: coverage comes first, and the spared
+   providers it uses are then needed.
+
+The same inputs give the same plan (the answer never depends on whether an unconstrained solve
+happened to pick a spared provider).
 """
 
 from __future__ import annotations
@@ -55,29 +59,73 @@ def _fill(inp: MatchInput, spared: frozenset[str], base: tuple[Session, ...]) ->
     return state.to_sessions()
 
 
+def _could_free(prep: Prep, spared: frozenset[str], sessions: list[Session]) -> bool:
+    """Whether a spared provider with room left could take over a need someone else serves,
+    freeing that provider for a need still unserved: the one way a plan with everyone could
+    serve more than the solve without them plus the fill."""
+    load: dict[str, int] = {}
+    taken: dict[tuple[str, str], str] = {}
+    for s in sessions:
+        load[s.provider_id] = load.get(s.provider_id, 0) + s.end - s.start
+        for sid in s.student_ids:
+            taken[(sid, s.service)] = s.provider_id
+    spared_idx = {prep.provider_index[p] for p in spared if p in prep.provider_index}
+    if not any(
+        set(prep.eligible(ni)) - spared_idx for ni, n in enumerate(prep.needs) if n.key not in taken
+    ):
+        return False
+    for ni, n in enumerate(prep.needs):
+        holder = taken.get(n.key)
+        if holder is None or holder in spared:
+            continue
+        cost = n.sessions_per_week * n.session_minutes
+        for pi in spared_idx & set(prep.eligible(ni)):
+            p = prep.providers[pi]
+            if p.capacity_minutes - load.get(p.provider_id, 0) >= cost:
+                return True
+    return False
+
+
 def solve_sparing(inp: MatchInput, spared: frozenset[str], solve_fn: SolveFn) -> MatchResult:
     """The best plan by `solve_fn` that uses the `spared` providers only where nobody else can
     serve (the module docstring says how)."""
     t0 = time.perf_counter()
-    full = solve_fn(inp)
-    if not spared & {s.provider_id for s in full.sessions}:
-        return full
+    if not spared & {p.provider_id for p in inp.providers}:
+        return solve_fn(inp)
     others = replace(inp, providers=tuple(p for p in inp.providers if p.provider_id not in spared))
     base = solve_fn(others)
     sessions = sorted(
         [*base.sessions, *_fill(inp, spared, base.sessions)],
         key=lambda s: (s.provider_id, s.start, s.student_ids),
     )
-    if _served(sessions) < _served(full.sessions):
-        return full
+    prep = Prep(inp)
+    served = {(sid, s.service) for s in sessions for sid in s.student_ids}
+    if all(not prep.eligible(ni) for ni, n in enumerate(inp.needs) if n.key not in served):
+        # Nobody at all could take what is left: no plan serves more, and this one is it.
+        bound = len(served)
+    elif not _could_free(prep, spared, sessions):
+        # A valid bound all the same: without them at most base.bound, and they add at most
+        # the needs they are eligible for; and nobody serves a need no one is eligible for.
+        spared_idx = {prep.provider_index[p] for p in spared if p in prep.provider_index}
+        theirs = sum(1 for ni in range(len(inp.needs)) if spared_idx & set(prep.eligible(ni)))
+        anyone = sum(1 for ni in range(len(inp.needs)) if prep.eligible(ni))
+        without = base.bound if base.bound is not None else len(inp.needs)
+        bound = min(without + theirs, anyone)
+    else:
+        full = solve_fn(inp)
+        if _served(full.sessions) > len(served):
+            return full
+        bound = full.bound if full.bound is not None else len(served)
     _, details = evaluate(inp, sessions)
     result = MatchResult(
         sessions=tuple(sessions),
-        unmatched=tuple(explain(inp, sessions)),
+        unmatched=tuple(explain(inp, sessions, prep)),
         method=f"{base.method}, sparing",
         objective=details,
         solve_seconds=time.perf_counter() - t0,
-        bound=full.bound,
+        bound=max(bound, len(served)),
         hires=tuple(hires(inp, sessions)),
     )
-    return full if validate(inp, result) else result
+    if validate(inp, result):  # a bug in the fill: never a plan that breaks a rule
+        return solve_fn(inp)
+    return result

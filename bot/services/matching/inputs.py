@@ -22,7 +22,7 @@ from bot.domain import matching as mt
 from bot.domain.privacy import student_label
 from bot.domain.schedule import DAY_LABELS, DAY_NAMES, WeeklyWindow, hhmm, to_instants
 from bot.domain.sessions import GENERATED_PREFIXES
-from bot.services.matching.common import zone_abbr
+from bot.services.matching.common import short_name, zone_abbr
 from bot.services.matching.filters import DistrictInfo, Filters
 from storage import models as m
 from storage.proposals import latest_proposal
@@ -86,6 +86,7 @@ class Context:
     # the one provider to match).
     licence_ending: dict[str, date] = field(default_factory=dict)
     spare: bool = True
+    focus: str = ""  # with provider=: their name ("Mo R."), whom alone the proposal matches
 
 
 def _hours_text(by_day: dict[int, list[tuple[int, int]]], tz: str) -> str:
@@ -344,6 +345,7 @@ def build_input(
         },
         licence_ending={p: d for p, d in licence_ends.items() if d <= today + SPARE_WITHIN},
         spare=not (filters and filters.provider_slack_id),
+        focus=_focus_name(s, filters),
     )
     inp = mt.MatchInput(
         district_id=district.id,
@@ -352,6 +354,15 @@ def build_input(
         group_max=deps.settings.group_max,
     )
     return inp, ctx
+
+
+def _focus_name(s: Session, filters: Filters | None) -> str:
+    if filters is None or not filters.provider_slack_id:
+        return ""
+    name = s.scalar(
+        select(m.Provider.name).where(m.Provider.slack_user_id == filters.provider_slack_id)
+    )
+    return short_name(name) if name else "that provider"
 
 
 def _assignment_ids(s: Session, pairs: frozenset[tuple[str, str]]) -> set[int]:

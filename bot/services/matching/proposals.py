@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.domain.labels import state_name
-from bot.domain.matching.explain import explain_in_view
+from bot.domain.matching.explain import explain, explain_in_view
 from bot.domain.matching.hires import hires
 from bot.domain.matching.sparing import solve_sparing
 from bot.domain.schedule import DAY_NAMES
@@ -26,6 +27,7 @@ from bot.services.matching.filters import DistrictInfo, Filters, resolve_distric
 from bot.services.matching.fingerprint import Scope, fingerprint
 from bot.services.matching.inputs import Context, build_input
 from storage import models as m
+from storage.proposals import latest_proposal
 
 # --- running ----------------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class Proposal:
     method: str
     solve_seconds: float
     bound: int | None = None  # at most this many of students_total can be served
+    focus: str = ""  # with provider=: whom alone it matches ("Mo R."); the bound is theirs
     hires: tuple[HireOut, ...] = ()
 
     @property
@@ -258,6 +261,7 @@ def render(result: mt.MatchResult, ctx: Context, proposal_id: str | None) -> Pro
         method=result.method,
         solve_seconds=result.solve_seconds,
         bound=result.bound,
+        focus=ctx.focus,
         hires=tuple(_hire_out(h, ctx) for h in result.hires),
     )
 
@@ -312,10 +316,74 @@ def compute(
         inp, ctx = build_input(s, deps, district, today, filters)
         fp = fingerprint(s, scope_of(inp, ctx, filters))
         view = _district_view(s, deps, district, today, filters)
-    result = solve(deps, inp, ctx, progress)
+        last = _unchanged_since(s, inp, ctx, filters, fp)
+    result = _replay(inp, ctx, last) if last is not None else None
+    if result is None:
+        result = solve(deps, inp, ctx, progress)
     if view is not None:
         result = _in_view(result, *view)
     return inp, result, ctx, fp
+
+
+def replay_key(inp: mt.MatchInput, ctx: Context, filters: Filters | None) -> dict[str, Any]:
+    """Besides the fingerprint, what a proposal's plan depends on: its week, filters, the
+    providers spared by the licence rule (which moves with the clock) and the group size."""
+    return {
+        "week_of": ctx.week.monday.isoformat(),
+        "filters": {
+            "service": filters.service if filters else None,
+            "provider": filters.provider_slack_id if filters else None,
+        },
+        "spared": sorted(ctx.licence_ending) if ctx.spare else [],
+        "group_max": inp.group_max,
+    }
+
+
+def _unchanged_since(
+    s: Session, inp: mt.MatchInput, ctx: Context, filters: Filters | None, fp: str
+) -> dict[str, Any] | None:
+    """The district's latest proposal's payload when it was computed from these very inputs."""
+    last = latest_proposal(s, ctx.district.id)
+    if last is None or last.fingerprint != fp:
+        return None
+    payload = dict(last.payload)
+    return payload if payload.get("replay") == replay_key(inp, ctx, filters) else None
+
+
+def _replay(inp: mt.MatchInput, ctx: Context, payload: dict[str, Any]) -> mt.MatchResult | None:
+    """The same inputs give the same proposal: the last plan again (checked by the validator,
+    and explained afresh), without solving. None if it does not hold (then solve)."""
+    t0 = time.perf_counter()
+    sessions = []
+    for x in payload["sessions"]:
+        tz = ctx.school_tz.get(x["school_id"])
+        if tz is None:
+            return None
+        day = DAY_NAMES[ctx.week.local(x["start"], tz).weekday()]
+        sessions.append(
+            mt.Session(
+                x["provider_id"],
+                tuple(x["student_ids"]),
+                x["service"],
+                x["school_id"],
+                day,
+                x["start"],
+                x["end"],
+            )
+        )
+    _, details = mt.evaluate(inp, sessions)
+    result = mt.MatchResult(
+        sessions=tuple(sessions),
+        unmatched=tuple(explain(inp, sessions)),
+        method="unchanged since the last run",
+        objective=details,
+        solve_seconds=0.0,
+        bound=payload.get("bound"),
+        hires=tuple(hires(inp, sessions)),
+    )
+    if mt.validate(inp, result):
+        return None
+    return replace(result, solve_seconds=time.perf_counter() - t0)
 
 
 def solve(
@@ -329,26 +397,25 @@ def solve(
 
 def _district_view(
     s: Session, deps: Deps, district: DistrictInfo, today: date, filters: Filters | None
-) -> tuple[mt.MatchInput, frozenset[str], dict[str, str]] | None:
+) -> tuple[mt.MatchInput, dict[str, str], dict[str, str]] | None:
     """With ``provider=``: the same needs with every candidate of the district, the named
-    provider's id and everyone's short names; None without the filter."""
+    provider (id -> discipline) and everyone's short names; None without the filter."""
     if filters is None or not filters.provider_slack_id:
         return None
     everyone = Filters(filters.district, filters.service, None)
     inp, ctx = build_input(s, deps, district, today, everyone)
-    named = dict(
-        s.execute(
-            select(m.Provider.id, m.Provider.name).where(
-                m.Provider.slack_user_id == filters.provider_slack_id
-            )
-        ).all()
-    )
-    names = {pid: short_name(n) for pid, n in {**ctx.provider_name, **named}.items()}
-    return inp, frozenset(named), names
+    named = s.execute(
+        select(m.Provider.id, m.Provider.name, m.Provider.discipline).where(
+            m.Provider.slack_user_id == filters.provider_slack_id
+        )
+    ).all()
+    everyone_names = {**ctx.provider_name, **{pid: name for pid, name, _ in named}}
+    names = {pid: short_name(n) for pid, n in everyone_names.items()}
+    return inp, {pid: discipline for pid, _, discipline in named}, names
 
 
 def _in_view(
-    result: mt.MatchResult, inp: mt.MatchInput, focus: frozenset[str], names: dict[str, str]
+    result: mt.MatchResult, inp: mt.MatchInput, focus: dict[str, str], names: dict[str, str]
 ) -> mt.MatchResult:
     """The unserved explained with the whole district in view; hires only for needs that no
     other provider of the district could take either."""
@@ -402,7 +469,10 @@ def propose(
             result,
             ctx,
             fp,
-            {"filters": {"service": filters.service, "provider": filters.provider_slack_id}},
+            {
+                "filters": {"service": filters.service, "provider": filters.provider_slack_id},
+                "replay": replay_key(inp, ctx, filters),
+            },
         )
     return render(result, ctx, proposal_id)
 
@@ -428,6 +498,7 @@ def store(
         "week_of": ctx.week.monday.isoformat(),
         "provider_ids": sorted(p.provider_id for p in inp.providers),
         "needs": sorted([n.student_id, n.service] for n in inp.needs),
+        "bound": result.bound,
         **extra,
         "sessions": [
             {
@@ -471,6 +542,20 @@ def store(
 # --- CLI ------------------------------------------------------------------------------------
 
 
+def bound_rest(p: Proposal) -> str:
+    """What the bound line says of the services beyond it: " (the other 3 have no licensed
+    provider or no common time)"; with provider=, by them, and why the others are below."""
+    rest = p.students_total - min(
+        p.bound if p.bound is not None else p.students_total, p.students_total
+    )
+    if p.focus:
+        return f" by {p.focus}" + (f" (why not the other {rest}: below)" if rest > 0 else "")
+    if rest <= 0:
+        return ""
+    verb = "has" if rest == 1 else "have"
+    return f" (the other {rest} {verb} no licensed provider or no common time)"
+
+
 def text_summary(p: Proposal) -> str:
     from bot.domain.availability_text import zone_label
 
@@ -480,16 +565,7 @@ def text_summary(p: Proposal) -> str:
         f"hours booked: {p.hours_booked:g} · {p.method}, {p.solve_seconds:.1f} s",
     ]
     if p.bound is not None:
-        rest = p.students_total - p.bound
-        lines.append(
-            f"At most {p.bound} can be served"
-            + (
-                f" (the other {rest} {'has' if rest == 1 else 'have'} no licensed provider or "
-                "no common time)"
-                if rest > 0
-                else ""
-            )
-        )
+        lines.append(f"At most {p.bound} can be served{bound_rest(p)}")
     for plan in p.plans:
         lines.append(
             f"\n{plan.name} ({plan.provider_id}) — "
