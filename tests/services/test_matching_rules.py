@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.services import matching as svc
 from storage import models as m
@@ -185,7 +186,7 @@ def test_provider_filter_explains_the_unserved_with_the_whole_district_in_view(
     }
 
 
-def licence_roster(deps: Deps, tmp_path: Path, p1_hours: str) -> None:
+def licence_roster(deps: Deps, tmp_path: Path, p1_hours: str, p7_ends: str = "2027-01-12") -> None:
     """P7's Alaska licence ends Jan 12, within 8 weeks of today (Nov 30); P1's runs to Feb 1,
     past them. P7 already serves the school (S4), so without the rule the matcher, which keeps
     new provider-school links few, would give P7 everyone."""
@@ -198,7 +199,7 @@ def licence_roster(deps: Deps, tmp_path: Path, p1_hours: str) -> None:
         deps,
         tmp_path,
         providers_csv=providers,
-        licenses_csv=LIC + "P1,AK,2027-02-01,AK-1\nP7,AK,2027-01-12,AK-7\n",
+        licenses_csv=LIC + f"P1,AK,2027-02-01,AK-1\nP7,AK,{p7_ends},AK-7\n",
         students_csv=students(4),
         services_csv=SV + "".join(f"S{i},slp,1,30,no\n" for i in range(1, 5)),
         availability_csv=AV
@@ -248,3 +249,16 @@ def test_a_rerun_with_unchanged_inputs_gives_the_same_proposal_and_a_change_solv
     change(deps, window("P3"))  # nothing of Anchorage's: the approval above is what changed
     after = svc.propose(deps, "U0M1", svc.Filters("anc"))
     assert after.method != "unchanged since the last run" and after.students_total == 0
+
+
+def test_the_8_weeks_count_from_the_clock_and_a_rerun_across_the_line_solves_again(
+    deps: Deps, tmp_path: Path, clock: FixedClock
+) -> None:
+    # P7's licence ends Jan 26: 57 days after Nov 30, 56 after Dec 1 (same target week).
+    licence_roster(deps, tmp_path, p1_hours="20", p7_ends="2027-01-26")
+    before = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert [plan.provider_id for plan in before.plans] == ["P7"]
+    clock.advance(days=1)
+    after = svc.propose(deps, "U0M1", svc.Filters("anc"))
+    assert after.week_of == before.week_of and after.method != "unchanged since the last run"
+    assert [(plan.provider_id, plan.licence) for plan in after.plans] == [("P1", "")]

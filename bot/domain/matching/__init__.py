@@ -167,7 +167,9 @@ def solve(
 
     relaxed = relax_all(prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled)
     report("bound", _served(start), relaxed.bound)
-    if _served(start) >= relaxed.bound:
+    # What the solve does next rests on the deterministic bounds only (`steer`); HiGHS's
+    # tighter one, which depends on its time, is only reported.
+    if _served(start) >= sum(relaxed.steer):
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
             inp, prep, parts, start, start_method, baseline, g_score, relaxed.bound, t0, seed
@@ -178,7 +180,7 @@ def solve(
     # Round 1: coverage where needs are unserved, smallest first so that time a small
     # component does not need flows on to the larger ones.
     # A component whose coverage meets its bound needs no coverage work.
-    short = {id(c) for c, b in zip(comps, relaxed.parts, strict=True) if _served(c.sessions()) < b}
+    short = {id(c) for c, b in zip(comps, relaxed.steer, strict=True) if _served(c.sessions()) < b}
     gaps = sorted((c for c in comps if id(c) in short), key=lambda c: c.size)
     rest = (1 - GUIDED_SHARE) * det
     pool, spent = ROUND1_SHARE * rest, 0.0
@@ -186,7 +188,7 @@ def solve(
     weights = [c.size for c in gaps]
     for i, c in enumerate(gaps):
         spent += c.cover(_share(pool, spent, weights, i), guard, _taken_elsewhere(comps, c))
-        if _served(c.sessions()) >= relaxed.parts[comps.index(c)]:
+        if _served(c.sessions()) >= relaxed.steer[comps.index(c)]:
             short.discard(id(c))  # at its bound now: round 2 polishes it only
         if progress is not None:  # counting costs a pass over every component's sessions
             report("cover", sum(_served(x.sessions()) for x in comps), relaxed.bound)

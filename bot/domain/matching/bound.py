@@ -46,6 +46,9 @@ class Relaxation:
     assignment: dict[int, int] = field(default_factory=dict)  # need index -> provider index
     proved: bool = False
     parts: list[int] = field(default_factory=list)  # relax_all: the bound of each component
+    steer: list[int] = field(default_factory=list)
+    """relax_all: each component's bound from the deterministic solvers alone (the LP and
+    CP-SAT): what the solve may act on, so that its proposal does not depend on HiGHS's time."""
 
 
 def _room_rows(
@@ -213,12 +216,12 @@ def relax_all(
 ) -> Relaxation:
     """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
     to what `start` serves, smallest component first (the fast wins first), `budget` seconds
-    (by default the time to `deadline`) shared by size: HiGHS for the bound and, where it
-    proves the optimum, the "who serves whom"; where it does not, CP-SAT from `start` for one
-    (`SAT_SHARE` of the share, on its deterministic clock). The shares are fixed in advance,
-    not taken from the time left, so that a loaded machine does not change them; `deadline` is
-    the wall-clock guard. A component the time does not reach keeps its LP bound. `after` gets
-    each component's "who serves whom" as soon as it is known."""
+    (by default the time to `deadline`) shared by size: CP-SAT from `start` for the "who serves
+    whom" and a bound (`SAT_SHARE` of the share, on its deterministic clock), then, where that
+    is not proved optimal, HiGHS for a tighter bound (reported only: see `steer`). The shares
+    are fixed in advance, not taken from the time left, so that a loaded machine does not
+    change them; `deadline` is the wall-clock guard. A component the time does not reach keeps
+    its LP bound. `after` gets each component's "who serves whom" as soon as it is known."""
     total = Relaxation(0, proved=True)
     part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
     starts: list[list[Session]] = [[] for _ in parts]
@@ -231,38 +234,42 @@ def relax_all(
         (c for c in range(len(parts)) if lps[c] > served[c]), key=lambda c: (len(parts[c][0]), c)
     )
     bounds = list(lps)
+    steer = list(lps)
     weights = [len(parts[c][0]) for c in todo]
     if budget is None:
         budget = deadline - time.perf_counter()
     for i, c in enumerate(todo):
         needs, provs = parts[c]
-        if deadline - time.perf_counter() <= 0.1:
+        share = max(0.3, budget * weights[i] / sum(weights))
+        if deadline - time.perf_counter() < share:
+            # Not even the wall time for its share (building the models included): the LP
+            # bound stands for this component and the rest.
             log.info("match.wall_guard", extra={"stage": "bound"})
             break
-        share = max(0.3, budget * weights[i] / sum(weights))
-        # HiGHS first: where it proves the optimum (in well under a second for most
-        # components) its answer is exact and CP-SAT is not needed.
-        left = min((1 - SAT_SHARE) * share, deadline - time.perf_counter())
-        exact = relax(prep, needs, provs, max(0.1, left))
-        bounds[c] = min(bounds[c], exact.bound)
-        assignment = exact.assignment
-        if not exact.proved:
-            fast = relax(
-                prep,
-                needs,
-                provs,
-                SAT_SHARE * share,
-                backend="sat",
-                start=starts[c],
-                wall_limit_s=deadline - time.perf_counter(),
-            )
-            bounds[c] = min(bounds[c], fast.bound)
-            if len(fast.assignment) > len(assignment):
-                assignment = fast.assignment
+        # CP-SAT from `start` on its deterministic clock: the "who serves whom", and a bound.
+        fast = relax(
+            prep,
+            needs,
+            provs,
+            SAT_SHARE * share,
+            backend="sat",
+            start=starts[c],
+            wall_limit_s=deadline - time.perf_counter(),
+        )
+        steer[c] = bounds[c] = min(bounds[c], fast.bound)
+        assignment = fast.assignment
+        if not fast.proved:
+            # HiGHS for a tighter bound. It has no deterministic clock, so its answer only
+            # tightens the bound reported, never what the solve does next; its time limit is
+            # four times its share (as CP-SAT's wall-clock guard is), so that a loaded machine
+            # rarely changes even that.
+            left = min(4 * (1 - SAT_SHARE) * share, deadline - time.perf_counter())
+            bounds[c] = min(bounds[c], relax(prep, needs, provs, max(0.1, left)).bound)
         total.assignment.update(assignment)
         if after is not None and assignment:
             after(assignment)
     total.bound = sum(bounds)
     total.parts = bounds
+    total.steer = steer
     total.proved = all(b <= s for b, s in zip(bounds, served, strict=True))
     return total

@@ -7,11 +7,12 @@ possible. In passes around any solver (`solve_fn`, the matcher's entry point):
 2. Solve without the spared providers, then give what that leaves unserved to the spared ones,
    keeping every session of that solve as it is (the greedy, with each student's sessions as taken
    time).
-3. If what is still unserved has no eligible provider at all (licence, common time, room), or no
-   spared provider with room left could take over a need someone else serves (freeing them for
-   one still unserved), no plan serves more: done, with one solve. Otherwise solve with everyone
-   too, and keep that plan only if it serves more: coverage comes first, and the spared
-   providers it uses are then needed.
+3. If what is still unserved has no eligible provider at all (licence, common time, room), no plan
+   serves more: done, with one solve. Likewise, by a cheap check, when no spared provider with
+   room left could take over a need someone else serves to free them for one still unserved
+   (`_could_free`; longer chains of take-overs are not looked for). Otherwise solve with
+   everyone too, and keep that plan only if it serves more: coverage comes first, and the
+   spared providers it uses are then needed.
 
 The same inputs give the same plan (the answer never depends on whether an unconstrained solve
 happened to pick a spared provider).
@@ -61,8 +62,9 @@ def _fill(inp: MatchInput, spared: frozenset[str], base: tuple[Session, ...]) ->
 
 def _could_free(prep: Prep, spared: frozenset[str], sessions: list[Session]) -> bool:
     """Whether a spared provider with room left could take over a need someone else serves,
-    freeing that provider for a need still unserved: the one way a plan with everyone could
-    serve more than the solve without them plus the fill."""
+    while some need still unserved has an eligible provider who is not spared: the direct way
+    a plan with everyone could serve more than the solve without them plus the fill (longer
+    chains of take-overs are not looked for; then this plan stands, with a valid bound)."""
     load: dict[str, int] = {}
     taken: dict[tuple[str, str], str] = {}
     for s in sessions:
