@@ -264,3 +264,15 @@ def test_two_providers_approved_at_once_both_show_on_the_message(
     assert final.buttons().count("match_approve_provider") == (
         proposal.buttons().count("match_approve_provider") - 2
     )
+
+
+def test_a_failed_solve_does_not_leave_matching_on_screen() -> None:
+    shown = Recorder()
+    with (
+        pytest.raises(RuntimeError),
+        proposal_dm.ProgressMessage(shown, "U1", "Anchorage", first_after=0.01, every=5),
+    ):
+        time.sleep(0.2)
+        raise RuntimeError("solver bug")
+    assert shown.calls[0][0] == "post"
+    assert shown.calls[-1] == ("update", "Matching Anchorage didn't finish.")
