@@ -334,6 +334,8 @@ def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
         elif block.get("block_id") == MatchIds.BLOCK_ACTIONS and not open_:
             continue
         out.append(block)
+    # What happened since goes above the closing "Solved by …" line.
+    tail = [out.pop()] if out and out[-1].get("type") == "context" else []
     if whole:
         out.append(_section("\n".join(decision_text(d) for d in whole)))
     if m.rerun_by:
@@ -358,6 +360,7 @@ def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
                 ],
             ).to_dict()
         )
+    out += tail
     csv = {None: CSV_ATTACHED, "attached": CSV_ATTACHED, "failed": CSV_FAILED}.get(m.csv)
     if csv:
         out.append(_context(csv))

@@ -96,12 +96,20 @@ def test_match_flow_in_the_console(console: Console) -> None:
     assert "Only provider-success managers" in console.handle("/match district=anchorage")
     assert "manager" in console.handle("/as U0DEMOM01")
     proposal = console.handle("/match district=anchorage")
-    assert "Matching Anchorage School District…" in proposal
-    assert "Proposal: Anchorage School District" in proposal
+    assert "Matching Anchorage School District… I'll post the proposal in our DM." in proposal
+    # A DM message (or, after a slow solve, its "Matching… 2 s" message updated into one).
+    assert re.search(r"── bot( \(updated\))? ──\nProposal: Anchorage School District", proposal)
+    assert (
+        "── bot shared Proposal for Anchorage School District, week of Nov 30 "
+        "(proposal-anc-2026-11-30.csv) in the thread of the message above ──"
+    ) in proposal
     number = proposal.split("] Approve all")[0].rsplit("[", 1)[1]
     approved = console.handle(number)
-    assert "Approved" in approved and "DM to" in approved
-    # The proposal was replaced by the approval: its buttons are gone, as in Slack.
+    assert "DM to" in approved
+    # The proposal itself was updated in place: its buttons are gone, as in Slack.
+    updated = approved.split("── bot (updated) (replaces buttons ")[1]
+    assert "Proposal: Anchorage School District" in updated
+    assert "✅ Approved by @U0DEMOM01: " in updated and "] Approve" not in updated
     assert console.handle(number) == "That message was replaced; use the newer one."
 
 
