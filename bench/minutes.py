@@ -2,7 +2,7 @@
 
     python bench/minutes.py [--students 100000] [--sessions-per-student 10]
         [--pg postgresql://postgres@127.0.0.1:5432/caseload_bench_minutes] [--month 2026-11]
-        [--district-students 10000] [--skip-load]
+        [--district-students 10000] [--skip-load] [--slots]
 
 Reuses ``bench/sweep.py``'s synthetic roster (cached by size under the system temp folder) and
 its PostgreSQL reset, bulk-loads the tables the minutes read (COPY), then gathers the schools of
@@ -16,6 +16,11 @@ smaller), and measures, each in a fresh process as of Monday 2026-11-30 17:00Z:
 * ``district CSV``: ``report minutes`` for that district, one row per session — target 5 s;
   and its ``--summary``.
 
+``--slots`` gives every approved student service a weekly slot (approved the day before the month)
+and puts a held session on file for each of the slot's dates in the month, under the slot's own
+key, as the session generator would: the realistic case for the slot dates the minutes rule and
+the sweeper check. With ``--skip-load`` the slots are added only if the database has none yet.
+
 The PostgreSQL database named by ``--pg`` is created if missing and its public schema is dropped
 and recreated: do not point it at data you want to keep.
 """
@@ -27,6 +32,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +87,61 @@ def load(url: str, folder: Path) -> None:
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
+
+
+SLOTS_SQL = """
+UPDATE assignments SET approved_at = %(approved)s;
+INSERT INTO assignment_slots (assignment_id, day, start_minute, end_minute, timezone)
+SELECT a.id, abs(hashtext(a.student_id)) %% 5, 480 + (abs(hashtext(a.service)) %% 12) * 30,
+       480 + (abs(hashtext(a.service)) %% 12) * 30 + ss.session_minutes,
+       coalesce(sc.timezone, d.timezone)
+FROM assignments a
+JOIN services ss ON ss.student_id = a.student_id AND ss.service = a.service
+JOIN students st ON st.id = a.student_id
+JOIN schools sc ON sc.id = st.school_id
+JOIN districts d ON d.id = sc.district_id;
+INSERT INTO sessions (session_key, provider_id, student_id, service, starts_at, minutes, status,
+                      note_done_at, makeup)
+SELECT 'slot:' || sl.id || ':' || to_char(g.on_day, 'YYYY-MM-DD'), a.provider_id, a.student_id,
+       a.service, (g.on_day + sl.start_minute * interval '1 minute') AT TIME ZONE sl.timezone,
+       sl.end_minute - sl.start_minute, 'held',
+       (g.on_day + sl.end_minute * interval '1 minute') AT TIME ZONE sl.timezone, false
+FROM assignment_slots sl
+JOIN assignments a ON a.id = sl.assignment_id
+CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g(on_day)
+WHERE extract(isodow FROM g.on_day) - 1 = sl.day;
+"""
+
+
+def add_slots(url: str, month: str) -> tuple[int, int]:
+    """A weekly slot for every approved student service, and a held session for each of its
+    dates in ``month`` (the generator's); returns (slots, sessions) added."""
+    import psycopg
+
+    from bot.domain.minutes import Month
+
+    span = Month.parse(month)
+    approved = f"{(span.first - timedelta(days=1)).isoformat()}T12:00:00+00:00"
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        before = conn.execute("SELECT count(*) FROM sessions").fetchone()
+        params = {"approved": approved, "first": span.first, "last": span.last}
+        for statement in SLOTS_SQL.split(";"):
+            if statement.strip():
+                conn.execute(statement, params)
+        slots = conn.execute("SELECT count(*) FROM assignment_slots").fetchone()
+        after = conn.execute("SELECT count(*) FROM sessions").fetchone()
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+    assert before is not None and slots is not None and after is not None
+    return slots[0], after[0] - before[0]
+
+
+def has_slots(url: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return conn.execute("SELECT 1 FROM assignment_slots LIMIT 1").fetchone() is not None
 
 
 def make_big_district(url: str, students: int) -> tuple[str, int]:
@@ -175,6 +236,17 @@ def main() -> int:
     p.add_argument("--district-students", type=int, default=10_000)
     p.add_argument("--skip-load", action="store_true", help="reuse what --pg already holds")
     p.add_argument("--repeat", type=int, default=3, help="runs per measurement (best and worst)")
+    p.add_argument(
+        "--slots",
+        action="store_true",
+        help="a weekly slot per student service, its dates' sessions on file",
+    )
+    p.add_argument(
+        "--only",
+        choices=["district", "org", "csv", "summary_csv"],
+        action="append",
+        help="measure only these (repeatable); default: all",
+    )
     args = p.parse_args()
 
     folder = roster(args.students, args.sessions_per_student)
@@ -184,6 +256,13 @@ def main() -> int:
         url = reset_postgres(args.pg)
         load(url, folder)
         print(f"  loaded {folder.name} into PostgreSQL in {time.perf_counter() - started:.1f} s")
+    if args.slots and not has_slots(url):
+        started = time.perf_counter()
+        slots, sessions = add_slots(url, args.month)
+        print(
+            f"  added {slots:,} weekly slots and {sessions:,} sessions on their dates "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
     district, size = make_big_district(url, args.district_students)
     print(f"PostgreSQL, month {args.month}, district {district} with {size:,} students")
     targets = {"district": 2.0, "org": 5.0, "csv": 5.0, "summary_csv": 5.0}
@@ -194,6 +273,8 @@ def main() -> int:
         "summary_csv": "district CSV (--summary)",
     }
     for what, target in targets.items():
+        if args.only and what not in args.only:
+            continue
         runs = [measure(url, what, district, args.month) for _ in range(args.repeat)]
         best = min(r["seconds"] for r in runs)
         worst = max(r["seconds"] for r in runs)

@@ -259,13 +259,17 @@ def unrecorded_dates(
     due_dates: list[tuple[q.SlotRow, list[date]]] = []
     window: set[tuple[datetime, datetime]] = set()
     wanted_of: dict[tuple[object, ...], list[date]] = {}
+    approved_on: dict[tuple[datetime, str], date] = {}  # slots approved together share it
     for r in slots:
         span = dates.get((r.student_id, r.service))
         if span is None or r.approved_at is None:
             continue  # not in scope, or no telling since when the slot stood
         zone = calendar.zones[r.school_id]
         starts_on, ends = span
-        first = local_date(r.approved_at, zone) + timedelta(days=1)
+        first = approved_on.get((r.approved_at, zone))
+        if first is None:
+            first = approved_on[(r.approved_at, zone)] = local_date(r.approved_at, zone)
+        first += timedelta(days=1)
         first = max(first, starts_on or first)
         key = (r.school_id, r.day, first, ends)
         wanted = wanted_of.get(key)
@@ -336,6 +340,8 @@ def unrecorded_dates(
 
 def _slot_prefix(r: q.SlotRow) -> str:
     """A slot's session keys without their date (``slot:12`` or ``group:…``)."""
+    if r.group_key is None:
+        return f"slot:{r.slot_id}"  # (most slots: as session_key writes it)
     return session_key(r.slot_id, r.group_key, date(2000, 1, 1))[: -len(":2000-01-01")]
 
 
