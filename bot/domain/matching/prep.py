@@ -1,7 +1,8 @@
 """Domain: shared preparation for the matcher's solvers.
 
 Interval arithmetic, the licence rule, and candidate slots: the starts on the `slot_step` grid where
-a session fits inside a school window, a provider's availability and outside their busy time.
+a session fits inside a school window, a provider's availability, outside their busy time and
+outside the student's (`Need.busy`: their sessions of other services that stay).
 Greedy, CP-SAT and the explanations use this; the validator deliberately does not.
 """
 
@@ -114,7 +115,8 @@ class Prep:
     """Per-input caches: providers' free time, licence eligibility and candidate slots.
 
     Needs of one school share their school days, so caches are keyed by an interned id of the
-    `school_days` tuple rather than by need.
+    `school_days` tuple rather than by need; a need with busy time of its own (`Need.busy`) gets
+    its slots, pieces and days cached by need instead.
     """
 
     def __init__(self, inp: MatchInput) -> None:
@@ -147,6 +149,8 @@ class Prep:
         self._days: dict[tuple[int, int, int], int] = {}
         self._slot_sets: dict[tuple[int, int, int], frozenset[Slot]] = {}
         self._eligible: dict[int, tuple[int, ...]] = {}
+        self.busy: list[tuple[Interval, ...]] = [merge(n.busy) for n in inp.needs]
+        self._need_pieces: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
 
     def free_ends(self, pi: int) -> list[int]:
         """Ends of provider pi's free stretches (for bisecting a time into its stretch)."""
@@ -179,16 +183,35 @@ class Prep:
             self._pieces[key] = got
         return got
 
+    def need_pieces(self, ni: int, pi: int) -> list[tuple[str, int, int]]:
+        """`pieces` for need ni's school and provider pi, less the student's busy time."""
+        busy = self.busy[ni]
+        if not busy:
+            return self.pieces(self.days_id[ni], pi)
+        got = self._need_pieces.get((ni, pi))
+        if got is None:
+            got = [
+                (day, c, d)
+                for day, a, b in self.pieces(self.days_id[ni], pi)
+                for c, d in subtract(((a, b),), busy)
+            ]
+            self._need_pieces[(ni, pi)] = got
+        return got
+
+    def _key(self, ni: int, pi: int) -> tuple[int, int, int]:
+        # Needs with busy time of their own are keyed apart (negative ids never clash).
+        did = self.days_id[ni] if not self.busy[ni] else -1 - ni
+        return (did, pi, self.needs[ni].session_minutes)
+
     def slots(self, ni: int, pi: int) -> tuple[Slot, ...]:
-        """Candidate slots for need `ni` with provider `pi`, ignoring everything else's sessions."""
-        n = self.needs[ni]
-        did = self.days_id[ni]
-        m = n.session_minutes
-        key = (did, pi, m)
+        """Candidate slots for need `ni` with provider `pi`, ignoring everything else's sessions
+        (but not the student's busy time)."""
+        m = self.needs[ni].session_minutes
+        key = self._key(ni, pi)
         got = self._slots.get(key)
         if got is None:
             seen: set[Slot] = set()
-            for day, a, b in self.pieces(did, pi):
+            for day, a, b in self.need_pieces(ni, pi):
                 for s in grid_starts((a, b), m, self.step):
                     seen.add((day, s, s + m))
             got = tuple(sorted(seen, key=lambda x: (x[1], x[0])))
@@ -196,21 +219,20 @@ class Prep:
         return got
 
     def slot_set(self, ni: int, pi: int) -> frozenset[Slot]:
-        key = (self.days_id[ni], pi, self.needs[ni].session_minutes)
+        key = self._key(ni, pi)
         got = self._slot_sets.get(key)
         if got is None:
             got = self._slot_sets[key] = frozenset(self.slots(ni, pi))
         return got
 
     def common_days(self, ni: int, pi: int) -> int:
-        """Distinct school days on which a session of this need fits pi's free time."""
-        n = self.needs[ni]
-        did = self.days_id[ni]
-        m = n.session_minutes
-        key = (did, pi, m)
+        """Distinct school days on which a session of this need fits pi's free time (and the
+        student's)."""
+        m = self.needs[ni].session_minutes
+        key = self._key(ni, pi)
         got = self._days.get(key)
         if got is None:
-            got = len({d for d, a, b in self.pieces(did, pi) if b - a >= m})
+            got = len({d for d, a, b in self.need_pieces(ni, pi) if b - a >= m})
             self._days[key] = got
         return got
 
