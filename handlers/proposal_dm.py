@@ -176,7 +176,9 @@ def _attach_csv(deps: Deps, proposal: matching.Proposal, posted: PostedMessage) 
 
 def redraw(deps: Deps, state: msg.ProposalMessage) -> bool:
     """Update the proposal's DM message to what its state says; False when Slack didn't take it
-    (the caller then says it another way)."""
+    (the caller then says it another way). The state is read again just before drawing, so of
+    two clicks close together the later update shows both."""
+    state = msg.message_of(deps, state.proposal_id) or state
     try:
         deps.gateway.update_message(state.channel, state.ts, state.text, proposal_message(state))
     except NOT_SENT:

@@ -243,8 +243,10 @@ def minute_groups(
     return out
 
 
-@dataclass(frozen=True)
-class SlotRow:
+class SlotRow(NamedTuple):
+    """A weekly slot of an approved assignment (a plain row: an organisation has a hundred
+    thousand and more)."""
+
     student_id: str
     service: str
     school_id: str
@@ -263,52 +265,50 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
     slot, a = m.AssignmentSlot, m.Assignment
     q = (
         select(
-            a.student_id, a.service, m.Student.school_id, slot.id, slot.group_key, slot.day,
-            slot.end_minute - slot.start_minute, a.approved_at, a.provider_id,
-            slot.start_minute, slot.timezone,
+            a.student_id, a.service, m.Student.school_id, slot.id.label("slot_id"),
+            slot.group_key, slot.day, (slot.end_minute - slot.start_minute).label("minutes"),
+            a.approved_at, a.provider_id, slot.start_minute, slot.timezone,
         )
         .join(a, a.id == slot.assignment_id)
         .join(m.Student, m.Student.id == a.student_id)
         .join(m.School, m.School.id == m.Student.school_id)
         .order_by(slot.id)
     )  # fmt: skip
-    return [SlotRow(*r) for r in s.execute(_scoped(q, scope))]
+    return cast(list[SlotRow], _rows(s, _scoped(q, scope)))
+
+
+def _generated_in(scope: Scope, lo: datetime, hi: datetime) -> list[Any]:
+    """Conditions: sessions generated from slots, of the scope's students, in ``[lo, hi)``."""
+    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    where = [TS.starts_at >= lo, TS.starts_at < hi, generated]
+    students = _students_in(scope)
+    if students is not None:
+        where.append(students)
+    return where
 
 
 def recorded_counts(
-    s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
+    s: Session, scope: Scope, lo: datetime, hi: datetime
 ) -> dict[tuple[str, str], int]:
-    """How many sessions each student has in ``[lo, hi)`` per weekly slot (the generated key
-    without its ``:YYYY-MM-DD`` date), any status."""
-    wanted = sorted(set(student_ids))
-    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    """How many sessions each student in scope has in ``[lo, hi)`` per weekly slot (the
+    generated key without its ``:YYYY-MM-DD`` date), any status."""
     slot = func.substr(TS.session_key, 1, func.length(TS.session_key) - 11)
-    out: dict[tuple[str, str], int] = {}
-    for i in range(0, len(wanted), 5000):
-        chunk = wanted[i : i + 5000]
-        q = (
-            select(TS.student_id, slot, func.count())
-            .where(TS.student_id.in_(chunk), TS.starts_at >= lo, TS.starts_at < hi, generated)
-            .group_by(TS.student_id, slot)
-        )
-        out.update(((sid, key), n) for sid, key, n in _rows(s, q))
-    return out
+    q = (
+        select(TS.student_id, slot, func.count())
+        .where(*_generated_in(scope, lo, hi))
+        .group_by(TS.student_id, slot)
+    )
+    return {(sid, key): n for sid, key, n in _rows(s, q)}
 
 
 def recorded_keys(
-    s: Session, student_ids: Iterable[str], lo: datetime, hi: datetime
+    s: Session, scope: Scope, lo: datetime, hi: datetime, student_ids: Iterable[str]
 ) -> set[tuple[str, str]]:
-    """(session_key, student) of the sessions generated from slots in ``[lo, hi)``, any status."""
-    wanted = sorted(set(student_ids))
-    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
-    out: set[tuple[str, str]] = set()
-    for i in range(0, len(wanted), 5000):
-        chunk = wanted[i : i + 5000]
-        q = select(TS.session_key, TS.student_id).where(
-            TS.student_id.in_(chunk), TS.starts_at >= lo, TS.starts_at < hi, generated
-        )
-        out.update((key, sid) for key, sid in s.execute(q))
-    return out
+    """(session_key, student) of the sessions generated from slots in ``[lo, hi)``, any status,
+    of ``student_ids`` (read for the scope's students, kept for those)."""
+    wanted = set(student_ids)
+    q = select(TS.session_key, TS.student_id).where(*_generated_in(scope, lo, hi))
+    return {(key, sid) for key, sid in _rows(s, q) if sid in wanted}
 
 
 def school_zones(s: Session, scope: Scope) -> dict[str, str]:

@@ -175,7 +175,7 @@ def month_minutes(
     slots = q.slot_rows(s, scope)
     if slots:
         dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
-        for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
+        for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
             total = tallies.get((slot.student_id, slot.service))
             if total is None:
                 total = tallies[(slot.student_id, slot.service)] = [0] * (WEEK0 + WEEKS)
@@ -243,6 +243,7 @@ def service_ends(r: q.ServiceRow) -> date | None:
 
 def unrecorded_dates(
     s: Session,
+    scope: q.Scope,
     slots: list[q.SlotRow],
     month: Month,
     calendar: Calendar,
@@ -251,28 +252,36 @@ def unrecorded_dates(
 ) -> list[tuple[q.SlotRow, date]]:
     """The month's weekly-slot dates with no session on file at all (the rule:
     ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over."""
-    # Each slot's dates to account for: open, inside its dates, their grace over.
+    # Each slot's dates to account for: open, inside its dates, their grace over. Slots of one
+    # school, weekday and dates share them: each worked out once.
     due_dates: list[tuple[q.SlotRow, list[date]]] = []
-    window: list[tuple[datetime, datetime]] = []
+    window: set[tuple[datetime, datetime]] = set()
+    wanted_of: dict[tuple[object, ...], list[date]] = {}
     for r in slots:
-        if (r.student_id, r.service) not in dates or r.approved_at is None:
+        span = dates.get((r.student_id, r.service))
+        if span is None or r.approved_at is None:
             continue  # not in scope, or no telling since when the slot stood
         zone = calendar.zones[r.school_id]
-        starts_on, ends = dates[(r.student_id, r.service)]
+        starts_on, ends = span
         first = local_date(r.approved_at, zone) + timedelta(days=1)
-        slot = SlotDates(r.day, r.minutes, max(first, starts_on or first), ends)
-        before = calendar.settled[r.school_id]
-        wanted = slot_days(slot, calendar.days[r.school_id], before)
+        first = max(first, starts_on or first)
+        key = (r.school_id, r.day, first, ends)
+        wanted = wanted_of.get(key)
+        if wanted is None:
+            before = calendar.settled[r.school_id]
+            slot = SlotDates(r.day, r.minutes, first, ends)
+            wanted = wanted_of[key] = slot_days(slot, calendar.days[r.school_id], before)
+            if wanted:
+                last = min(before - timedelta(days=1), month.last)  # no further than the month
+                window.add(q.month_bounds(month.first, last, zone))
         if wanted:
             due_dates.append((r, wanted))
-            last = min(before - timedelta(days=1), month.last)  # no further than the month
-            window.append(q.month_bounds(month.first, last, zone))
     if not due_dates:
         return []
     # Most slots have a session on every such date: counting a slot's sessions in a span that
     # holds only its dates in every zone settles those; the others are looked at date by date.
     lo, hi = max(a for a, _ in window), min(b for _, b in window)
-    counted = q.recorded_counts(s, {r.student_id for r, _ in due_dates}, lo, hi) if lo < hi else {}
+    counted = q.recorded_counts(s, scope, lo, hi) if lo < hi else {}
     unsure = [
         (r, wanted)
         for r, wanted in due_dates
@@ -282,7 +291,7 @@ def unrecorded_dates(
         return []
     lo, hi = q.month_bounds(month.first, month.last, "UTC")
     recorded = q.recorded_keys(
-        s, {r.student_id for r, _ in unsure}, lo - timedelta(days=1), hi + timedelta(days=1)
+        s, scope, lo - timedelta(days=1), hi + timedelta(days=1), {r.student_id for r, _ in unsure}
     )
     return [
         (r, d)

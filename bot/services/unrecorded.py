@@ -56,7 +56,7 @@ def unrecorded_rows(s: Session, now: datetime, settings: Settings) -> list[dict[
     rows: list[dict[str, object]] = []
     for month in months_to_sweep(now, settings):
         calendar = calendar_of(s, scope, schools, month, now, settings)
-        for slot, day in unrecorded_dates(s, slots, month, calendar, dates, cutoff):
+        for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
             midnight = datetime.combine(day, time(0), ZoneInfo(slot.timezone))
             rows.append(
                 {

@@ -223,3 +223,44 @@ def test_progress_text_and_the_block_budget() -> None:
     )
     assert proposal_dm.progress_text("X", 2.0, None) == "Matching X… 2 s"
     assert MAX_BLOCKS == 50
+
+
+def test_a_proposal_with_no_dm_message_is_answered_as_before(
+    driver: Driver, slack: LocalSlack, demo_deps: Deps
+) -> None:
+    # A proposal stored before proposals became DM messages (or whose post never happened):
+    # its buttons answer through the response_url, replacing the ephemeral proposal.
+    from bot.services import matching as svc
+
+    stored = svc.propose(demo_deps, MANAGER, svc.Filters("anc"))
+    assert stored.proposal_id is not None
+    slack.clear()
+    reply = driver.press(MANAGER, "match_approve_all", stored.proposal_id)
+    [answer] = [c.params for c in reply.calls if c.method == "response_url"]
+    assert answer["replace_original"] is True and "✅ Approved" in str(answer["blocks"])
+    assert "chat.update" not in reply.methods()
+
+
+def test_two_providers_approved_at_once_both_show_on_the_message(
+    driver: Driver, slack: LocalSlack
+) -> None:
+    proposal = match(driver, slack)
+    values = [
+        str(b["accessory"]["value"])
+        for b in proposal.blocks
+        if (b.get("accessory") or {}).get("action_id") == "match_approve_provider"
+    ][:2]
+    assert len(values) == 2
+    threads = [
+        threading.Thread(target=driver.press, args=(MANAGER, "match_approve_provider", v))
+        for v in values
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    final = latest(slack, proposal.ts)
+    assert final.said().count("✅ Approved by") == 2
+    assert final.buttons().count("match_approve_provider") == (
+        proposal.buttons().count("match_approve_provider") - 2
+    )
