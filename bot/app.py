@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.deps import Deps
 from bot.logs import bolt_logger
+from bot.response_urls import KeptConnections, KeptRespond
 from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
@@ -129,17 +130,22 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         next()
         return None
 
+    # Replies to response URLs reuse kept connections (one connect per host, not per reply);
+    # outside the tests and the console they are queued, so no listener waits on Slack.
+    connections = KeptConnections(idle=settings.listener_threads)
+    outbound = None
     if not inline:
         outbound = ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="outbound"
         )
 
-        @app.middleware
-        def queue_responses(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-            inner = context.respond
-            if inner is not None:
-                context["respond"] = QueuedRespond(inner, outbound)
-            next()
+    @app.middleware
+    def respond_on_kept_connections(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+        inner = context.respond
+        if inner is not None and inner.response_url:
+            respond: Respond = KeptRespond(inner.response_url, connections)
+            context["respond"] = respond if outbound is None else QueuedRespond(respond, outbound)
+        next()
 
     # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
     solves = SolvePool(settings.match_solves, report_error, inline=inline)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import events
+from bot.work import ACKS
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -107,6 +108,10 @@ class SlackDoor:
         return plain(start_response, "401 Unauthorized", "invalid request\n")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with ACKS.acknowledging():  # work waits to start while requests are being answered
+            return self._answer(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
         if body is None:
             return self.refuse(start_response, "too_large")

@@ -18,7 +18,13 @@ reply by the time ``dispatch`` returns.
 Matching solves (``/match``, Home's Run match, [Find new times]) go one step further, to the
 ``SolvePool``: a second ``WorkPool`` of ``MATCH_SOLVES`` threads keyed by user as well, so a
 solve that waits holds no thread and a person's solves still run one at a time, and at most one
-solve per subject (a district) is queued or running.
+solve per subject (a district) is queued or running. A solve's threads run at the lowest
+priority (``SOLVE_NICENESS``): its native solver threads, which do most of the work without
+Python's lock, then take only the CPU that requests leave.
+
+In ``serve`` the door counts the requests being acknowledged (``ACKS``); a work thread about to
+start a task waits (at most ``YIELD_SECONDS``) until none is, so under a burst the
+acknowledgements run ahead of the work they queue.
 """
 
 from __future__ import annotations
@@ -26,17 +32,21 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
+import sys
 import threading
 import time
 import weakref
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("bot.work")
 
 ACK_WAIT_SECONDS = 2.5
+SOLVE_NICENESS = 19  # a solve's threads yield the CPU to requests (see lower_priority)
 SOLVES = "caseload_solves"  # the listener context's key for the app's SolvePool
 # Names Bolt can inject into a listener; every handler's parameters must be among them.
 LISTENER_ARGS = (
@@ -59,11 +69,44 @@ LISTENER_ARGS = (
 ErrorReporter = Callable[[Exception, dict[str, Any], Any, Any, Any], None]
 
 
+class AckGate:
+    """Requests being acknowledged right now (``serve``'s door counts them). Python runs one
+    thread at a time, so work started while requests wait for their acknowledgement takes the
+    interpreter from them: a work thread about to start a task first waits until none is in
+    progress, for at most ``YIELD_SECONDS`` (so work always moves, if slower, under a flood)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._acking = 0
+
+    @contextmanager
+    def acknowledging(self) -> Iterator[None]:
+        with self._cond:
+            self._acking += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._acking -= 1
+                if not self._acking:
+                    self._cond.notify_all()
+
+    def wait_quiet(self, timeout: float) -> None:
+        with self._cond:
+            if self._acking:
+                self._cond.wait_for(lambda: not self._acking, timeout)
+
+
+ACKS = AckGate()
+YIELD_SECONDS = 0.1
+
+
 class WorkPool:
     """A bounded pool that runs each key's tasks one at a time, in submission order.
 
     A key whose task finished goes to the back of the line for its next task, so a user with
-    many queued tasks does not crowd out the others.
+    many queued tasks does not crowd out the others. A task starts once no request is being
+    acknowledged (``AckGate``), or after ``YIELD_SECONDS`` at most.
     """
 
     def __init__(self, threads: int, *, inline: bool = False) -> None:
@@ -91,6 +134,7 @@ class WorkPool:
     def _drain_one(self, key: str) -> None:
         with self._lock:
             task = self._queues[key][0]
+        ACKS.wait_quiet(YIELD_SECONDS)
         try:
             _run_safely(task)
         finally:
@@ -172,6 +216,8 @@ class SolvePool:
         ``request`` (body, context, respond, client) is whom a failure is reported to."""
 
         def run() -> None:
+            if not self._work.inline:
+                lower_priority()
             with self._lock:
                 self.running += 1
                 self.peak = max(self.peak, self.running)
@@ -202,6 +248,20 @@ class SolvePool:
         self._per_user[user] -= 1
         if self._per_user[user] <= 0:
             del self._per_user[user]
+
+
+def lower_priority() -> None:
+    """Run this thread (a solve's) at ``SOLVE_NICENESS``: on Linux niceness is per thread, and
+    the solver's worker threads, which this thread starts, inherit it. Acknowledgements and
+    previews then get the CPU first while a solve runs; the solve takes what is left."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, tid) < SOLVE_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, tid, SOLVE_NICENESS)
+    except OSError:  # not allowed here: the solve runs at the process's priority
+        log.info("match.solve_priority_unchanged")
 
 
 def drain_all(timeout: float) -> bool:

@@ -88,7 +88,7 @@ def handle_home_run_match_action(
         work=lambda: deliver(
             deps,
             user,
-            escape(district.name),
+            f"Matching {escape(district.name)}",
             lambda progress: matching.propose(deps, user, matching.Filters(district.id), progress),
             shown=said[-1] if said else None,
         ),

@@ -69,7 +69,7 @@ def handle_match_command(
         work=lambda: deliver(
             deps,
             user,
-            escape(district.name),
+            f"Matching {escape(district.name)}",
             lambda progress: svc.propose(deps, user, chosen, progress),
         ),
     )
@@ -190,11 +190,13 @@ def handle_match_rerun_action(
             return svc.propose_rematch(deps, user, district_id, pairs, change_id, progress)
 
         heading = f"New times in {escape(name)}"
+        doing = f"Finding new times in {escape(name)}"
     else:
         assert filters is not None
         name = svc.district_name_for(deps, filters.district) or filters.district
         subject, what = district_subject(filters.district), f"match for {escape(name)}"
         started, heading = f"Matching {escape(name)} again… {IN_DM}", None
+        doing = f"Matching {escape(name)}"
         chosen = filters
 
         def solve(progress: Any) -> svc.Proposal:
@@ -208,7 +210,7 @@ def handle_match_rerun_action(
         what=what,
         started=started,
         tell=_teller(respond, quiet=started if state is not None else None),
-        work=lambda: deliver(deps, user, escape(name), solve, heading=heading),
+        work=lambda: deliver(deps, user, doing, solve, heading=heading),
     )
     if not ran:  # another solve for the district is under way: the button stays
         back = msg.release_rerun(deps, proposal_id)

@@ -32,9 +32,10 @@ FIRST_AFTER_S = 2.0  # a solve quicker than this shows no progress at all
 EVERY_S = 2.5  # chat.update at most this often (Slack's rate limits, and no flicker)
 
 
-def progress_text(title: str, elapsed: float, p: Progress | None) -> str:
-    """ "Matching Anchorage School District… 4 s, 255 served so far, at most 274"."""
-    text = f"Matching {title}… {elapsed:.0f} s"
+def progress_text(doing: str, elapsed: float, p: Progress | None) -> str:
+    """ "Matching Anchorage School District… 4 s, 255 served so far, at most 274" (``doing``:
+    "Matching Anchorage School District", in mrkdwn)."""
+    text = f"{doing}… {elapsed:.0f} s"
     if p is not None:
         text += f", {p.served:,} served so far"
         if p.bound is not None:
@@ -51,13 +52,13 @@ class ProgressMessage:
         self,
         gateway: Any,
         user: str,
-        title: str,
+        doing: str,
         *,
         message: PostedMessage | None = None,
         first_after: float | None = None,
         every: float | None = None,
     ) -> None:
-        self.gateway, self.user, self.title = gateway, user, title
+        self.gateway, self.user, self.doing = gateway, user, doing
         self.message = message  # an existing message to update ("Matching…" from Home)
         self.first_after = FIRST_AFTER_S if first_after is None else first_after
         self.every = EVERY_S if every is None else every
@@ -80,9 +81,7 @@ class ProgressMessage:
         shown = self.stop()
         if kind is not None and shown is not None:  # the error itself is reported elsewhere
             try:
-                self.gateway.update_message(
-                    shown.channel, shown.ts, f"Matching {self.title} didn't finish."
-                )
+                self.gateway.update_message(shown.channel, shown.ts, f"{self.doing} didn't finish.")
             except NOT_SENT:
                 log.warning("match.progress_not_replaced")
 
@@ -98,7 +97,7 @@ class ProgressMessage:
         while not self._done.wait(wait):
             with self._lock:
                 latest = self._latest
-            text = progress_text(self.title, time.monotonic() - self._started, latest)
+            text = progress_text(self.doing, time.monotonic() - self._started, latest)
             try:
                 if self.message is None:
                     self.message = self.gateway.post_dm(self.user, text)
@@ -123,20 +122,20 @@ def _show(deps: Deps, user: str, shown: PostedMessage | None, text: str, blocks:
 def deliver(
     deps: Deps,
     user: str,
-    title: str,
+    doing: str,
     solve: Callable[[ProgressFn], matching.Proposal],
     *,
     shown: PostedMessage | None = None,
     heading: str | None = None,
     instead: Callable[[matching.Proposal], str | None] | None = None,
 ) -> None:
-    """Solve (showing progress in the DM when it takes a while), then post the proposal there
-    with its CSV in the thread, and remember the message on the proposal.
+    """Solve (showing "<doing>… 4 s, …" in the DM when it takes a while), then post the
+    proposal there with its CSV in the thread, and remember the message on the proposal.
 
     ``shown``: a DM message already saying "Matching…", to update in place. ``instead``: a text
     to post in place of a proposal that has nothing to approve (None: post the proposal).
     """
-    with ProgressMessage(deps.gateway, user, title, message=shown) as progress:
+    with ProgressMessage(deps.gateway, user, doing, message=shown) as progress:
         proposal = solve(progress)
         shown = progress.stop()
     other = instead(proposal) if instead is not None else None

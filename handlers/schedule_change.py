@@ -55,7 +55,7 @@ def _post_rematch(deps: Any, user: str, target: svc.RematchTarget) -> None:
     deliver(
         deps,
         user,
-        f"new times for {escape(target.provider_name)}'s students",
+        f"Finding new times for {escape(target.provider_name)}'s students",
         lambda progress: matching.propose_rematch(
             deps, user, target.district_id, target.services, target.change_id, progress
         ),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -37,15 +38,40 @@ def make_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> En
         return engine
     if null_pool:
         return create_engine(url, poolclass=NullPool, hide_parameters=True)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
         # SQL parameters can hold note text or names; errors and logs must never show them.
         hide_parameters=True,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it has sat idle for ``PING_IDLE_SECONDS``:
+    one that a database restart or a network drop closed meanwhile is replaced, as with
+    ``pool_pre_ping``, without a round trip on every checkout of a busy pool (a request checks
+    out two). A connection that fails while in use invalidates the whole pool anyway."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("idle connection closed") from exc  # the pool reconnects
 
 
 # PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back

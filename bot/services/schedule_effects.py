@@ -35,6 +35,7 @@ from bot.domain.conflicts import (
     ProviderFacts,
     Rule,
     Slot,
+    StudentFacts,
     TimeOff,
     Window,
     find_conflicts,
@@ -88,45 +89,66 @@ class _Planned:
 
 
 def _planned(
-    s: Session, provider_id: str, start: date, end: date, *, slots: list[_SlotAt] | None = None
+    s: Session, provider_id: str, start: date, end: date, *, slots: list[SlotAt] | None = None
 ) -> _Planned:
     """The provider's weekly slots (``slots``, when already read) and the facts the rule reads."""
     if slots is None:
-        slots = _slots(s, provider_id)
+        slots = placed(s, provider_id).slots
     schools = {x.student_id: x.school_id for x in slots}
     facts = facts_for(s, start, end, schools, {provider_id})
     return _Planned([x.slot for x in slots], [], facts)
 
 
 @dataclass(frozen=True)
-class _SlotAt:
+class SlotAt:
+    """A weekly slot with its student's school and that school's zone."""
+
     slot: Slot
     school_id: str
+    tz: str
 
     @property
     def student_id(self) -> str:
         return self.slot.student_id
 
 
-_SLOTS = (
+@dataclass(frozen=True)
+class Placed:
+    """A provider's weekly slots, and the zones of every school they serve (slots or not)."""
+
+    slots: list[SlotAt]
+    zones: tuple[str, ...]
+
+
+# Every assignment of the provider with its weekly slots, if any (an outer join), and its
+# school's zone: one statement gives both the slots and the zones of the provider's schools.
+_PLACED = (
     select(
         m.AssignmentSlot.id, m.Assignment.student_id, m.Assignment.service,
         m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.end_minute,
-        m.Student.school_id,
+        m.Student.school_id, m.School.timezone, m.District.timezone,
     )
-    .join(m.Assignment, m.Assignment.id == m.AssignmentSlot.assignment_id)
+    .select_from(m.Assignment)
     .join(m.Student, m.Student.id == m.Assignment.student_id)
+    .join(m.School, m.School.id == m.Student.school_id)
+    .join(m.District, m.District.id == m.School.district_id)
+    .outerjoin(m.AssignmentSlot, m.AssignmentSlot.assignment_id == m.Assignment.id)
     .where(m.Assignment.provider_id == bindparam("provider_id"))
     .order_by(m.AssignmentSlot.day, m.AssignmentSlot.start_minute, m.AssignmentSlot.id)
-)  # fmt: skip  # built once: every preview reads them
+)  # fmt: skip  # built once: every preview reads it
 
 
-def _slots(s: Session, provider_id: str) -> list[_SlotAt]:
-    rows = s.execute(_SLOTS, {"provider_id": provider_id})
-    return [
-        _SlotAt(Slot(sid, provider_id, student, service, day, a, b), school)
-        for sid, student, service, day, a, b, school in rows
-    ]
+def placed(s: Session, provider_id: str) -> Placed:
+    """The provider's weekly slots and their schools' zones, in one statement."""
+    slots: list[SlotAt] = []
+    zones: set[str] = set()
+    rows = s.execute(_PLACED, {"provider_id": provider_id})
+    for sid, student, service, day, a, b, school, school_tz, district_tz in rows:
+        tz = school_tz or district_tz  # the school's own zone, or its district's
+        zones.add(tz)
+        if sid is not None:
+            slots.append(SlotAt(Slot(sid, provider_id, student, service, day, a, b), school, tz))
+    return Placed(slots, tuple(sorted(zones)))
 
 
 def _with(facts: Facts, provider: ProviderFacts) -> Facts:
@@ -211,7 +233,8 @@ def _windows(rows: Sequence[Sequence[Any]]) -> tuple[Window, ...]:
 
 def preview_effects(
     s: Session,
-    provider_id: str,
+    provider: ProviderFacts,
+    plan: Placed,
     today: date,
     show_names: bool,
     *,
@@ -222,37 +245,45 @@ def preview_effects(
 ) -> Effects:
     """What saving would do: slots newly outside ``after`` hours (from ``from_day``), how many
     planned sessions ``time_off`` would cancel, or how many cancelled for time off would come
-    back when time off over ``cancelling`` is cancelled."""
+    back when time off over ``cancelling`` is cancelled.
+
+    ``provider``: the provider's zone and windows as they stand (their time off and licences are
+    read here when needed); ``plan``: their weekly slots (``placed``), read by the caller."""
     if cancelling is not None:
-        return Effects(restored=_cancelled_for_time_off(s, provider_id, today, *cancelling))
+        return Effects(restored=_cancelled_for_time_off(s, provider, today, *cancelling))
     start = from_day or today
     if time_off:
         start = max(today, min(t.start for t in time_off))
         end = max(start, max(t.end for t in time_off))
     else:
         end = start + WEEKS_CHECKED
-    slots = _slots(s, provider_id)
-    sessions: list[DatedSession] = []
-    if time_off and after is None:
-        sessions = _dated_sessions(s, provider_id, start, end)
-    # Nothing planned: nothing to affect, and the facts need not be read.
-    if not slots and (after is not None or not sessions):
-        return Effects()
-    first, last = start - timedelta(days=1), end + timedelta(days=1)
-    planned = _planned(s, provider_id, first, last, slots=slots)
-    provider = planned.facts.providers.get(provider_id)
-    if provider is None:
-        return Effects()
     if after is not None:
-        rule = Rule(planned.facts)
+        # Whether a slot lies inside the hours reads only the windows, the slots and their
+        # schools' zones, all in hand: no conflict facts to read.
+        if not plan.slots:
+            return Effects()
+        students = {x.student_id: StudentFacts(x.student_id, x.school_id, "") for x in plan.slots}
+        zones = {x.school_id: x.tz for x in plan.slots}
+        facts = Facts({provider.provider_id: provider}, students, zones)
+        planned = _Planned([x.slot for x in plan.slots], [], facts)
         new = replace(provider, windows=tuple(Window(w.day, w.start, w.end, w.tz) for w in after))
-        before = _outside(rule, planned, provider, start)
+        before = _outside(Rule(planned.facts), planned, provider, start)
         now_out = _outside(Rule(_with(planned.facts, new)), planned, new, start)
         return Effects(outside=_slot_effects(s, planned, now_out - before, show_names))
     if not time_off:
         return Effects()
-    extra = replace(provider, time_off=(*provider.time_off, *time_off))
-    return Effects(cancelled=_count_time_off(planned, sessions, provider, extra, start, end))
+    # Time off: what it would cancel is what the whole rule says is newly on time off (a closed
+    # school, an ended licence or service come first), so every fact is read.
+    sessions = _dated_sessions(s, provider.provider_id, start, end)
+    if not plan.slots and not sessions:  # nothing planned: the facts need not be read
+        return Effects()
+    first, last = start - timedelta(days=1), end + timedelta(days=1)
+    full = _planned(s, provider.provider_id, first, last, slots=plan.slots)
+    read = full.facts.providers.get(provider.provider_id)
+    if read is None:
+        return Effects()
+    extra = replace(read, time_off=(*read.time_off, *time_off))
+    return Effects(cancelled=_count_time_off(full, sessions, read, extra, start, end))
 
 
 def _count_time_off(
@@ -273,15 +304,12 @@ def _count_time_off(
 
 
 def _cancelled_for_time_off(
-    s: Session, provider_id: str, today: date, start: date, end: date
+    s: Session, provider: ProviderFacts, today: date, start: date, end: date
 ) -> int:
     """Sessions still ahead, cancelled for time off, on the provider's dates ``start..end``."""
-    row = s.get(m.Provider, provider_id)
-    if row is None:
-        return 0
-    zone = ZoneInfo(row.timezone)
+    zone = ZoneInfo(provider.tz)
     q = select(TS.starts_at).where(
-        TS.provider_id == provider_id,
+        TS.provider_id == provider.provider_id,
         TS.status == SessionStatus.CANCELLED,
         TS.cancel_reason == CancelReason.PROVIDER_OUT.value,
         TS.starts_at >= datetime.combine(max(today, start) - timedelta(days=1), time(0), UTC),

@@ -57,6 +57,9 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Server
     server_version = "LocalSlack/1.0"
+    # HTTP/1.1: a client that keeps its connection open (the bot's response_url replies) can
+    # reuse it, as with Slack; every reply carries its Content-Length.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         self._handle()

@@ -208,7 +208,9 @@ def test_a_quick_solve_shows_no_progress_and_updates_are_spaced() -> None:
     assert quick.calls == []
 
     slow = Recorder()
-    with proposal_dm.ProgressMessage(slow, "U1", "Anchorage", first_after=0.1, every=0.2) as p:
+    with proposal_dm.ProgressMessage(
+        slow, "U1", "Matching Anchorage", first_after=0.1, every=0.2
+    ) as p:
         time.sleep(0.75)
     kinds = [k for k, _ in slow.calls]
     assert kinds[0] == "post" and set(kinds[1:]) <= {"update"}
@@ -218,10 +220,10 @@ def test_a_quick_solve_shows_no_progress_and_updates_are_spaced() -> None:
 
 def test_progress_text_and_the_block_budget() -> None:
     assert (
-        proposal_dm.progress_text("Anchorage", 4.2, Progress("cover", 4.0, 255, 274))
+        proposal_dm.progress_text("Matching Anchorage", 4.2, Progress("cover", 4.0, 255, 274))
         == "Matching Anchorage… 4 s, 255 served so far, at most 274"
     )
-    assert proposal_dm.progress_text("X", 2.0, None) == "Matching X… 2 s"
+    assert proposal_dm.progress_text("Matching X", 2.0, None) == "Matching X… 2 s"
     assert MAX_BLOCKS == 50
 
 
@@ -264,3 +266,15 @@ def test_two_providers_approved_at_once_both_show_on_the_message(
     assert final.buttons().count("match_approve_provider") == (
         proposal.buttons().count("match_approve_provider") - 2
     )
+
+
+def test_a_failed_solve_does_not_leave_matching_on_screen() -> None:
+    shown = Recorder()
+    with (
+        pytest.raises(RuntimeError),
+        proposal_dm.ProgressMessage(shown, "U1", "Matching Anchorage", first_after=0.01, every=5),
+    ):
+        time.sleep(0.2)
+        raise RuntimeError("solver bug")
+    assert shown.calls[0][0] == "post"
+    assert shown.calls[-1] == ("update", "Matching Anchorage didn't finish.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import event
 
@@ -16,6 +17,7 @@ from bot.services import availability as svc
 from bot.services.events import claim_request, forget_old_requests
 from bot.services.people import identify
 from bot.services.schedule_effects import Effects
+from tests.services.caseload_seed import add_slot, seed
 
 
 @contextmanager
@@ -32,14 +34,33 @@ def statements(deps: Deps) -> Iterator[list[str]]:
         event.remove(deps.engine, "before_cursor_execute", record)
 
 
-def test_a_preview_with_nothing_planned_costs_six_statements(demo_deps: Deps) -> None:
+def test_a_preview_with_nothing_planned_costs_five_statements(demo_deps: Deps) -> None:
     with statements(demo_deps) as seen:
         p = svc.preview(demo_deps, "U0DEMOP01", "Tue 8-11")
     assert isinstance(p, svc.Preview) and p.effects == Effects()
-    # who is asking; their window rows (once); their time off; the pending action; their
-    # weekly slots (none: no conflict facts to read); their schools' zones.
-    assert len(seen) == 6, seen
+    # who is asking; their weekly slots and schools' zones (one statement); their window rows
+    # (once); their time off; the pending action.
+    assert len(seen) == 5, seen
     assert sum(sql.startswith("INSERT") for sql in seen) == 1
+
+
+def test_new_hours_over_weekly_slots_read_no_conflict_facts(deps: Deps, tmp_path: Path) -> None:
+    seed(deps, tmp_path)
+    add_slot(deps, "S1", "slp", 1, "09:00", "09:30")  # Tue, Anchorage time
+    with statements(deps) as seen:
+        kept = svc.preview(deps, "U0P1", "add Fri 1-4")
+    assert isinstance(kept, svc.Preview) and kept.effects == Effects()
+    # The same five as with nothing planned: the slots come with the schools' zones, and the
+    # windows are the rows the preview read anyway.
+    assert len(seen) == 5, seen
+    with statements(deps) as seen:
+        dropped = svc.preview(deps, "U0P1", "no longer Tuesdays")
+    assert isinstance(dropped, svc.Preview)
+    [effect] = dropped.effects.outside
+    assert (effect.day, effect.start, effect.tz, effect.students) == (
+        1, 9 * 60, "America/Anchorage", ("T.E. (S1)",)
+    )  # fmt: skip
+    assert len(seen) == 6, seen  # and the one student's name, for the line that names them
 
 
 def test_a_provider_is_identified_in_one_statement_and_a_manager_in_two(

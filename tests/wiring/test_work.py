@@ -4,6 +4,8 @@ in order, one at a time, and runs different users' tasks side by side."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,15 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.work import AckFirst, LateAck, WorkPool
+from bot.work import (
+    ACKS,
+    SOLVE_NICENESS,
+    YIELD_SECONDS,
+    AckFirst,
+    LateAck,
+    SolvePool,
+    WorkPool,
+)
 from devtools.local_slack import LocalSlack
 from devtools.slack_requests import block_actions_body, slash_command_body, view_submission_body
 
@@ -212,3 +222,41 @@ def test_buttons_are_acknowledged_before_their_work() -> None:
     status, _, seconds = dispatch(app, body)
     release.set()
     assert status == 200 and seconds < 0.5
+
+
+def test_work_waits_to_start_while_a_request_is_being_acknowledged() -> None:
+    pool = WorkPool(2)
+    started = threading.Event()
+    with ACKS.acknowledging():
+        pool.submit("A", started.set)
+        assert not started.wait(0.05)  # held back while the acknowledgement is in progress
+    assert started.wait(1)  # and it starts once none is
+
+
+def test_under_a_flood_of_acknowledgements_work_still_starts_after_a_bound() -> None:
+    pool = WorkPool(1)
+    started = threading.Event()
+    with ACKS.acknowledging():
+        begun = time.monotonic()
+        pool.submit("A", started.set)
+        assert started.wait(2)
+        assert YIELD_SECONDS * 0.9 <= time.monotonic() - begun < 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_a_solve_runs_at_the_lowest_priority_and_the_work_threads_do_not() -> None:
+    solves = SolvePool(1)
+    seen: dict[str, int] = {}
+    done = threading.Event()
+
+    def task(name: str) -> None:
+        seen[name] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        done.set()
+
+    assert solves.claim("district-a", "U1") == 0
+    solves.start("district-a", "U1", lambda: task("solve"))
+    assert done.wait(5)
+    done.clear()
+    WorkPool(1).submit("U1", lambda: task("work"))
+    assert done.wait(5)
+    assert seen == {"solve": SOLVE_NICENESS, "work": os.getpriority(os.PRIO_PROCESS, 0)}

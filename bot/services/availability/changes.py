@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from bot.domain.conflicts import Window
 from bot.domain.schedule import Change, WeeklyWindow, apply_change, merge, week_monday
 from storage import models as m
 
@@ -35,6 +36,14 @@ def valid_on(row: m.AvailabilityWindow, day: date) -> bool:
 
 def as_window(row: m.AvailabilityWindow) -> WeeklyWindow:
     return WeeklyWindow(row.day, row.start_minute, row.end_minute, row.timezone)
+
+
+def conflict_window(row: m.AvailabilityWindow) -> Window:
+    """The row as the conflict rule reads it, with its effective dates."""
+    return Window(
+        row.day, row.start_minute, row.end_minute, row.timezone, row.effective_from,
+        row.effective_to,
+    )  # fmt: skip
 
 
 def changed_week(

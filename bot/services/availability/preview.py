@@ -22,16 +22,15 @@ from bot.domain.availability_text import (
     parse_availability,
     zone_label,
 )
-from bot.domain.conflicts import TimeOff
+from bot.domain.conflicts import ProviderFacts, TimeOff
 from bot.domain.schedule import WeeklyWindow, in_zone, week_monday
 from bot.services import schedule_effects
-from bot.services.availability.changes import changed_week, rows_of
+from bot.services.availability.changes import changed_week, conflict_window, rows_of
 from bot.services.availability.reading import (
     KIND,
     Question,
     ScheduleView,
     TimeOffSpan,
-    all_school_zones,
     other_school_zones,
     schedule_view,
     take_snapshot,
@@ -85,13 +84,12 @@ def preview(
         on_behalf = provider.slack_user_id != slack_user_id
         if result.intent == Intent.SHOW:
             return schedule_view(s, deps, provider, on_behalf)
-        zones: tuple[str, ...] | None = None
+        plan = schedule_effects.placed(s, provider.id)  # slots and schools' zones, read once
         if result.school_time:
-            zones = all_school_zones(s, provider)
-            if len(zones) != 1:
-                return Question(text=text, question=_school_time_question(zones, on_behalf))
-            result = replace(result, tz=zones[0], school_time=False)
-        return _store_preview(s, deps, person, provider, result, today, on_behalf, zones)
+            if len(plan.zones) != 1:
+                return Question(text=text, question=_school_time_question(plan.zones, on_behalf))
+            result = replace(result, tz=plan.zones[0], school_time=False)
+        return _store_preview(s, deps, person, provider, result, today, on_behalf, plan)
 
 
 @audited
@@ -146,9 +144,11 @@ def _store_preview(
     result: ParseResult,
     today: date,
     on_behalf: bool,
-    zones: tuple[str, ...] | None = None,
+    plan: schedule_effects.Placed | None = None,
 ) -> Preview:
-    """``zones``: the provider's schools' zones, when already read."""
+    """``plan``: the provider's weekly slots and schools' zones, when already read."""
+    if plan is None:
+        plan = schedule_effects.placed(s, provider.id)
     rows = rows_of(s, provider.id)  # read once: the snapshot and the week before both use them
     snap = take_snapshot(s, provider.id, rows)
     tz = result.tz or provider.timezone
@@ -208,7 +208,8 @@ def _store_preview(
     shown_after = in_zone(after, provider.timezone, monday)
     effects = schedule_effects.preview_effects(
         s,
-        provider.id,
+        ProviderFacts(provider.id, provider.timezone, tuple(conflict_window(r) for r in rows)),
+        plan,
         today,
         deps.settings.show_student_names,
         after=after if time_off is None else None,
@@ -227,7 +228,7 @@ def _store_preview(
         time_off=time_off,
         effective_from=effective,
         assumptions=tuple(result.assumptions),
-        school_zones=other_school_zones(s, provider, zones),
+        school_zones=other_school_zones(s, provider, plan.zones),
         monday=monday,
         on_behalf=on_behalf,
         unchanged=time_off is None and shown_before == shown_after,
