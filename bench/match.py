@@ -9,7 +9,9 @@ tuned seeds, and held-out seeds that the matcher was never tuned on; both are re
                           [--limits 10 60] [--roster]
 
 Every (size, seed, method) runs in a fresh child process, so the peak memory printed is that
-run's alone. The independent validator checks every result; any violation is printed.
+run's alone, and so are the CPU seconds (instance building included): on a shared machine a
+10-second run may get far fewer than 20, so each row also prints the load average. The
+independent validator checks every result; any violation is printed.
 
 `--roster` instead runs the real `/match` path once per size: the demo generator's synthetic
 roster, imported into a fresh SQLite database and turned into the matcher's input by the service.

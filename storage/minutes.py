@@ -301,14 +301,31 @@ def recorded_counts(
     return {(sid, key): n for sid, key, n in _rows(s, q)}
 
 
-def recorded_keys(
+# Up to this many students are named in the query; more are read for the whole scope and kept
+# here (a list of thousands of ids costs the database more than the extra rows).
+FEW_STUDENTS = 500
+
+
+def sessions_on_file(
     s: Session, scope: Scope, lo: datetime, hi: datetime, student_ids: Iterable[str]
-) -> set[tuple[str, str]]:
-    """(session_key, student) of the sessions generated from slots in ``[lo, hi)``, any status,
-    of ``student_ids`` (read for the scope's students, kept for those)."""
+) -> list[tuple[str, str, datetime, str | None]]:
+    """(student, service, starts_at, key) of every session that is not a make-up in ``[lo, hi)``,
+    any key and status, of ``student_ids`` (in scope): whatever is on file for a weekly slot's
+    date, generated from it or not (imported from sessions.csv, moved, rebooked). ``key`` is the
+    session key of one generated from a slot, else None; the others sharing a student, service
+    and start are read once."""
     wanted = set(student_ids)
-    q = select(TS.session_key, TS.student_id).where(*_generated_in(scope, lo, hi))
-    return {(key, sid) for key, sid in _rows(s, q) if sid in wanted}
+    generated = or_(TS.session_key.startswith("slot:"), TS.session_key.startswith("group:"))
+    key = case((generated, TS.session_key)).label("key")  # else NULL
+    where = [TS.starts_at >= lo, TS.starts_at < hi, TS.makeup.is_(False)]
+    if len(wanted) <= FEW_STUDENTS:
+        where.append(TS.student_id.in_(sorted(wanted)))
+    else:
+        students = _students_in(scope)
+        if students is not None:
+            where.append(students)
+    q = select(TS.student_id, TS.service, TS.starts_at, key).where(*where).distinct()
+    return [row for row in _rows(s, q) if row[0] in wanted]
 
 
 def school_zones(s: Session, scope: Scope) -> dict[str, str]:

@@ -497,7 +497,8 @@ def unrecorded_minutes(
     slot: SlotDates, days: OpenDays, before: date, recorded: Iterable[date]
 ) -> int:
     """Owed minutes for the slot's dates that have no session on file at all (``recorded``:
-    the dates that have one, whatever its status): they never happened and nobody said why."""
+    the dates that have one of the student and service, whatever its status or key, make-ups
+    aside): they never happened and nobody said why."""
     have = set(recorded)
     return slot.minutes * sum(d not in have for d in slot_days(slot, days, before))
 

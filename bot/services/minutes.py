@@ -251,7 +251,9 @@ def unrecorded_dates(
     cutoff: datetime,
 ) -> list[tuple[q.SlotRow, date]]:
     """The month's weekly-slot dates with no session on file at all (the rule:
-    ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over."""
+    ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over, and
+    neither the slot's own session for the date nor any other session of the student and
+    service (not a make-up) on that school-local date."""
     # Each slot's dates to account for: open, inside its dates, their grace over. Slots of one
     # school, weekday and dates share them: each worked out once.
     due_dates: list[tuple[q.SlotRow, list[date]]] = []
@@ -289,16 +291,47 @@ def unrecorded_dates(
     ]
     if not unsure:
         return []
+    # A date is on file when its own session is (any status), or when another session of the
+    # student and service that is not a make-up falls on it in the school's zone: imported from
+    # sessions.csv under its own id, moved, rebooked. Two slots of a service on one day need two
+    # sessions: each date's sessions stand first for the slots they were made for, the others one
+    # slot each. One read over the month (a day either side for the zones), unsure students only.
     lo, hi = q.month_bounds(month.first, month.last, "UTC")
-    recorded = q.recorded_keys(
-        s, scope, lo - timedelta(days=1), hi + timedelta(days=1), {r.student_id for r, _ in unsure}
-    )
-    return [
-        (r, d)
-        for r, wanted in unsure
-        for d in wanted
-        if (session_key(r.slot_id, r.group_key, d), r.student_id) not in recorded
-    ]
+    school_of = {r.student_id: r.school_id for r, _ in unsure}
+    own_day: dict[tuple[str, str], date] = {}  # (generated key, student): its school-local date
+    on_day: dict[tuple[str, str, date], int] = defaultdict(int)  # sessions per date
+    local: dict[tuple[datetime, str], date] = {}  # many sessions share a start
+    for sid, svc, at, own in q.sessions_on_file(
+        s, scope, lo - timedelta(days=1), hi + timedelta(days=1), school_of
+    ):
+        zone = calendar.zones[school_of[sid]]
+        day = local.get((at, zone))
+        if day is None:
+            day = local[(at, zone)] = local_date(at, zone)
+        if own is not None:
+            own_day[(own, sid)] = day
+        on_day[(sid, svc, day)] += 1
+    unsure_ids = {id(r) for r, _ in unsure}
+    taken: dict[tuple[str, str, date], int] = defaultdict(int)
+    pending: list[tuple[q.SlotRow, date]] = []
+    for r, wanted in due_dates:
+        if r.student_id not in school_of:
+            continue
+        for d in wanted:
+            found = own_day.get((session_key(r.slot_id, r.group_key, d), r.student_id))
+            if found == d:
+                taken[(r.student_id, r.service, d)] += 1
+            elif found is None and id(r) in unsure_ids:
+                pending.append((r, d))
+            # (its own session moved to another day: on file all the same)
+    out = []
+    for r, d in pending:
+        day_key = (r.student_id, r.service, d)
+        if taken[day_key] < on_day.get(day_key, 0):
+            taken[day_key] += 1
+        else:
+            out.append((r, d))
+    return out
 
 
 def _slot_prefix(r: q.SlotRow) -> str:

@@ -134,4 +134,7 @@ def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
     assert "match.wall_guard" not in caplog.text
     # ...so the re-run is the same proposal, session for session.
     assert runs[1].sessions == runs[0].sessions
-    assert runs[1].unmatched == runs[0].unmatched and runs[1].bound == runs[0].bound
+    assert runs[1].unmatched == runs[0].unmatched
+    # The bound reported is the same too, unless HiGHS (no deterministic clock) ran out of time
+    # in one run and not the other: then only that number differs, never what the solve did.
+    assert runs[1].bound == runs[0].bound or "match.bound_time_limit" in caplog.text

@@ -186,10 +186,24 @@ def test_a_weekly_slot_date_with_no_session_on_file_is_owed(minutes_deps: Deps) 
         utc(2026, 12, 1, 19), provider="P2", service="ot", status="held",
     )  # fmt: skip
     assert _lines(minutes_deps)[("S2", "ot")].line.owed == 0
-    # Another slot's session that day does not stand in for this one's.
+    # Another service's session that day does not stand in for this one's.
     with minutes_deps.session_factory.begin() as s:
-        s.query(m.TherapySession).filter_by(id=dec1).update({"session_key": "slot:999:2026-12-01"})
+        s.query(m.TherapySession).filter_by(id=dec1).update(
+            {"service": "slp", "session_key": "csv-77"}
+        )
     assert _lines(minutes_deps)[("S2", "ot")].line.owed == 30
+    # A second OT slot on Tuesdays: Dec 1 now needs two sessions, and has one (under another
+    # key), which stands for one of them; Dec 8's cancelled session is its own slot's.
+    second = add_slot(minutes_deps, "S2", "ot", 1, "13:00", "13:30")
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.TherapySession).filter_by(id=dec1).update({"service": "ot"})
+        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
+            {"approved_at": utc(2026, 11, 20, 18)}
+        )
+    assert _lines(minutes_deps)[("S2", "ot")].line.owed == 60  # Dec 1 and Dec 8, one slot each
+    with minutes_deps.session_factory.begin() as s:
+        s.query(m.AssignmentSlot).filter_by(id=second).delete()
+        s.query(m.TherapySession).filter_by(id=dec1).update({"service": "slp"})
     # Approved in the afternoon of Dec 1 (Anchorage): that day's slot was never promised.
     with minutes_deps.session_factory.begin() as s:
         s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(

@@ -136,3 +136,66 @@ def test_a_recorded_date_gets_one_make_up_dm_and_a_held_make_up_clears_it(
     with deps.session_factory() as s:
         owed = minutes_svc.owed_makeups(s, q.Scope(), NOW, deps.settings)
     assert dec1 not in {o.session_id for o in owed}
+
+
+def p2_dms(slack: LocalSlack) -> list[dict[str, object]]:
+    return [
+        c.params
+        for c in slack.calls
+        if c.method == "chat.postMessage" and c.params.get("channel") == "DU0P2"
+    ]
+
+
+@pytest.mark.parametrize("few", [500, 0])  # the students named in the query, or the scope read
+def test_a_session_on_file_under_another_key_is_the_dates_session(
+    world: tuple[Deps, int], slack: LocalSlack, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Sessions imported from sessions.csv (their own ids) on every slot date, whatever their
+    status: nothing is owed for the slot, nothing is written, no make-up DM."""
+    deps, _ = world
+    monkeypatch.setattr(q, "FEW_STUDENTS", few)
+    add_session(deps, "csv-1", "S2", utc(2026, 11, 24, 19), provider="P2", service="ot")
+    # Dec 1 17:00 in Anchorage is already Dec 2 in UTC: the school's date is what counts.
+    add_session(deps, "csv-2", "S2", utc(2026, 12, 2, 2), provider="P2", service="ot",
+                status="no_show")  # fmt: skip
+    add_session(deps, "csv-3", "S2", utc(2026, 12, 8, 19), provider="P2", service="ot",
+                status="scheduled", note_done_at=utc(2026, 12, 8, 20))  # fmt: skip
+    line = s2_line(deps)
+    assert (line.owed, line.delivered) == (0, 30)  # Dec 8's note; Dec 1 absent, not owed
+    with deps.session_factory() as s:
+        assert unrecorded_rows(s, NOW, deps.settings) == []
+    run = minutes_jobs.run_once(deps, NOW)
+    assert run.recorded == 0
+    assert p2_dms(slack) == []
+    assert [key for key, *_ in s2_rows(deps)] == ["csv-1", "csv-2", "csv-3"]
+    assert s2_line(deps) == line
+
+
+def test_only_the_dates_with_nothing_on_them_in_the_schools_zone_are_owed(
+    world: tuple[Deps, int], slack: LocalSlack
+) -> None:
+    """Nov 24 has a session under another key; Dec 1 has one the day before in Anchorage (though
+    the same day in UTC) and a make-up, neither of which is that date's session; Dec 8 has
+    nothing. Dec 1 and Dec 8 are recorded not_recorded, and the DM offers those two."""
+    deps, slot = world
+    add_session(deps, "csv-1", "S2", utc(2026, 11, 24, 19), provider="P2", service="ot")
+    add_session(deps, "csv-0", "S2", utc(2026, 12, 1, 8), provider="P2", service="ot")  # Nov 30
+    add_session(deps, q.makeup_key(1, 0), "S2", utc(2026, 12, 1, 21), provider="P2",
+                service="ot", status="cancelled")  # fmt: skip
+    with deps.session_factory.begin() as s:
+        s.query(TS).filter_by(session_key=q.makeup_key(1, 0)).update({"makeup": True})
+    owed = s2_line(deps).owed
+    assert owed == 60  # Dec 1 and Dec 8
+    assert minutes_jobs.run_once(deps, NOW).recorded == 2
+    dec = [session_key(slot, None, date(2026, 12, d)) for d in (1, 8)]
+    with deps.session_factory() as s:
+        written = s.query(TS).filter_by(cancel_reason="not_recorded").order_by(TS.starts_at)
+        assert [r.session_key for r in written] == dec
+        ids = {r.id for r in written}
+    (dm,) = p2_dms(slack)
+    blocks = dm["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert isinstance(blocks, list)
+    offered = {int(b["accessory"]["value"]) for b in blocks if "value" in b.get("accessory", {})}
+    assert offered == ids
+    assert s2_line(deps).owed == owed  # the same debt, now as sessions

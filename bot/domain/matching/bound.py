@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Var = mb.Variable
 SAT_SHARE = 0.7
+HIGHS_FLOOR = 1.0  # seconds: where HiGHS proves the bound, it mostly does so well within this
 
 
 @dataclass
@@ -80,7 +81,7 @@ def relax(
     integral: bool = True,
     backend: str = "highs",
     start: Iterable[Session] = (),
-    wall_limit_s: float | None = None,
+    deadline: float | None = None,
 ) -> Relaxation:
     """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
     from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
@@ -160,6 +161,11 @@ def relax(
         model.add(_weighted(items) <= prep.providers[pi].capacity_minutes)
     model.maximize(mb.LinearExpr.sum(list(x.values())))
     limit = max(0.05, time_limit_s)
+    # Building the model takes time too: the wall-clock deadline counts from now.
+    left = math.inf if deadline is None else deadline - time.perf_counter()
+    if left < 0.05:
+        log.info("match.wall_guard", extra={"stage": "bound"})
+        return Relaxation(len(by_need))
     solver = mb.Solver(backend if integral else "glop")
     solver.enable_output(False)
     if integral and backend == "sat":
@@ -168,9 +174,10 @@ def relax(
         solver.set_solver_specific_parameters(f"num_workers:1,max_deterministic_time:{limit}")
         # The wall clock is only a guard (a loaded machine takes longer per deterministic
         # second), up to the caller's deadline.
-        wall = 4 * limit if wall_limit_s is None else wall_limit_s
-        limit = max(limit, wall)
-    elif integral:  # HiGHS prints a banner on standard output unless told not to
+        limit = min(4 * limit, left)
+    else:
+        limit = min(limit, left)
+    if integral and backend != "sat":  # HiGHS prints a banner on standard output unless told not to
         solver.set_solver_specific_parameters("output_flag=false")
     solver.set_time_limit_in_seconds(limit)
     status = solver.solve(model)
@@ -254,17 +261,18 @@ def relax_all(
             SAT_SHARE * share,
             backend="sat",
             start=starts[c],
-            wall_limit_s=deadline - time.perf_counter(),
+            deadline=deadline,
         )
         steer[c] = bounds[c] = min(bounds[c], fast.bound)
         assignment = fast.assignment
         if not fast.proved:
             # HiGHS for a tighter bound. It has no deterministic clock, so its answer only
             # tightens the bound reported, never what the solve does next; its time limit is
-            # four times its share (as CP-SAT's wall-clock guard is), so that a loaded machine
-            # rarely changes even that.
-            left = min(4 * (1 - SAT_SHARE) * share, deadline - time.perf_counter())
-            bounds[c] = min(bounds[c], relax(prep, needs, provs, max(0.1, left)).bound)
+            # four times its share (as CP-SAT's wall-clock guard is), and at least
+            # `HIGHS_FLOOR`, so that a loaded machine rarely changes even that.
+            limit = max(HIGHS_FLOOR, 4 * (1 - SAT_SHARE) * share)
+            exact = relax(prep, needs, provs, limit, deadline=deadline)
+            bounds[c] = min(bounds[c], exact.bound)
         total.assignment.update(assignment)
         if after is not None and assignment:
             after(assignment)
