@@ -100,11 +100,21 @@ class SlackGateway:
             timeout=QUICK_TIMEOUT_SECONDS,
             retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
         )
+        # For posts tagged with a key: no blind retry of a post Slack may have taken (a 5xx or a
+        # timeout after it arrived); only 429s, which Slack did not take, are retried.
+        self._once = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+        )
         self.render = render or _default_render
         self._dm_channels: dict[str, str] = {}
 
-    def _call(self, method: str, *, quick: bool = False, **kwargs: Any) -> dict[str, Any]:
-        client = self._quick if quick else self.client
+    def _call(
+        self, method: str, *, quick: bool = False, once: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
+        client = self._quick if quick else self._once if once else self.client
         try:
             resp = client.api_call(method, json=kwargs)
         except SlackApiError as exc:
@@ -132,11 +142,34 @@ class SlackGateway:
         return channel
 
     def post_dm(
-        self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        user_id: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        *,
+        key: str | None = None,
     ) -> PostedMessage:
+        """Post into the user's DM. With ``key`` the post is tagged with it and never lands
+        twice: a failure after which Slack may have taken it (a timeout, a 5xx) is not retried
+        blindly; the DM's latest messages are looked at for ``key`` first, and only when it is
+        not there is it posted once more."""
         channel = self.open_dm(user_id)
-        data = self._call("chat.postMessage", channel=channel, text=text, blocks=blocks or [])
-        return PostedMessage(channel=str(data.get("channel", channel)), ts=str(data.get("ts", "")))
+        params: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks or []}
+        if key is None:
+            data = self._call("chat.postMessage", **params)
+            return PostedMessage(str(data.get("channel", channel)), str(data.get("ts", "")))
+        params["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
+        try:
+            data = self._call("chat.postMessage", once=True, **params)
+        except SlackUnavailable as exc:
+            if not exc.uncertain:
+                raise
+            ts = self._tagged(channel, key)
+            if ts is not None:
+                log.info("slack.post_found_after_failure", extra={"method": "chat.postMessage"})
+                return PostedMessage(channel, ts)
+            data = self._call("chat.postMessage", once=True, **params)
+        return PostedMessage(str(data.get("channel", channel)), str(data.get("ts", "")))
 
     def send_dm(self, user_id: str, message: object, *, key: str | None = None) -> Sent:
         """The ``Notifier`` port: render ``message`` at this edge and DM it, tagged with ``key``."""
@@ -154,9 +187,13 @@ class SlackGateway:
         No ``oldest``: the bot's clock may be set apart from Slack's (``jobs run-once --now``),
         and the latest ``HISTORY_LIMIT`` messages of a DM with the bot reach back far enough.
         """
+        return self._tagged(self.open_dm(user_id), key) is not None
+
+    def _tagged(self, channel: str, key: str) -> str | None:
+        """The ts of the channel's latest message tagged with ``key``, if any."""
         data = self._call(
             "conversations.history",
-            channel=self.open_dm(user_id),
+            channel=channel,
             limit=HISTORY_LIMIT,
             include_all_metadata=True,
         )
@@ -164,8 +201,8 @@ class SlackGateway:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == OUTBOX_EVENT and payload.get("key") == key:
-                return True
-        return False
+                return str(message.get("ts", ""))
+        return None
 
     def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import uuid4
 
 from slack_bolt import Ack, App
 
@@ -84,7 +85,9 @@ def handle_home_run_match_action(
         user=user,
         what=f"match for {escape(district.name)}",
         started=f"Matching {escape(district.name)}… the proposal follows here.",
-        tell=lambda text: said.append(deps.gateway.post_dm(user, text)),
+        tell=lambda text: said.append(
+            deps.gateway.post_dm(user, text, key=f"matching:{uuid4().hex}")
+        ),
         work=lambda: deliver(
             deps,
             user,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,7 @@ class ProgressMessage:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._started = time.monotonic()
+        self._key = f"progress:{uuid.uuid4().hex}"  # a retried post never shows it twice
         self._thread = threading.Thread(target=self._run, name="match-progress", daemon=True)
 
     def __call__(self, p: Progress) -> None:
@@ -100,7 +102,7 @@ class ProgressMessage:
             text = progress_text(self.doing, time.monotonic() - self._started, latest)
             try:
                 if self.message is None:
-                    self.message = self.gateway.post_dm(self.user, text)
+                    self.message = self.gateway.post_dm(self.user, text, key=self._key)
                 else:
                     self.gateway.update_message(self.message.channel, self.message.ts, text)
             except NOT_SENT:
@@ -108,15 +110,23 @@ class ProgressMessage:
             wait = self.every
 
 
-def _show(deps: Deps, user: str, shown: PostedMessage | None, text: str, blocks: Any) -> Any:
-    """Replace the progress message with ``blocks``, or post them; where they ended up."""
+def _show(
+    deps: Deps,
+    user: str,
+    shown: PostedMessage | None,
+    text: str,
+    blocks: Any,
+    key: str | None = None,
+) -> Any:
+    """Replace the progress message with ``blocks``, or post them (tagged with ``key``, so a
+    retried post never lands twice); where they ended up."""
     if shown is not None:
         try:
             deps.gateway.update_message(shown.channel, shown.ts, text, blocks)
             return shown
         except NOT_SENT:
             log.warning("match.progress_not_replaced")
-    return deps.gateway.post_dm(user, text, blocks)
+    return deps.gateway.post_dm(user, text, blocks, key=key)
 
 
 def deliver(
@@ -150,7 +160,8 @@ def deliver(
     fresh = msg.ProposalMessage(
         proposal.proposal_id, "", "", text, tuple(blocks), "pending", {}, (), None, None, None
     )
-    posted = _show(deps, user, shown, text, proposal_message(fresh))
+    key = f"proposal:{proposal.proposal_id}"
+    posted = _show(deps, user, shown, text, proposal_message(fresh), key)
     msg.record_message(deps, proposal.proposal_id, posted.channel, posted.ts, text, blocks)
     attached = _attach_csv(deps, proposal, posted)
     state = msg.note_csv(deps, proposal.proposal_id, attached)

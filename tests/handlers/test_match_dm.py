@@ -191,7 +191,7 @@ class Recorder:
         self.calls: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def post_dm(self, user: str, text: str, blocks: Any = None) -> Any:
+    def post_dm(self, user: str, text: str, blocks: Any = None, key: str | None = None) -> Any:
         with self.lock:
             self.calls.append(("post", text))
         return proposal_dm.PostedMessage("D1", "1.0")
