@@ -49,6 +49,7 @@ def need(
     days: tuple[SchoolDay, ...] | None = None,
     preferred: str | None = None,
     hours_text: str = "Mon–Fri 08:00–15:00 AKT",
+    busy: tuple[Interval, ...] = (),
 ) -> Need:
     return Need(
         student_id=student,
@@ -63,6 +64,7 @@ def need(
         school_tz_label="AKT",
         school_hours_text=hours_text,
         preferred_provider_id=preferred,
+        busy=busy,
     )
 
 
@@ -312,6 +314,41 @@ def test_student_with_two_services_is_never_double_booked() -> None:
     needs = [need("S1", minutes=60), need("S1", service="ot", minutes=60)]
     for r in both(instance(needs, [slp, ot])):
         assert len(r.sessions) == 1
+
+
+OT_TUE = (span(1, "09:00", "09:30", AK),)  # the student's OT session that stays
+
+
+def test_student_busy_time_is_no_common_time() -> None:
+    p = provider("P1", available=OT_TUE)
+    for r in both(instance([need("S1", busy=OT_TUE)], [p])):
+        assert r.sessions == ()
+        assert reasons(r)["S1"] == (
+            "no_common_time",
+            "the licensed SLP's availability does not meet Mon–Fri 08:00–15:00 AKT outside the "
+            "student's other sessions",
+        )
+
+
+def test_student_busy_time_is_avoided() -> None:
+    p = provider("P1", available=(span(1, "09:00", "10:00", AK),))
+    for r in both(instance([need("S1", busy=OT_TUE)], [p])):
+        (s,) = r.sessions
+        assert (s.day, s.start, s.end) == ("tue", at(1, "09:30", AK), at(1, "10:00", AK))
+
+
+def test_student_busy_time_is_the_students_own() -> None:
+    """A schoolmate without busy time keeps the slots; the busy student's group is elsewhere."""
+    p = provider("P1", available=(span(1, "09:00", "10:00", AK),))
+    needs = [need("S1", busy=OT_TUE, group_ok=True), need("S2", group_ok=True)]
+    prep = Prep(instance(needs, [p]))
+    assert {s[1] for s in prep.slots(1, 0)} == {at(1, t, AK) for t in ("09:00", "09:15", "09:30")}
+    assert {s[1] for s in prep.slots(0, 0)} == {at(1, "09:30", AK)}
+    for r in both(instance(needs, [p])):
+        assert len(served(r)) == 2
+        for s in r.sessions:
+            if "S1" in s.student_ids:
+                assert s.start >= at(1, "09:30", AK)
 
 
 def test_off_grid_school_window_still_gets_a_slot() -> None:

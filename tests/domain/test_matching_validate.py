@@ -94,6 +94,21 @@ CASES: dict[str, tuple[Corrupt, str]] = {
         ),
         "overlaps the provider's busy time",
     ),
+    "overlaps the student's busy time": (
+        lambda i, r: (
+            dataclasses.replace(
+                i,
+                needs=tuple(
+                    dataclasses.replace(n, busy=((r.sessions[first(r, solo_c)].end - 1, 10**6),))
+                    if n.student_id == "C"
+                    else n
+                    for n in i.needs
+                ),
+            ),
+            r,
+        ),
+        "overlaps student C's sessions of other services",
+    ),
     "double-booked provider": (
         lambda i, r: (
             i,

@@ -91,12 +91,11 @@ def assign_then_schedule(
         n = prep.needs[ni]
         m = n.session_minutes
         blk = block.get(n.student_id)
-        did = prep.days_id[ni]
         for pi in prep.eligible(ni):
             if pi not in pset:
                 continue
             usable: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-            for d, a, b in prep.pieces(did, pi):
+            for d, a, b in prep.need_pieces(ni, pi):
                 if blk is not None:
                     parts = subtract([(a, b)], merge(zip(blk.starts, blk.ends, strict=True)))
                 else:

@@ -78,14 +78,18 @@ def explain(
         best_days = max(days_by_provider.values())
         with_time = [pi for pi, d in days_by_provider.items() if d >= spw]
         who = f"the licensed {label}'s" if len(lic) == 1 else f"the {len(lic)} licensed {plural}'"
+        # Common time is also outside the student's sessions of other services (`Need.busy`).
+        hours = need.school_hours_text
+        if prep.busy[ni]:
+            hours += " outside the student's other sessions"
         if best_days == 0:
             reason = "no_common_time"
-            detail = f"{who} availability does not meet {need.school_hours_text}"
+            detail = f"{who} availability does not meet {hours}"
         elif not with_time:
             reason = "no_common_time"
             day_word = "day" if best_days == 1 else "distinct days"
             detail = (
-                f"{who} availability meets {need.school_hours_text} on at most {best_days} "
+                f"{who} availability meets {hours} on at most {best_days} "
                 f"{day_word}, but {spw} sessions a week need {spw} distinct days"
             )
         else:

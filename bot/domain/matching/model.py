@@ -22,7 +22,11 @@ class SchoolDay:
 
 @dataclass(frozen=True)
 class Need:
-    """One student's one IEP service that still needs a provider."""
+    """One student's one IEP service that still needs a provider.
+
+    `busy` holds the student's sessions that stay where they are (other services, whichever
+    provider): no session of this need may overlap them.
+    """
 
     student_id: str
     service: str
@@ -36,6 +40,7 @@ class Need:
     school_tz_label: str
     school_hours_text: str
     preferred_provider_id: str | None = None
+    busy: tuple[Interval, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

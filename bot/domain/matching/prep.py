@@ -1,7 +1,8 @@
 """Domain: shared preparation for the matcher's solvers.
 
 Interval arithmetic, the licence rule, and candidate slots: the starts on the `slot_step` grid where
-a session fits inside a school window, a provider's availability and outside their busy time.
+a session fits inside a school window, a provider's availability, outside their busy time and
+outside the student's (`Need.busy`: their sessions of other services that stay).
 Greedy, CP-SAT and the explanations use this; the validator deliberately does not.
 """
 
@@ -114,7 +115,8 @@ class Prep:
     """Per-input caches: providers' free time, licence eligibility and candidate slots.
 
     Needs of one school share their school days, so caches are keyed by an interned id of the
-    `school_days` tuple rather than by need.
+    `school_days` tuple rather than by need; a need with busy time of its own (`Need.busy`) gets
+    its slots, pieces and days cached by need instead.
     """
 
     def __init__(self, inp: MatchInput) -> None:
@@ -143,10 +145,14 @@ class Prep:
                 self._windows.append(sorted(wins))
             self.days_id.append(did)
         self._pieces: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
+        self._piece_ends: dict[tuple[int, int], list[int]] = {}
         self._slots: dict[tuple[int, int, int], tuple[Slot, ...]] = {}
+        self._slot_starts: dict[tuple[int, int, int], list[int]] = {}
         self._days: dict[tuple[int, int, int], int] = {}
         self._slot_sets: dict[tuple[int, int, int], frozenset[Slot]] = {}
         self._eligible: dict[int, tuple[int, ...]] = {}
+        self.busy: list[tuple[Interval, ...]] = [merge(n.busy) for n in inp.needs]
+        self._need_pieces: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
 
     def free_ends(self, pi: int) -> list[int]:
         """Ends of provider pi's free stretches (for bisecting a time into its stretch)."""
@@ -177,40 +183,102 @@ class Prep:
                         got.append((day, a, b))
                     j += 1
             self._pieces[key] = got
+            self._piece_ends[key] = [b for _, _, b in got]
         return got
 
-    def slots(self, ni: int, pi: int) -> tuple[Slot, ...]:
-        """Candidate slots for need `ni` with provider `pi`, ignoring everything else's sessions."""
-        n = self.needs[ni]
+    def need_pieces(self, ni: int, pi: int) -> list[tuple[str, int, int]]:
+        """`pieces` for need ni's school and provider pi, less the student's busy time."""
+        busy = self.busy[ni]
+        if not busy:
+            return self.pieces(self.days_id[ni], pi)
+        got = self._need_pieces.get((ni, pi))
+        if got is None:
+            got = [
+                (day, c, d)
+                for day, a, b in self.pieces(self.days_id[ni], pi)
+                for c, d in subtract(((a, b),), busy)
+            ]
+            self._need_pieces[(ni, pi)] = got
+        return got
+
+    def _key(self, ni: int, pi: int) -> tuple[int, int, int]:
+        # A need whose busy time meets pi's pieces is keyed apart (negative ids never clash);
+        # otherwise it shares the school's slots and days.
         did = self.days_id[ni]
-        m = n.session_minutes
-        key = (did, pi, m)
+        if self.busy[ni]:
+            pieces = self.pieces(did, pi)
+            ends = self._piece_ends[(did, pi)]
+            for a, b in self.busy[ni]:
+                j = bisect.bisect_right(ends, a)
+                if j < len(pieces) and pieces[j][1] < b:
+                    return (-1 - ni, pi, self.needs[ni].session_minutes)
+        return (did, pi, self.needs[ni].session_minutes)
+
+    def slots(self, ni: int, pi: int) -> tuple[Slot, ...]:
+        """Candidate slots for need `ni` with provider `pi`, ignoring everything else's sessions
+        (but not the student's busy time: those of the school's slots that overlap it go)."""
+        key = self._key(ni, pi)
+        got = self._slots.get(key)
+        if got is None:
+            if key[0] < 0:
+                # Drop the school's slots that start within (a - minutes, b) of a busy (a, b).
+                base = self._school_slots(ni, pi)
+                starts = self._slot_starts[(self.days_id[ni], pi, key[2])]
+                kept: list[Slot] = []
+                prev = 0
+                for a, b in self.busy[ni]:
+                    lo = max(prev, bisect.bisect_right(starts, a - key[2]))
+                    hi = bisect.bisect_left(starts, b)
+                    if lo < hi:
+                        kept.extend(base[prev:lo])
+                        prev = hi
+                kept.extend(base[prev:])
+                got = tuple(kept)
+            else:
+                got = self._school_slots(ni, pi)
+            self._slots[key] = got
+        return got
+
+    def _school_slots(self, ni: int, pi: int) -> tuple[Slot, ...]:
+        """Slots for any need of ni's school and session length with provider pi."""
+        m = self.needs[ni].session_minutes
+        key = (self.days_id[ni], pi, m)
         got = self._slots.get(key)
         if got is None:
             seen: set[Slot] = set()
-            for day, a, b in self.pieces(did, pi):
+            for day, a, b in self.pieces(key[0], pi):
                 for s in grid_starts((a, b), m, self.step):
                     seen.add((day, s, s + m))
             got = tuple(sorted(seen, key=lambda x: (x[1], x[0])))
             self._slots[key] = got
+            self._slot_starts[key] = [s for _, s, _ in got]
         return got
 
     def slot_set(self, ni: int, pi: int) -> frozenset[Slot]:
-        key = (self.days_id[ni], pi, self.needs[ni].session_minutes)
+        key = self._key(ni, pi)
         got = self._slot_sets.get(key)
         if got is None:
             got = self._slot_sets[key] = frozenset(self.slots(ni, pi))
         return got
 
-    def common_days(self, ni: int, pi: int) -> int:
-        """Distinct school days on which a session of this need fits pi's free time."""
-        n = self.needs[ni]
-        did = self.days_id[ni]
-        m = n.session_minutes
-        key = (did, pi, m)
+    def _school_days(self, ni: int, pi: int) -> int:
+        m = self.needs[ni].session_minutes
+        key = (self.days_id[ni], pi, m)
         got = self._days.get(key)
         if got is None:
-            got = len({d for d, a, b in self.pieces(did, pi) if b - a >= m})
+            got = len({d for d, a, b in self.pieces(key[0], pi) if b - a >= m})
+            self._days[key] = got
+        return got
+
+    def common_days(self, ni: int, pi: int) -> int:
+        """Distinct school days on which a session of this need fits pi's free time (and the
+        student's)."""
+        key = self._key(ni, pi)
+        if key[0] >= 0:
+            return self._school_days(ni, pi)
+        got = self._days.get(key)
+        if got is None:
+            got = len({d for d, _, _ in self.slots(ni, pi)})
             self._days[key] = got
         return got
 
@@ -224,7 +292,9 @@ class Prep:
             got = tuple(
                 pi
                 for pi in self.licensed_providers(ni)
-                if self.providers[pi].capacity_minutes >= cost and self.common_days(ni, pi) >= spw
+                if self.providers[pi].capacity_minutes >= cost
+                and self._school_days(ni, pi) >= spw  # cheap, shared by the school's needs
+                and self.common_days(ni, pi) >= spw
             )
             self._eligible[ni] = got
         return got

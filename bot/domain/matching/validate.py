@@ -95,6 +95,8 @@ def validate(inp: MatchInput, result: MatchResult) -> list[str]:
                 errors.append(f"{name}: student {sid} needs {nd.session_minutes}-minute sessions")
             if size > 1 and not nd.group_ok:
                 errors.append(f"{name}: student {sid} may not be seen in a group")
+            if any(a < s.end and s.start < b for a, b in nd.busy):
+                errors.append(f"{name} overlaps student {sid}'s sessions of other services")
             windows = [w for d in nd.school_days if d.day == s.day for w in d.windows]
             if not _inside(s.start, s.end, windows):
                 errors.append(f"{name} is outside school hours for student {sid} on {s.day}")

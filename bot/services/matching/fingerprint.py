@@ -4,8 +4,10 @@ A proposal goes stale when, and only when, something its solve read changed. Tho
 "own" ones, are:
 
 - **its needs**, each (student, service) it proposed for or left unserved: the student's school;
-  the service's sessions a week, minutes and group flag; and any assignment of it made since
-  (other than by this proposal: approving one provider's part leaves the rest approvable);
+  the service's sessions a week, minutes and group flag; any assignment of it made since
+  (other than by this proposal: approving one provider's part leaves the rest approvable); and
+  the student's time that stays taken (``inputs.student_busy``: weekly times of their other
+  assignments, other than this proposal's, and dated sessions that week);
 - **its schools**, those of its needs: time zone and school hours, and the district's state;
 - **who its candidates are**: for every provider of its needs' disciplines (only the named one
   with ``provider=``), whether they are on the roster and hold a licence in the district's state
@@ -40,7 +42,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services.matching.inputs import Week, _dated_sessions, candidate
+from bot.services.matching.inputs import Week, _dated_sessions, candidate, student_busy
 from storage import models as m
 
 
@@ -124,6 +126,8 @@ def fingerprint(s: Session, scope: Scope) -> str:
         )
     )
     _digest(h, (r for r in taken if (r[0], r[1]) in needs and (r[0], r[1]) not in scope.moving))
+    busy = student_busy(s, week, needs | scope.moving, scope.exclude_proposal)
+    _digest(h, ((sid, tuple(sorted(ivs))) for sid, ivs in busy.items()))
 
     # Who the candidates are, then everything the matcher reads about each.
     field = select(m.Provider.id).where(

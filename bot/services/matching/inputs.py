@@ -195,6 +195,8 @@ def build_input(
         return tuple(out)
 
     days_cache = {sid: school_days(sid) for sid in schools}
+    keys = {(st.id, svc.service) for svc, st in rows}
+    busy = student_busy(s, week, keys | moving, exclude_proposal)
     text_cache = {sid: _hours_text(hours[sid], school_tz[sid]) for sid in schools}
     preferred = _previous_pairs(s, district.id)
     needs = tuple(
@@ -211,6 +213,7 @@ def build_input(
             school_tz_label=zone_abbr(school_tz[st.school_id]),
             school_hours_text=text_cache[st.school_id],
             preferred_provider_id=preferred.get((st.id, svc.service)),
+            busy=tuple(sorted(busy[st.id])),
         )
         for svc, st in rows
     )
@@ -396,6 +399,51 @@ def _dated_sessions(s: Session, pids: list[str], week: Week) -> dict[str, list[t
     for pid, starts_at, minutes in s.execute(q):
         a = week.minutes(starts_at)
         out[pid].append((a, a + minutes))
+    return out
+
+
+def student_busy(
+    s: Session,
+    week: Week,
+    matching: set[tuple[str, str]] | frozenset[tuple[str, str]],
+    exclude_proposal: str | None = None,
+) -> dict[str, list[tuple[int, int]]]:
+    """The time that stays taken for the students of ``matching`` (the (student, service) pairs
+    being matched), as provider busy time is built: the weekly slots of their other assignments
+    (any discipline, whichever provider; not those ``exclude_proposal`` made), and the dated
+    sessions on their calendar that week not from a weekly slot. A student cannot be in two
+    sessions at once."""
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    student_ids = sorted({sid for sid, _ in matching})
+    if not student_ids:
+        return out
+    q = (
+        select(m.Assignment.student_id, m.Assignment.service, m.AssignmentSlot)
+        .join(m.AssignmentSlot, m.AssignmentSlot.assignment_id == m.Assignment.id)
+        .where(m.Assignment.student_id.in_(student_ids))
+    )
+    if exclude_proposal is not None:
+        q = q.where(
+            (m.Assignment.proposal_id.is_(None)) | (m.Assignment.proposal_id != exclude_proposal)
+        )
+    for sid, service, slot in s.execute(q):
+        if (sid, service) not in matching:
+            out[sid].append(
+                week.window(
+                    WeeklyWindow(slot.day, slot.start_minute, slot.end_minute, slot.timezone)
+                )
+            )
+    ts = m.TherapySession
+    dated = select(ts.student_id, ts.starts_at, ts.minutes).where(
+        ts.student_id.in_(student_ids),
+        ts.starts_at >= week.ref,
+        ts.starts_at < week.ref + timedelta(days=7),
+        ts.status == "scheduled",
+        *(~ts.session_key.startswith(p) for p in GENERATED_PREFIXES),
+    )
+    for sid, starts_at, minutes in s.execute(dated):
+        a = week.minutes(starts_at)
+        out[sid].append((a, a + minutes))
     return out
 
 
