@@ -27,7 +27,7 @@ from sqlalchemy import delete  # noqa: E402
 
 from devtools.harness import start_server, stop_server  # noqa: E402
 from devtools.local_slack import LocalSlack  # noqa: E402
-from devtools.proposals import delivered, wait_for_proposals  # noqa: E402
+from devtools.proposals import proposals, wait_for_proposals  # noqa: E402
 from devtools.slack_requests import slash_command_body  # noqa: E402
 from storage import models as m  # noqa: E402
 from storage.db import make_engine, make_session_factory, migrate  # noqa: E402
@@ -40,7 +40,7 @@ TARGET_S = 2.0
 
 def one(server, fake: LocalSlack, district: str) -> float:  # type: ignore[no-untyped-def]
     """Seconds from the POST of /match to the proposal's arrival at the fake Slack."""
-    before = len(delivered(fake))
+    before = len(proposals(fake))
     deadline = time.monotonic() + 60
     while True:  # the previous round's delivery (its CSV) may hold the district a moment longer
         body = slash_command_body(

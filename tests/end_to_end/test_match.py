@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from devtools.local_slack import LocalSlack
-from devtools.slack_requests import block_actions_body, slash_command_body
-from storage import models as m
-from storage.db import make_session_factory
-from storage.roster import import_roster
-from tests.end_to_end.conftest import Server
-from tests.support.proposals import (
+from devtools.proposals import (
     DmMessage,
     dm_messages,
     wait_for_proposals,
     wait_for_update,
 )
+from devtools.slack_requests import block_actions_body, slash_command_body
+from storage import models as m
+from storage.db import make_session_factory
+from storage.roster import import_roster
+from tests.end_to_end.conftest import Server
 
 # End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
 pytestmark = pytest.mark.slow

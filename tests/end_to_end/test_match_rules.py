@@ -2,7 +2,7 @@
 same one; it survives an unrelated provider's change; ``provider=`` explains the unserved with the
 whole district in view; and the hire it suggests, once imported, serves the students it names.
 
-Proposals are read with ``devtools.proposals``, whichever way the bot delivers them."""
+Proposals (DM messages) are read with ``devtools.proposals``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from devtools.local_slack import LocalSlack
-from devtools.proposals import APPROVE_ALL, Delivered, delivered, wait_for_proposals
+from devtools.proposals import APPROVE_ALL, DmMessage, proposals, wait_for_proposals
 from devtools.slack_requests import (
     block_actions_body,
     event_body,
@@ -36,9 +36,9 @@ DEMO = Path(__file__).resolve().parents[2] / "demo" / "roster"
 MANAGER = "U0DEMOM01"
 
 
-def match(server: Server, fake: LocalSlack, text: str) -> tuple[Delivered, float]:
+def match(server: Server, fake: LocalSlack, text: str) -> tuple[DmMessage, float]:
     """Runs /match; the proposal, and the seconds from the POST to its arrival at Slack."""
-    before = len(delivered(fake))
+    before = len(proposals(fake))
     deadline = time.monotonic() + 30
     while True:  # the last match's delivery (its CSV) may still hold the district for a moment
         body = slash_command_body(
@@ -58,7 +58,7 @@ def match(server: Server, fake: LocalSlack, text: str) -> tuple[Delivered, float
     return proposal, proposal.at - start
 
 
-def payload(db: Engine, proposal: Delivered) -> dict[str, Any]:
+def payload(db: Engine, proposal: DmMessage) -> dict[str, Any]:
     assert proposal.proposal_id
     with make_session_factory(db)() as s:
         action = s.get(m.PendingAction, proposal.proposal_id)
@@ -66,7 +66,7 @@ def payload(db: Engine, proposal: Delivered) -> dict[str, Any]:
         return dict(action.payload)
 
 
-def approve(server: Server, fake: LocalSlack, db: Engine, proposal: Delivered) -> int:
+def approve(server: Server, fake: LocalSlack, db: Engine, proposal: DmMessage) -> int:
     """Presses Approve all; the assignments it created (0 if it was refused)."""
     value = proposal.proposal_id
     assert value
@@ -144,7 +144,9 @@ def test_the_demo_proposal_arrives_a_rerun_gives_the_same_and_it_survives_an_unr
         assert time.monotonic() < deadline, [c.method for c in fake.calls]
         time.sleep(0.05)
     preview = previews[0]
-    save = Delivered(0, "", list(preview.params.get("blocks") or [])).button("availability_save")
+    save = DmMessage("", "", "", list(preview.params.get("blocks") or [])).button(
+        "availability_save"
+    )
     assert save
     server.signed(
         block_actions_body(

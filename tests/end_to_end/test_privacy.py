@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from bot.clock import SystemClock
 from devtools.local_slack import LocalSlack
+from devtools.proposals import wait_for_proposals, wait_for_update
 from devtools.slack_requests import (
     app_home_opened_event,
     block_actions_body,
@@ -30,7 +31,6 @@ from storage.roster import import_roster
 from tests.end_to_end.conftest import Server
 from tests.end_to_end.test_jobs import run_jobs
 from tests.support.app_driver import soap_values
-from tests.support.proposals import wait_for_proposals, wait_for_update
 
 # End-to-end through real processes: run by default and in CI; `-m "not slow"` skips them.
 pytestmark = pytest.mark.slow

@@ -19,10 +19,10 @@ from bot.services import home as svc
 from bot.services.errors import InvalidInput
 from bot.work import SOLVES, SolvePool
 from devtools.local_slack import LocalSlack
+from devtools.proposals import proposals
 from handlers import home as h
 from handlers.home_blocks import VIEW_LIMIT, home_view
 from tests.services.caseload_seed import add_session, seed
-from tests.support.proposals import proposals
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 PT = "America/Los_Angeles"

@@ -9,9 +9,9 @@ from datetime import date
 from bot.deps import Deps
 from bot.services import home as svc
 from devtools.local_slack import LocalSlack
+from devtools.proposals import wait_for_proposals
 from handlers.home_blocks import hiring_blocks, home_view
 from tests.support.app_driver import Driver
-from tests.support.proposals import wait_for_proposals
 
 MANAGER = "U0DEMOM01"
 

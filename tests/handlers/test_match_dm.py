@@ -15,11 +15,11 @@ from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.domain.matching.progress import Progress
 from devtools.local_slack import LocalSlack
+from devtools.proposals import DmMessage, dm_messages, proposals, wait_for_proposals
 from handlers import proposal_dm
 from handlers.match_blocks import CSV_FAILED, MAX_BLOCKS
 from storage import models as m
 from tests.support.app_driver import Driver
-from tests.support.proposals import DmMessage, dm_messages, proposals, wait_for_proposals
 
 MANAGER = "U0DEMOM01"
 

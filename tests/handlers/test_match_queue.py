@@ -16,9 +16,9 @@ from bot.deps import Deps
 from bot.domain import matching as mt
 from bot.work import SolveBusy, SolvePool
 from devtools.local_slack import LocalSlack
+from devtools.proposals import wait_for_proposals
 from handlers import proposal_dm
 from tests.support.app_driver import Driver
-from tests.support.proposals import wait_for_proposals
 
 ANC_ONLY, MESA_ONLY, EVERY = "U0DEMOM02", "U0DEMOM03", "U0DEMOM01"
 MESA_TX_HOME = MESA_ONLY
