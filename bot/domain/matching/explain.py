@@ -48,11 +48,12 @@ def _licence_detail(inp: MatchInput, need: Need) -> str:
     )
 
 
-def explain(
-    inp: MatchInput, sessions: Sequence[Session], prep: Prep | None = None
-) -> list[Unmatched]:
-    """One `Unmatched` for every need that `sessions` do not serve, in input order."""
-    prep = prep or Prep(inp)
+Taken = tuple[set[tuple[str, str]], dict[str, int], dict[str, Calendar], dict[str, Calendar]]
+
+
+def _taken(sessions: Sequence[Session]) -> Taken:
+    """What ``sessions`` already hold: the needs served, each provider's minutes, and the
+    providers' and students' calendars (empty for anyone not in them)."""
     served = {(sid, s.service) for s in sessions for sid in s.student_ids}
     load: dict[str, int] = defaultdict(int)
     prov_cal: dict[str, Calendar] = defaultdict(Calendar)
@@ -62,6 +63,15 @@ def explain(
         prov_cal[s.provider_id].add(s.start, s.end)
         for sid in s.student_ids:
             stud_cal[sid].add(s.start, s.end)
+    return served, load, prov_cal, stud_cal
+
+
+def explain(
+    inp: MatchInput, sessions: Sequence[Session], prep: Prep | None = None
+) -> list[Unmatched]:
+    """One `Unmatched` for every need that `sessions` do not serve, in input order."""
+    prep = prep or Prep(inp)
+    served, load, prov_cal, stud_cal = _taken(sessions)
     out: list[Unmatched] = []
     for ni, need in enumerate(inp.needs):
         if need.key in served:
@@ -157,15 +167,7 @@ def explain_in_view(
     provider could still take it).
     """
     prep = Prep(inp)
-    served = {(sid, s.service) for s in sessions for sid in s.student_ids}
-    load: dict[str, int] = defaultdict(int)
-    prov_cal: dict[str, Calendar] = defaultdict(Calendar)
-    stud_cal: dict[str, Calendar] = defaultdict(Calendar)
-    for s in sessions:
-        load[s.provider_id] += s.end - s.start
-        prov_cal[s.provider_id].add(s.start, s.end)
-        for sid in s.student_ids:
-            stud_cal[sid].add(s.start, s.end)
+    served, load, prov_cal, stud_cal = _taken(sessions)
     out: list[Unmatched] = []
     for ni, need in enumerate(inp.needs):
         if need.key in served:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .explain import explain
@@ -184,6 +185,21 @@ def scarcity_order(prep: Prep) -> list[int]:
         return (len(prep.eligible(ni)), n.sessions_per_week * n.session_minutes, ni)
 
     return sorted(range(len(prep.needs)), key=key)
+
+
+def greedy_around(inp: MatchInput, taken: Sequence[Session]) -> list[Session]:
+    """The greedy on ``inp``, with the ``taken`` sessions of its needs' students as their busy
+    time (sessions kept from another plan: a hire's check, the spared providers' fill)."""
+    prep = Prep(inp)
+    state = GreedyState(prep)
+    students = {n.student_id for n in inp.needs}
+    for s in taken:
+        for sid in s.student_ids:
+            if sid in students:
+                state.student_cal[sid].add(s.start, s.end)
+    for ni in scarcity_order(prep):
+        state.place(ni)
+    return state.to_sessions()
 
 
 def greedy_sessions(prep: Prep, order: list[int] | None = None) -> list[Session]:

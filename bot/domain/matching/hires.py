@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .greedy import GreedyState, scarcity_order
+from .greedy import greedy_around
 from .model import Hire, Interval, MatchInput, Need, Provider, Session
-from .prep import Prep, merge
+from .prep import merge
 
 HIRE_MAX_MINUTES = 25 * 60
 MAX_HIRES = 10
@@ -41,16 +41,7 @@ def _match(
     """The greedy on these needs and this one provider, with the proposal's sessions of the
     needs' students as taken time."""
     sub = MatchInput(inp.district_id, tuple(needs), (hire,), inp.group_max, inp.group_min)
-    prep = Prep(sub)
-    state = GreedyState(prep)
-    students = {n.student_id for n in needs}
-    for s in taken:
-        for sid in s.student_ids:
-            if sid in students:
-                state.student_cal[sid].add(s.start, s.end)
-    for ni in scarcity_order(prep):
-        state.place(ni)
-    return state.to_sessions()
+    return greedy_around(sub, taken)
 
 
 def _trim(sessions: Sequence[Session]) -> tuple[tuple[str, int, int], ...]:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .explain import explain
-from .greedy import GreedyState, scarcity_order
+from .greedy import greedy_around
 from .hires import hires
 from .model import MatchInput, MatchResult, Session
 from .objective import evaluate
@@ -48,16 +48,7 @@ def _fill(inp: MatchInput, spared: frozenset[str], base: tuple[Session, ...]) ->
         needs=tuple(n for n in inp.needs if n.key not in served),
         providers=tuple(p for p in inp.providers if p.provider_id in spared),
     )
-    prep = Prep(sub)
-    state = GreedyState(prep)
-    students = {n.student_id for n in sub.needs}
-    for s in base:
-        for sid in s.student_ids:
-            if sid in students:
-                state.student_cal[sid].add(s.start, s.end)
-    for ni in scarcity_order(prep):
-        state.place(ni)
-    return state.to_sessions()
+    return greedy_around(sub, base)
 
 
 def _could_free(prep: Prep, spared: frozenset[str], sessions: list[Session]) -> bool:
