@@ -225,7 +225,8 @@ def proposal_blocks(p: Proposal) -> list[Block]:
                 ],
             )
         )
-    blocks.append(ContextBlock(elements=[_md(f"Solved by {p.method} in {p.solve_seconds:.1f} s.")]))
+    # The method stays in `match --json` and the logs: a manager wants the time, not the solver.
+    blocks.append(ContextBlock(elements=[_md(f"Worked out in {p.solve_seconds:.1f} s.")]))
     return blocks
 
 
@@ -334,7 +335,7 @@ def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
         elif block.get("block_id") == MatchIds.BLOCK_ACTIONS and not open_:
             continue
         out.append(block)
-    # What happened since goes above the closing "Solved by …" line.
+    # What happened since goes above the closing "Worked out in …" line.
     tail = [out.pop()] if out and out[-1].get("type") == "context" else []
     if whole:
         out.append(_section("\n".join(decision_text(d) for d in whole)))
