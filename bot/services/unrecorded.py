@@ -24,7 +24,12 @@ from bot.domain.minutes import NOT_RECORDED, Month
 from bot.domain.schedule import local_date
 from bot.domain.sessions import session_key
 from bot.domain.vocabulary import SessionStatus
-from bot.services.minutes import calendar_of, service_ends, unmarked_cutoff, unrecorded_dates
+from bot.services.minutes_calendar import (
+    calendar_of,
+    service_ends,
+    unmarked_cutoff,
+    unrecorded_dates,
+)
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m

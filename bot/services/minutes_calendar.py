@@ -1,0 +1,177 @@
+"""Services: the dates behind service minutes — each school's open days in a month, when a
+session's grace to be marked is over, a service's last day, and the weekly-slot dates that passed
+with nothing on file (``unrecorded_dates``, which the minutes figures count as owed and the
+make-ups job records as ``not_recorded`` sessions). Read-only helpers for ``bot.services.minutes``
+and ``bot.services.unrecorded``; the rule itself is ``bot.domain.minutes``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.domain.minutes import Month, OpenDays, SchoolDays, SlotDates, closed_dates, slot_days
+from bot.domain.schedule import local_date
+from bot.domain.sessions import session_key
+from bot.settings import Settings
+from storage import minutes as q
+
+
+def unmarked_cutoff(now: datetime, settings: Settings) -> datetime:
+    """A session still "scheduled" that started before this was never marked in time: as far as
+    anyone recorded, it did not happen (the same grace as the SOAP note)."""
+    return now - timedelta(hours=settings.soap_note_due_hours)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Per school in scope: its open days in the month, its zone, today's date there and the
+    first date whose grace to be marked is not over yet."""
+
+    days: dict[str, OpenDays]
+    zones: dict[str, str]
+    today: dict[str, date]
+    settled: dict[str, date]
+
+
+def calendar_of(
+    s: Session,
+    scope: q.Scope,
+    schools: set[str],
+    month: Month,
+    now: datetime,
+    settings: Settings,
+) -> Calendar:
+    cutoff = unmarked_cutoff(now, settings)
+    zones = q.school_zones(s, scope)
+    weekdays = q.weekdays_by_school(s, schools)
+    closed = q.closed_spans(s, schools, month.first, month.last)
+    days: dict[str, OpenDays] = {}
+    today: dict[str, date] = {}
+    settled: dict[str, date] = {}
+    for school_id in schools:
+        school = SchoolDays(
+            weekdays.get(school_id) or SchoolDays().weekdays,
+            closed_dates(closed.get(school_id, [])),
+        )
+        days[school_id] = OpenDays.of(school, month)
+        zone = zones.get(school_id, settings.org_timezone)
+        zones[school_id] = zone
+        today[school_id] = local_date(now, zone)
+        settled[school_id] = local_date(cutoff, zone)
+    return Calendar(days, zones, today, settled)
+
+
+def service_ends(r: q.ServiceRow) -> date | None:
+    """The service's last day: its end, or the student's exit if sooner."""
+    if r.exited_at is None:
+        return r.ends_on
+    exited = r.exited_at.date()
+    return exited if r.ends_on is None else min(r.ends_on, exited)
+
+
+def unrecorded_dates(
+    s: Session,
+    scope: q.Scope,
+    slots: list[q.SlotRow],
+    month: Month,
+    calendar: Calendar,
+    dates: dict[tuple[str, str], tuple[date | None, date | None]],
+    cutoff: datetime,
+) -> list[tuple[q.SlotRow, date]]:
+    """The month's weekly-slot dates with no session on file at all (the rule:
+    ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over, and
+    neither the slot's own session for the date nor any other session of the student and
+    service (not a make-up) on that school-local date."""
+    # Each slot's dates to account for: open, inside its dates, their grace over. Slots of one
+    # school, weekday and dates share them: each worked out once.
+    due_dates: list[tuple[q.SlotRow, list[date]]] = []
+    window: set[tuple[datetime, datetime]] = set()
+    wanted_of: dict[tuple[object, ...], list[date]] = {}
+    approved_on: dict[tuple[datetime, str], date] = {}  # slots approved together share it
+    for r in slots:
+        span = dates.get((r.student_id, r.service))
+        if span is None or r.approved_at is None:
+            continue  # not in scope, or no telling since when the slot stood
+        zone = calendar.zones[r.school_id]
+        starts_on, ends = span
+        first = approved_on.get((r.approved_at, zone))
+        if first is None:
+            first = approved_on[(r.approved_at, zone)] = local_date(r.approved_at, zone)
+        first += timedelta(days=1)
+        first = max(first, starts_on or first)
+        key = (r.school_id, r.day, first, ends)
+        wanted = wanted_of.get(key)
+        if wanted is None:
+            before = calendar.settled[r.school_id]
+            slot = SlotDates(r.day, r.minutes, first, ends)
+            wanted = wanted_of[key] = slot_days(slot, calendar.days[r.school_id], before)
+            if wanted:
+                last = min(before - timedelta(days=1), month.last)  # no further than the month
+                window.add(q.month_bounds(month.first, last, zone))
+        if wanted:
+            due_dates.append((r, wanted))
+    if not due_dates:
+        return []
+    # Most slots have a session on every such date: counting a slot's sessions in a span that
+    # holds only its dates in every zone settles those; the others are looked at date by date.
+    lo, hi = max(a for a, _ in window), min(b for _, b in window)
+    counted = q.recorded_counts(s, scope, lo, hi) if lo < hi else {}
+    unsure = [
+        (r, wanted)
+        for r, wanted in due_dates
+        if counted.get((r.student_id, _slot_prefix(r)), 0) < len(wanted)
+    ]
+    if not unsure:
+        return []
+    # A date is on file when its own session is (any status), or when another session of the
+    # student and service that is not a make-up falls on it in the school's zone: imported from
+    # sessions.csv under its own id, moved, rebooked. Two slots of a service on one day need two
+    # sessions: each date's sessions stand first for the slots they were made for, the others one
+    # slot each. One read over the month (a day either side for the zones), unsure students only.
+    lo, hi = q.month_bounds(month.first, month.last, "UTC")
+    school_of = {r.student_id: r.school_id for r, _ in unsure}
+    own_day: dict[tuple[str, str], date] = {}  # (generated key, student): its school-local date
+    on_day: dict[tuple[str, str, date], int] = defaultdict(int)  # sessions per date
+    local: dict[tuple[datetime, str], date] = {}  # many sessions share a start
+    for sid, svc, at, own in q.sessions_on_file(
+        s, scope, lo - timedelta(days=1), hi + timedelta(days=1), school_of
+    ):
+        zone = calendar.zones[school_of[sid]]
+        day = local.get((at, zone))
+        if day is None:
+            day = local[(at, zone)] = local_date(at, zone)
+        if own is not None:
+            own_day[(own, sid)] = day
+        on_day[(sid, svc, day)] += 1
+    unsure_ids = {id(r) for r, _ in unsure}
+    taken: dict[tuple[str, str, date], int] = defaultdict(int)
+    pending: list[tuple[q.SlotRow, date]] = []
+    for r, wanted in due_dates:
+        if r.student_id not in school_of:
+            continue
+        for d in wanted:
+            found = own_day.get((session_key(r.slot_id, r.group_key, d), r.student_id))
+            if found == d:
+                taken[(r.student_id, r.service, d)] += 1
+            elif found is None and id(r) in unsure_ids:
+                pending.append((r, d))
+            # (its own session moved to another day: on file all the same)
+    out = []
+    for r, d in pending:
+        day_key = (r.student_id, r.service, d)
+        if taken[day_key] < on_day.get(day_key, 0):
+            taken[day_key] += 1
+        else:
+            out.append((r, d))
+    return out
+
+
+def _slot_prefix(r: q.SlotRow) -> str:
+    """A slot's session keys without their date (``slot:12`` or ``group:…``)."""
+    if r.group_key is None:
+        return f"slot:{r.slot_id}"  # (most slots: as session_key writes it)
+    return session_key(r.slot_id, r.group_key, date(2000, 1, 1))[: -len(":2000-01-01")]
