@@ -254,21 +254,23 @@ def approval_blocks(a: Approval, viewer: str) -> list[Block]:
     return [SectionBlock(text=_md("\n".join(lines)))]
 
 
+def rerun_actions(proposal_id: str) -> ActionsBlock:
+    """[Run it again] for a proposal that can no longer be approved as it stands."""
+    return ActionsBlock(
+        block_id=MatchIds.BLOCK_ACTIONS,
+        elements=[
+            ButtonElement(
+                text="Run it again",
+                action_id=MatchIds.RERUN,
+                value=proposal_id,
+                style="primary",
+            ),
+        ],
+    )
+
+
 def stale_blocks(message: str, proposal_id: str) -> list[Block]:
-    return [
-        SectionBlock(text=_md(escape(message))),
-        ActionsBlock(
-            block_id=MatchIds.BLOCK_ACTIONS,
-            elements=[
-                ButtonElement(
-                    text="Run it again",
-                    action_id=MatchIds.RERUN,
-                    value=proposal_id,
-                    style="primary",
-                ),
-            ],
-        ),
-    ]
+    return [SectionBlock(text=_md(escape(message))), rerun_actions(proposal_id)]
 
 
 # --- the proposal's DM message, drawn from its state --------------------------------------------
@@ -348,19 +350,7 @@ def proposal_message(m: ProposalMessage) -> list[dict[str, object]]:
                 "was computed, so it can't be approved as it stands."
             )
         )
-        out.append(
-            ActionsBlock(
-                block_id=MatchIds.BLOCK_ACTIONS,
-                elements=[
-                    ButtonElement(
-                        text="Run it again",
-                        action_id=MatchIds.RERUN,
-                        value=m.proposal_id,
-                        style="primary",
-                    )
-                ],
-            ).to_dict()
-        )
+        out.append(rerun_actions(m.proposal_id).to_dict())
     out += tail
     csv = {None: CSV_ATTACHED, "attached": CSV_ATTACHED, "failed": CSV_FAILED}.get(m.csv)
     if csv:
