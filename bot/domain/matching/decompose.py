@@ -443,17 +443,7 @@ class Component:
             log.info("match.wall_guard", extra={"stage": "cover"})
             return 0.0
         if self.use_lns:
-            self.method = "cp-sat-lns"
-            return lns(
-                self.prep,
-                self.inc,
-                self.providers,
-                deadline,
-                self.rng,
-                outside,
-                self.stats,
-                budget=budget,
-            )
+            return self._lns(budget, deadline, outside)
         other, spent = assign_then_schedule(
             self.prep,
             self.needs,
@@ -468,6 +458,20 @@ class Component:
             self.inc = Incumbent(self.prep, self.needs, other)
             self.method = "cp-sat"
         return spent
+
+    def _lns(self, budget: float, deadline: float, outside: dict[str, list[Interval]]) -> float:
+        """A component too large for one model: LNS over the incumbent, within `budget`."""
+        self.method = "cp-sat-lns"
+        return lns(
+            self.prep,
+            self.inc,
+            self.providers,
+            deadline,
+            self.rng,
+            outside,
+            self.stats,
+            budget=budget,
+        )
 
     def polish(
         self,
@@ -489,17 +493,7 @@ class Component:
         if self.use_lns:
             if short:
                 return 0.0
-            self.method = "cp-sat-lns"
-            return lns(
-                self.prep,
-                self.inc,
-                self.providers,
-                deadline,
-                self.rng,
-                outside,
-                self.stats,
-                budget=budget,
-            )
+            return self._lns(budget, deadline, outside)
         build_cost = 0.0 if self.built is not None or short else self.size / BUILD_RATE
         if build_cost >= budget:
             return 0.0  # not even time to build the model: keep the incumbent
