@@ -143,3 +143,22 @@ def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
     # The bound reported is the same too, unless HiGHS (no deterministic clock) ran out of time
     # in one run and not the other: then only that number differs, never what the solve did.
     assert runs[1].bound == runs[0].bound or "match.bound_time_limit" in caplog.text
+
+
+def test_a_group_session_costs_its_minutes_whenever_one_member_is_there() -> None:
+    # Three group-ok needs of one school, once a week, each free on two days (A Mon/Tue, B
+    # Tue/Wed, C Wed/Mon), and 30 minutes of capacity: one session, so two served at most.
+    # Charging a member a quarter session, the LP would serve all three; with a session held
+    # whenever one member is there, it says 2.
+    def away(*days: int) -> tuple[tuple[int, int], ...]:
+        return tuple(span(d, "07:00", "16:00", AK) for d in days)
+
+    needs = [
+        need("A", group_ok=True, busy=away(2, 3, 4)),
+        need("B", group_ok=True, busy=away(0, 3, 4)),
+        need("C", group_ok=True, busy=away(1, 3, 4)),
+    ]
+    inp = instance(needs, [provider("P1", capacity=30)])
+    prep = Prep(inp)
+    assert relax(prep, [0, 1, 2], [0], 30.0, integral=False).bound == 2
+    assert full_bound(inp) == optimum(inp) == 2

@@ -20,7 +20,7 @@ from .cpsat import Work
 from .decompose import Component, components
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
-from .guided import best_by_part, guided
+from .guided import best_by_part, ejections, guided
 from .hires import hires
 from .model import (
     Hire,
@@ -121,7 +121,9 @@ def solve(
        preferred; phase B: links, minutes, peak).
        Components are solved in turn, each seeing the others' current sessions as taken time
        for its students.
-    4. The result is checked with `validate` and compared with the greedy's by the objective.
+    4. Unserved needs go into free slots where one move makes room (`ejections`: a need a
+       provider serves alone moves to another provider), no solver.
+    5. The result is checked with `validate` and compared with the greedy's by the objective.
 
     ``progress``, when given, hears how far the solve has got at each phase boundary.
     """
@@ -133,8 +135,10 @@ def solve(
             progress(Progress(phase, time.perf_counter() - t0, served, bound))
 
     # Keep time for the final explanation, hiring profiles, evaluation and validation: they
-    # grow with the input (about 3 s for a state of 3,000 on a loaded machine).
+    # grow with the input (about 3 s for a state of 3,000 on a loaded machine), and so do the
+    # ejection moves after the last search (under a second there).
     reserve = max(min(1.5, 0.06 * wall + 0.1), min(0.1 * wall, len(inp.needs) / 800))
+    reserve += len(inp.needs) / 4000
     deadline = t0 + wall - reserve
     prep = Prep(inp)
     baseline = greedy_sessions(prep)
@@ -207,6 +211,10 @@ def solve(
             report("polish", sum(_served(x.sessions()) for x in comps), relaxed.bound)
 
     sessions = [s for c in comps for s in c.sessions()]
+    # Cheap moves last: unserved needs into free slots, making room by moving one need.
+    moved = ejections(prep, parts, sessions)
+    if evaluate(inp, moved)[0] > evaluate(inp, sessions)[0]:
+        sessions = moved
     methods = {c.method for c in comps}
     if "cp-sat-lns" in methods:
         method = "cp-sat+lns"

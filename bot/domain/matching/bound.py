@@ -7,7 +7,9 @@ licences split them further) a mixed-integer model, solved with HiGHS through OR
 * `w[n,p,d]`: one of n's sessions is on school day d; `sum_d w = sessions_per_week * x`, and only
   days where a session of n's length fits p's free time inside the school's hours;
 * `g[G,p,d]`: sessions p holds on day d for the group class G (a school, a length, group-ok needs),
-  with `group_max * g >= sum of its members' w`: a group session costs its minutes once;
+  with `group_max * g >= sum of its members' w` and `g >= w` for each member (the same for
+  integers; for the LP, a lone member costs a whole session): a group session costs its minutes
+  once;
 * capacity: the minutes of p's sessions (solo `w` and group `g`) within `capacity_minutes`;
 * room, per provider, school and day, and per provider and day across schools: for each session
   length t, the sessions of at least t minutes fit, by count and by minutes, in the stretches of
@@ -145,6 +147,12 @@ def relax(
         gv = var(math.ceil(len(ws) / gmax))
         hint[gv.index] = math.ceil(sum(hint.get(w.index, 0) for w in ws) / gmax)
         model.add(gmax * gv >= mb.LinearExpr.sum(ws))
+        if backend != "sat" or not integral:
+            # A session is held whenever one member is there: g >= each w (implied for
+            # integers, and what keeps the LP from charging a lone member a quarter session).
+            # CP-SAT, which only needs an assignment fast, does without the extra rows.
+            for wv in ws:
+                model.add(gv >= wv)
         units[(pi, did, d)].append((m, gv))
     by_provider: dict[int, list[tuple[int, Var]]] = defaultdict(list)
     by_day: dict[tuple[int, str], list[tuple[int, Var]]] = defaultdict(list)

@@ -22,6 +22,7 @@ from .prep import Calendar, Prep
 PROVIDER_SECONDS = 0.5  # deterministic-time cap for one provider's timetable
 INSERT_SECONDS = 0.15  # ...and for one insertion trial
 INSERT_TRIALS = 3  # re-timetabling trials per unserved need (the least loaded providers)
+EJECT_TRIES = 20_000  # slot checks (`_fits`) per solve for the ejection moves, at most
 
 
 def _key_needs(prep: Prep, sessions: Sequence[Session]) -> set[int]:
@@ -197,3 +198,141 @@ def best_by_part(
         ):
             chosen[c] = by_part[1][c]
     return [s for lst in chosen for s in lst]
+
+
+def _solo_needs(prep: Prep, sessions: Sequence[Session]) -> dict[int, list[Session]]:
+    """The needs served only in solo sessions here, with those sessions."""
+    out: dict[int, list[Session]] = defaultdict(list)
+    grouped: set[int] = set()
+    for s in sessions:
+        for sid in s.student_ids:
+            ni = prep.need_index[(sid, s.service)]
+            if len(s.student_ids) > 1:
+                grouped.add(ni)
+            else:
+                out[ni].append(s)
+    return {ni: lst for ni, lst in sorted(out.items()) if ni not in grouped}
+
+
+def eject_component(
+    prep: Prep,
+    needs: Sequence[int],
+    providers: Sequence[int],
+    sessions: Sequence[Session],
+    block: dict[str, Calendar],
+    tries: list[int],
+) -> list[Session]:
+    """`sessions` with more needs served where cheap moves allow: each unserved need, scarcest
+    first, goes to a provider who could take it, into free slots on distinct days, directly or
+    after one need that provider serves alone moves to another provider with free slots and
+    room for it (an ejection chain of one link). Slot and capacity checks only, no solver, at
+    most `tries[0]` of them (counted down in place), so the same sessions always give the same
+    answer, in a time that does not grow past that with the input."""
+    pset = set(providers)
+    plan: dict[int, list[Session]] = defaultdict(list)
+    for s in sessions:
+        plan[prep.provider_index[s.provider_id]].append(s)
+    load = {pi: sum(s.end - s.start for s in lst) for pi, lst in plan.items()}
+    served = _key_needs(prep, sessions)
+
+    def cap(pi: int) -> int:
+        return prep.providers[pi].capacity_minutes
+
+    def cost(ni: int) -> int:
+        n = prep.needs[ni]
+        return n.sessions_per_week * n.session_minutes
+
+    for ni in sorted((ni for ni in needs if ni not in served), key=lambda i: _scarcity(prep, i)):
+        cands = sorted(
+            (pi for pi in prep.eligible(ni) if pi in pset),
+            key=lambda pi: (load.get(pi, 0) / max(1, cap(pi)), pi),
+        )
+        for pi in cands:
+            if tries[0] <= 0:
+                break
+            if load.get(pi, 0) + cost(ni) <= cap(pi):
+                tries[0] -= 1
+                quick = _fits(prep, ni, pi, plan[pi], block)
+                if quick is not None:
+                    plan[pi] = plan[pi] + quick
+                    load[pi] = load.get(pi, 0) + cost(ni)
+                    served.add(ni)
+                    break
+            moved = _eject_one(prep, ni, pi, plan, load, block, pset, tries)
+            if moved:
+                served.add(ni)
+                break
+    return [s for pi in sorted(plan) for s in plan[pi]]
+
+
+def _eject_one(
+    prep: Prep,
+    ni: int,
+    pi: int,
+    plan: dict[int, list[Session]],
+    load: dict[int, int],
+    block: dict[str, Calendar],
+    pset: set[int],
+    tries: list[int],
+) -> bool:
+    """Need ni into provider pi's timetable, moving one of pi's solo needs to another provider
+    (`plan` and `load` updated in place); False, and nothing changed, when no such move fits."""
+    n = prep.needs[ni]
+    need_cost = n.sessions_per_week * n.session_minutes
+    cap_p = prep.providers[pi].capacity_minutes
+    for mi, msess in _solo_needs(prep, plan[pi]).items():
+        mcost = sum(s.end - s.start for s in msess)
+        if load.get(pi, 0) - mcost + need_cost > cap_p:
+            continue
+        if tries[0] <= 0:
+            return False
+        tries[0] -= 1
+        rest = [s for s in plan[pi] if s not in msess]
+        quick = _fits(prep, ni, pi, rest, block)
+        if quick is None:
+            continue
+        for qi in prep.eligible(mi):
+            if qi == pi or qi not in pset:
+                continue
+            if load.get(qi, 0) + mcost > prep.providers[qi].capacity_minutes:
+                continue
+            if tries[0] <= 0:
+                return False
+            tries[0] -= 1
+            there = _fits(prep, mi, qi, plan[qi], block)
+            if there is None:
+                continue
+            plan[pi] = rest + quick
+            plan[qi] = plan[qi] + there
+            load[pi] = load.get(pi, 0) - mcost + need_cost
+            load[qi] = load.get(qi, 0) + mcost
+            return True
+    return False
+
+
+def ejections(
+    prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]], base: Sequence[Session]
+) -> list[Session]:
+    """`base` with `eject_component` run on every component with unserved needs, each seeing the
+    other components' sessions of its students as taken time, `EJECT_TRIES` slot checks in
+    all (smallest component first)."""
+    part_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    current: dict[int, list[Session]] = defaultdict(list)
+    for s in base:
+        current[part_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    tries = [EJECT_TRIES]
+    for c in sorted(range(len(parts)), key=lambda c: (len(parts[c][0]), c)):
+        needs, provs = parts[c]
+        if len(_key_needs(prep, current[c])) >= len(needs):
+            continue
+        students = {prep.needs[ni].student_id for ni in needs}
+        taken: dict[str, list[Interval]] = defaultdict(list)
+        for d, lst in current.items():
+            if d != c:
+                for s in lst:
+                    for sid in s.student_ids:
+                        if sid in students:
+                            taken[sid].append((s.start, s.end))
+        block = calendars(taken, students)
+        current[c] = eject_component(prep, needs, provs, current[c], block, tries)
+    return [s for c in sorted(current) for s in current[c]]
