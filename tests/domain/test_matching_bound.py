@@ -128,7 +128,7 @@ def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
     # The deterministic bounds (the LP, CP-SAT's) stay above the coverage here, so every stage
     # runs until its budget is spent: the relaxation, its timetabling, the assignment start and
     # the exact model on two workers (which is what changed the answer: "cp-sat").
-    inp = hard_instance(60, 8, 2)
+    inp = hard_instance(60, 8, 6)
     caplog.set_level("INFO", logger="bot.domain.matching")
     runs = [solve(inp, time_limit_s=1.0, seed=2, guard_s=60.0) for _ in range(2)]
     for r in runs:

@@ -178,7 +178,17 @@ def solve(
     if _served(start) >= sum(relaxed.steer):
         # Nothing can serve more: give the secondary objectives a short, deterministic budget.
         return _finish(
-            inp, prep, parts, start, start_method, baseline, g_score, relaxed.bound, t0, seed
+            inp,
+            prep,
+            parts,
+            start,
+            start_method,
+            baseline,
+            g_score,
+            relaxed.bound,
+            t0,
+            seed,
+            deadline,
         )
 
     comps = _components(prep, parts, start, seed)
@@ -270,12 +280,14 @@ def _finish(
     bound: int,
     t0: float,
     seed: int,
+    deadline: float,
 ) -> MatchResult:
     """Coverage meets the bound: the secondary objectives (preferred providers, links, minutes,
     peak load) get `SECONDARY_SECONDS` of one deterministic worker per component, then stop."""
     # Fixed budgets of deterministic solver time, whatever the wall clock says (a loaded
-    # machine must not change the answer); the wall clock is only a guard.
-    guard = time.perf_counter() + 8 * SECONDARY_SECONDS
+    # machine must not change the answer); the wall clock is only a guard: the solve's deadline,
+    # or eight times the budget where that comes later.
+    guard = max(deadline, time.perf_counter() + 8 * SECONDARY_SECONDS)
     comps = _components(prep, parts, start, seed)
     order = sorted(comps, key=lambda c: c.size)
     total = sum(c.size for c in order) or 1
