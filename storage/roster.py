@@ -105,7 +105,7 @@ def _write(
         for table, c in report.counts.items()
         if c.created or c.updated or c.removed
     }
-    if changed:  # the import's own stamp: what it changed, and when (a cache's key too)
+    if changed and w.again:  # a re-import's own stamp: what it changed, and when (a cache key)
         w.note("roster.imported", "roster", folder.name, None, changed)
     w.flush_audit()
 

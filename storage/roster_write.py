@@ -193,6 +193,8 @@ class Writer:
         # (student_id, service, starts_at) of the sessions added or changed in a table that had
         # sessions: a bot's not_recorded row for that date may be answered by one
         self.arrived: list[tuple[str, str, datetime]] = []
+        # A re-import (the database already had a roster), rather than the first
+        self.again = not self.is_empty(_t(m.District))
 
     # --- plumbing ------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ from bot.deps import Deps
 from bot.domain.minutes import Month
 from bot.domain.sessions import session_key
 from bot.services import minutes as minutes_svc
-from bot.services.makeups import deliver_makeups, sweep_makeups
+from bot.services.errors import Conflict, NotAllowed
+from bot.services.makeups import deliver_makeups, makeup_options, sweep_makeups
 from bot.services.minutes_report import write_report
 from bot.services.unrecorded import record_unrecorded
 from devtools.local_slack import LocalSlack
@@ -121,6 +122,11 @@ def test_a_session_imported_for_the_date_withdraws_the_row(
         run = minutes_jobs.run_once(deps, clock.at)
         assert run.sent >= 1 and date(2026, 12, 1) not in _not_recorded(deps)
     assert dec1 not in _offered(slack)
+    # The first DM's button for it (had it gone out) says so to P2, and nothing to anyone else.
+    with pytest.raises(Conflict, match="on file after all"):
+        makeup_options(deps, "U0P2", dec1)
+    with pytest.raises(NotAllowed, match="Only the student's provider"):
+        makeup_options(deps, "U0P1", dec1)
     with deps.session_factory() as s:
         again = s.scalars(select(m.Nudge).where(m.Nudge.subject_id == str(dec1))).all()
     assert [n.sent_at for n in again] == [None]
