@@ -82,6 +82,20 @@ def _rows(s: Session, q: Select[*tuple[Any, ...]]) -> list[Any]:
     return list(s.connection().execute(q).all())
 
 
+def _tuples(s: Session, q: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``_rows`` as the driver's own tuples (read by position only), for the largest reads. On
+    PostgreSQL the driver's values are already what the columns hold (an instant comes in the
+    connection's zone: compare it or convert it, never read its wall time); elsewhere (SQLite
+    keeps dates as text) the rows go through the column types."""
+    result = s.connection().execute(q)
+    if s.get_bind().dialect.name != "postgresql":
+        return [tuple(row) for row in result]
+    try:
+        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
@@ -200,6 +214,8 @@ def minute_groups(
         # organisation's month (near a million rows, a quarter million groups) needs more.
         whole = scope.district_ids is None and scope.student_ids is None
         s.execute(text(f"SET LOCAL work_mem = '{256 if whole else 64}MB'"))
+        # A plain scan and sum: compiling it (JIT) costs more than it saves.
+        s.execute(text("SET LOCAL jit = off"))
     if weeks is None:
         weeks = range(len(bands) - 1)
     # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys. One
@@ -222,10 +238,10 @@ def minute_groups(
         .where(*where)
         .group_by(*cols, period)
     )
-    out = _rows(s, grouped)
+    out: list[Any] = _tuples(s, grouped)
     if not unsure:
         return out
-    edge_rows = s.execute(
+    edge_rows = s.connection().execute(
         select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
         .join(m.Student, m.Student.id == TS.student_id)
         .where(*edges)
@@ -298,7 +314,7 @@ def recorded_counts(
         .where(*_generated_in(scope, lo, hi))
         .group_by(TS.student_id, slot)
     )
-    return {(sid, key): n for sid, key, n in _rows(s, q)}
+    return {(sid, key): n for sid, key, n in _tuples(s, q)}
 
 
 # Up to this many students are named in the query; more are read for the whole scope and kept
@@ -325,7 +341,7 @@ def sessions_on_file(
         if students is not None:
             where.append(students)
     q = select(TS.student_id, TS.service, TS.starts_at, key).where(*where).distinct()
-    return [row for row in _rows(s, q) if row[0] in wanted]
+    return [row for row in _tuples(s, q) if row[0] in wanted]
 
 
 def school_zones(s: Session, scope: Scope) -> dict[str, str]:
@@ -465,9 +481,7 @@ def makeups_for(s: Session, missed_session_id: int) -> list[m.TherapySession]:
     """Every make-up booked for a missed session (any status), oldest first."""
     q = (
         select(TS)
-        .where(
-            TS.makeup.is_(True), TS.session_key.startswith(f"{MAKEUP_PREFIX}{missed_session_id}:")
-        )
+        .where(TS.makeup, TS.session_key.startswith(f"{MAKEUP_PREFIX}{missed_session_id}:"))
         .order_by(TS.id)
     )
     return list(s.scalars(q))
@@ -479,7 +493,8 @@ def all_active_makeup_targets(s: Session, scope: Scope) -> set[int]:
         select(TS.session_key)
         .join(m.Student, m.Student.id == TS.student_id)
         .join(m.School, m.School.id == m.Student.school_id)
-        .where(TS.makeup.is_(True), TS.status.in_((SessionStatus.SCHEDULED, SessionStatus.HELD)))
+        # (``makeup`` as it is, not ``IS TRUE``: the partial index ix_sessions_makeup serves it)
+        .where(TS.makeup, TS.status.in_((SessionStatus.SCHEDULED, SessionStatus.HELD)))
     )
     out: set[int] = set()
     for key in s.scalars(_scoped(q, scope)):

@@ -137,29 +137,34 @@ def month_minutes(
     if not services:
         return []
     cutoff = unmarked_cutoff(now, settings)
-    calendar = calendar_of(s, scope, {r.school_id for r in services}, month, now, settings)
+    calendar = calendar_of(s, scope, {r[2] for r in services}, month, now, settings)
     # What each mandate makes due (students of one school mostly share a handful of mandates:
-    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at.
+    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at. Rows
+    # are unpacked rather than read by name: a hundred thousand rows and more.
     rules: dict[MandateKey, Due] = {}
-    keys: list[MandateKey] = []
+    rule_of: list[Due] = []
+    dates: dict[tuple[str, str], tuple[date | None, date | None]] = {}
+    first, last = month.first, month.last
     for r in services:
-        _, _, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
+        sid, svc, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
         if gone is not None:
             ends = service_ends(r)
+        dates[(sid, svc)] = (starts, ends)
         # Dates outside the month change nothing in it: most services share a key.
-        if starts is not None and starts <= month.first:
+        if starts is not None and starts <= first:
             starts = None
-        if ends is not None and ends >= month.last:
+        if ends is not None and ends >= last:
             ends = None
         key = (school_id, spw, length, per_week, per_month, starts, ends)
-        keys.append(key)
-        if key not in rules:
-            rules[key] = due_rule(
+        rule = rules.get(key)
+        if rule is None:
+            rule = rules[key] = due_rule(
                 Mandate(spw, length, per_week, per_month, starts, ends),
                 calendar.days[school_id],
                 calendar.today[school_id],
                 calendar.settled[school_id],
             )
+        rule_of.append(rule)
     # (A monthly mandate looks only at the month's sum.)
     weeks = sorted({w for rule in rules.values() for w, _ in rule.judged})
     tallies = _tallies(
@@ -169,7 +174,6 @@ def month_minutes(
     )
     slots = q.slot_rows(s, scope)
     if slots:
-        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
         for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
             total = tallies.get((slot.student_id, slot.service))
             if total is None:
@@ -179,12 +183,19 @@ def month_minutes(
             total[WEEK0 + calendar.days[slot.school_id].week_of(day)] += slot.minutes
     out = []
     none = [0] * (WEEK0 + WEEKS)
-    # Unpacked rather than read by name: a hundred thousand rows and more.
-    for r, key in zip(services, keys, strict=True):
-        sid, svc, school_id, district, *_, who = r
-        rule = rules[key]
-        total = tallies.get((sid, svc), none)
-        line = line_from((rule.whole, rule.so_far(total[WEEK0:], total[DUE])), *total[:DUE])
+    # A service with nothing on file gets its rule's line for no minutes: once per rule.
+    idle: dict[int, MinutesLine] = {}
+    for r, rule in zip(services, rule_of, strict=True):
+        sid, svc, school_id, district, _, _, _, _, _, _, _, who = r
+        total = tallies.get((sid, svc))
+        if total is None:
+            line = idle.get(id(rule))
+            if line is None:
+                line = idle[id(rule)] = line_from(
+                    (rule.whole, rule.so_far(none[WEEK0:], 0)), 0, 0, 0
+                )
+        else:
+            line = line_from((rule.whole, rule.so_far(total[WEEK0:], total[DUE])), *total[:DUE])
         out.append(StudentMinutes(sid, svc, school_id, district, who, line))
     return out
 
