@@ -53,6 +53,7 @@ from bot.services.scope import audited, check_district
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
+from storage.minute_sums import minute_sums
 from storage.queries import manager_district_scope
 
 USAGE = (
@@ -89,26 +90,44 @@ DUE = 3  # a tally's sums: [delivered, owed, made up, due in the month, due in w
 WEEK0 = 4
 
 
+def _effect(
+    status: str,
+    reason: str | None,
+    makeup: bool,
+    note: bool,
+    overdue: bool,
+    period: str,
+    *,
+    no_show_owed: bool,
+) -> Effect:
+    """What one minute of a session of this shape adds (the rule, ``Tally.add``)."""
+    one = Tally()
+    if period != q.AFTER:
+        facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
+        one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
+    return (one.delivered, one.owed, one.made_up, one.weeks[0])
+
+
 def _tallies(
-    groups: Iterable[tuple[Any, ...]], weeks: Sequence[int], *, no_show_owed: bool
+    groups: Iterable[tuple[Any, ...]],
+    weeks: Sequence[int],
+    *,
+    no_show_owed: bool,
+    into: dict[tuple[str, str], list[int]] | None = None,
 ) -> dict[tuple[str, str], list[int]]:
     """Each student service's [delivered, owed, made up, due in the month, due in each week of
-    the month], from
-    ``minute_groups`` rows summed by ``weeks``. The rule is ``Tally.add``, which is linear in
-    the minutes; the groups come in a few dozen shapes, so the rule is asked once per shape what
-    one minute of it adds, and the minutes are summed with that."""
+    the month], from ``minute_groups`` rows summed by ``weeks`` (added to ``into``'s). The
+    rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen
+    shapes, so the rule is asked once per shape what one minute of it adds, and the minutes are
+    summed with that."""
     effects: dict[tuple[object, ...], Effect] = {}
-    sums: dict[tuple[str, str], list[int]] = {}
+    sums: dict[tuple[str, str], list[int]] = {} if into is None else into
     slots = [WEEK0 + w for w in weeks]
     for sid, svc, status, reason, makeup, note, overdue, period, minutes, *by_week in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
         if effect is None:
-            one = Tally()
-            if period != q.AFTER:
-                facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
-                one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
-            effect = effects[shape] = (one.delivered, one.owed, one.made_up, one.weeks[0])
+            effect = effects[shape] = _effect(*shape, no_show_owed=no_show_owed)
         if effect == (0, 0, 0, 0):
             continue
         total = sums.get((sid, svc))
@@ -122,6 +141,28 @@ def _tallies(
             for i, week in zip(slots, by_week, strict=True):
                 total[i] += week
     return sums
+
+
+def _month_tallies(
+    s: Session, scope: q.Scope, month: Month, cutoff: datetime, weeks: list[int], owed: bool
+) -> dict[tuple[str, str], list[int]]:
+    """``_tallies`` of the month's sessions: summed per student service in the database where
+    it can (``minute_sums``, each shape weighed by the rule once), else from the groups."""
+    sums = minute_sums(
+        s, scope, month.first, month.last, cutoff, weeks,
+        lambda shape: _effect(*shape, no_show_owed=owed),
+    )  # fmt: skip
+    if sums is None:
+        groups = q.minute_groups(s, scope, month.first, month.last, cutoff, weeks)
+        return _tallies(groups, weeks, no_show_owed=owed)
+    rows, edges = sums
+    tallies: dict[tuple[str, str], list[int]] = {}
+    slots = [WEEK0 + w for w in weeks]
+    for sid, svc, *total in rows:
+        tally = tallies[(sid, svc)] = total[:WEEK0] + [0] * WEEKS
+        for i, week in zip(slots, total[WEEK0:], strict=True):
+            tally[i] = week
+    return _tallies(edges, weeks, no_show_owed=owed, into=tallies)
 
 
 # A school and a mandate: (school, sessions a week, minutes each, minutes a week, a month,
@@ -167,11 +208,7 @@ def month_minutes(
         rule_of.append(rule)
     # (A monthly mandate looks only at the month's sum.)
     weeks = sorted({w for rule in rules.values() for w, _ in rule.judged})
-    tallies = _tallies(
-        q.minute_groups(s, scope, month.first, month.last, cutoff, weeks),
-        weeks,
-        no_show_owed=settings.makeup_for_no_shows,
-    )
+    tallies = _month_tallies(s, scope, month, cutoff, weeks, settings.makeup_for_no_shows)
     slots = q.slot_rows(s, scope)
     if slots:
         for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
