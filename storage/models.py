@@ -248,9 +248,9 @@ class TherapySession(Base):
             postgresql_where=text("note_done_at IS NULL"),
             sqlite_where=text("note_done_at IS NULL"),
         ),
-        # The minutes' reads: sessions near a week's edge, the make-ups booked, and the sessions
-        # that may owe minutes (all but held ones: a small share of the table).
-        Index("ix_sessions_starts", "starts_at"),
+        # The minutes' reads: the make-ups booked, and the sessions that may owe minutes (all
+        # but held ones: a small share of the table). (No index on starts_at alone: a query
+        # read through a cursor in start order would walk it over every district's sessions.)
         Index(
             "ix_sessions_makeup",
             "session_key",

@@ -1,4 +1,4 @@
-"""sessions: indexes for the minutes' reads (by start, the make-ups, the sessions not held)
+"""sessions: indexes for the minutes' reads (the make-ups, the sessions not held)
 
 Revision ID: 0008_minutes_indexes
 Revises: 0007_drop_digest_key
@@ -21,7 +21,6 @@ NOT_HELD = "status <> 'held'"
 
 def upgrade() -> None:
     # Plain CREATE INDEX on both databases (no batch: SQLite would copy the table).
-    op.create_index('ix_sessions_starts', 'sessions', ['starts_at'], unique=False)
     op.create_index(
         'ix_sessions_makeup',
         'sessions',
@@ -43,4 +42,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_sessions_unheld', table_name='sessions')
     op.drop_index('ix_sessions_makeup', table_name='sessions')
-    op.drop_index('ix_sessions_starts', table_name='sessions')
