@@ -87,7 +87,7 @@ def relax(
 ) -> Relaxation:
     """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
     from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
-    deterministic worker), or with `integral=False` its LP with GLOP (a weaker bound, in a
+    deterministic worker), or with `integral=False` its LP, with HiGHS too (a weaker bound, in a
     fraction of the time). HiGHS gets no hint: OR-Tools' HiGHS interface crashes on one."""
     on_day: set[tuple[int, int, str]] = set()
     for sess in start:
@@ -174,7 +174,8 @@ def relax(
     if left < 0.05:
         log.info("match.wall_guard", extra={"stage": "bound"})
         return Relaxation(len(by_need))
-    solver = mb.Solver(backend if integral else "glop")
+    # The LP with HiGHS too: GLOP takes several times as long on its degenerate group rows.
+    solver = mb.Solver(backend if integral else "highs")
     solver.enable_output(False)
     if integral and backend == "sat":
         for v in model.get_variables():
@@ -185,7 +186,7 @@ def relax(
         limit = min(4 * limit, left)
     else:
         limit = min(limit, left)
-    if integral and backend != "sat":  # HiGHS prints a banner on standard output unless told not to
+    if not integral or backend == "highs":  # HiGHS prints a banner unless told not to
         solver.set_solver_specific_parameters("output_flag=false")
     solver.set_time_limit_in_seconds(limit)
     status = solver.solve(model)
@@ -216,7 +217,7 @@ def relax(
 
 
 def lp_bounds(prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[int]:
-    """Each component's LP bound (GLOP, a fraction of a second for a district)."""
+    """Each component's LP bound (HiGHS, a second or two for a district)."""
     return [relax(prep, needs, provs, 30.0, integral=False).bound for needs, provs in parts]
 
 
