@@ -2,7 +2,9 @@
 
 ``create_app(settings, deps)`` is the only place that assembles the app: it hands the shared
 Slack client to Bolt, injects ``Deps`` through one middleware, de-duplicates retried events in
-the database, registers every listener and installs the one error handler.
+the database, registers every listener and installs the one error handler. ``create_door``
+builds ``serve``'s stack on it: the door that verifies each request, and the app behind it,
+sharing one ``AckGate`` between the door and the app's work pools.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import string
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
@@ -26,7 +28,10 @@ from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
-from bot.work import SOLVES, AckFirst, SolvePool, WorkPool
+from bot.work import SOLVES, AckFirst, AckGate, SolvePool, WorkPool
+
+if TYPE_CHECKING:
+    from bot.edge import SlackDoor
 
 log = logging.getLogger("bot.app")
 
@@ -82,7 +87,27 @@ def new_ref() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(4))
 
 
-def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
+def create_door(settings: Settings, deps: Deps, *, inline: bool = False) -> SlackDoor:
+    """``serve``'s endpoint: the door, and the app it hands verified requests to. Work waits to
+    start while the door is answering requests: one gate, given to both."""
+    from bot.edge import SlackDoor
+
+    acks = AckGate()
+    app = create_app(settings, deps, process_before_response=inline, acks=acks, behind_door=True)
+    return SlackDoor(app, deps, settings.slack_signing_secret or "", acks)
+
+
+def create_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    process_before_response: bool = False,
+    acks: AckGate | None = None,
+    behind_door: bool = False,
+) -> App:
+    """``acks``: the gate of the door in front of the app, if any; ``behind_door``: only the door
+    (``create_door``) hands requests to this app, and it has checked every signature already,
+    so Bolt does not check them again."""
     # The token travels inside the shared client; giving Bolt both only makes it warn.
     # inline: the work runs in the request's thread right after the acknowledgement (tests and
     # the console want every reply by the time dispatch returns); otherwise on the work pool.
@@ -93,6 +118,7 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         signing_secret=settings.slack_signing_secret or "local-console-secret",
         client=deps.gateway.client,
         token_verification_enabled=False,
+        request_verification_enabled=not behind_door,
         # Bolt answers ssl_check bodies before verifying the signature; ours answers them after.
         ssl_check_enabled=False,
         # Listeners run in the request's thread; AckFirst makes them acknowledge and hand their
@@ -102,8 +128,9 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
 
     @app.middleware
     def mark_verified(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-        # Custom middleware runs only after Bolt's signature check passed (or for Socket Mode,
-        # where Slack's own connection is the proof), so the error handler can tell.
+        # Custom middleware runs only after the signature check passed (Bolt's, or the door's
+        # before Bolt saw the request; for Socket Mode, Slack's own connection is the proof), so
+        # the error handler can tell.
         context[VERIFIED] = True
         next()
 
@@ -148,7 +175,7 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         next()
 
     # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
-    solves = SolvePool(settings.match_solves, report_error, inline=inline)
+    solves = SolvePool(settings.match_solves, report_error, inline=inline, acks=acks)
 
     @app.middleware
     def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
@@ -179,7 +206,7 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
 
     from handlers import register_all
 
-    pool = WorkPool(settings.listener_threads, inline=inline)
+    pool = WorkPool(settings.listener_threads, inline=inline, acks=acks)
     lane = None
     if not inline:
         lane = ThreadPoolExecutor(2 * settings.listener_threads, thread_name_prefix="ack-lane")

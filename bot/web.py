@@ -34,13 +34,13 @@ DRAIN_SECONDS = 20
 
 
 def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    from bot.app import create_app
+    from bot.app import create_door
     from bot.deps import build_deps
-    from bot.edge import SlackDoor, plain
+    from bot.edge import plain
     from storage.db import ping
 
     deps = build_deps(settings)
-    door = SlackDoor(create_app(settings, deps), deps, settings.slack_signing_secret or "")
+    door = create_door(settings, deps)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
