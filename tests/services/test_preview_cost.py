@@ -35,13 +35,13 @@ def statements(deps: Deps) -> Iterator[list[str]]:
         event.remove(deps.engine, "before_cursor_execute", record)
 
 
-def test_a_preview_with_nothing_planned_costs_five_statements(demo_deps: Deps) -> None:
+def test_a_preview_with_nothing_planned_costs_four_statements(demo_deps: Deps) -> None:
     with statements(demo_deps) as seen:
         p = svc.preview(demo_deps, "U0DEMOP01", "Tue 8-11")
     assert isinstance(p, svc.Preview) and p.effects == Effects()
     # who is asking; their weekly slots and schools' zones (one statement); their window rows
-    # (once); their time off; the pending action.
-    assert len(seen) == 5, seen
+    # and time off (one statement); the pending action.
+    assert len(seen) == 4, seen
     assert sum(sql.startswith("INSERT") for sql in seen) == 1
 
 
@@ -51,9 +51,9 @@ def test_new_hours_over_weekly_slots_read_no_conflict_facts(deps: Deps, tmp_path
     with statements(deps) as seen:
         kept = svc.preview(deps, "U0P1", "add Fri 1-4")
     assert isinstance(kept, svc.Preview) and kept.effects == Effects()
-    # The same five as with nothing planned: the slots come with the schools' zones, and the
+    # The same four as with nothing planned: the slots come with the schools' zones, and the
     # windows are the rows the preview read anyway.
-    assert len(seen) == 5, seen
+    assert len(seen) == 4, seen
     with statements(deps) as seen:
         dropped = svc.preview(deps, "U0P1", "no longer Tuesdays")
     assert isinstance(dropped, svc.Preview)
@@ -61,7 +61,7 @@ def test_new_hours_over_weekly_slots_read_no_conflict_facts(deps: Deps, tmp_path
     assert (effect.day, effect.start, effect.tz, effect.students) == (
         1, 9 * 60, "America/Anchorage", ("T.E. (S1)",)
     )  # fmt: skip
-    assert len(seen) == 6, seen  # and the one student's name, for the line that names them
+    assert len(seen) == 5, seen  # and the one student's name, for the line that names them
 
 
 def test_a_provider_is_identified_in_one_statement_and_a_manager_in_two(

@@ -25,7 +25,7 @@ from bot.domain.availability_text import (
 from bot.domain.conflicts import ProviderFacts, TimeOff
 from bot.domain.schedule import WeeklyWindow, in_zone, week_monday
 from bot.services import schedule_effects
-from bot.services.availability.changes import changed_week, conflict_window, rows_of
+from bot.services.availability.changes import changed_week, conflict_window, schedule_rows
 from bot.services.availability.reading import (
     KIND,
     Question,
@@ -149,8 +149,9 @@ def _store_preview(
     """``plan``: the provider's weekly slots and schools' zones, when already read."""
     if plan is None:
         plan = schedule_effects.placed(s, provider.id)
-    rows = rows_of(s, provider.id)  # read once: the snapshot and the week before both use them
-    snap = take_snapshot(s, provider.id, rows)
+    # read once: the snapshot, the week before and the conflict rule all use them
+    rows, offs = schedule_rows(s, provider.id)
+    snap = take_snapshot(s, provider.id, (rows, offs))
     tz = result.tz or provider.timezone
     payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
     time_off: TimeOffSpan | None = None
