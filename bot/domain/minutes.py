@@ -20,7 +20,11 @@ Pure functions of plain values: no clock, no database, no Slack.
     excused) would have delivered, capped at that week's share. A closed day's or an exited
     student's cancelled session is not due.
   - monthly mandate: what the sessions settled so far would have delivered, capped at the
-    month's requirement; once the month is over (and its grace), the whole requirement.
+    month's requirement, but at least the month's share of the open days of its whole weeks
+    that are over (whole as the weekly rule says: every school day open, inside the month and
+    the service's dates, the last one's grace over), so a student with no sessions at all
+    falls behind week by week, never mid-week; once the month is over (and its grace), the
+    whole requirement.
 
   A session that passed without being held (cancelled by the provider, ``provider_out``, never
   recorded) is due at once and so makes its student behind at once; a make-up held adds to the
@@ -362,7 +366,9 @@ class Due:
     den: int
     fixed: int  # the numerator due whatever the sessions say (whole weeks, or a month over)
     judged: tuple[tuple[int, int], ...]  # (week index, share numerator): due up to its sessions
-    cap: int | None  # a monthly mandate: the numerator the sessions' sum is capped at
+    # A monthly mandate: the numerator the sessions' sum is capped at (``fixed`` is then the
+    # floor the whole weeks over make due, whatever the sessions).
+    cap: int | None
 
     @cached_property
     def fixed_minutes(self) -> int:
@@ -375,8 +381,9 @@ class Due:
         if not self.judged and self.cap is None:
             return self.fixed_minutes
         den, total = self.den, self.fixed
-        if self.cap is not None:
-            total += min(self.cap, den * (sum(settled) if in_month is None else in_month))
+        if self.cap is not None:  # a monthly mandate: ``fixed`` is a floor, not a part
+            got = min(self.cap, den * (sum(settled) if in_month is None else in_month))
+            total = got if got > total else total
         else:
             for week, share in self.judged:
                 got = den * settled[week] if week < len(settled) else 0
@@ -393,50 +400,57 @@ def due_rule(mandate: Mandate, days: OpenDays, today: date, settled: date | None
         mandate.ends_on is not None and mandate.ends_on < days.month.last
     )
     whole = _rounded(whole_share)
+    # The school's weeks as they are (most services: worked out per school), or as the
+    # service's dates cut them.
+    weeks = _service_weeks(mandate, days, today) if within else _weeks(days, today)
     if mandate.minutes_per_month is not None:
         if settled > days.month.last or whole_share[0] == 0:
             return Due(whole, whole_share[1], whole_share[0], (), None)
-        return Due(whole, whole_share[1], 0, (), whole_share[0])
-    den = days.per_week
+        # At least the whole weeks that are over (the weekly rule's notion), at the month's
+        # share of their open days: a student with no sessions falls behind week by week.
+        over = sum(count for _, count, last in weeks if count == days.per_week and last < settled)
+        return Due(whole, whole_share[1], mandate.minutes_per_month * over, (), whole_share[0])
     fixed = 0
     judged: list[tuple[int, int]] = []
-    if not within:  # the school's weeks as they are (most services: worked out per school)
-        for index, count, in_full in _weeks(days, today, settled):
-            if in_full:
-                fixed += mandate.weekly * count
-            else:
-                judged.append((index, mandate.weekly * count))
-        return Due(whole, den, fixed, tuple(judged), None)
+    for index, count, last in weeks:
+        if count == days.per_week and last < settled:
+            fixed += mandate.weekly * count  # a whole week, its last day's grace over: in full
+        else:
+            judged.append((index, mandate.weekly * count))
+    return Due(whole, days.per_week, fixed, tuple(judged), None)
+
+
+def _service_weeks(
+    mandate: Mandate, days: OpenDays, today: date
+) -> tuple[tuple[int, int, date], ...]:
+    """``_weeks`` for a service that starts or ends inside the month: each week's open days
+    inside the service's dates."""
+    out: list[tuple[int, int, date]] = []
     for index, monday in enumerate(days.mondays):
-        sunday = monday + timedelta(days=6)
         if monday > today:
             break  # nothing of a week still to come is due
+        sunday = monday + timedelta(days=6)
         first = monday if mandate.starts_on is None else max(monday, mandate.starts_on)
         last = sunday if mandate.ends_on is None else min(sunday, mandate.ends_on)
         count = days.count(first, last) if first <= last else 0
-        if count == 0:
-            continue
-        share = mandate.weekly * count
-        if count == den and days.days[bisect_right(days.days, sunday) - 1] < settled:
-            fixed += share  # a whole week, its last school day's grace over: due in full
-        else:
-            judged.append((index, share))
-    return Due(whole, den, fixed, tuple(judged), None)
+        if count:
+            out.append((index, count, days.days[bisect_right(days.days, sunday) - 1]))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)
-def _weeks(days: OpenDays, today: date, settled: date) -> tuple[tuple[int, int, bool], ...]:
-    """Each week of the month begun by ``today`` that has open days: (index, open days, whole
-    and its grace over)."""
-    out: list[tuple[int, int, bool]] = []
+def _weeks(days: OpenDays, today: date) -> tuple[tuple[int, int, date], ...]:
+    """Each week of the month begun by ``today`` that has open days: (index, open days, its
+    last open day). A week is whole when it has ``days.per_week`` of them, and due in full once
+    its last day's grace to be marked is over."""
+    out: list[tuple[int, int, date]] = []
     for index, monday in enumerate(days.mondays):
         if monday > today:
             break
         sunday = monday + timedelta(days=6)
         count = days.count(monday, sunday)
         if count:
-            last = days.days[bisect_right(days.days, sunday) - 1]
-            out.append((index, count, count == days.per_week and last < settled))
+            out.append((index, count, days.days[bisect_right(days.days, sunday) - 1]))
     return tuple(out)
 
 

@@ -281,6 +281,75 @@ def test_due_so_far_follows_the_sessions_not_the_calendar(
     assert _month_line(mandate, school, today, sessions) == expected
 
 
+N = lambda day: date(2026, 11, day)  # noqa: E731
+THANKSGIVING = SchoolDays(closed=closed_dates([(N(23), N(27))]))  # 16 open days: 10 each
+MONTHLY_160 = Mandate(0, 60, minutes_per_month=160)
+
+
+def _november(
+    mandate: Mandate, today: date, settled: date, sessions: list[tuple[date, SessionFacts, int]]
+) -> tuple[int, int, int, str]:
+    days = OpenDays.of(THANKSGIVING, NOV)
+    t = Tally()
+    for day, facts, minutes in sessions:
+        t = t.add(facts, minutes, True, no_show_owed=False, week=days.week_of(day))
+    line = minutes_line(mandate, days, today, t, settled)
+    return line.required, line.required_to_date, line.delivered, line.status
+
+
+@pytest.mark.parametrize(
+    ("mandate", "today", "settled", "sessions", "expected"),
+    [
+        # November: whole weeks Nov 2-6, 9-13 and 16-20; Thanksgiving week closed; Mon Nov 30
+        # alone. No sessions at all: nothing due while the first week is still open or its
+        # grace runs (never mid-week) ...
+        (MONTHLY_160, N(6), N(4), [], (160, 0, 0, "on track")),
+        (MONTHLY_160, N(9), N(6), [], (160, 0, 0, "on track")),
+        # ... then behind once it is over: its five open days' share of the month.
+        (MONTHLY_160, N(9), N(7), [], (160, 50, 0, "behind")),
+        (MONTHLY_160, N(18), N(16), [], (160, 100, 0, "behind")),
+        # The closed week adds nothing; the partial week (Nov 30 alone) is not whole.
+        (MONTHLY_160, date(2026, 12, 1), N(29), [], (160, 150, 0, "behind")),
+        # The whole month once it (and its grace) is over.
+        (MONTHLY_160, date(2026, 12, 3), date(2026, 12, 1), [], (160, 160, 0, "behind")),
+        # Sessions settled beyond the floor are due as before, capped at the month's minutes.
+        (MONTHLY_160, N(11), N(9), [_held(N(3), 60)], (160, 60, 60, "on track")),
+        (MONTHLY_160, N(25), N(23), [_held(N(3), 60)], (160, 150, 60, "behind")),
+        (MONTHLY_160, N(25), N(23), [_held(N(3), 90), _held(N(10), 90)],
+         (160, 160, 180, "on track")),
+        # A service starting Wed Nov 11: 9 open days (90). Its first week is not whole ...
+        (Mandate(0, 60, minutes_per_month=160, starts_on=N(11)), N(18), N(16), [],
+         (90, 0, 0, "on track")),
+        # ... the next one is, once over; the weeks before the start count for nothing.
+        (Mandate(0, 60, minutes_per_month=160, starts_on=N(11)), N(25), N(23), [],
+         (90, 50, 0, "behind")),
+        # And one ending Wed Nov 18: its last week is not whole either.
+        (Mandate(0, 60, minutes_per_month=160, ends_on=N(18)), N(25), N(23), [],
+         (130, 100, 0, "behind")),
+    ],
+)  # fmt: skip
+def test_a_monthly_mandate_is_due_at_least_its_whole_weeks_that_are_over(
+    mandate: Mandate,
+    today: date,
+    settled: date,
+    sessions: list[tuple[date, SessionFacts, int]],
+    expected: tuple[int, int, int, str],
+) -> None:
+    assert _november(mandate, today, settled, sessions) == expected
+
+
+def test_a_monthly_floor_matches_the_weekly_rule_week_for_week() -> None:
+    # 160 a month over November's 16 open days is 50 a five-day week: with no sessions, a
+    # weekly mandate of 50 and the monthly one are due the same on every day of the month.
+    weekly = Mandate(0, 0, minutes_per_week=50)
+    for day in range(1, 31):
+        today, settled = N(day), N(max(1, day - 2))
+        assert (
+            _november(MONTHLY_160, today, settled, [])[1]
+            == _november(weekly, today, settled, [])[1]
+        ), today
+
+
 def test_due_so_far_waits_for_the_grace_to_mark_a_week() -> None:
     # Monday Dec 14: the week of Dec 7-11 is whole, but while ``settled`` (dates before it are
     # past the grace to be marked) is still Fri Dec 11, its Friday session may yet be marked:

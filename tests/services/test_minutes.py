@@ -96,11 +96,13 @@ def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
         )
     lines = _lines(minutes_deps)
     # December's open days at SCH1 are now Dec 1,7,8,14,15: S2's 90 a month over five days.
-    # A monthly mandate is due as its sessions settle (S2 has none yet), the whole month once
-    # the month is over.
+    # A monthly mandate is due as its sessions settle (S2 has none yet), but at least the
+    # share of its whole weeks that are over (Dec 7-8: 2 of the 5 days, 36), the whole month
+    # once the month is over.
     s2 = lines[("S2", "ot")].line
-    assert (s2.required, s2.required_to_date, s2.status) == (90, 0, "on track")
-    # Its first session, cancelled by the provider: 30 due at once, none delivered.
+    assert (s2.required, s2.required_to_date, s2.status) == (90, 36, "behind")
+    # Its first session, cancelled by the provider: 30 due at once (under the 36 already due),
+    # none delivered.
     missed = add_session(
         minutes_deps, "m1", "S2", utc(2026, 12, 14, 19), provider="P2", service="ot",
         status="cancelled",
@@ -108,7 +110,7 @@ def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
     with minutes_deps.session_factory.begin() as s:
         s.query(m.TherapySession).filter_by(id=missed).update({"cancel_reason": "provider"})
     s2 = _lines(minutes_deps)[("S2", "ot")].line
-    assert (s2.required_to_date, s2.owed, s2.status) == (30, 30, "behind")
+    assert (s2.required_to_date, s2.owed, s2.status) == (36, 30, "behind")
     with minutes_deps.session_factory() as s:
         later = svc.month_minutes(s, q.Scope(), DEC, utc(2027, 1, 5, 20), minutes_deps.settings)
     s2 = next(i.line for i in later if i.student_id == "S2")
