@@ -1,10 +1,7 @@
 """Views: ``to_dicts`` serialises slack_sdk's Block Kit models exactly as their own ``to_dict``
-does, with the same checks (a text over Slack's limit still raises), in less CPU."""
+does, with the same checks (a text over Slack's limit still raises)."""
 
 from __future__ import annotations
-
-import time
-from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
@@ -100,20 +97,3 @@ def test_the_same_checks_refuse_what_slack_would(block: Block) -> None:
     with pytest.raises(SlackObjectFormationError) as ours:
         to_dicts([block])
     assert str(ours.value) == str(theirs.value)
-
-
-def test_it_costs_less_than_slack_sdks_own(benchmark_rounds: int = 30) -> None:
-    blocks = every_kind()
-
-    def cpu(fn: Any) -> float:
-        best = float("inf")
-        for _ in range(5):
-            start = time.thread_time()
-            for _ in range(benchmark_rounds):
-                fn()
-            best = min(best, time.thread_time() - start)
-        return best
-
-    ours = cpu(lambda: to_dicts(blocks))
-    theirs = cpu(lambda: [b.to_dict() for b in blocks])
-    assert ours < 0.7 * theirs, (ours, theirs)
