@@ -87,3 +87,13 @@ def test_a_request_is_claimed_in_one_insert_and_a_replay_is_refused(deps: Deps) 
     assert claim_request(deps, 1_700_000_001, "v0=" + "a" * 64)  # another timestamp
     assert forget_old_requests(deps, 1_700_000_001) == 1
     assert claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)  # forgotten: stale anyway
+
+
+def test_a_time_off_preview_reads_the_schools_once(demo_deps: Deps) -> None:
+    with statements(demo_deps) as seen:
+        p = svc.preview(demo_deps, "U0DEMOP01", "out Dec 7 - Dec 11")
+    assert isinstance(p, svc.Preview) and p.time_off is not None
+    # every school's district, state and zone come from one statement, not one for the states
+    # and another for the zones
+    assert sum(" FROM schools " in sql for sql in seen) == 1, seen
+    assert len(seen) == 12, seen
