@@ -17,8 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.deps import Deps
@@ -66,6 +68,62 @@ class QueuedRespond(Respond):
                     log.warning("respond.failed", extra={"error": type(exc).__name__})
 
             self._last = self._pool.submit(send)
+
+
+class Admission(Middleware):
+    """What every request goes through once it is verified, before its listener, in order:
+    it is marked verified, refused if it carries a NUL character, answered at once if it is an
+    ``ssl_check``, given a ``respond()`` over kept connections (queued on ``outbound``, if any),
+    handed ``Deps`` and the ``SolvePool``, and dropped if it is a retried event.
+
+    One middleware object rather than six functions: Bolt builds the whole set of listener
+    arguments (body, payload, command, action, view, …) for every function middleware, on
+    every request."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        solves: SolvePool,
+        connections: KeptConnections,
+        outbound: Executor | None,
+    ) -> None:
+        self.deps, self.solves = deps, solves
+        self.connections, self.outbound = connections, outbound
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse | None:
+        context, body = req.context, req.body
+        # Custom middleware runs only after the signature check passed (Bolt's, or the door's
+        # before Bolt saw the request; for Socket Mode, Slack's own connection is the proof), so
+        # the error handler can tell.
+        context[VERIFIED] = True
+        # Slack never sends a NUL, and PostgreSQL refuses them in text: a forged field carrying
+        # one gets a plain answer here instead of a database error deep in a service.
+        if _has_nul(body):
+            log.info("request.nul_refused")
+            _tell_user(NUL_REFUSED, body, context.respond, context.client)
+            return BoltResponse(status=200, body="")
+        if body.get("ssl_check") == "1":  # a signed certificate check from Slack: nothing to run
+            return BoltResponse(status=200, body="")
+        inner = context.respond
+        if inner is not None and inner.response_url:
+            respond: Respond = KeptRespond(inner.response_url, self.connections)
+            if self.outbound is not None:
+                respond = QueuedRespond(respond, self.outbound)
+            context["respond"] = respond
+        context["deps"] = self.deps
+        context[SOLVES] = self.solves
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not events.claim_event(self.deps, str(event_id)):
+            log.info("event.duplicate_dropped", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
+        next()
+        return None
 
 
 VERIFIED = "caseload_verified"
@@ -126,37 +184,6 @@ def create_app(
         process_before_response=True,
     )
 
-    @app.middleware
-    def mark_verified(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-        # Custom middleware runs only after the signature check passed (Bolt's, or the door's
-        # before Bolt saw the request; for Socket Mode, Slack's own connection is the proof), so
-        # the error handler can tell.
-        context[VERIFIED] = True
-        next()
-
-    @app.middleware
-    def refuse_nul_characters(
-        body: dict[str, Any],
-        respond: Any,
-        client: Any,
-        next: Callable[[], None],  # noqa: A002
-    ) -> BoltResponse | None:
-        # Slack never sends a NUL, and PostgreSQL refuses them in text: a forged field carrying
-        # one gets a plain answer here instead of a database error deep in a service.
-        if _has_nul(body):
-            log.info("request.nul_refused")
-            _tell_user(NUL_REFUSED, body, respond, client)
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    @app.middleware
-    def answer_ssl_check(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
-        if body.get("ssl_check") == "1":  # a signed certificate check from Slack: nothing to run
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
     # Replies to response URLs reuse kept connections (one connect per host, not per reply);
     # outside the tests and the console they are queued, so no listener waits on Slack.
     connections = KeptConnections(idle=settings.listener_threads)
@@ -165,32 +192,9 @@ def create_app(
         outbound = ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="outbound"
         )
-
-    @app.middleware
-    def respond_on_kept_connections(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-        inner = context.respond
-        if inner is not None and inner.response_url:
-            respond: Respond = KeptRespond(inner.response_url, connections)
-            context["respond"] = respond if outbound is None else QueuedRespond(respond, outbound)
-        next()
-
     # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
     solves = SolvePool(settings.match_solves, report_error, inline=inline, acks=acks)
-
-    @app.middleware
-    def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
-        context["deps"] = deps
-        context[SOLVES] = solves
-        next()
-
-    @app.middleware
-    def drop_retried_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not events.claim_event(deps, str(event_id)):
-            log.info("event.duplicate_dropped", extra={"event_id": event_id})
-            return BoltResponse(status=200, body="")
-        next()
-        return None
+    app.use(Admission(deps, solves, connections, outbound))
 
     @app.error
     def handle_error(
