@@ -13,14 +13,26 @@ from storage import models as m
 KIND = "match"
 
 
-def latest_proposal(s: Session, district_id: str) -> m.PendingAction | None:
-    """The district's most recent proposal, whatever its status."""
-    return s.scalars(
+LOOKBACK = 20  # proposals per district searched for the latest one made without some filter
+
+
+def latest_proposal(
+    s: Session, district_id: str, *, without: tuple[str, ...] = ()
+) -> m.PendingAction | None:
+    """The district's most recent proposal, whatever its status; with ``without``, the most
+    recent of its last ``LOOKBACK`` made with none of those `/match` filters (say
+    ``("provider",)``: a `provider=` proposal's unserved are explained for that provider only)."""
+    rows = s.scalars(
         select(m.PendingAction)
         .where(m.PendingAction.kind == KIND, m.PendingAction.subject_id == district_id)
         .order_by(m.PendingAction.created_at.desc(), m.PendingAction.id)
-        .limit(1)
-    ).first()
+        .limit(LOOKBACK if without else 1)
+    )
+    for row in rows:
+        filters = row.payload.get("filters") or {}
+        if not any(filters.get(name) for name in without):
+            return row
+    return None
 
 
 def get_proposal(s: Session, proposal_id: str, *, lock: bool = False) -> m.PendingAction | None:

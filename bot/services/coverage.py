@@ -77,7 +77,9 @@ def coverage(s: Session) -> list[DistrictCoverage]:
 
 
 def _latest_reasons(s: Session, district_id: str) -> dict[tuple[str, str], tuple[str, str]]:
-    latest = latest_proposal(s, district_id)
+    """Why each of the district's services is unserved, by its latest proposal that looked at
+    every provider (a `provider=` proposal's reasons hold for that one provider only)."""
+    latest = latest_proposal(s, district_id, without=("provider",))
     if latest is None:
         return {}
     reasons: dict[tuple[str, str], tuple[str, str]] = {}

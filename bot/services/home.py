@@ -42,7 +42,7 @@ from bot.services.minutes import (
 from bot.services.people import NOT_IN_ROSTER, identify
 from bot.services.scope import districts_of, students_in
 from storage import models as m
-from storage.proposals import KIND
+from storage.proposals import latest_proposal
 
 __all__ = [
     "NOT_IN_ROSTER",
@@ -169,9 +169,6 @@ def _mine(scope: frozenset[str] | None, district_id: str) -> bool:
     return scope is None or district_id in scope
 
 
-HIRING_LOOKBACK = 20  # proposals per district searched for the latest whole-district one
-
-
 def _hiring(s: Session, scope: frozenset[str] | None, tz: str) -> list[HiringNeed]:
     """Per district the manager serves, the hire profiles of its latest proposal made for the
     whole district (a `service=` or `provider=` proposal sees only part of it)."""
@@ -180,13 +177,7 @@ def _hiring(s: Session, scope: frozenset[str] | None, tz: str) -> list[HiringNee
     for district_id, name in s.execute(q).all():
         if not _mine(scope, district_id):
             continue
-        rows = s.scalars(
-            select(m.PendingAction)
-            .where(m.PendingAction.kind == KIND, m.PendingAction.subject_id == district_id)
-            .order_by(m.PendingAction.created_at.desc(), m.PendingAction.id)
-            .limit(HIRING_LOOKBACK)
-        )
-        latest = next((r for r in rows if not any((r.payload.get("filters") or {}).values())), None)
+        latest = latest_proposal(s, district_id, without=("service", "provider"))
         if latest is None:
             continue
         on = local_date(latest.created_at, tz)

@@ -4,7 +4,7 @@ deadlines, overdue notes, coverage and unserved reasons — and who may see what
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -266,3 +266,49 @@ def test_a_managers_district_caseload(roster: Deps) -> None:
     assert "closed Dec 21 – Jan 1" in shown
     with pytest.raises(NotAllowed, match="Only provider-success managers"):
         cs.district_caseload(roster, "U0P1", "anc")
+
+
+def _proposal(when: datetime, unmatched: list[dict[str, str]], **filters: str) -> m.PendingAction:
+    payload: dict[str, object] = {"sessions": [], "unmatched": unmatched}
+    if filters:
+        payload["filters"] = filters
+    return m.PendingAction(
+        id=str(uuid.uuid4()),
+        kind="match",
+        actor_slack_id="U0M1",
+        subject_id="anc",
+        payload=payload,
+        status="pending",
+        created_at=when,
+    )
+
+
+def test_unserved_reasons_come_from_the_latest_proposal_for_every_provider(
+    roster: Deps, clock: FixedClock
+) -> None:
+    """A later `provider=` proposal explains the unserved for that one provider ("Ben K. holds no
+    Alaska licence"); the manager Home keeps the reason its last whole-district proposal gave."""
+    whole = {"student_id": "S3", "service": "ot", "reason": "no_common_time", "detail": "x"}
+    narrow = {"student_id": "S3", "service": "ot", "reason": "other_providers", "detail": "y"}
+    with roster.session_factory.begin() as s:
+        s.add(
+            m.StudentService(
+                student_id="S3",
+                service="ot",
+                sessions_per_week=1,
+                session_minutes=30,
+                group_ok=False,
+            )
+        )
+        s.add(_proposal(clock.now() - timedelta(hours=2), [whole]))
+        s.add(_proposal(clock.now() - timedelta(hours=1), [narrow], provider="U0P2"))
+    mh = svc.home_for(roster, "U0M1").manager
+    assert mh is not None
+    assert [(u.student_id, u.detail) for u in mh.unserved] == [("S3", "x")]
+
+    # A later service= proposal looked at every provider of that discipline: it counts.
+    with roster.session_factory.begin() as s:
+        s.add(_proposal(clock.now(), [{**whole, "detail": "z"}], service="ot"))
+    mh = svc.home_for(roster, "U0M1").manager
+    assert mh is not None
+    assert [(u.student_id, u.detail) for u in mh.unserved] == [("S3", "z")]

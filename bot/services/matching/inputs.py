@@ -141,7 +141,6 @@ def build_input(
     district: DistrictInfo,
     today: date,
     filters: Filters | None = None,
-    exclude_proposal: str | None = None,
     moving: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[mt.MatchInput, Context]:
     """The district's open services (or, with ``moving``, just those (student, service) pairs,
@@ -157,10 +156,6 @@ def build_input(
 
     # Open needs: services of the district's students with no assignment yet.
     assigned = select(m.Assignment.student_id, m.Assignment.service)
-    if exclude_proposal is not None:
-        assigned = assigned.where(
-            (m.Assignment.proposal_id.is_(None)) | (m.Assignment.proposal_id != exclude_proposal)
-        )
     taken = {(a, b) for a, b in s.execute(assigned)}
     q = (
         select(m.StudentService, m.Student)
@@ -196,7 +191,7 @@ def build_input(
 
     days_cache = {sid: school_days(sid) for sid in schools}
     keys = {(st.id, svc.service) for svc, st in rows}
-    busy = student_busy(s, week, keys | moving, exclude_proposal)
+    busy = student_busy(s, week, keys | moving)
     text_cache = {sid: _hours_text(hours[sid], school_tz[sid]) for sid in schools}
     preferred = _previous_pairs(s, district.id)
     needs = tuple(
@@ -282,10 +277,6 @@ def build_input(
         .join(m.School, m.School.id == m.Student.school_id)
         .where(m.Assignment.provider_id.in_(pids))
     )
-    if exclude_proposal is not None:
-        aq = aq.where(
-            (m.Assignment.proposal_id.is_(None)) | (m.Assignment.proposal_id != exclude_proposal)
-        )
     for a, svc, school_id, district_id in s.execute(aq):
         if a.id in freed:
             continue
