@@ -503,8 +503,10 @@ def districts_of_students(s: Session, student_ids: Iterable[str]) -> dict[str, s
 
 
 def change_stamp(s: Session) -> tuple[int | None, ...]:
-    """What changes whenever a session is added, marked, noted or booked (the newest session,
-    audit record and note ids): three index look-ups, to tell a cached summary is out of date."""
+    """What changes whenever a session is added, marked, noted or booked, or a roster import
+    changes anything (the newest session, audit record and note ids: each such import leaves
+    its own ``roster.imported`` audit record, even when it writes into empty tables with no
+    row-by-row audit): three index look-ups, to tell a cached summary is out of date."""
     newest = [
         select(func.max(TS.id)).scalar_subquery(),
         select(func.max(m.AuditLog.id)).scalar_subquery(),

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.collector import collector_paused
+from storage.not_recorded import withdraw_superseded
 from storage.roster_check import Catalog, Progress, counted, validate
 from storage.roster_read import Counts, FileReader, ImportReport, Row
 from storage.roster_removals import (
@@ -30,7 +31,7 @@ from storage.roster_removals import (
     move_reassigned_sessions,
 )
 from storage.roster_spec import SPEC_BY_FILE, SPECS
-from storage.roster_write import Writer
+from storage.roster_write import ACTOR, Writer
 
 __all__ = ["SPECS", "Counts", "ImportReport", "Progress", "import_roster"]
 
@@ -91,12 +92,21 @@ def _write(
             progress.finish(report.rows.get(spec.table, 0), time.perf_counter() - started)
     if w.moves_sessions:  # after sessions.csv, which may still list the old provider
         move_reassigned_sessions(w)
+    if w.arrived:  # the bot's not_recorded rows for the dates of the sessions written
+        withdraw_superseded(w.s, w.now, ACTOR, near=w.arrived)
     missing = find_missing(w, cat)
     report.missing = {
         k: [str(v) if isinstance(v, str) else v for v in ids] for k, ids in missing.items()
     }
     if apply and missing:
         apply_removals(w, missing)
+    changed = {
+        table: {"created": c.created, "updated": c.updated, "removed": c.removed}
+        for table, c in report.counts.items()
+        if c.created or c.updated or c.removed
+    }
+    if changed and w.again:  # a re-import's own stamp: what it changed, and when (a cache key)
+        w.note("roster.imported", "roster", folder.name, None, changed)
     w.flush_audit()
 
 

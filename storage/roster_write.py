@@ -190,6 +190,11 @@ class Writer:
         self.audit: list[dict[str, Any]] = []
         # (student_id, service, old provider, new provider) of changed assignments
         self.reassigned: list[tuple[str, str, str, str]] = []
+        # (student_id, service, starts_at) of the sessions added or changed in a table that had
+        # sessions: a bot's not_recorded row for that date may be answered by one
+        self.arrived: list[tuple[str, str, datetime]] = []
+        # A re-import (the database already had a roster), rather than the first
+        self.again = not self.is_empty(_t(m.District))
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -266,6 +271,8 @@ class Writer:
         bound = [bind(r) for r in rows]
         stored = self.bulk.stored(table, names, n_key, [b[:n_key] for b in bound])
         load = self.bulk.loader(table, names)
+        sessions = table.name == "sessions"
+        cols = tuple(map(names.index, ("student_id", "service", "starts_at"))) if sessions else ()
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for new, as_stored in zip(rows, bound, strict=True):
@@ -274,6 +281,8 @@ class Writer:
                 counts.unchanged += 1
                 continue
             shown = ", ".join(str(part) for part in new[:n_key])
+            if sessions:
+                self.arrived.append((new[cols[0]], new[cols[1]], new[cols[2]]))
             if raw is None:
                 inserts.append(new)
                 counts.created += 1

@@ -41,6 +41,7 @@ from bot.services.scope import Refused, audited
 from storage import minutes as q
 from storage import models as m
 from storage import outbox
+from storage.not_recorded import WITHDRAWN
 from storage.queries import manager_district_scope, school_zones
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,33 @@ class _Missed:
 
 # A session that does not exist and someone else's get the same answer: ids can't be probed.
 MAKEUP_NOT_YOURS = "Only the student's provider can schedule this make-up."
+NOT_OWED = "No make-up is owed for that session any more."
+WITHDRAWN_TEXT = f"{NOT_OWED} Its date's session is on file after all."
+
+
+def _withdrawn_for(s: Session, missed_id: int, provider: m.Provider | None) -> bool:
+    """The bot's ``not_recorded`` row, withdrawn since (its date's session turned up), and
+    ``provider`` is who owed its make-up (then, or now the student's approved provider)."""
+    if provider is None:
+        return False
+    before = s.scalar(
+        select(m.AuditLog.before)
+        .where(
+            m.AuditLog.action == WITHDRAWN,
+            m.AuditLog.subject_type == "session",
+            m.AuditLog.subject_id == str(missed_id),
+        )
+        .limit(1)
+    )
+    if not isinstance(before, dict):
+        return False
+    now_owed_by = s.scalar(
+        select(m.Assignment.provider_id).where(
+            m.Assignment.student_id == before.get("student_id"),
+            m.Assignment.service == before.get("service"),
+        )
+    )
+    return provider.id in {before.get("provider_id"), now_owed_by}
 
 
 def _missed(s: Session, deps: Deps, slack_user_id: str, missed_id: int) -> _Missed:
@@ -104,6 +132,8 @@ def _missed(s: Session, deps: Deps, slack_user_id: str, missed_id: int) -> _Miss
     require_known(person)
     row = s.get(TS, missed_id)
     if row is None:
+        if _withdrawn_for(s, missed_id, person.provider):
+            raise Conflict(WITHDRAWN_TEXT)
         raise Refused(
             MAKEUP_NOT_YOURS, action="makeup.denied", subject_type="session",
             subject_id=str(missed_id), reason="not_found",
@@ -127,7 +157,7 @@ def _missed(s: Session, deps: Deps, slack_user_id: str, missed_id: int) -> _Miss
         when = booked[0].starts_at.astimezone(ZoneInfo(person.provider.timezone))
         raise Conflict(f"That make-up is already booked for {when:%a %b %-d %H:%M}.")
     if missed_id not in owed:
-        raise Conflict("No make-up is owed for that session any more.")
+        raise Conflict(NOT_OWED)
     zone = school_zones(s).get(student.school_id, deps.settings.org_timezone)
     label = privacy.student_label(
         student.id, student.first_name, student.last_name, deps.settings.show_student_names

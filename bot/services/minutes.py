@@ -478,7 +478,7 @@ def cached_district_lines(
     deps: Deps, s: Session, district_ids: frozenset[str] | None, now: datetime
 ) -> list[DistrictLine]:
     """``district_lines``, reused from an earlier call made less than LINES_TTL ago if nothing
-    has been recorded since (a new or marked session, a note, a booking)."""
+    has been recorded since (a new or marked session, a note, a booking, a roster import)."""
     cache = _lines_cache.setdefault(deps.session_factory, {})
     key = (district_ids, Month.of(local_date(now, deps.settings.org_timezone)), q.change_stamp(s))
     hit = cache.get(key)

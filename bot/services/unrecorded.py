@@ -9,6 +9,10 @@ writes one: cancelled, reason ``not_recorded``, under the slot's own session key
 log as a missed slot), a held make-up pays it back, and the provider can still mark it held if it
 did happen. The same dates the minutes rule counts (``unrecorded_dates``): the school open, the
 service active and approved, the student not exited. Safe to repeat: the key is unique.
+
+Each run first withdraws the rows of its months whose date has a session on file by now (moved
+there, or imported; the roster import withdraws those it answers itself):
+``storage.not_recorded``.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
 from storage import outbox
+from storage.not_recorded import withdraw_superseded
 
 log = logging.getLogger(__name__)
 
 TS = m.TherapySession
+ACTOR = "makeups-job"
 
 
 def months_to_sweep(now: datetime, settings: Settings) -> list[Month]:
@@ -81,10 +87,16 @@ def unrecorded_rows(s: Session, now: datetime, settings: Settings) -> list[dict[
 
 
 def record_unrecorded(deps: Deps, now: datetime) -> int:
-    """Write a ``not_recorded`` session for every slot date past its grace with nothing on
-    file; returns how many were new."""
+    """Withdraw the ``not_recorded`` sessions of the months swept whose date has its session on
+    file by now, then write one for every slot date past its grace with nothing on file;
+    returns how many were new."""
+    first = months_to_sweep(now, deps.settings)[0].first - timedelta(days=1)  # any zone's
     with deps.session_factory.begin() as s:
+        since = datetime.combine(first, time(0), UTC)
+        withdrawn = withdraw_superseded(s, now, ACTOR, since=since)
         rows = unrecorded_rows(s, now, deps.settings)
         created = outbox.insert_ignore(s, TS, rows, ["session_key", "student_id"], returning=TS.id)
-    log.info("minutes.unrecorded_recorded", extra={"new": len(created)})
+    log.info(
+        "minutes.unrecorded_recorded", extra={"new": len(created), "withdrawn": len(withdrawn)}
+    )
     return len(created)

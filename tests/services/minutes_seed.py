@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.clock import FixedClock
 from bot.deps import Deps
 from storage import models as m
-from tests.services.caseload_seed import add_session, seed, utc
+from tests.services.caseload_seed import add_session, add_slot, seed, utc
 
 NOW = utc(2026, 12, 15, 20, 0)
 
@@ -38,3 +38,16 @@ def seed_minutes(deps: Deps, tmp_path: Path, clock: FixedClock) -> Deps:
             for row in s.query(m.TherapySession).filter(m.TherapySession.session_key == key):
                 row.cancel_reason = reason
     return deps
+
+
+def seed_unrecorded(deps: Deps, tmp_path: Path, clock: FixedClock) -> int:
+    """``seed_minutes``, and S2's OT (P2) on a Tuesday 10:00-10:30 slot approved Fri Nov 20,
+    with no session at all: by Tue Dec 15 11:00 Anchorage the grace is over for Nov 24, Dec 1
+    and Dec 8 (not Dec 15). Returns the slot's id."""
+    seed_minutes(deps, tmp_path, clock)
+    slot = add_slot(deps, "S2", "ot", 1, "10:00", "10:30")
+    with deps.session_factory.begin() as s:
+        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
+            {"approved_at": utc(2026, 11, 20, 18)}
+        )
+    return slot

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from bot.clock import FixedClock
 from bot.deps import Deps
@@ -15,10 +16,21 @@ from bot.domain.vocabulary import CancelReason
 from bot.services import minutes as svc
 from bot.services import sessions as sessions_svc
 from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.home import home_for
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, add_slot, utc
+from storage.roster import import_roster
+from tests.services.caseload_seed import (
+    ASSIGNED,
+    NO_SESSIONS,
+    SERVICES,
+    STUDENTS,
+    add_session,
+    add_slot,
+    utc,
+)
 from tests.services.minutes_seed import NOW, seed_minutes
+from tests.storage.roster_files import VALID, write_roster
 
 DEC = Month(2026, 12)
 
@@ -317,6 +329,33 @@ def test_home_lines_are_reused_until_something_is_recorded(
         # And never older than LINES_TTL, whatever the stamp says.
         later = svc.cached_district_lines(deps, s, None, NOW + timedelta(minutes=8))
         assert later is not after
+
+
+def test_home_lines_follow_a_roster_import_at_once(minutes_deps: Deps, tmp_path: Path) -> None:
+    """An import can write without a row-by-row audit (into a table that had no rows: here
+    the first calendar.csv); its own stamp still makes Home work the lines out again at once."""
+    deps = minutes_deps
+    with deps.session_factory.begin() as s:
+        s.execute(delete(m.SchoolCalendarDay))
+
+    def behind() -> int:
+        home = home_for(deps, "U0M1")
+        assert home.manager is not None
+        return sum(line.students_behind for line in home.manager.minutes)
+
+    assert behind() == 2
+    assert behind() == 2  # (from the cache)
+    # Dec 7-8 closed: no whole week is over, so only what the sessions settled is due, and
+    # nobody is behind.
+    calendar = VALID["calendar.csv"] + "anc,,2026-12-07,2026-12-08,closed,\n"
+    folder = write_roster(
+        tmp_path / "again", students_csv=STUDENTS, services_csv=SERVICES,
+        assignments_csv=ASSIGNED, sessions_csv=NO_SESSIONS, calendar_csv=calendar,
+    )  # fmt: skip
+    assert import_roster(folder, deps.session_factory, now=NOW).ok
+    with deps.session_factory() as s:
+        fresh = svc.district_lines(s, None, NOW, deps.settings)
+    assert behind() == sum(line.students_behind for line in fresh) == 0
 
 
 def test_a_digest_run_works_out_each_district_once(minutes_deps: Deps) -> None:

@@ -22,8 +22,8 @@ from devtools.local_slack import LocalSlack
 from jobs import minutes_jobs
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, add_slot, utc
-from tests.services.minutes_seed import NOW, seed_minutes
+from tests.services.caseload_seed import add_session, utc
+from tests.services.minutes_seed import NOW, seed_unrecorded
 
 DEC = Month(2026, 12)
 TS = m.TherapySession
@@ -33,12 +33,7 @@ TS = m.TherapySession
 def world(deps: Deps, tmp_path: Path, clock: FixedClock, slack: LocalSlack) -> tuple[Deps, int]:
     """S2's OT (P2): a Tuesday 10:00-10:30 slot approved Fri Nov 20, and no session at all. By
     Tue Dec 15 11:00 Anchorage the grace is over for Nov 24, Dec 1 and Dec 8 (not Dec 15)."""
-    seed_minutes(deps, tmp_path, clock)
-    slot = add_slot(deps, "S2", "ot", 1, "10:00", "10:30")
-    with deps.session_factory.begin() as s:
-        s.query(m.Assignment).filter_by(student_id="S2", service="ot").update(
-            {"approved_at": utc(2026, 11, 20, 18)}
-        )
+    slot = seed_unrecorded(deps, tmp_path, clock)
     slack.clear()
     return deps, slot
 
