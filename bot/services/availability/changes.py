@@ -70,7 +70,8 @@ def schedule_rows(s: Session, provider_id: str) -> tuple[list[WindowRow], list[T
     """The provider's window rows (by id) and time-off rows (by id), in one statement."""
     windows: list[WindowRow] = []
     time_off: list[TimeOffRow] = []
-    for kind, row_id, day, a, b, tz, first, last in s.execute(
+    s.flush()  # what the ORM's execute would flush first; then plain rows, no ORM result layer
+    for kind, row_id, day, a, b, tz, first, last in s.connection().execute(
         _SCHEDULE, {"provider_id": provider_id}
     ):
         if kind == 0:
