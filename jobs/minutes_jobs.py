@@ -1,6 +1,6 @@
 """Jobs: the make-up DMs — record the weekly-slot dates that passed with nothing on file (as
-sessions cancelled ``not_recorded``), queue what is owed, then deliver in each recipient's
-working hours.
+sessions cancelled ``not_recorded``, first withdrawing those whose session turned up since),
+queue what is owed, then deliver in each recipient's working hours.
 
 Thin calls into ``bot.services.unrecorded`` and ``bot.services.makeups``; the DM goes out
 through the Notifier port.

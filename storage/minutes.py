@@ -82,6 +82,20 @@ def _rows(s: Session, q: Select[*tuple[Any, ...]]) -> list[Any]:
     return list(s.connection().execute(q).all())
 
 
+def _tuples(s: Session, q: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``_rows`` as the driver's own tuples (read by position only), for the largest reads. On
+    PostgreSQL the driver's values are already what the columns hold (an instant comes in the
+    connection's zone: compare it or convert it, never read its wall time); elsewhere (SQLite
+    keeps dates as text) the rows go through the column types."""
+    result = s.connection().execute(q)
+    if s.get_bind().dialect.name != "postgresql":
+        return [tuple(row) for row in result]
+    try:
+        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
@@ -148,27 +162,55 @@ def week_cuts(first: date, last: date, zone: str) -> list[datetime]:
     return [*cuts, hi]
 
 
-def minute_groups(
-    s: Session,
-    scope: Scope,
-    first: date,
-    last: date,
-    overdue_before: datetime,
-    weeks: Sequence[int] | None = None,
-) -> list[Any]:
-    """Sessions up to the month's end, summed: all of the month's, and before it only those that
-    can owe or pay back minutes (everything but plain held sessions). Each row is a
-    ``MinuteGroup`` followed by its minutes in each of ``weeks`` (weeks of the month, as
-    ``OpenDays.week_of``; None: all): only the weeks the caller will look at, each one more
-    sum.
+@dataclass(frozen=True)
+class MonthReads:
+    """What the month's sums read: the sessions summed in the database (``where``: the month's,
+    away from every zone's week edges, and before it those that can owe or pay back minutes)
+    and those near a week's or the month's edge, read one by one (``edge_rows``)."""
 
-    Most sessions lie well inside the month and its weeks whatever the school's zone: those are
-    summed in the database on the sessions table alone. The few within a zone's offset of a
-    week's or the month's edges are read one by one and placed by their school's zone.
-    """
+    bands: list[tuple[datetime, datetime]]  # each cut's earliest and latest instant
+    cuts: dict[str, list[datetime]]  # each zone's own cuts
+    zone_of_school: dict[str, str]
+    cols: tuple[Any, ...]  # student, service, status, reason, make-up, note, overdue
+    period: Any  # before | in
+    where: list[Any]
+    edges: list[Any]  # empty: no session can be near an edge
+
+    def edge_rows(self, s: Session, weeks: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The sessions near an edge as ``minute_groups`` rows, placed by their school's zone."""
+        if not self.edges:
+            return []
+        out: list[tuple[Any, ...]] = []
+        rows = s.connection().execute(
+            select(*self.cols, TS.starts_at, TS.minutes, m.Student.school_id)
+            .join(m.Student, m.Student.id == TS.student_id)
+            .where(*self.edges)
+        )
+        for sid, svc, st, reason, mk, nt, od, at, minutes, school in rows:
+            zone_cuts = self.cuts[self.zone_of_school[school]]
+            where_ = BEFORE if at < zone_cuts[0] else IN if at < zone_cuts[-1] else AFTER
+            week = bisect_right(zone_cuts, at) - 1 if where_ == IN else -1
+            out.append(
+                (
+                    sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes,
+                    *(minutes if w == week else 0 for w in weeks),
+                )
+            )  # fmt: skip
+        return out
+
+    def in_week(self, w: int, starts_at: Any = TS.starts_at) -> Any:
+        """A summed session (its ``starts_at``) in week ``w`` of the month (in every zone)."""
+        return and_(starts_at >= self.bands[w][1], starts_at < self.bands[w + 1][0])
+
+
+def month_reads(
+    s: Session, scope: Scope, first: date, last: date, overdue_before: datetime
+) -> MonthReads | None:
+    """The month's reads for ``scope`` (None: no school in it). On PostgreSQL, also gives the
+    transaction room to group in memory."""
     zone_of_school = school_zones(s, scope)
     if not zone_of_school:
-        return []
+        return None
     cuts = {z: week_cuts(first, last, z) for z in set(zone_of_school.values())}
     # Each cut's earliest and latest instant over the zones: between them, the zone decides.
     bands = [(min(c), max(c)) for c in zip(*cuts.values(), strict=True)]
@@ -193,53 +235,56 @@ def minute_groups(
     students = _students_in(scope)
     if students is not None:
         where.append(students)
-        edges.append(students)
+        if edges:
+            edges.append(students)
     if s.get_bind().dialect.name == "postgresql":
         # Room to group in memory (a hash) rather than sort a hundred thousand rows by eight
         # keys, spilling to disk at the default 4 MB; for this transaction only. A whole
         # organisation's month (near a million rows, a quarter million groups) needs more.
         whole = scope.district_ids is None and scope.student_ids is None
         s.execute(text(f"SET LOCAL work_mem = '{256 if whole else 64}MB'"))
+        # A plain scan and sum: compiling it (JIT) costs more than it saves.
+        s.execute(text("SET LOCAL jit = off"))
+    return MonthReads(bands, cuts, zone_of_school, cols, period, where, edges)
+
+
+def minute_groups(
+    s: Session,
+    scope: Scope,
+    first: date,
+    last: date,
+    overdue_before: datetime,
+    weeks: Sequence[int] | None = None,
+) -> list[Any]:
+    """Sessions up to the month's end, summed: all of the month's, and before it only those that
+    can owe or pay back minutes (everything but plain held sessions). Each row is a
+    ``MinuteGroup`` followed by its minutes in each of ``weeks`` (weeks of the month, as
+    ``OpenDays.week_of``; None: all): only the weeks the caller will look at, each one more
+    sum.
+
+    Most sessions lie well inside the month and its weeks whatever the school's zone: those are
+    summed in the database on the sessions table alone. The few within a zone's offset of a
+    week's or the month's edges are read one by one and placed by their school's zone.
+    """
+    reads = month_reads(s, scope, first, last, overdue_before)
+    if reads is None:
+        return []
     if weeks is None:
-        weeks = range(len(bands) - 1)
+        weeks = range(len(reads.bands) - 1)
     # Plain rows: the flags may come back as 0/1 (SQLite), equal to False/True as keys. One
     # group per shape, its minutes also summed in each week asked for (a row per week would be
     # two to three times as many rows to read).
     by_week = [
-        func.sum(
-            case(
-                (
-                    and_(TS.starts_at >= bands[w][1], TS.starts_at < bands[w + 1][0]),
-                    TS.minutes,
-                ),
-                else_=literal(0),
-            )
-        ).label(f"week{w}")
+        func.sum(case((reads.in_week(w), TS.minutes), else_=literal(0))).label(f"week{w}")
         for w in weeks
     ]
     grouped = (
-        select(*cols, period, func.sum(TS.minutes).label("minutes"), *by_week)
-        .where(*where)
-        .group_by(*cols, period)
+        select(*reads.cols, reads.period, func.sum(TS.minutes).label("minutes"), *by_week)
+        .where(*reads.where)
+        .group_by(*reads.cols, reads.period)
     )
-    out = _rows(s, grouped)
-    if not unsure:
-        return out
-    edge_rows = s.execute(
-        select(*cols, TS.starts_at, TS.minutes, m.Student.school_id)
-        .join(m.Student, m.Student.id == TS.student_id)
-        .where(*edges)
-    )
-    for sid, svc, st, reason, mk, nt, od, at, minutes, school in edge_rows:
-        zone_cuts = cuts[zone_of_school[school]]
-        where_ = BEFORE if at < zone_cuts[0] else IN if at < zone_cuts[-1] else AFTER
-        week = bisect_right(zone_cuts, at) - 1 if where_ == IN else -1
-        out.append(
-            (
-                sid, svc, st, reason, bool(mk), bool(nt), bool(od), where_, minutes,
-                *(minutes if w == week else 0 for w in weeks),
-            )
-        )  # fmt: skip
+    out: list[Any] = _tuples(s, grouped)
+    out.extend(reads.edge_rows(s, weeks))
     return out
 
 
@@ -298,7 +343,7 @@ def recorded_counts(
         .where(*_generated_in(scope, lo, hi))
         .group_by(TS.student_id, slot)
     )
-    return {(sid, key): n for sid, key, n in _rows(s, q)}
+    return {(sid, key): n for sid, key, n in _tuples(s, q)}
 
 
 # Up to this many students are named in the query; more are read for the whole scope and kept
@@ -325,7 +370,7 @@ def sessions_on_file(
         if students is not None:
             where.append(students)
     q = select(TS.student_id, TS.service, TS.starts_at, key).where(*where).distinct()
-    return [row for row in _rows(s, q) if row[0] in wanted]
+    return [row for row in _tuples(s, q) if row[0] in wanted]
 
 
 def school_zones(s: Session, scope: Scope) -> dict[str, str]:
@@ -465,9 +510,7 @@ def makeups_for(s: Session, missed_session_id: int) -> list[m.TherapySession]:
     """Every make-up booked for a missed session (any status), oldest first."""
     q = (
         select(TS)
-        .where(
-            TS.makeup.is_(True), TS.session_key.startswith(f"{MAKEUP_PREFIX}{missed_session_id}:")
-        )
+        .where(TS.makeup, TS.session_key.startswith(f"{MAKEUP_PREFIX}{missed_session_id}:"))
         .order_by(TS.id)
     )
     return list(s.scalars(q))
@@ -479,7 +522,8 @@ def all_active_makeup_targets(s: Session, scope: Scope) -> set[int]:
         select(TS.session_key)
         .join(m.Student, m.Student.id == TS.student_id)
         .join(m.School, m.School.id == m.Student.school_id)
-        .where(TS.makeup.is_(True), TS.status.in_((SessionStatus.SCHEDULED, SessionStatus.HELD)))
+        # (``makeup`` as it is, not ``IS TRUE``: the partial index ix_sessions_makeup serves it)
+        .where(TS.makeup, TS.status.in_((SessionStatus.SCHEDULED, SessionStatus.HELD)))
     )
     out: set[int] = set()
     for key in s.scalars(_scoped(q, scope)):

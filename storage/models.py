@@ -248,6 +248,21 @@ class TherapySession(Base):
             postgresql_where=text("note_done_at IS NULL"),
             sqlite_where=text("note_done_at IS NULL"),
         ),
+        # The minutes' reads: the make-ups booked, and the sessions that may owe minutes (all
+        # but held ones: a small share of the table). (No index on starts_at alone: a query
+        # read through a cursor in start order would walk it over every district's sessions.)
+        Index(
+            "ix_sessions_makeup",
+            "session_key",
+            postgresql_where=text("makeup"),
+            sqlite_where=text("makeup"),
+        ),
+        Index(
+            "ix_sessions_unheld",
+            "starts_at",
+            postgresql_where=text("status <> 'held'"),
+            sqlite_where=text("status <> 'held'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_key: Mapped[str] = mapped_column(String(64))

@@ -24,7 +24,17 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, delete, exists, insert, literal, select
+from sqlalchemy import (
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.sessions import session_key
@@ -81,9 +91,32 @@ def _rows(s: Session, q: Any) -> list[_Session]:
 def _candidates(
     s: Session, since: datetime | None, near: Iterable[tuple[str, str, datetime]] | None
 ) -> list[_Session]:
-    """The bot's rows to look at: from ``since``, or within NEAR of a session in ``near``."""
+    """The bot's rows to look at: from ``since``, or within NEAR of a session in ``near``; in
+    both cases only those with another session of the student and service (not the bot's, not
+    a make-up) within NEAR, looked up in the database (most rows have none)."""
+    other = aliased(TS)
+    postgres = s.get_bind().dialect.name == "postgresql"
+
+    def shifted(days: int) -> Any:
+        if postgres:
+            return TS.starts_at + literal_column(f"interval '{days} days'")
+        return func.datetime(TS.starts_at, f"{days:+d} days")  # SQLite: UTC text
+
+    beside = exists().where(
+        other.student_id == TS.student_id,
+        other.service == TS.service,
+        other.id != TS.id,
+        other.makeup.is_(False),
+        ~(
+            (other.status == SessionStatus.CANCELLED)
+            & (other.cancel_reason == CancelReason.NOT_RECORDED)
+            & other.note_done_at.is_(None)
+        ),
+        other.starts_at > shifted(-NEAR.days),
+        other.starts_at < shifted(NEAR.days),
+    )
     if near is None:
-        q = select(*_columns()).where(_not_recorded())
+        q = select(*_columns()).where(_not_recorded(), beside)
         if since is not None:
             q = q.where(TS.starts_at >= since)
         return _rows(s, q)
@@ -92,7 +125,7 @@ def _candidates(
         arrived[(sid, svc)].append(at)
     out = []
     for part in _chunks(sid for sid, _ in arrived):
-        q = select(*_columns()).where(_not_recorded(), TS.student_id.in_(part))
+        q = select(*_columns()).where(_not_recorded(), beside, TS.student_id.in_(part))
         for row in _rows(s, q):
             times = arrived.get((row.student_id, row.service), ())
             if any(abs(at - row.starts_at) < NEAR for at in times):

@@ -53,6 +53,7 @@ from bot.services.scope import audited, check_district
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
+from storage.minute_sums import minute_sums
 from storage.queries import manager_district_scope
 
 USAGE = (
@@ -89,26 +90,44 @@ DUE = 3  # a tally's sums: [delivered, owed, made up, due in the month, due in w
 WEEK0 = 4
 
 
+def _effect(
+    status: str,
+    reason: str | None,
+    makeup: bool,
+    note: bool,
+    overdue: bool,
+    period: str,
+    *,
+    no_show_owed: bool,
+) -> Effect:
+    """What one minute of a session of this shape adds (the rule, ``Tally.add``)."""
+    one = Tally()
+    if period != q.AFTER:
+        facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
+        one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
+    return (one.delivered, one.owed, one.made_up, one.weeks[0])
+
+
 def _tallies(
-    groups: Iterable[tuple[Any, ...]], weeks: Sequence[int], *, no_show_owed: bool
+    groups: Iterable[tuple[Any, ...]],
+    weeks: Sequence[int],
+    *,
+    no_show_owed: bool,
+    into: dict[tuple[str, str], list[int]] | None = None,
 ) -> dict[tuple[str, str], list[int]]:
     """Each student service's [delivered, owed, made up, due in the month, due in each week of
-    the month], from
-    ``minute_groups`` rows summed by ``weeks``. The rule is ``Tally.add``, which is linear in
-    the minutes; the groups come in a few dozen shapes, so the rule is asked once per shape what
-    one minute of it adds, and the minutes are summed with that."""
+    the month], from ``minute_groups`` rows summed by ``weeks`` (added to ``into``'s). The
+    rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen
+    shapes, so the rule is asked once per shape what one minute of it adds, and the minutes are
+    summed with that."""
     effects: dict[tuple[object, ...], Effect] = {}
-    sums: dict[tuple[str, str], list[int]] = {}
+    sums: dict[tuple[str, str], list[int]] = {} if into is None else into
     slots = [WEEK0 + w for w in weeks]
     for sid, svc, status, reason, makeup, note, overdue, period, minutes, *by_week in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
         if effect is None:
-            one = Tally()
-            if period != q.AFTER:
-                facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
-                one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
-            effect = effects[shape] = (one.delivered, one.owed, one.made_up, one.weeks[0])
+            effect = effects[shape] = _effect(*shape, no_show_owed=no_show_owed)
         if effect == (0, 0, 0, 0):
             continue
         total = sums.get((sid, svc))
@@ -124,6 +143,28 @@ def _tallies(
     return sums
 
 
+def _month_tallies(
+    s: Session, scope: q.Scope, month: Month, cutoff: datetime, weeks: list[int], owed: bool
+) -> dict[tuple[str, str], list[int]]:
+    """``_tallies`` of the month's sessions: summed per student service in the database where
+    it can (``minute_sums``, each shape weighed by the rule once), else from the groups."""
+    sums = minute_sums(
+        s, scope, month.first, month.last, cutoff, weeks,
+        lambda shape: _effect(*shape, no_show_owed=owed),
+    )  # fmt: skip
+    if sums is None:
+        groups = q.minute_groups(s, scope, month.first, month.last, cutoff, weeks)
+        return _tallies(groups, weeks, no_show_owed=owed)
+    rows, edges = sums
+    tallies: dict[tuple[str, str], list[int]] = {}
+    slots = [WEEK0 + w for w in weeks]
+    for sid, svc, *total in rows:
+        tally = tallies[(sid, svc)] = total[:WEEK0] + [0] * WEEKS
+        for i, week in zip(slots, total[WEEK0:], strict=True):
+            tally[i] = week
+    return _tallies(edges, weeks, no_show_owed=owed, into=tallies)
+
+
 # A school and a mandate: (school, sessions a week, minutes each, minutes a week, a month,
 # starts, ends).
 MandateKey = tuple[str, int, int, int | None, int | None, date | None, date | None]
@@ -137,39 +178,39 @@ def month_minutes(
     if not services:
         return []
     cutoff = unmarked_cutoff(now, settings)
-    calendar = calendar_of(s, scope, {r.school_id for r in services}, month, now, settings)
+    calendar = calendar_of(s, scope, {r[2] for r in services}, month, now, settings)
     # What each mandate makes due (students of one school mostly share a handful of mandates:
-    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at.
+    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at. Rows
+    # are unpacked rather than read by name: a hundred thousand rows and more.
     rules: dict[MandateKey, Due] = {}
-    keys: list[MandateKey] = []
+    rule_of: list[Due] = []
+    dates: dict[tuple[str, str], tuple[date | None, date | None]] = {}
+    first, last = month.first, month.last
     for r in services:
-        _, _, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
+        sid, svc, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
         if gone is not None:
             ends = service_ends(r)
+        dates[(sid, svc)] = (starts, ends)
         # Dates outside the month change nothing in it: most services share a key.
-        if starts is not None and starts <= month.first:
+        if starts is not None and starts <= first:
             starts = None
-        if ends is not None and ends >= month.last:
+        if ends is not None and ends >= last:
             ends = None
         key = (school_id, spw, length, per_week, per_month, starts, ends)
-        keys.append(key)
-        if key not in rules:
-            rules[key] = due_rule(
+        rule = rules.get(key)
+        if rule is None:
+            rule = rules[key] = due_rule(
                 Mandate(spw, length, per_week, per_month, starts, ends),
                 calendar.days[school_id],
                 calendar.today[school_id],
                 calendar.settled[school_id],
             )
+        rule_of.append(rule)
     # (A monthly mandate looks only at the month's sum.)
     weeks = sorted({w for rule in rules.values() for w, _ in rule.judged})
-    tallies = _tallies(
-        q.minute_groups(s, scope, month.first, month.last, cutoff, weeks),
-        weeks,
-        no_show_owed=settings.makeup_for_no_shows,
-    )
+    tallies = _month_tallies(s, scope, month, cutoff, weeks, settings.makeup_for_no_shows)
     slots = q.slot_rows(s, scope)
     if slots:
-        dates = {(r.student_id, r.service): (r.starts_on, service_ends(r)) for r in services}
         for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
             total = tallies.get((slot.student_id, slot.service))
             if total is None:
@@ -179,12 +220,19 @@ def month_minutes(
             total[WEEK0 + calendar.days[slot.school_id].week_of(day)] += slot.minutes
     out = []
     none = [0] * (WEEK0 + WEEKS)
-    # Unpacked rather than read by name: a hundred thousand rows and more.
-    for r, key in zip(services, keys, strict=True):
-        sid, svc, school_id, district, *_, who = r
-        rule = rules[key]
-        total = tallies.get((sid, svc), none)
-        line = line_from((rule.whole, rule.so_far(total[WEEK0:], total[DUE])), *total[:DUE])
+    # A service with nothing on file gets its rule's line for no minutes: once per rule.
+    idle: dict[int, MinutesLine] = {}
+    for r, rule in zip(services, rule_of, strict=True):
+        sid, svc, school_id, district, _, _, _, _, _, _, _, who = r
+        total = tallies.get((sid, svc))
+        if total is None:
+            line = idle.get(id(rule))
+            if line is None:
+                line = idle[id(rule)] = line_from(
+                    (rule.whole, rule.so_far(none[WEEK0:], 0)), 0, 0, 0
+                )
+        else:
+            line = line_from((rule.whole, rule.so_far(total[WEEK0:], total[DUE])), *total[:DUE])
         out.append(StudentMinutes(sid, svc, school_id, district, who, line))
     return out
 

@@ -92,23 +92,26 @@ def unrecorded_dates(
     window: set[tuple[datetime, datetime]] = set()
     wanted_of: dict[tuple[object, ...], list[date]] = {}
     approved_on: dict[tuple[datetime, str], date] = {}  # slots approved together share it
+    zones, settled, days = calendar.zones, calendar.settled, calendar.days
+    # Rows unpacked rather than read by name: a hundred thousand slots and more.
     for r in slots:
-        span = dates.get((r.student_id, r.service))
-        if span is None or r.approved_at is None:
+        sid, svc, school_id, _, _, weekday, minutes, approved_at, _, _, _ = r
+        span = dates.get((sid, svc))
+        if span is None or approved_at is None:
             continue  # not in scope, or no telling since when the slot stood
-        zone = calendar.zones[r.school_id]
+        zone = zones[school_id]
         starts_on, ends = span
-        first = approved_on.get((r.approved_at, zone))
+        first = approved_on.get((approved_at, zone))
         if first is None:
-            first = approved_on[(r.approved_at, zone)] = local_date(r.approved_at, zone)
+            first = approved_on[(approved_at, zone)] = local_date(approved_at, zone)
         first += timedelta(days=1)
         first = max(first, starts_on or first)
-        key = (r.school_id, r.day, first, ends)
+        key = (school_id, weekday, first, ends)
         wanted = wanted_of.get(key)
         if wanted is None:
-            before = calendar.settled[r.school_id]
-            slot = SlotDates(r.day, r.minutes, first, ends)
-            wanted = wanted_of[key] = slot_days(slot, calendar.days[r.school_id], before)
+            before = settled[school_id]
+            slot = SlotDates(weekday, minutes, first, ends)
+            wanted = wanted_of[key] = slot_days(slot, days[school_id], before)
             if wanted:
                 last = min(before - timedelta(days=1), month.last)  # no further than the month
                 window.add(q.month_bounds(month.first, last, zone))
@@ -123,7 +126,7 @@ def unrecorded_dates(
     unsure = [
         (r, wanted)
         for r, wanted in due_dates
-        if counted.get((r.student_id, _slot_prefix(r)), 0) < len(wanted)
+        if counted.get((r[0], _slot_prefix(r[3], r[4])), 0) < len(wanted)
     ]
     if not unsure:
         return []
@@ -170,8 +173,8 @@ def unrecorded_dates(
     return out
 
 
-def _slot_prefix(r: q.SlotRow) -> str:
+def _slot_prefix(slot_id: int, group_key: str | None) -> str:
     """A slot's session keys without their date (``slot:12`` or ``group:…``)."""
-    if r.group_key is None:
-        return f"slot:{r.slot_id}"  # (most slots: as session_key writes it)
-    return session_key(r.slot_id, r.group_key, date(2000, 1, 1))[: -len(":2000-01-01")]
+    if group_key is None:
+        return f"slot:{slot_id}"  # (most slots: as session_key writes it)
+    return session_key(slot_id, group_key, date(2000, 1, 1))[: -len(":2000-01-01")]

@@ -1,0 +1,119 @@
+"""Storage: a month's minutes summed per student service in PostgreSQL (the fast path of
+``storage.minutes.minute_groups``).
+
+``minute_groups`` sums the sessions per student service *and shape* (status, reason, make-up,
+note, overdue, before or in the month) and the caller weighs each shape by the minutes rule: a
+whole organisation's month is a quarter of a million groups to hash on eight keys and read. Here
+the caller's weights (what one minute of each shape adds to delivered, owed, made up and due,
+worked out by the rule once per shape of the vocabulary) go into the query as arrays indexed by a
+shape number, and the database sums straight into one row per student service. A session whose
+status or reason is outside the vocabulary has no number: then nothing is summed here (None) and
+the caller reads the groups instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import ARRAY, Integer, case, cast, func, literal, select, type_coerce
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Grouping
+
+from bot.domain.vocabulary import CancelReason, SessionStatus
+from storage import models as m
+from storage.minutes import BEFORE, IN, Scope, _tuples, month_reads
+
+TS = m.TherapySession
+STATUSES: tuple[str, ...] = tuple(SessionStatus)
+REASONS: tuple[str | None, ...] = (None, *CancelReason)
+
+
+class Shape(NamedTuple):
+    """What the minutes rule looks at in a session (``MinuteGroup`` without its sums)."""
+
+    status: str
+    cancel_reason: str | None
+    makeup: bool
+    note_written: bool
+    unmarked_overdue: bool
+    period: str  # before | in
+
+
+# What one minute of a shape adds: delivered, owed, made up, due (in the month and its week).
+Weights = tuple[int, int, int, int]
+
+
+def shapes() -> Iterator[Shape]:
+    """Every shape of the vocabulary, in the order of its number (``shape_number``)."""
+    for status in STATUSES:
+        for reason in REASONS:
+            for makeup in (False, True):
+                for note in (False, True):
+                    for overdue in (False, True):
+                        for period in (IN, BEFORE):
+                            yield Shape(status, reason, makeup, note, overdue, period)
+
+
+def _number(before: Any, overdue: Any, note: Any) -> Any:
+    """The session's shape number in SQL (NULL: a status or reason outside the vocabulary)."""
+    status = case({v: i for i, v in enumerate(STATUSES)}, value=TS.status)
+    reason = case(
+        (TS.cancel_reason.is_(None), literal(0)),
+        else_=case({v: i for i, v in enumerate(REASONS) if v is not None}, value=TS.cancel_reason),
+    )
+    flags = [TS.makeup, note, overdue, before]
+    number: Any = status * len(REASONS) + reason
+    for flag in flags:
+        number = number * 2 + cast(flag, Integer)
+    return number
+
+
+def minute_sums(
+    s: Session,
+    scope: Scope,
+    first: date,
+    last: date,
+    overdue_before: datetime,
+    weeks: Sequence[int],
+    weigh: Callable[[Shape], Weights],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
+    """(sums, edge groups) on PostgreSQL, else None. ``sums``: one row per student service,
+    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` over the
+    sessions away from the edges, each session's minutes times its shape's ``weigh``; ``edge
+    groups``: the sessions near a week's or the month's edge, as ``minute_groups`` rows (the
+    caller weighs them). None too when a session has a status or reason outside the
+    vocabulary, or no school is in scope."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    reads = month_reads(s, scope, first, last, overdue_before)
+    if reads is None:
+        return None
+    table = [weigh(shape) for shape in shapes()]
+    student, service, *_, note, overdue = reads.cols
+    # Each session's shape number worked out once (arrays count from 1), then weighed.
+    number = _number(TS.starts_at < reads.bands[0][0], overdue, note) + 1
+    one = (
+        select(student, service, TS.minutes, TS.starts_at, number.label("number"))
+        .where(*reads.where)
+        .subquery()
+    )
+
+    def weighed(i: int) -> Any:
+        weights = Grouping(literal([w[i] for w in table], ARRAY(Integer)))
+        return one.c.minutes * type_coerce(weights, ARRAY(Integer))[one.c.number]
+
+    due = weighed(3)
+    sums = [func.sum(weighed(i)) for i in range(3)] + [func.sum(due)]
+    sums += [
+        func.sum(case((reads.in_week(w, one.c.starts_at), due), else_=literal(0))) for w in weeks
+    ]
+    unknown = func.count().filter(one.c.number.is_(None))
+    q = select(one.c.student_id, one.c.service, unknown, *sums).group_by(
+        one.c.student_id, one.c.service
+    )
+    rows = _tuples(s, q)
+    if any(row[2] for row in rows):
+        return None
+    return [(sid, svc, *rest) for sid, svc, _, *rest in rows], reads.edge_rows(s, weeks)
