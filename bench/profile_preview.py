@@ -32,9 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event  # noqa: E402
 
 from bench.load import PROVIDERS, prepare  # noqa: E402
-from bot.app import create_app  # noqa: E402
+from bot.app import create_door  # noqa: E402
 from bot.deps import build_deps  # noqa: E402
-from bot.edge import SlackDoor  # noqa: E402
 from bot.logs import configure  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from devtools.local_slack import LocalSlack  # noqa: E402
@@ -55,8 +54,7 @@ class Driver:
         )
         self.deps = build_deps(settings, slack_retries=0)
         # inline: the work runs in this thread right after the acknowledgement, as one task.
-        app = create_app(settings, self.deps, process_before_response=True)
-        self.door = SlackDoor(app, self.deps, SECRET)
+        self.door = create_door(settings, self.deps, inline=True)
         self.fake, self.text, self.n = fake, text, 0
         self.statements = self.checkouts = 0
 

@@ -2,7 +2,9 @@
 
 ``create_app(settings, deps)`` is the only place that assembles the app: it hands the shared
 Slack client to Bolt, injects ``Deps`` through one middleware, de-duplicates retried events in
-the database, registers every listener and installs the one error handler.
+the database, registers every listener and installs the one error handler. ``create_door``
+builds ``serve``'s stack on it: the door that verifies each request, and the app behind it,
+sharing one ``AckGate`` between the door and the app's work pools.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import string
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.deps import Deps
@@ -26,7 +30,10 @@ from bot.services import events
 from bot.services.errors import Unavailable, UserFacingError
 from bot.settings import Settings
 from bot.slack_gateway import SlackUnavailable
-from bot.work import SOLVES, AckFirst, SolvePool, WorkPool
+from bot.work import SOLVES, AckFirst, AckGate, SolvePool, WorkPool
+
+if TYPE_CHECKING:
+    from bot.edge import SlackDoor
 
 log = logging.getLogger("bot.app")
 
@@ -63,6 +70,62 @@ class QueuedRespond(Respond):
             self._last = self._pool.submit(send)
 
 
+class Admission(Middleware):
+    """What every request goes through once it is verified, before its listener, in order:
+    it is marked verified, refused if it carries a NUL character, answered at once if it is an
+    ``ssl_check``, given a ``respond()`` over kept connections (queued on ``outbound``, if any),
+    handed ``Deps`` and the ``SolvePool``, and dropped if it is a retried event.
+
+    One middleware object rather than six functions: Bolt builds the whole set of listener
+    arguments (body, payload, command, action, view, …) for every function middleware, on
+    every request."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        solves: SolvePool,
+        connections: KeptConnections,
+        outbound: Executor | None,
+    ) -> None:
+        self.deps, self.solves = deps, solves
+        self.connections, self.outbound = connections, outbound
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse | None:
+        context, body = req.context, req.body
+        # Custom middleware runs only after the signature check passed (Bolt's, or the door's
+        # before Bolt saw the request; for Socket Mode, Slack's own connection is the proof), so
+        # the error handler can tell.
+        context[VERIFIED] = True
+        # Slack never sends a NUL, and PostgreSQL refuses them in text: a forged field carrying
+        # one gets a plain answer here instead of a database error deep in a service.
+        if _has_nul(body):
+            log.info("request.nul_refused")
+            _tell_user(NUL_REFUSED, body, context.respond, context.client)
+            return BoltResponse(status=200, body="")
+        if body.get("ssl_check") == "1":  # a signed certificate check from Slack: nothing to run
+            return BoltResponse(status=200, body="")
+        inner = context.respond
+        if inner is not None and inner.response_url:
+            respond: Respond = KeptRespond(inner.response_url, self.connections)
+            if self.outbound is not None:
+                respond = QueuedRespond(respond, self.outbound)
+            context["respond"] = respond
+        context["deps"] = self.deps
+        context[SOLVES] = self.solves
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not events.claim_event(self.deps, str(event_id)):
+            log.info("event.duplicate_dropped", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+
 VERIFIED = "caseload_verified"
 NUL_REFUSED = "I couldn't read that: it contains a character Slack never sends."
 
@@ -82,7 +145,27 @@ def new_ref() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(4))
 
 
-def create_app(settings: Settings, deps: Deps, *, process_before_response: bool = False) -> App:
+def create_door(settings: Settings, deps: Deps, *, inline: bool = False) -> SlackDoor:
+    """``serve``'s endpoint: the door, and the app it hands verified requests to. Work waits to
+    start while the door is answering requests: one gate, given to both."""
+    from bot.edge import SlackDoor
+
+    acks = AckGate()
+    app = create_app(settings, deps, process_before_response=inline, acks=acks, behind_door=True)
+    return SlackDoor(app, deps, settings.slack_signing_secret or "", acks)
+
+
+def create_app(
+    settings: Settings,
+    deps: Deps,
+    *,
+    process_before_response: bool = False,
+    acks: AckGate | None = None,
+    behind_door: bool = False,
+) -> App:
+    """``acks``: the gate of the door in front of the app, if any; ``behind_door``: only the door
+    (``create_door``) hands requests to this app, and it has checked every signature already,
+    so Bolt does not check them again."""
     # The token travels inside the shared client; giving Bolt both only makes it warn.
     # inline: the work runs in the request's thread right after the acknowledgement (tests and
     # the console want every reply by the time dispatch returns); otherwise on the work pool.
@@ -93,42 +176,13 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         signing_secret=settings.slack_signing_secret or "local-console-secret",
         client=deps.gateway.client,
         token_verification_enabled=False,
+        request_verification_enabled=not behind_door,
         # Bolt answers ssl_check bodies before verifying the signature; ours answers them after.
         ssl_check_enabled=False,
         # Listeners run in the request's thread; AckFirst makes them acknowledge and hand their
         # work to the pool, so the response never waits for a free thread or for the work.
         process_before_response=True,
     )
-
-    @app.middleware
-    def mark_verified(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-        # Custom middleware runs only after Bolt's signature check passed (or for Socket Mode,
-        # where Slack's own connection is the proof), so the error handler can tell.
-        context[VERIFIED] = True
-        next()
-
-    @app.middleware
-    def refuse_nul_characters(
-        body: dict[str, Any],
-        respond: Any,
-        client: Any,
-        next: Callable[[], None],  # noqa: A002
-    ) -> BoltResponse | None:
-        # Slack never sends a NUL, and PostgreSQL refuses them in text: a forged field carrying
-        # one gets a plain answer here instead of a database error deep in a service.
-        if _has_nul(body):
-            log.info("request.nul_refused")
-            _tell_user(NUL_REFUSED, body, respond, client)
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    @app.middleware
-    def answer_ssl_check(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
-        if body.get("ssl_check") == "1":  # a signed certificate check from Slack: nothing to run
-            return BoltResponse(status=200, body="")
-        next()
-        return None
 
     # Replies to response URLs reuse kept connections (one connect per host, not per reply);
     # outside the tests and the console they are queued, so no listener waits on Slack.
@@ -138,32 +192,9 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
         outbound = ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="outbound"
         )
-
-    @app.middleware
-    def respond_on_kept_connections(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
-        inner = context.respond
-        if inner is not None and inner.response_url:
-            respond: Respond = KeptRespond(inner.response_url, connections)
-            context["respond"] = respond if outbound is None else QueuedRespond(respond, outbound)
-        next()
-
     # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
-    solves = SolvePool(settings.match_solves, report_error, inline=inline)
-
-    @app.middleware
-    def inject_deps(context: dict[str, Any], next: Callable[[], None]) -> None:  # noqa: A002
-        context["deps"] = deps
-        context[SOLVES] = solves
-        next()
-
-    @app.middleware
-    def drop_retried_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not events.claim_event(deps, str(event_id)):
-            log.info("event.duplicate_dropped", extra={"event_id": event_id})
-            return BoltResponse(status=200, body="")
-        next()
-        return None
+    solves = SolvePool(settings.match_solves, report_error, inline=inline, acks=acks)
+    app.use(Admission(deps, solves, connections, outbound))
 
     @app.error
     def handle_error(
@@ -179,7 +210,7 @@ def create_app(settings: Settings, deps: Deps, *, process_before_response: bool 
 
     from handlers import register_all
 
-    pool = WorkPool(settings.listener_threads, inline=inline)
+    pool = WorkPool(settings.listener_threads, inline=inline, acks=acks)
     lane = None
     if not inline:
         lane = ThreadPoolExecutor(2 * settings.listener_threads, thread_name_prefix="ack-lane")

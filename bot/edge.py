@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import events
-from bot.work import ACKS
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
     from bot.deps import Deps
+    from bot.work import AckGate
 
 log = logging.getLogger("bot.edge")
 
@@ -90,10 +90,13 @@ def _bolt_headers(environ: dict[str, Any]) -> dict[str, list[str]]:
 
 
 class SlackDoor:
-    """The WSGI endpoint for ``/slack/events``: verify, refuse replays, then hand to Bolt."""
+    """The WSGI endpoint for ``/slack/events``: verify, refuse replays, then hand to Bolt.
 
-    def __init__(self, app: App, deps: Deps, signing_secret: str) -> None:
-        self.app, self.deps = app, deps
+    ``acks`` counts the requests being answered; the app's work pools wait on the same gate
+    (``bot.app.create_door`` builds the two together)."""
+
+    def __init__(self, app: App, deps: Deps, signing_secret: str, acks: AckGate) -> None:
+        self.app, self.deps, self.acks = app, deps, acks
         self.secret = signing_secret.encode()
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
@@ -108,7 +111,7 @@ class SlackDoor:
         return plain(start_response, "401 Unauthorized", "invalid request\n")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        with ACKS.acknowledging():  # work waits to start while requests are being answered
+        with self.acks.acknowledging():  # work waits to start while requests are being answered
             return self._answer(environ, start_response)
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -34,13 +35,13 @@ DRAIN_SECONDS = 20
 
 
 def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    from bot.app import create_app
+    from bot.app import create_door
     from bot.deps import build_deps
-    from bot.edge import SlackDoor, plain
+    from bot.edge import plain
     from storage.db import ping
 
     deps = build_deps(settings)
-    door = SlackDoor(create_app(settings, deps), deps, settings.slack_signing_secret or "")
+    door = create_door(settings, deps)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -56,8 +57,63 @@ def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse
     return app
 
 
-def _server(app: Any, sock: socket.socket, threads: int) -> Any:
-    """A waitress server on ``sock`` that also closes connections slow to deliver a request."""
+class QueueBursts(logging.Filter):
+    """waitress warns ``Task queue depth is N`` for every request that finds no idle thread:
+    hundreds of lines in one burst. On the ``waitress.queue`` logger this lets the first
+    warning of a burst through, counts the rest, and ``tick`` (about once a second, from the
+    server's maintenance) writes one ``serve.queue_burst`` line with the burst's peak depth and
+    how many warnings it held: once the burst is over (no warning for ``quiet`` seconds), and
+    every ``every`` seconds while it lasts. Any other record passes untouched."""
+
+    MESSAGE = "Task queue depth is %d"
+
+    def __init__(
+        self, quiet: float = 2.0, every: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.quiet, self.every, self.clock = quiet, every, clock
+        self._lock = threading.Lock()
+        self._in_burst = False
+        self._count = self._peak = 0
+        self._started = self._last = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.MESSAGE or not isinstance(record.args, tuple):
+            return True
+        depth = int(record.args[0]) if record.args else 0
+        now = self.clock()
+        with self._lock:
+            first = not self._in_burst
+            if first:
+                self._in_burst, self._started = True, now
+            self._count += 1
+            self._peak = max(self._peak, depth)
+            self._last = now
+        return first
+
+    def tick(self) -> None:
+        now = self.clock()
+        with self._lock:
+            if not self._in_burst:
+                return
+            over = now - self._last >= self.quiet
+            if not over and now - self._started < self.every:
+                return
+            peak, count, seconds = self._peak, self._count, round(self._last - self._started, 1)
+            self._count = self._peak = 0
+            self._started = now
+            self._in_burst = not over
+        log.warning(
+            "serve.queue_burst",
+            extra={"peak_depth": peak, "warnings": count, "seconds": seconds, "over": over},
+        )
+
+
+def _server(
+    app: Any, sock: socket.socket, threads: int, tick: Callable[[], None] | None = None
+) -> Any:
+    """A waitress server on ``sock`` that also closes connections slow to deliver a request;
+    ``tick`` runs with its maintenance, about once a second."""
     from waitress.channel import HTTPChannel
     from waitress.server import TcpWSGIServer, create_server
 
@@ -74,6 +130,8 @@ def _server(app: Any, sock: socket.socket, threads: int) -> Any:
 
         def maintenance(self, now: float) -> None:
             super().maintenance(now)
+            if tick is not None:
+                tick()
             cutoff = now - REQUEST_READ_SECONDS
             for channel in list(self.active_channels.values()):
                 if channel.request is not None and channel.request_started < cutoff:
@@ -117,7 +175,9 @@ def _run_worker(settings: Settings, sock: socket.socket) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    server = _server(make_wsgi_app(settings), sock, settings.web_threads)
+    bursts = QueueBursts()
+    logging.getLogger("waitress.queue").addFilter(bursts)
+    server = _server(make_wsgi_app(settings), sock, settings.web_threads, bursts.tick)
     log.info("serve.worker_ready", extra={"pid": os.getpid()})
     try:
         server.run()

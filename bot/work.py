@@ -22,9 +22,11 @@ solve per subject (a district) is queued or running. A solve's threads run at th
 priority (``SOLVE_NICENESS``): its native solver threads, which do most of the work without
 Python's lock, then take only the CPU that requests leave.
 
-In ``serve`` the door counts the requests being acknowledged (``ACKS``); a work thread about to
-start a task waits (at most ``YIELD_SECONDS``) until none is, so under a burst the
-acknowledgements run ahead of the work they queue.
+In ``serve`` the door counts the requests being acknowledged on an ``AckGate`` that the
+composition root (``bot.app.create_door``) gives to the door and to the app's pools alike; a work
+thread about to start a task waits (at most ``YIELD_SECONDS``) until none is, so under a burst
+the acknowledgements run ahead of the work they queue. Pools built without a gate (``socket``,
+the console, tests) start their tasks at once.
 """
 
 from __future__ import annotations
@@ -97,7 +99,6 @@ class AckGate:
                 self._cond.wait_for(lambda: not self._acking, timeout)
 
 
-ACKS = AckGate()
 YIELD_SECONDS = 0.1
 
 
@@ -105,12 +106,12 @@ class WorkPool:
     """A bounded pool that runs each key's tasks one at a time, in submission order.
 
     A key whose task finished goes to the back of the line for its next task, so a user with
-    many queued tasks does not crowd out the others. A task starts once no request is being
-    acknowledged (``AckGate``), or after ``YIELD_SECONDS`` at most.
+    many queued tasks does not crowd out the others. With ``acks``, a task starts once no request
+    is being acknowledged on that gate, or after ``YIELD_SECONDS`` at most.
     """
 
-    def __init__(self, threads: int, *, inline: bool = False) -> None:
-        self.inline = inline
+    def __init__(self, threads: int, *, inline: bool = False, acks: AckGate | None = None) -> None:
+        self.inline, self._acks = inline, acks
         self._executor = None if inline else ThreadPoolExecutor(threads, thread_name_prefix="work")
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Callable[[], None]]] = {}
@@ -134,7 +135,8 @@ class WorkPool:
     def _drain_one(self, key: str) -> None:
         with self._lock:
             task = self._queues[key][0]
-        ACKS.wait_quiet(YIELD_SECONDS)
+        if self._acks is not None:
+            self._acks.wait_quiet(YIELD_SECONDS)
         try:
             _run_safely(task)
         finally:
@@ -180,10 +182,15 @@ class SolvePool:
     """
 
     def __init__(
-        self, size: int, report: ErrorReporter | None = None, *, inline: bool = False
+        self,
+        size: int,
+        report: ErrorReporter | None = None,
+        *,
+        inline: bool = False,
+        acks: AckGate | None = None,
     ) -> None:
         self.size, self.report = size, report
-        self._work = WorkPool(size, inline=inline)
+        self._work = WorkPool(size, inline=inline, acks=acks)
         self._lock = threading.Lock()
         self._subjects: dict[str, tuple[str, bool]] = {}  # subject -> (user, started)
         self._per_user: Counter[str] = Counter()

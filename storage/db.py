@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -89,6 +90,14 @@ def is_retryable(exc: BaseException) -> bool:
         return True
     # SQLITE_BUSY reads "database is locked", SQLITE_LOCKED "database table is locked".
     return isinstance(exc, OperationalError) and "is locked" in str(orig).lower()
+
+
+@lru_cache(maxsize=8)
+def each_statement_commits(engine: Engine) -> Engine:
+    """``engine`` in autocommit mode: no BEGIN and no COMMIT round trip, each statement commits
+    on its own. For a use case whose reads need no snapshot in common (under PostgreSQL's READ
+    COMMITTED each statement has its own anyway) and whose one write is its last statement."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -22,9 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, Table, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -81,6 +93,31 @@ def insert_ignore(
         else:
             out += list(s.scalars(stmt.values(list(chunk))))
     return out
+
+
+def insert_once_unsynced(conn: Connection, target: Any, row: Mapping[str, Any]) -> bool:
+    """Insert one row unless its primary key is there already; True when this call inserted it.
+
+    One statement, committed on its own: ``conn`` must be in autocommit mode. On PostgreSQL the
+    statement sets ``synchronous_commit`` off for its own transaction (``set_config(…, true)``
+    in its ``SELECT``), so its commit does not wait for the disk: the row is visible to every
+    connection at once, and only a crash of the database server itself could forget the last
+    fraction of a second of them. The statement is built once per table and dialect.
+    """
+    stmt = _insert_once(_table(target), conn.dialect.name, tuple(row))
+    return conn.execute(stmt, dict(row)).first() is not None
+
+
+@lru_cache(maxsize=16)
+def _insert_once(table: Table, dialect: str, names: tuple[str, ...]) -> Any:
+    keys = [c.name for c in table.primary_key.columns]
+    params = [bindparam(n, type_=table.c[n].type) for n in names]
+    if dialect == "postgresql":
+        unsynced = text("set_config('synchronous_commit', 'off', true) IS NOT NULL")
+        stmt: Any = pg_insert(table).from_select(list(names), select(*params).where(unsynced))
+    else:
+        stmt = sqlite_insert(table).values(dict(zip(names, params, strict=True)))
+    return stmt.on_conflict_do_nothing(index_elements=keys).returning(table.c[keys[0]])
 
 
 def upsert(

@@ -40,7 +40,7 @@ from bot.domain.sessions import GENERATED_PREFIXES
 from bot.domain.vocabulary import SessionStatus
 from storage import models as m
 from storage.collector import collector_paused
-from storage.queries import manager_district_scope, school_zones
+from storage.queries import manager_district_scope
 
 LOOKAHEAD = timedelta(days=60)  # licences ending within 60 days show; so does the rest
 MAX_LINES = 8  # conflict lines shown per district (the counts cover the rest)
@@ -85,7 +85,8 @@ def load_facts(
 ) -> Planned:
     """The slots and dated sessions planned in ``[start, end]`` (school dates) with every fact
     the rule reads, for some districts or some providers (both None: the whole organisation)."""
-    district_of, _ = schools_of(s, district_ids)
+    schools = schools_of(s, district_ids)
+    district_of = schools.district_of
     slot_q = (
         select(
             m.AssignmentSlot.id,
@@ -140,25 +141,33 @@ def load_facts(
         {x.provider_id for x in slots} | {x.provider_id for x in sessions},
         district_ids,
         everyone=everyone,
+        schools=schools,
     )
     return Planned(slots, sessions, facts, district_of)
 
 
-def schools_of(
-    s: Session, district_ids: Collection[str] | None = None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(school -> district, school -> state) for some districts (None: all)."""
-    q = select(m.School.id, m.School.district_id, m.District.state).join(
-        m.District, m.District.id == m.School.district_id
-    )
+@dataclass(frozen=True)
+class Schools:
+    """Each school's district, state and IANA zone (its own, or its district's)."""
+
+    district_of: dict[str, str]
+    state_of: dict[str, str]
+    tz_of: dict[str, str]
+
+
+def schools_of(s: Session, district_ids: Collection[str] | None = None) -> Schools:
+    """The schools of some districts (None: all), in one statement."""
+    q = select(
+        m.School.id, m.School.district_id, m.District.state, m.School.timezone, m.District.timezone
+    ).join(m.District, m.District.id == m.School.district_id)
     if district_ids is not None:
         q = q.where(m.School.district_id.in_(list(district_ids)))
-    district_of: dict[str, str] = {}
-    state_of: dict[str, str] = {}
-    for school_id, district_id, state in s.execute(q):
-        district_of[school_id] = district_id
-        state_of[school_id] = state
-    return district_of, state_of
+    out = Schools({}, {}, {})
+    for school_id, district_id, state, school_tz, district_tz in s.execute(q):
+        out.district_of[school_id] = district_id
+        out.state_of[school_id] = state
+        out.tz_of[school_id] = school_tz or district_tz
+    return out
 
 
 def facts_for(
@@ -170,15 +179,18 @@ def facts_for(
     district_ids: Collection[str] | None = None,
     *,
     everyone: bool = False,
+    schools: Schools | None = None,
 ) -> Facts:
     """Every fact the rule reads about these students and providers over ``[start, end]``
-    (``everyone``: they are the whole organisation's, so whole tables are read)."""
-    district_of, state_of = schools_of(s, district_ids)
+    (``everyone``: they are the whole organisation's, so whole tables are read; ``schools``:
+    the schools of ``district_ids``, when already read)."""
+    if schools is None:
+        schools = schools_of(s, district_ids)
     return Facts(
         providers=_providers(s, provider_ids, start, everyone),
-        students=_students(s, student_school, state_of, everyone),
-        school_tz=school_zones(s, district_ids),
-        closures=_closures(s, district_of, start, end),
+        students=_students(s, student_school, schools.state_of, everyone),
+        school_tz=schools.tz_of,
+        closures=_closures(s, schools.district_of, start, end),
         service_ends=_service_ends(s, student_school),
     )
 

@@ -42,19 +42,13 @@ def claim_request(deps: Deps, timestamp: int, signature: str) -> bool:
     A signature covers its timestamp and body, so the same pair again is a replay of the same
     request: Slack's own retries are signed afresh.
     """
-    # One INSERT … ON CONFLICT DO NOTHING RETURNING, which names the row only when this call
-    # inserted it: no exception to unwind on a replay. Every request waits for this claim, so
-    # on PostgreSQL its commit does not wait for the disk: the claim is visible to every
-    # process at once, and only a crash of the database server itself could forget the last
-    # fraction of a second of them.
+    # One INSERT … ON CONFLICT DO NOTHING RETURNING, committed on its own (no BEGIN, no
+    # COMMIT round trip), which names the row only when this call inserted it: no exception to
+    # unwind on a replay. Every request waits for this claim, so on PostgreSQL its commit does
+    # not wait for the disk (see ``outbox.insert_once_unsynced``).
     row = {"timestamp": timestamp, "signature": signature}
-    with deps.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        inserted = outbox.insert_ignore(
-            conn, SeenRequest, [row], ["timestamp", "signature"], returning=SeenRequest.timestamp
-        )
-    return bool(inserted)
+    with deps.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return outbox.insert_once_unsynced(conn, SeenRequest, row)
 
 
 def forget_old_requests(deps: Deps, before: int) -> int:

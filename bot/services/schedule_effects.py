@@ -142,7 +142,8 @@ def placed(s: Session, provider_id: str) -> Placed:
     """The provider's weekly slots and their schools' zones, in one statement."""
     slots: list[SlotAt] = []
     zones: set[str] = set()
-    rows = s.execute(_PLACED, {"provider_id": provider_id})
+    s.flush()  # what the ORM's execute would flush first; then plain rows, no ORM result layer
+    rows = s.connection().execute(_PLACED, {"provider_id": provider_id})
     for sid, student, service, day, a, b, school, school_tz, district_tz in rows:
         tz = school_tz or district_tz  # the school's own zone, or its district's
         zones.add(tz)

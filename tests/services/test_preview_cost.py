@@ -1,7 +1,8 @@
 """Services: what a preview and a request's replay claim cost in database statements.
 
 Every `/availability` preview runs these, so they are counted: a few reads and one insert for
-the preview, one insert for the claim (no SELECT first, no exception on a replay).
+the preview, one statement for the claim (no SELECT first, no BEGIN or COMMIT, no exception on a
+replay).
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ def statements(deps: Deps) -> Iterator[list[str]]:
         event.remove(deps.engine, "before_cursor_execute", record)
 
 
-def test_a_preview_with_nothing_planned_costs_five_statements(demo_deps: Deps) -> None:
+def test_a_preview_with_nothing_planned_costs_four_statements(demo_deps: Deps) -> None:
     with statements(demo_deps) as seen:
         p = svc.preview(demo_deps, "U0DEMOP01", "Tue 8-11")
     assert isinstance(p, svc.Preview) and p.effects == Effects()
     # who is asking; their weekly slots and schools' zones (one statement); their window rows
-    # (once); their time off; the pending action.
-    assert len(seen) == 5, seen
+    # and time off (one statement); the pending action.
+    assert len(seen) == 4, seen
     assert sum(sql.startswith("INSERT") for sql in seen) == 1
 
 
@@ -50,9 +51,9 @@ def test_new_hours_over_weekly_slots_read_no_conflict_facts(deps: Deps, tmp_path
     with statements(deps) as seen:
         kept = svc.preview(deps, "U0P1", "add Fri 1-4")
     assert isinstance(kept, svc.Preview) and kept.effects == Effects()
-    # The same five as with nothing planned: the slots come with the schools' zones, and the
+    # The same four as with nothing planned: the slots come with the schools' zones, and the
     # windows are the rows the preview read anyway.
-    assert len(seen) == 5, seen
+    assert len(seen) == 4, seen
     with statements(deps) as seen:
         dropped = svc.preview(deps, "U0P1", "no longer Tuesdays")
     assert isinstance(dropped, svc.Preview)
@@ -60,7 +61,7 @@ def test_new_hours_over_weekly_slots_read_no_conflict_facts(deps: Deps, tmp_path
     assert (effect.day, effect.start, effect.tz, effect.students) == (
         1, 9 * 60, "America/Anchorage", ("T.E. (S1)",)
     )  # fmt: skip
-    assert len(seen) == 6, seen  # and the one student's name, for the line that names them
+    assert len(seen) == 5, seen  # and the one student's name, for the line that names them
 
 
 def test_a_provider_is_identified_in_one_statement_and_a_manager_in_two(
@@ -81,9 +82,18 @@ def test_a_request_is_claimed_in_one_insert_and_a_replay_is_refused(deps: Deps) 
     with statements(deps) as seen:
         assert claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)
         assert not claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)
-    inserts = [sql for sql in seen if sql.startswith("INSERT")]
-    assert len(inserts) == 2 and all("DO NOTHING RETURNING" in sql for sql in inserts)
-    assert not any(sql.startswith("SELECT") for sql in seen)
+    assert len(seen) == 2, seen  # one statement each: no SET, no SELECT first
+    assert all(sql.startswith("INSERT") and "DO NOTHING RETURNING" in sql for sql in seen)
     assert claim_request(deps, 1_700_000_001, "v0=" + "a" * 64)  # another timestamp
     assert forget_old_requests(deps, 1_700_000_001) == 1
     assert claim_request(deps, 1_700_000_000, "v0=" + "a" * 64)  # forgotten: stale anyway
+
+
+def test_a_time_off_preview_reads_the_schools_once(demo_deps: Deps) -> None:
+    with statements(demo_deps) as seen:
+        p = svc.preview(demo_deps, "U0DEMOP01", "out Dec 7 - Dec 11")
+    assert isinstance(p, svc.Preview) and p.time_off is not None
+    # every school's district, state and zone come from one statement, not one for the states
+    # and another for the zones
+    assert sum(" FROM schools " in sql for sql in seen) == 1, seen
+    assert len(seen) == 12, seen

@@ -7,11 +7,12 @@ import hashlib
 import hmac
 import io
 import logging
+import time
 
 import pytest
 from slack_bolt.request import BoltRequest
 
-from bot.app import create_app
+from bot.app import create_app, create_door
 from bot.deps import Deps
 from bot.edge import refusal_reason
 from bot.logs import KeyValueFormatter, LibraryRecords
@@ -74,6 +75,32 @@ def test_error_handler_contacts_nobody_about_an_unverified_request(
     response = app.dispatch(BoltRequest(body=body, headers=dict(headers.items())))
     assert response.status == 401
     assert slack.calls == []
+
+
+def test_the_door_and_the_work_pools_share_one_gate(deps: Deps, slack: LocalSlack) -> None:
+    """Work the door acknowledged waits to start while the door is answering requests."""
+    door = create_door(deps.settings, deps)
+    body = slash_command_body(
+        command="/availability", text="help", user_id="U0GATE", response_url=slack.response_url("g")
+    ).encode()
+    ts = int(deps.clock.now().timestamp())
+    env: dict[str, object] = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    for key, value in sign_request(
+        deps.settings.slack_signing_secret or "", body.decode(), ts
+    ).items():
+        env["HTTP_" + key.upper().replace("-", "_")] = value
+    status: list[str] = []
+    with door.acks.acknowledging():  # another request is being answered
+        b"".join(door(env, lambda s, headers: status.append(s)))
+        assert status == ["200 OK"]
+        time.sleep(0.05)
+        # acknowledged, and its work (the reply to the response_url) held back
+        assert not [c for c in slack.calls if c.method == "response_url"]
+    assert slack.wait_for("response_url", timeout=5)
 
 
 def _emit(name: str, level: int, message: str, exc: BaseException | None = None) -> str:

@@ -17,10 +17,10 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.work import (
-    ACKS,
     SOLVE_NICENESS,
     YIELD_SECONDS,
     AckFirst,
+    AckGate,
     LateAck,
     SolvePool,
     WorkPool,
@@ -225,18 +225,34 @@ def test_buttons_are_acknowledged_before_their_work() -> None:
 
 
 def test_work_waits_to_start_while_a_request_is_being_acknowledged() -> None:
-    pool = WorkPool(2)
+    acks = AckGate()
+    pool = WorkPool(2, acks=acks)
     started = threading.Event()
-    with ACKS.acknowledging():
+    with acks.acknowledging():
         pool.submit("A", started.set)
         assert not started.wait(0.05)  # held back while the acknowledgement is in progress
     assert started.wait(1)  # and it starts once none is
 
 
+def test_a_pool_waits_only_on_its_own_gate() -> None:
+    """Gates are not shared process-wide: another door's requests, or a pool built without a
+    gate (socket mode), do not hold work back."""
+    mine, other = AckGate(), AckGate()
+    gated, ungated = WorkPool(1, acks=mine), WorkPool(1)
+    started = [threading.Event(), threading.Event()]
+    with other.acknowledging():
+        begun = time.monotonic()
+        gated.submit("A", started[0].set)
+        ungated.submit("A", started[1].set)
+        assert started[0].wait(1) and started[1].wait(1)
+        assert time.monotonic() - begun < YIELD_SECONDS * 0.9
+
+
 def test_under_a_flood_of_acknowledgements_work_still_starts_after_a_bound() -> None:
-    pool = WorkPool(1)
+    acks = AckGate()
+    pool = WorkPool(1, acks=acks)
     started = threading.Event()
-    with ACKS.acknowledging():
+    with acks.acknowledging():
         begun = time.monotonic()
         pool.submit("A", started.set)
         assert started.wait(2)

@@ -8,9 +8,9 @@ Undo. Both run inside the caller's transaction and never commit.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import CompoundSelect, bindparam, delete, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.domain.conflicts import Window
@@ -28,17 +28,73 @@ def rows_of(s: Session, provider_id: str) -> list[m.AvailabilityWindow]:
     return list(s.scalars(_ROWS, {"provider_id": provider_id}))
 
 
-def valid_on(row: m.AvailabilityWindow, day: date) -> bool:
+class WindowRow(NamedTuple):
+    """An ``availability_windows`` row as plain values (read, never written back)."""
+
+    id: int
+    day: int
+    start_minute: int
+    end_minute: int
+    timezone: str
+    effective_from: date | None
+    effective_to: date | None
+
+
+class TimeOffRow(NamedTuple):
+    """A ``time_off`` row as plain values."""
+
+    id: int
+    start_date: date
+    end_date: date
+    start_minute: int | None
+    end_minute: int | None
+    timezone: str | None
+
+
+_aw, _off = m.AvailabilityWindow, m.TimeOff
+# A provider's window rows and time-off rows in one statement (built once: every preview and
+# every save reads them): both are (id, day, minutes, zone, two dates), time off with no day.
+_SCHEDULE: CompoundSelect[*tuple[Any, ...]] = union_all(
+    select(
+        literal_column("0").label("kind"), _aw.id, _aw.day, _aw.start_minute, _aw.end_minute,
+        _aw.timezone, _aw.effective_from, _aw.effective_to,
+    ).where(_aw.provider_id == bindparam("provider_id")),
+    select(
+        literal_column("1"), _off.id, null(), _off.start_minute, _off.end_minute, _off.timezone,
+        _off.start_date, _off.end_date,
+    ).where(_off.provider_id == bindparam("provider_id")),
+).order_by(literal_column("kind"), literal_column("id"))  # fmt: skip
+
+
+def schedule_rows(s: Session, provider_id: str) -> tuple[list[WindowRow], list[TimeOffRow]]:
+    """The provider's window rows (by id) and time-off rows (by id), in one statement."""
+    windows: list[WindowRow] = []
+    time_off: list[TimeOffRow] = []
+    s.flush()  # what the ORM's execute would flush first; then plain rows, no ORM result layer
+    for kind, row_id, day, a, b, tz, first, last in s.connection().execute(
+        _SCHEDULE, {"provider_id": provider_id}
+    ):
+        if kind == 0:
+            windows.append(WindowRow(row_id, day, a, b, tz, first, last))
+        else:
+            time_off.append(TimeOffRow(row_id, first, last, a, b, tz))
+    return windows, time_off
+
+
+AnyWindowRow = m.AvailabilityWindow | WindowRow
+
+
+def valid_on(row: AnyWindowRow, day: date) -> bool:
     return (row.effective_from is None or row.effective_from <= day) and (
         row.effective_to is None or row.effective_to >= day
     )
 
 
-def as_window(row: m.AvailabilityWindow) -> WeeklyWindow:
+def as_window(row: AnyWindowRow) -> WeeklyWindow:
     return WeeklyWindow(row.day, row.start_minute, row.end_minute, row.timezone)
 
 
-def conflict_window(row: m.AvailabilityWindow) -> Window:
+def conflict_window(row: AnyWindowRow) -> Window:
     """The row as the conflict rule reads it, with its effective dates."""
     return Window(
         row.day, row.start_minute, row.end_minute, row.timezone, row.effective_from,

@@ -25,7 +25,7 @@ from bot.domain.availability_text import (
 from bot.domain.conflicts import ProviderFacts, TimeOff
 from bot.domain.schedule import WeeklyWindow, in_zone, week_monday
 from bot.services import schedule_effects
-from bot.services.availability.changes import changed_week, conflict_window, rows_of
+from bot.services.availability.changes import changed_week, conflict_window, schedule_rows
 from bot.services.availability.reading import (
     KIND,
     Question,
@@ -42,6 +42,7 @@ from bot.services.people import Person, identify, provider_for_edit, require_kno
 from bot.services.schedule_effects import Effects
 from bot.services.scope import audited, check_provider_availability, visible_effects
 from storage import models as m
+from storage.db import each_statement_commits
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,13 @@ class Preview:
 def preview(
     deps: Deps, slack_user_id: str, text: str, target_slack_id: str | None = None
 ) -> Preview | Question | ScheduleView:
-    """Understand ``text`` and store a preview; nothing is saved until Save."""
-    with deps.session_factory.begin() as s:
+    """Understand ``text`` and store a preview; nothing is saved until Save.
+
+    Reads, then one INSERT as the last statement: each statement commits on its own
+    (``each_statement_commits``), which spares a BEGIN and a COMMIT round trip on every preview.
+    The snapshot the preview is checked against on Save comes from one statement
+    (``schedule_rows``)."""
+    with deps.session_factory(bind=each_statement_commits(deps.engine)) as s:
         person = identify(s, slack_user_id, deps.settings.org_timezone)
         require_known(person)
         provider = provider_for_edit(s, person, target_slack_id)
@@ -149,8 +155,9 @@ def _store_preview(
     """``plan``: the provider's weekly slots and schools' zones, when already read."""
     if plan is None:
         plan = schedule_effects.placed(s, provider.id)
-    rows = rows_of(s, provider.id)  # read once: the snapshot and the week before both use them
-    snap = take_snapshot(s, provider.id, rows)
+    # read once: the snapshot, the week before and the conflict rule all use them
+    rows, offs = schedule_rows(s, provider.id)
+    snap = take_snapshot(s, provider.id, (rows, offs))
     tz = result.tz or provider.timezone
     payload: dict[str, Any] = {"provider_id": provider.id, "intent": str(result.intent)}
     time_off: TimeOffSpan | None = None

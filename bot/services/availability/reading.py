@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +21,15 @@ from bot.domain.schedule import (
     TimeOffSpan as TimeOffSpan,  # re-exported: the previews' and views' type
 )
 from bot.domain.schedule import WeeklyWindow, in_zone, local_date, merge, week_monday
-from bot.services.availability.changes import as_window, rows_of, valid_on
+from bot.services.availability.changes import (
+    AnyWindowRow,
+    TimeOffRow,
+    WindowRow,
+    as_window,
+    rows_of,
+    schedule_rows,
+    valid_on,
+)
 from bot.services.people import identify, provider_for_edit
 from bot.services.scope import audited, check_provider_availability
 from storage import models as m
@@ -72,7 +81,7 @@ def windows_on(
     s: Session,
     provider_id: str,
     day: date,
-    rows: list[m.AvailabilityWindow] | None = None,
+    rows: Sequence[AnyWindowRow] | None = None,
 ) -> tuple[WeeklyWindow, ...]:
     """The provider's week on ``day``; ``rows``: their window rows, when already read."""
     rows = rows_of(s, provider_id) if rows is None else rows
@@ -80,12 +89,15 @@ def windows_on(
 
 
 def take_snapshot(
-    s: Session, provider_id: str, rows: list[m.AvailabilityWindow] | None = None
+    s: Session,
+    provider_id: str,
+    read: tuple[list[WindowRow], list[TimeOffRow]] | None = None,
 ) -> Snapshot:
-    """The provider's windows and time off as they stand; ``rows``: their window rows, when
-    already read in this transaction."""
+    """The provider's windows and time off as they stand; ``read``: their rows
+    (``schedule_rows``), when already read in this transaction."""
     snap = Snapshot()
-    for r in rows_of(s, provider_id) if rows is None else rows:
+    rows, offs = schedule_rows(s, provider_id) if read is None else read
+    for r in rows:
         snap.windows.append(
             [
                 r.day,
@@ -97,7 +109,7 @@ def take_snapshot(
             ]
         )
     snap.windows.sort(key=lambda w: json.dumps(w))
-    for t in s.scalars(_TIME_OFF, {"provider_id": provider_id}):
+    for t in offs:
         snap.time_off.append(
             [
                 str(t.id),
@@ -122,8 +134,7 @@ def other_school_zones(
     return tuple(sorted(zones))
 
 
-# Built once: every preview runs them, and building a statement costs more than running it.
-_TIME_OFF = select(m.TimeOff).where(m.TimeOff.provider_id == bindparam("provider_id"))
+# Built once: building a statement costs more than running it.
 _ZONES = (
     select(m.School.timezone, m.District.timezone)
     .join(m.District, m.District.id == m.School.district_id)
