@@ -155,13 +155,7 @@ def guided(
         if work.over("guided"):
             break
         students = {prep.needs[ni].student_id for ni in needs}
-        taken: dict[str, list[Interval]] = defaultdict(list)
-        for d, lst in current.items():
-            if d != c:
-                for s in lst:
-                    for sid in s.student_ids:
-                        if sid in students:
-                            taken[sid].append((s.start, s.end))
+        taken = _taken_elsewhere(current, c, students)
         got = guide_component(prep, needs, provs, assignment, calendars(taken, students), work)
         if len(_key_needs(prep, got)) > have[c]:
             current[c] = got
@@ -326,13 +320,21 @@ def ejections(
         if len(_key_needs(prep, current[c])) >= len(needs):
             continue
         students = {prep.needs[ni].student_id for ni in needs}
-        taken: dict[str, list[Interval]] = defaultdict(list)
-        for d, lst in current.items():
-            if d != c:
-                for s in lst:
-                    for sid in s.student_ids:
-                        if sid in students:
-                            taken[sid].append((s.start, s.end))
-        block = calendars(taken, students)
+        block = calendars(_taken_elsewhere(current, c, students), students)
         current[c] = eject_component(prep, needs, provs, current[c], block, tries)
     return [s for c in sorted(current) for s in current[c]]
+
+
+def _taken_elsewhere(
+    current: dict[int, list[Session]], part: int, students: set[str]
+) -> dict[str, list[Interval]]:
+    """The times the other parts' sessions hold ``students`` (a student may have services of
+    several disciplines)."""
+    taken: dict[str, list[Interval]] = defaultdict(list)
+    for d, lst in current.items():
+        if d != part:
+            for s in lst:
+                for sid in s.student_ids:
+                    if sid in students:
+                        taken[sid].append((s.start, s.end))
+    return taken
