@@ -3,6 +3,10 @@
 ``TEST_DATABASE_URL`` unset: SQLite in a temporary folder; tests marked ``postgres`` skip.
 ``TEST_DATABASE_URL=postgresql://...``: every test runs on that server, and an unreachable
 server fails the run (never skips) — that is how CI proves the PostgreSQL pass really ran.
+
+The suite runs on pytest-xdist workers (``-n auto`` in pyproject). On PostgreSQL each worker
+gets its own database beside the named one (``test`` → ``test_gw0``, ``test_gw1``), created
+afresh through the named one, so that workers never clean each other's tables.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from bot.clock import FixedClock
 from bot.deps import Deps
@@ -64,17 +68,36 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         migrate(url)
         yield url
         return
-    engine = make_engine(url, null_pool=True)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        url = _fresh_postgres_database(url, os.environ.get("PYTEST_XDIST_WORKER"))
     except Exception as exc:  # noqa: BLE001 - any failure here means the server is missing
         pytest.fail(f"TEST_DATABASE_URL names a PostgreSQL server that cannot be used: {exc}")
-    finally:
-        engine.dispose()
     migrate(url)
     yield url
+
+
+def _fresh_postgres_database(url: str, worker: str | None) -> str:
+    """An empty database for this process: the named one when the suite runs in one process,
+    else ``<name>_<worker>``, dropped and created again through the named one."""
+    if worker is None:
+        engine = make_engine(url, null_pool=True)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+        return url
+    parsed = make_url(url)
+    own = f"{parsed.database}_{worker}"
+    admin = make_engine(url, null_pool=True).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    finally:
+        admin.dispose()
+    return parsed.set(database=own).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
