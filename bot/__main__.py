@@ -402,7 +402,7 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
 
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     _database_ready(settings, auto_migrate=settings.is_sqlite)
-    app = create_app(settings, build_deps(settings))
+    app = create_app(settings, build_deps(settings, solve_in_processes=True))
     SocketModeHandler(app, settings.slack_app_token).start()
     return 0
 

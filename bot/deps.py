@@ -20,6 +20,7 @@ from storage.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:  # the solver loads OR-Tools: only the processes that match pay for it
     from bot.domain import matching as mt
+    from bot.solver_processes import SolverProcesses
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class Deps:
     # Where services send DMs; None means the Slack gateway (its adapter). Tests pass a fake.
     notifier_override: Notifier | None = None
     # The matcher (input, time limit in seconds, progress callback or None); None means the
-    # real one. Tests pass a fake.
+    # real one, in this process. ``serve`` and ``socket`` pass ``SolverProcesses`` (the real one
+    # in child processes, so a solve never holds back acknowledgements); tests pass a fake.
     solver_override: (
         Callable[[mt.MatchInput, float, mt.ProgressFn | None], mt.MatchResult] | None
     ) = None
@@ -51,7 +53,16 @@ class Deps:
         return self.notifier_override if self.notifier_override is not None else self.gateway
 
 
-def build_deps(settings: Settings, *, clock: Clock | None = None, slack_retries: int = 2) -> Deps:
+def build_deps(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    slack_retries: int = 2,
+    solve_in_processes: bool = False,
+) -> Deps:
+    """The production dependencies. ``solve_in_processes``: run matching solves in
+    ``MATCH_SOLVES`` child processes (the servers that acknowledge requests), not in the
+    calling thread (the CLI's one-off commands)."""
     # Work threads hold a connection through a service call; request threads only for a moment.
     threads = settings.listener_threads + settings.match_solves
     engine = make_engine(settings.database_url, pool_size=min(threads + 8, 20))
@@ -64,4 +75,12 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack_retries:
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
         gateway=SlackGateway(client),
+        solver_override=_solver_processes(settings) if solve_in_processes else None,
     )
+
+
+def _solver_processes(settings: Settings) -> SolverProcesses:
+    from bot.solver_processes import SolverProcesses
+    from bot.work import SOLVE_NICENESS
+
+    return SolverProcesses(settings.match_solves, SOLVE_NICENESS)

@@ -40,7 +40,7 @@ def make_wsgi_app(settings: Settings) -> Callable[[dict[str, Any], StartResponse
     from bot.edge import plain
     from storage.db import ping
 
-    deps = build_deps(settings)
+    deps = build_deps(settings, solve_in_processes=True)
     door = create_door(settings, deps)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -306,7 +306,8 @@ class LateAck:
         **_ignored: Any,
     ) -> None:
         if isinstance(text, dict):
-            text, blocks = str(text.get("text") or ""), text.get("blocks") or blocks
+            message = text
+            text, blocks = str(message.get("text") or ""), message.get("blocks") or blocks
         if not (text or blocks):
             return
         if self._respond is None:
