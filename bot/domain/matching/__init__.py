@@ -161,17 +161,22 @@ def solve(
     det = DET_RATE * time_limit_s
     work = Work((GUIDED_SHARE - BOUND_SHARE) * det, deadline)
 
-    def timetabled(assignment: dict[int, int]) -> None:
+    def timetabled(assignment: dict[int, int], part: float) -> None:
         """A component's "who serves whom", timetabled as soon as it is known (so a loaded
-        machine still gets the fast wins), kept per component where it serves more."""
+        machine still gets the fast wins), kept per component where it serves more. It may
+        take ``part`` of the timetabling budget left."""
         nonlocal start, start_method
-        other = guided(prep, parts, assignment, start, work)
+        mine = Work(part * work.left(), work.guard)
+        other = guided(prep, parts, assignment, start, mine)
+        work.spent += mine.spent
         other = best_by_part(prep, parts, start, other)
         if evaluate(inp, other)[0] > evaluate(inp, start)[0]:
             start, start_method = other, "relaxation"
             report("bound", _served(start), sum(lps))  # the LP's bound holds meanwhile
 
-    relaxed = relax_all(prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled)
+    relaxed = relax_all(
+        prep, parts, start, deadline, lps, BOUND_SHARE * det, timetabled, background=True
+    )
     report("bound", _served(start), relaxed.bound)
     # What the solve does next rests on the deterministic bounds only (`steer`); HiGHS's
     # tighter one, which depends on its time, is only reported.
@@ -185,7 +190,7 @@ def solve(
             start_method,
             baseline,
             g_score,
-            relaxed.bound,
+            relaxed.settle().bound,
             t0,
             seed,
             deadline,
@@ -232,7 +237,7 @@ def solve(
         method = "cp-sat"
     else:
         method = start_method
-    return _result(inp, prep, sessions, method, baseline, g_score, relaxed.bound, t0)
+    return _result(inp, prep, sessions, method, baseline, g_score, relaxed.settle().bound, t0)
 
 
 def _result(

@@ -29,6 +29,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ortools.linear_solver.python import model_builder as mb
@@ -52,6 +53,21 @@ class Relaxation:
     steer: list[int] = field(default_factory=list)
     """relax_all: each component's bound from the deterministic solvers alone (the LP and
     CP-SAT): what the solve may act on, so that its proposal does not depend on HiGHS's time."""
+    served: list[int] = field(default_factory=list)  # relax_all: what `start` serves, by part
+    pending: list[tuple[int, Future[Relaxation]]] = field(default_factory=list)
+    _highs: ThreadPoolExecutor | None = None
+
+    def settle(self) -> Relaxation:
+        """`relax_all(..., background=True)`: wait for HiGHS's tighter bounds, and take them."""
+        for c, future in self.pending:
+            self.parts[c] = min(self.parts[c], future.result().bound)
+        self.pending = []
+        if self._highs is not None:
+            self._highs.shutdown(wait=True)
+            self._highs = None
+        self.bound = sum(self.parts)
+        self.proved = all(b <= s for b, s in zip(self.parts, self.served, strict=True))
+        return self
 
 
 def _room_rows(
@@ -228,7 +244,9 @@ def relax_all(
     deadline: float,
     lps: list[int] | None = None,
     budget: float | None = None,
-    after: Callable[[dict[int, int]], None] | None = None,
+    after: Callable[[dict[int, int], float], None] | None = None,
+    *,
+    background: bool = False,
 ) -> Relaxation:
     """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
     to what `start` serves, smallest component first (the fast wins first), `budget` seconds
@@ -237,7 +255,14 @@ def relax_all(
     is not proved optimal, HiGHS for a tighter bound (reported only: see `steer`). The shares
     are fixed in advance, not taken from the time left, so that a loaded machine does not
     change them; `deadline` is the wall-clock guard. A component the time does not reach keeps
-    its LP bound. `after` gets each component's "who serves whom" as soon as it is known."""
+    its LP bound. `after` gets each component's "who serves whom" as soon as it is known, with the
+    part of what is left of any budget it shares that this component may take: its LP gap (what
+    more it may serve) over the gaps of the components still to come, so that a small component
+    that can gain much is not starved by one before it that can gain little.
+
+    With `background`, HiGHS runs in a thread of its own beside what comes next (it releases
+    Python's lock while it solves, so it takes the other core, not this one's time); its bounds
+    count once the caller calls `settle()` on the result, which it must."""
     total = Relaxation(0, proved=True)
     part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
     starts: list[list[Session]] = [[] for _ in parts]
@@ -252,6 +277,7 @@ def relax_all(
     bounds = list(lps)
     steer = list(lps)
     weights = [len(parts[c][0]) for c in todo]
+    gaps = [lps[c] - served[c] for c in todo]
     if budget is None:
         budget = deadline - time.perf_counter()
     for i, c in enumerate(todo):
@@ -280,13 +306,14 @@ def relax_all(
             # four times its share (as CP-SAT's wall-clock guard is), and at least
             # `HIGHS_FLOOR`, so that a loaded machine rarely changes even that.
             limit = max(HIGHS_FLOOR, 4 * (1 - SAT_SHARE) * share)
-            exact = relax(prep, needs, provs, limit, deadline=deadline)
-            bounds[c] = min(bounds[c], exact.bound)
+            if total._highs is None:
+                total._highs = ThreadPoolExecutor(1, thread_name_prefix="highs")
+            total.pending.append(
+                (c, total._highs.submit(relax, prep, needs, provs, limit, deadline=deadline))
+            )
         total.assignment.update(assignment)
         if after is not None and assignment:
-            after(assignment)
+            after(assignment, gaps[i] / sum(gaps[i:]))
+    total.parts, total.steer, total.served = bounds, steer, served
     total.bound = sum(bounds)
-    total.parts = bounds
-    total.steer = steer
-    total.proved = all(b <= s for b, s in zip(bounds, served, strict=True))
-    return total
+    return total if background else total.settle()
