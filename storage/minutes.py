@@ -319,7 +319,10 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
         .join(m.School, m.School.id == m.Student.school_id)
         .order_by(slot.id)
     )  # fmt: skip
-    return cast(list[SlotRow], _rows(s, _scoped(q, scope)))
+    # The driver's tuples (an organisation has a hundred thousand slots and more);
+    # ``approved_at`` then comes in the connection's zone on PostgreSQL: the callers only
+    # convert it (``local_date``), never read its wall time.
+    return [SlotRow._make(row) for row in _tuples(s, _scoped(q, scope))]
 
 
 def _generated_in(scope: Scope, lo: datetime, hi: datetime) -> list[Any]:
