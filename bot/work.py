@@ -24,9 +24,10 @@ Python's lock, then take only the CPU that requests leave.
 
 In ``serve`` the door counts the requests being acknowledged on an ``AckGate`` that the
 composition root (``bot.app.create_door``) gives to the door and to the app's pools alike; a work
-thread about to start a task waits (at most ``YIELD_SECONDS``) until none is, so under a burst
-the acknowledgements run ahead of the work they queue. Pools built without a gate (``socket``,
-the console, tests) start their tasks at once.
+thread about to start a task waits (at most ``YIELD_SECONDS``) until the requests that were being
+acknowledged when the task was queued are answered, so under a burst the acknowledgements run
+ahead of the work they queue, and later requests do not hold it back. Pools built without a gate
+(``socket``, the console, tests) start their tasks at once.
 """
 
 from __future__ import annotations
@@ -74,29 +75,42 @@ ErrorReporter = Callable[[Exception, dict[str, Any], Any, Any, Any], None]
 class AckGate:
     """Requests being acknowledged right now (``serve``'s door counts them). Python runs one
     thread at a time, so work started while requests wait for their acknowledgement takes the
-    interpreter from them: a work thread about to start a task first waits until none is in
-    progress, for at most ``YIELD_SECONDS`` (so work always moves, if slower, under a flood)."""
+    interpreter from them: a work thread about to start a task first waits until the requests
+    that were being acknowledged when the task was queued (``mark``) are answered, for at most
+    ``YIELD_SECONDS`` (so work always moves, if slower, under a flood). Requests that arrive
+    after the task was queued do not hold it back: under a steady stream of requests, work
+    would otherwise wait out the whole ``YIELD_SECONDS`` every time, and the work threads,
+    not the CPU, would bound the throughput."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._acking = 0
+        self._next = 0  # the sequence number of the next acknowledgement
+        self._active: set[int] = set()
 
     @contextmanager
     def acknowledging(self) -> Iterator[None]:
         with self._cond:
-            self._acking += 1
+            seq = self._next
+            self._next += 1
+            self._active.add(seq)
         try:
             yield
         finally:
             with self._cond:
-                self._acking -= 1
-                if not self._acking:
-                    self._cond.notify_all()
+                self._active.discard(seq)
+                self._cond.notify_all()
 
-    def wait_quiet(self, timeout: float) -> None:
+    def mark(self) -> int:
+        """Where the acknowledgements stand now: a task queued now waits for those before it."""
         with self._cond:
-            if self._acking:
-                self._cond.wait_for(lambda: not self._acking, timeout)
+            return self._next
+
+    def wait_quiet(self, timeout: float, before: int | None = None) -> None:
+        """Wait until no acknowledgement that began before ``before`` (by default: now) is in
+        progress, for at most ``timeout`` seconds."""
+        with self._cond:
+            limit = self._next if before is None else before
+            self._cond.wait_for(lambda: all(seq >= limit for seq in self._active), timeout)
 
 
 YIELD_SECONDS = 0.1
@@ -106,15 +120,17 @@ class WorkPool:
     """A bounded pool that runs each key's tasks one at a time, in submission order.
 
     A key whose task finished goes to the back of the line for its next task, so a user with
-    many queued tasks does not crowd out the others. With ``acks``, a task starts once no request
-    is being acknowledged on that gate, or after ``YIELD_SECONDS`` at most.
+    many queued tasks does not crowd out the others. With ``acks``, a task starts once the requests
+    being acknowledged on that gate when it was queued are answered, or after ``YIELD_SECONDS``
+    at most.
     """
 
     def __init__(self, threads: int, *, inline: bool = False, acks: AckGate | None = None) -> None:
         self.inline, self._acks = inline, acks
         self._executor = None if inline else ThreadPoolExecutor(threads, thread_name_prefix="work")
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[Callable[[], None]]] = {}
+        # Each key's tasks, each with where the acknowledgements stood when it was queued.
+        self._queues: dict[str, deque[tuple[Callable[[], None], int]]] = {}
         self._idle = threading.Condition(self._lock)
         _POOLS.add(self)
 
@@ -123,20 +139,21 @@ class WorkPool:
         if self._executor is None:
             _run_safely(task)
             return 0
+        mark = self._acks.mark() if self._acks is not None else 0
         with self._lock:
             queue = self._queues.get(key)
             if queue is not None:
-                queue.append(task)
+                queue.append((task, mark))
                 return len(queue) - 1
-            self._queues[key] = deque([task])
+            self._queues[key] = deque([(task, mark)])
         self._executor.submit(self._drain_one, key)
         return 0
 
     def _drain_one(self, key: str) -> None:
         with self._lock:
-            task = self._queues[key][0]
+            task, mark = self._queues[key][0]
         if self._acks is not None:
-            self._acks.wait_quiet(YIELD_SECONDS)
+            self._acks.wait_quiet(YIELD_SECONDS, before=mark)
         try:
             _run_safely(task)
         finally:

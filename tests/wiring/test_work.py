@@ -276,3 +276,31 @@ def test_a_solve_runs_at_the_lowest_priority_and_the_work_threads_do_not() -> No
     WorkPool(1).submit("U1", lambda: task("work"))
     assert done.wait(5)
     assert seen == {"solve": SOLVE_NICENESS, "work": os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+def test_work_does_not_wait_for_requests_that_arrived_after_it_was_queued() -> None:
+    """A steady stream of requests would otherwise hold every task for the whole
+    YIELD_SECONDS: a task waits only for those being answered when it was queued (``mark``)."""
+    acks = AckGate()
+    first_done, later_done, quiet = threading.Event(), threading.Event(), threading.Event()
+    first = threading.Thread(target=_acknowledge_until, args=(acks, first_done))
+    first.start()
+    time.sleep(0.02)
+    mark = acks.mark()  # a task is queued while the first request is being answered
+    later = threading.Thread(target=_acknowledge_until, args=(acks, later_done))
+    later.start()  # then a request arrives that takes its time
+
+    waiter = threading.Thread(target=lambda: (acks.wait_quiet(5.0, before=mark), quiet.set()))
+    waiter.start()
+    assert not quiet.wait(0.2)  # the first request holds the task back
+    first_done.set()
+    assert quiet.wait(1.0)  # and once it is answered the task goes, the later one still running
+    assert later.is_alive()
+    later_done.set()
+    for t in (first, later, waiter):
+        t.join()
+
+
+def _acknowledge_until(acks: AckGate, done: threading.Event) -> None:
+    with acks.acknowledging():
+        done.wait(5.0)
