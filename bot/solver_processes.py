@@ -24,7 +24,9 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
@@ -54,18 +56,25 @@ class SolverFailed(Unavailable):
 
 def _child(conn: Connection, niceness: int) -> None:
     """A child's life: load the matcher (at the server's priority, so that a busy machine does
-    not hold back its start), lower its priority, then solve what it is sent."""
+    not hold back its start), lower its priority, then solve what it is sent. Ctrl-C in a
+    terminal reaches the whole process group: the server stops, and its children with it, as the
+    pipe closes; the child itself ignores the signal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from bot.domain import matching
 
     with contextlib.suppress(OSError):  # not allowed: the child runs at the parent's priority
         os.nice(max(0, niceness - os.nice(0)))
 
+    # The parent may go at any moment (closed, or died: a reset): then so does the child,
+    # quietly, whatever it was doing.
+    with contextlib.suppress(EOFError, OSError):
+        _serve(conn, matching.solve)
+
+
+def _serve(conn: Connection, solve: Callable[..., mt.MatchResult]) -> None:
     conn.send(("ready", None))
     while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent has gone
-            return
+        request = conn.recv()
         if request is None:
             return
         inp, limit = request
@@ -74,7 +83,9 @@ def _child(conn: Connection, niceness: int) -> None:
             conn.send(("progress", p))
 
         try:
-            result = matching.solve(inp, time_limit_s=limit, progress=progress)
+            result = solve(inp, time_limit_s=limit, progress=progress)
+        except (EOFError, OSError):
+            raise  # the pipe, not the solve
         except Exception as exc:  # noqa: BLE001 - the parent raises it again, with its text
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         else:

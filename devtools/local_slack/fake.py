@@ -79,6 +79,9 @@ class LocalSlack(WebApiMethods):
         self.default_tz = default_tz
         # user_id -> user object served by users.info (merged over a default object)
         self.users: dict[str, dict[str, Any]] = {}
+        # Where apps.connections.open sends a Socket Mode client (devtools.socket_mode); None:
+        # the method answers as Slack does for an app without Socket Mode.
+        self.socket_url: str | None = None
         # Called (on the server thread) after each call is recorded; console mode prints from it.
         self.on_call = on_call
         self._cond = threading.Condition()
@@ -99,6 +102,7 @@ class LocalSlack(WebApiMethods):
         self._released = threading.Event()  # wakes the answers parked by hold_next
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,

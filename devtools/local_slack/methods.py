@@ -27,6 +27,7 @@ class WebApiMethods:
 
     default_tz: str
     users: dict[str, dict[str, Any]]
+    socket_url: str | None
     _cond: threading.Condition
     _ts_seq: itertools.count[int]
     _id_seqs: dict[str, itertools.count[int]]
@@ -52,6 +53,11 @@ class WebApiMethods:
             return f"{prefix}{next(seq):08d}"
 
     # ---- Web API methods -------------------------------------------------------------------
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_url}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -93,7 +93,7 @@ def approve(server: Server, fake: LocalSlack, db: Engine, proposal: DmMessage) -
     # providers' DMs: wait for it, so nothing is still running when the next test cleans up.
     deadline = clicked + 30
     while not any(
-        c.at >= clicked and re.search(r"Approved|didn't approve", json.dumps(c.params))
+        c.at >= clicked and re.search(r"Approved|didn't approve", json.dumps(c.params, default=str))
         for c in fake.calls
     ):
         assert time.monotonic() < deadline, [c.method for c in fake.calls]
