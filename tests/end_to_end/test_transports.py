@@ -1,15 +1,25 @@
-"""End to end over Socket Mode: the real ``python -m bot socket`` connected to a loopback Slack
-(``FakeSocketMode`` for the envelopes, ``LocalSlack`` for the Web API), running the end-to-end
-tests that do not depend on the transport, unchanged: ``server`` is the socket bot here, whose
-``signed(body)`` delivers the envelope Slack would have sent in place of that HTTP body."""
+"""End to end over the other two ways in: the end-to-end tests that do not depend on the
+transport run here again, unchanged, with ``server`` standing for
+
+* ``socket``: the real ``python -m bot socket`` connected to a loopback Slack (``FakeSocketMode``
+  for the envelopes, ``LocalSlack`` for the Web API); its ``signed(body)`` delivers the envelope
+  Slack would have sent in place of that HTTP body;
+* ``console``: the local console's app (``devtools.console.make_console``: the same app, its work
+  run in the request's thread), ``signed(body)`` handing the body to it as the console does.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
+from bot.settings import load_settings
+from devtools.console import Console, make_console
 from devtools.local_slack import LocalSlack
+from devtools.slack_requests import dispatch_signed
 from devtools.socket_mode import (
     APP_TOKEN,
     FakeSocketMode,
@@ -55,10 +65,28 @@ from tests.end_to_end.test_serve import (  # noqa: F401
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@dataclass
+class ConsoleBot:
+    console: Console
+
+    def signed(self, body: str, timestamp: int | None = None) -> tuple[int, str, float]:
+        start = time.monotonic()
+        response = dispatch_signed(self.console.app, self.console.signing_secret, body)
+        return response.status, response.body or "", time.monotonic() - start
+
+
+@pytest.fixture(scope="module", params=["socket", "console"])
 def server(
-    database_url: str, e2e_slack: LocalSlack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SocketBot]:
+    request: pytest.FixtureRequest,
+    database_url: str,
+    e2e_slack: LocalSlack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SocketBot | ConsoleBot]:
+    if request.param == "console":
+        console = make_console(load_settings({"DATABASE_URL": database_url}), e2e_slack, None)
+        yield ConsoleBot(console)
+        console.deps.engine.dispose()
+        return
     socket = FakeSocketMode()
     e2e_slack.socket_url = socket.url
     bot = start_socket_bot(database_url, e2e_slack.api_url, socket, tmp_path_factory.mktemp("s"))
