@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 
 from websockets.sync.server import Server, ServerConnection, serve
 
-from devtools.harness import ROOT
+from devtools.harness import ROOT, stop_process
 
 APP_TOKEN = "xapp-1-e2e-socket-token"
 
@@ -146,8 +146,4 @@ def start_socket_bot(
 
 
 def stop_socket_bot(bot: SocketBot) -> None:
-    bot.process.terminate()
-    try:
-        bot.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        bot.process.kill()
+    stop_process(bot.process)
