@@ -12,12 +12,11 @@ independently of all of them.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import replace
 
 from .bound import lp_bounds, relax_all
 from .cpsat import Work
-from .decompose import Component, components
+from .decompose import Component, components, sessions_by_part, taken_elsewhere
 from .explain import explain
 from .greedy import greedy, greedy_sessions, squeaky_wheel
 from .guided import best_by_part, ejections, guided
@@ -73,13 +72,7 @@ __all__ = [
 
 
 def _taken_elsewhere(comps: list[Component], me: Component) -> dict[str, list[Interval]]:
-    taken: dict[str, list[Interval]] = defaultdict(list)
-    for c in comps:
-        if c is not me:
-            for s in c.sessions():
-                for sid in s.student_ids:
-                    taken[sid].append((s.start, s.end))
-    return taken
+    return taken_elsewhere(c.sessions() for c in comps if c is not me)
 
 
 def _share(pool: float, spent: float, weights: list[int], i: int) -> float:
@@ -307,13 +300,9 @@ def _finish(
 def _components(
     prep: Prep, parts: list[tuple[list[int], list[int]]], start: list[Session], seed: int
 ) -> list[Component]:
-    comp_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    start_by_comp: dict[int, list[Session]] = defaultdict(list)
-    for s in start:
-        start_by_comp[comp_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    starts = sessions_by_part(prep, parts, start)
     return [
-        Component(prep, needs, provs, start_by_comp[c], seed + c)
-        for c, (needs, provs) in enumerate(parts)
+        Component(prep, needs, provs, starts[c], seed + c) for c, (needs, provs) in enumerate(parts)
     ]
 
 

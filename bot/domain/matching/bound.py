@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from ortools.linear_solver.python import model_builder as mb
 
+from .decompose import sessions_by_part
 from .model import Session
 from .prep import Prep, merge
 
@@ -264,10 +265,7 @@ def relax_all(
     Python's lock while it solves, so it takes the other core, not this one's time); its bounds
     count once the caller calls `settle()` on the result, which it must."""
     total = Relaxation(0, proved=True)
-    part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    starts: list[list[Session]] = [[] for _ in parts]
-    for sess in start:
-        starts[part_of[prep.provider_index[sess.provider_id]]].append(sess)
+    starts = sessions_by_part(prep, parts, start)
     served = [len({(sid, x.service) for x in st for sid in x.student_ids}) for st in starts]
     if lps is None:
         lps = lp_bounds(prep, parts)

@@ -19,7 +19,7 @@ import bisect
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
@@ -518,6 +518,31 @@ class Component:
 
 def _coverage(sessions: Iterable[Session]) -> int:
     return len({(sid, s.service) for s in sessions for sid in s.student_ids})
+
+
+def sessions_by_part(
+    prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]], sessions: Iterable[Session]
+) -> list[list[Session]]:
+    """``sessions`` split by the component of their provider, indexed as ``parts``."""
+    part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
+    out: list[list[Session]] = [[] for _ in parts]
+    for s in sessions:
+        out[part_of[prep.provider_index[s.provider_id]]].append(s)
+    return out
+
+
+def taken_elsewhere(
+    others: Iterable[Iterable[Session]], students: Collection[str] | None = None
+) -> dict[str, list[Interval]]:
+    """The times the other components' sessions (``others``) hold their students (only
+    ``students``, when given): a student may have services of several disciplines."""
+    taken: dict[str, list[Interval]] = defaultdict(list)
+    for sessions in others:
+        for s in sessions:
+            for sid in s.student_ids:
+                if students is None or sid in students:
+                    taken[sid].append((s.start, s.end))
+    return taken
 
 
 def calendars(taken: dict[str, list[Interval]], students: Iterable[str]) -> dict[str, Calendar]:

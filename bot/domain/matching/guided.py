@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from .cpsat import Work, build, extract, phase_a
-from .decompose import calendars
-from .model import Interval, Session
+from .decompose import calendars, sessions_by_part, taken_elsewhere
+from .model import Session
 from .prep import Calendar, Prep
 
 PROVIDER_SECONDS = 0.5  # deterministic-time cap for one provider's timetable
@@ -141,10 +141,7 @@ def guided(
 ) -> list[Session]:
     """`base` improved component by component with the relaxation's assignment, within the
     deterministic budget `work`."""
-    part_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    current: dict[int, list[Session]] = defaultdict(list)
-    for s in base:
-        current[part_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    current = sessions_by_part(prep, parts, base)
     have = [len(_key_needs(prep, current[c])) for c in range(len(parts))]
     gain = [
         sum(1 for ni in needs if ni in assignment) - have[c] for c, (needs, _) in enumerate(parts)
@@ -155,11 +152,11 @@ def guided(
         if work.over("guided"):
             break
         students = {prep.needs[ni].student_id for ni in needs}
-        taken = _taken_elsewhere(current, c, students)
+        taken = taken_elsewhere((lst for d, lst in enumerate(current) if d != c), students)
         got = guide_component(prep, needs, provs, assignment, calendars(taken, students), work)
         if len(_key_needs(prep, got)) > have[c]:
             current[c] = got
-    return [s for c in sorted(current) for s in current[c]]
+    return [s for lst in current for s in lst]
 
 
 def best_by_part(
@@ -170,27 +167,20 @@ def best_by_part(
 ) -> list[Session]:
     """`first`, with each component taken from `second` instead where that serves more and its
     students' sessions there clash with none of theirs in the other components."""
-    part_of = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    by_part: list[list[list[Session]]] = [[[] for _ in parts] for _ in range(2)]
-    for k, sessions in enumerate((first, second)):
-        for s in sessions:
-            by_part[k][part_of[prep.provider_index[s.provider_id]]].append(s)
-    chosen = list(by_part[0])
+    chosen = sessions_by_part(prep, parts, first)
+    other = sessions_by_part(prep, parts, second)
     for c in range(len(parts)):
-        if len(_key_needs(prep, by_part[1][c])) <= len(_key_needs(prep, chosen[c])):
+        if len(_key_needs(prep, other[c])) <= len(_key_needs(prep, chosen[c])):
             continue
-        cal: dict[str, Calendar] = defaultdict(Calendar)
-        for d, lst in enumerate(chosen):
-            if d != c:
-                for s in lst:
-                    for sid in s.student_ids:
-                        cal[sid].add(s.start, s.end)
+        students = {sid for s in other[c] for sid in s.student_ids}
+        taken = taken_elsewhere((lst for d, lst in enumerate(chosen) if d != c), students)
+        cal = calendars(taken, students)
         if all(
             sid not in cal or cal[sid].is_free(s.start, s.end)
-            for s in by_part[1][c]
+            for s in other[c]
             for sid in s.student_ids
         ):
-            chosen[c] = by_part[1][c]
+            chosen[c] = other[c]
     return [s for lst in chosen for s in lst]
 
 
@@ -310,31 +300,14 @@ def ejections(
     """`base` with `eject_component` run on every component with unserved needs, each seeing the
     other components' sessions of its students as taken time, `EJECT_TRIES` slot checks in
     all (smallest component first)."""
-    part_of_provider = {pi: c for c, (_, provs) in enumerate(parts) for pi in provs}
-    current: dict[int, list[Session]] = defaultdict(list)
-    for s in base:
-        current[part_of_provider[prep.provider_index[s.provider_id]]].append(s)
+    current = sessions_by_part(prep, parts, base)
     tries = [EJECT_TRIES]
     for c in sorted(range(len(parts)), key=lambda c: (len(parts[c][0]), c)):
         needs, provs = parts[c]
         if len(_key_needs(prep, current[c])) >= len(needs):
             continue
         students = {prep.needs[ni].student_id for ni in needs}
-        block = calendars(_taken_elsewhere(current, c, students), students)
+        taken = taken_elsewhere((lst for d, lst in enumerate(current) if d != c), students)
+        block = calendars(taken, students)
         current[c] = eject_component(prep, needs, provs, current[c], block, tries)
-    return [s for c in sorted(current) for s in current[c]]
-
-
-def _taken_elsewhere(
-    current: dict[int, list[Session]], part: int, students: set[str]
-) -> dict[str, list[Interval]]:
-    """The times the other parts' sessions hold ``students`` (a student may have services of
-    several disciplines)."""
-    taken: dict[str, list[Interval]] = defaultdict(list)
-    for d, lst in current.items():
-        if d != part:
-            for s in lst:
-                for sid in s.student_ids:
-                    if sid in students:
-                        taken[sid].append((s.start, s.end))
-    return taken
+    return [s for lst in current for s in lst]
