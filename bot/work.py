@@ -105,12 +105,11 @@ class AckGate:
         with self._cond:
             return self._next
 
-    def wait_quiet(self, timeout: float, before: int | None = None) -> None:
-        """Wait until no acknowledgement that began before ``before`` (by default: now) is in
+    def wait_quiet(self, timeout: float, before: int) -> None:
+        """Wait until no acknowledgement that began before ``before`` (a ``mark``) is in
         progress, for at most ``timeout`` seconds."""
         with self._cond:
-            limit = self._next if before is None else before
-            self._cond.wait_for(lambda: all(seq >= limit for seq in self._active), timeout)
+            self._cond.wait_for(lambda: all(seq >= before for seq in self._active), timeout)
 
 
 YIELD_SECONDS = 0.1

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 
 from storage import outbox
+from storage.db import each_statement_commits
 from storage.models import ProcessedEvent, SeenRequest
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def claim_request(deps: Deps, timestamp: int, signature: str) -> bool:
     # unwind on a replay. Every request waits for this claim, so on PostgreSQL its commit does
     # not wait for the disk (see ``outbox.insert_once_unsynced``).
     row = {"timestamp": timestamp, "signature": signature}
-    with deps.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with each_statement_commits(deps.engine).connect() as conn:
         return outbox.insert_once_unsynced(conn, SeenRequest, row)
 
 
