@@ -19,7 +19,7 @@ make-up booked or held against it (a person booked that time; held, it pays the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.domain.sessions import session_key
 from bot.domain.vocabulary import CancelReason, SessionStatus
 from storage import models as m
+from storage.outbox import chunks
 
 TS = m.TherapySession
 WITHDRAWN = "session.not_recorded_withdrawn"
@@ -59,18 +60,19 @@ class _Session(NamedTuple):
     not_recorded: bool  # the bot's row: cancelled not_recorded, no note
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    items = sorted(set(values))
-    for i in range(0, len(items), IN_CHUNK):
-        yield items[i : i + IN_CHUNK]
+def _chunks(values: Iterable[Any]) -> Iterable[Sequence[Any]]:
+    """The distinct values, sorted, in chunks for ``IN (…)``."""
+    return chunks(sorted(set(values)), IN_CHUNK)
 
 
-def _not_recorded() -> Any:
+def _not_recorded(t: Any = TS) -> Any:
+    """``t`` (the sessions table, or an alias of it) is the bot's row: cancelled
+    ``not_recorded``, no note, not a make-up."""
     return (
-        (TS.status == SessionStatus.CANCELLED)
-        & (TS.cancel_reason == CancelReason.NOT_RECORDED)
-        & TS.note_done_at.is_(None)
-        & TS.makeup.is_(False)
+        (t.status == SessionStatus.CANCELLED)
+        & (t.cancel_reason == CancelReason.NOT_RECORDED)
+        & t.note_done_at.is_(None)
+        & t.makeup.is_(False)
     )
 
 
@@ -107,11 +109,7 @@ def _candidates(
         other.service == TS.service,
         other.id != TS.id,
         other.makeup.is_(False),
-        ~(
-            (other.status == SessionStatus.CANCELLED)
-            & (other.cancel_reason == CancelReason.NOT_RECORDED)
-            & other.note_done_at.is_(None)
-        ),
+        ~_not_recorded(other),
         other.starts_at > shifted(-NEAR.days),
         other.starts_at < shifted(NEAR.days),
     )
