@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -98,6 +99,15 @@ def each_statement_commits(engine: Engine) -> Engine:
     on its own. For a use case whose reads need no snapshot in common (under PostgreSQL's READ
     COMMITTED each statement has its own anyway) and whose one write is its last statement."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def plain_rows(
+    s: Session, stmt: Executable, params: dict[str, Any]
+) -> CursorResult[*tuple[Any, ...]]:
+    """``stmt`` on the session's connection, after flushing what ``s.execute`` would flush
+    first: plain rows, without the ORM's result layer (for reads on a hot path)."""
+    s.flush()
+    return s.connection().execute(stmt, params)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

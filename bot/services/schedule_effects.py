@@ -49,6 +49,7 @@ from bot.services import sessions as sessions_svc
 from bot.services.conflicts import facts_for, time_off_rows
 from storage import models as m
 from storage import outbox
+from storage.db import plain_rows
 
 TS = m.TherapySession
 WEEKS_CHECKED = timedelta(days=13)  # two weeks: every weekly slot twice
@@ -142,8 +143,7 @@ def placed(s: Session, provider_id: str) -> Placed:
     """The provider's weekly slots and their schools' zones, in one statement."""
     slots: list[SlotAt] = []
     zones: set[str] = set()
-    s.flush()  # what the ORM's execute would flush first; then plain rows, no ORM result layer
-    rows = s.connection().execute(_PLACED, {"provider_id": provider_id})
+    rows = plain_rows(s, _PLACED, {"provider_id": provider_id})
     for sid, student, service, day, a, b, school, school_tz, district_tz in rows:
         tz = school_tz or district_tz  # the school's own zone, or its district's
         zones.add(tz)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.domain.conflicts import Window
 from bot.domain.schedule import Change, WeeklyWindow, apply_change, merge, week_monday
 from storage import models as m
+from storage.db import plain_rows
 
 _ROWS = (
     select(m.AvailabilityWindow)
@@ -70,9 +71,8 @@ def schedule_rows(s: Session, provider_id: str) -> tuple[list[WindowRow], list[T
     """The provider's window rows (by id) and time-off rows (by id), in one statement."""
     windows: list[WindowRow] = []
     time_off: list[TimeOffRow] = []
-    s.flush()  # what the ORM's execute would flush first; then plain rows, no ORM result layer
-    for kind, row_id, day, a, b, tz, first, last in s.connection().execute(
-        _SCHEDULE, {"provider_id": provider_id}
+    for kind, row_id, day, a, b, tz, first, last in plain_rows(
+        s, _SCHEDULE, {"provider_id": provider_id}
     ):
         if kind == 0:
             windows.append(WindowRow(row_id, day, a, b, tz, first, last))
