@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from .bound import lp_bounds, relax_all
+from .bound import Relaxation, lp_bounds, relax_all
 from .cpsat import Work
 from .decompose import Component, components, sessions_by_part, taken_elsewhere
 from .explain import explain
@@ -183,7 +183,7 @@ def solve(
             start_method,
             baseline,
             g_score,
-            relaxed.settle().bound,
+            relaxed,
             t0,
             seed,
             deadline,
@@ -275,13 +275,14 @@ def _finish(
     method: str,
     baseline: list[Session],
     g_score: Score,
-    bound: int,
+    relaxed: Relaxation,
     t0: float,
     seed: int,
     deadline: float,
 ) -> MatchResult:
     """Coverage meets the bound: the secondary objectives (preferred providers, links, minutes,
-    peak load) get `SECONDARY_SECONDS` of one deterministic worker per component, then stop."""
+    peak load) get `SECONDARY_SECONDS` of one deterministic worker per component, then stop.
+    HiGHS's tighter bounds, still running, are waited for only at the end."""
     # Fixed budgets of deterministic solver time, whatever the wall clock says (a loaded
     # machine must not change the answer); the wall clock is only a guard: the solve's deadline,
     # or eight times the budget where that comes later.
@@ -294,7 +295,7 @@ def _finish(
         c.polish(budget, guard, _taken_elsewhere(comps, c), cover=True, workers=1, short=True)
         c.release()
     sessions = [s for c in comps for s in c.sessions()]
-    return _result(inp, prep, sessions, method, baseline, g_score, bound, t0)
+    return _result(inp, prep, sessions, method, baseline, g_score, relaxed.settle().bound, t0)
 
 
 def _components(
