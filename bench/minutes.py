@@ -200,8 +200,7 @@ if what == "district":
                "makeups_owed": view.makeups_owed}}
 elif what == "org":
     with deps.session_factory() as s:
-        items = svc.month_minutes(s, q.Scope(), month, now, settings)
-        owed = svc.owed_makeups(s, q.Scope(), now, settings)
+        items, owed = svc.month_figures(s, q.Scope(), month, now, settings)
     figures = {{"services": len(items), "behind": sum(i.line.behind for i in items),
                "makeups_owed": len(owed)}}
 else:

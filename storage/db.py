@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -108,6 +112,87 @@ def plain_rows(
     first: plain rows, without the ORM's result layer (for reads on a hot path)."""
     s.flush()
     return s.connection().execute(stmt, params)
+
+
+T = TypeVar("T")
+SIDE_WORK_MEM_MB = 64
+_SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+class Later(Generic[T]):
+    """The answer of a read started ``beside`` the caller's (``get`` waits for it)."""
+
+    def __init__(self, future: Future[T] | None = None, call: Callable[[], T] | None = None):
+        self._future, self._call = future, call
+        self._done = False
+        self._value: T | None = None
+
+    def get(self) -> T:
+        if self._future is not None:
+            return self._future.result()
+        if not self._done:
+            assert self._call is not None
+            self._value, self._done = self._call(), True
+        return self._value  # type: ignore[return-value]
+
+
+class Beside:
+    """Reads run beside the caller's own, each on a connection of its own, all seeing the
+    database as of one moment: on PostgreSQL the caller's transaction exports its snapshot and
+    each read imports it (REPEATABLE READ, read only), in up to ``workers`` threads. For a
+    summary's few large independent reads: the database works on them while the caller's thread
+    works on what it already has. Elsewhere (SQLite, or a session bound to a connection), and
+    when not ``wanted``, a read runs on the caller's session the first time its answer is
+    asked for. Leaving the block waits for the reads still running."""
+
+    def __init__(self, s: Session, *, wanted: bool = True, workers: int = 3) -> None:
+        self._s = s
+        bind = s.get_bind()
+        self._engine = bind if isinstance(bind, Engine) else None
+        self._side = wanted and self._engine is not None and bind.dialect.name == "postgresql"
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._snapshot = ""
+        self._started: list[Future[Any]] = []
+
+    def __enter__(self) -> Beside:
+        if self._side:
+            snapshot = self._s.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            if not _SNAPSHOT.fullmatch(str(snapshot)):  # never expected: it goes into a SET
+                raise ValueError(f"unexpected snapshot id {snapshot!r}")
+            self._snapshot = str(snapshot)
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="beside")
+        return self
+
+    def read(self, fn: Callable[[Session], T]) -> Later[T]:
+        if self._pool is None:
+            return Later(call=lambda: fn(self._s))
+        future = self._pool.submit(self._run, fn)
+        self._started.append(future)
+        return Later(future)
+
+    def _run(self, fn: Callable[[Session], T]) -> T:
+        with Session(self._engine) as t:
+            t.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            t.execute(text("SET TRANSACTION READ ONLY"))
+            t.execute(text(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'"))
+            # A read beside is a large one: room to group and hash it in memory (the default
+            # 4 MB spills a hundred thousand groups to disk), and no compiling a plain scan.
+            t.execute(text(f"SET LOCAL work_mem = '{SIDE_WORK_MEM_MB}MB'"))
+            t.execute(text("SET LOCAL jit = off"))
+            return fn(t)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            for future in self._started:
+                future.cancel()
+            self._pool.shutdown(wait=True)  # (the exported snapshot lives until the reads end)
+            self._pool = None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

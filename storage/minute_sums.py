@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, Integer, case, cast, func, literal, select, type_coerce
+from sqlalchemy import ARRAY, DateTime, Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Grouping
 
@@ -76,11 +76,12 @@ def minute_sums(
     first: date,
     last: date,
     overdue_before: datetime,
-    weeks: Sequence[int],
+    weeks: Sequence[int] | None,
     weigh: Callable[[Shape], Weights],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
     """(sums, edge groups) on PostgreSQL, else None. ``sums``: one row per student service,
-    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` over the
+    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` (None: every
+    week of the month) over the
     sessions away from the edges, each session's minutes times its shape's ``weigh``; ``edge
     groups``: the sessions near a week's or the month's edge, as ``minute_groups`` rows (the
     caller weighs them). None too when a session has a status or reason outside the
@@ -90,28 +91,39 @@ def minute_sums(
     reads = month_reads(s, scope, first, last, overdue_before)
     if reads is None:
         return None
+    if weeks is None:
+        weeks = range(len(reads.bands) - 1)
     table = [weigh(shape) for shape in shapes()]
     student, service, *_, note, overdue = reads.cols
-    # Each session's shape number worked out once (arrays count from 1), then weighed.
+    # Each session's shape number and week worked out once (arrays count from 1), then its
+    # minutes weighed once per sum. PostgreSQL would inline a plain subquery's expressions into
+    # every sum that reads them (eleven shape numbers a row): OFFSET 0 keeps each layer whole.
     number = _number(TS.starts_at < reads.bands[0][0], overdue, note) + 1
+    # 0 before the month, w + 1 in week w (no session read here is in a band between weeks).
+    cuts = [lo for lo, _ in reads.bands[:-1]]
+    week = func.width_bucket(TS.starts_at, literal(cuts, ARRAY(DateTime(timezone=True))))
     one = (
-        select(student, service, TS.minutes, TS.starts_at, number.label("number"))
+        select(student, service, TS.minutes, week.label("week"), number.label("number"))
         .where(*reads.where)
+        .offset(0)
         .subquery()
     )
 
     def weighed(i: int) -> Any:
         weights = Grouping(literal([w[i] for w in table], ARRAY(Integer)))
-        return one.c.minutes * type_coerce(weights, ARRAY(Integer))[one.c.number]
+        return (one.c.minutes * type_coerce(weights, ARRAY(Integer))[one.c.number]).label(f"w{i}")
 
-    due = weighed(3)
-    sums = [func.sum(weighed(i)) for i in range(3)] + [func.sum(due)]
-    sums += [
-        func.sum(case((reads.in_week(w, one.c.starts_at), due), else_=literal(0))) for w in weeks
-    ]
-    unknown = func.count().filter(one.c.number.is_(None))
-    q = select(one.c.student_id, one.c.service, unknown, *sums).group_by(
-        one.c.student_id, one.c.service
+    two = (
+        select(one.c.student_id, one.c.service, one.c.week, one.c.number)
+        .add_columns(*(weighed(i) for i in range(4)))
+        .offset(0)
+        .subquery()
+    )
+    sums: list[Any] = [func.sum(two.c[f"w{i}"]) for i in range(4)]
+    sums += [func.coalesce(func.sum(two.c.w3).filter(two.c.week == w + 1), 0) for w in weeks]
+    unknown = func.count().filter(two.c.number.is_(None))
+    q = select(two.c.student_id, two.c.service, unknown, *sums).group_by(
+        two.c.student_id, two.c.service
     )
     rows = _tuples(s, q)
     if any(row[2] for row in rows):

@@ -132,8 +132,10 @@ def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
         )
         .order_by(m.StudentService.student_id, m.StudentService.service)
     )
-    # The database's rows as they come (named-tuple-like, no object per row made here).
-    return cast(list[ServiceRow], _rows(s, _scoped(q, scope)))
+    # The driver's tuples, named (an organisation has a hundred thousand services and more);
+    # ``exited_at`` then comes in the connection's zone on PostgreSQL (``service_ends``
+    # converts it).
+    return [ServiceRow._make(row) for row in _tuples(s, _scoped(q, scope))]
 
 
 def _students_in(scope: Scope) -> Any:
@@ -181,10 +183,11 @@ class MonthReads:
         if not self.edges:
             return []
         out: list[tuple[Any, ...]] = []
-        rows = s.connection().execute(
+        rows = _tuples(
+            s,
             select(*self.cols, TS.starts_at, TS.minutes, m.Student.school_id)
             .join(m.Student, m.Student.id == TS.student_id)
-            .where(*self.edges)
+            .where(*self.edges),
         )
         for sid, svc, st, reason, mk, nt, od, at, minutes, school in rows:
             zone_cuts = self.cuts[self.zone_of_school[school]]
@@ -428,8 +431,7 @@ def closed_spans(
     return dict(out)
 
 
-@dataclass(frozen=True)
-class OwedCandidate:
+class OwedCandidate(NamedTuple):
     session_id: int
     student_id: str
     service: str
@@ -489,9 +491,13 @@ def owed_candidates(
     q = q.where(or_(*kinds))
     if since is not None:
         q = q.where(TS.starts_at >= since)
+    # The driver's tuples (a whole organisation's are tens of thousands): an instant then comes
+    # in the connection's zone on PostgreSQL, given here in UTC as everywhere else.
     return [
-        OwedCandidate(sid, student, svc, owner, at, minutes, status, reason, bool(note))
-        for sid, student, svc, owner, at, minutes, status, reason, note in _rows(
+        OwedCandidate(
+            sid, student, svc, owner, at.astimezone(UTC), minutes, status, reason, bool(note)
+        )
+        for sid, student, svc, owner, at, minutes, status, reason, note in _tuples(
             s, _scoped(q, scope)
         )
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -44,6 +44,7 @@ from bot.services.districts import find_district
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.minutes_calendar import (
     calendar_of,
+    count_window,
     service_ends,
     unmarked_cutoff,
     unrecorded_dates,
@@ -53,6 +54,8 @@ from bot.services.scope import audited, check_district
 from bot.settings import Settings
 from storage import minutes as q
 from storage import models as m
+from storage.collector import collector_paused
+from storage.db import Beside
 from storage.minute_sums import minute_sums
 from storage.queries import manager_district_scope
 
@@ -72,8 +75,7 @@ class StudentMinutes(NamedTuple):
     line: MinutesLine
 
 
-@dataclass(frozen=True)
-class OwedMakeup:
+class OwedMakeup(NamedTuple):
     session_id: int
     student_id: str
     service: str
@@ -110,19 +112,17 @@ def _effect(
 
 def _tallies(
     groups: Iterable[tuple[Any, ...]],
-    weeks: Sequence[int],
     *,
     no_show_owed: bool,
     into: dict[tuple[str, str], list[int]] | None = None,
 ) -> dict[tuple[str, str], list[int]]:
     """Each student service's [delivered, owed, made up, due in the month, due in each week of
-    the month], from ``minute_groups`` rows summed by ``weeks`` (added to ``into``'s). The
+    the month], from ``minute_groups`` rows summed by every week (added to ``into``'s). The
     rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen
     shapes, so the rule is asked once per shape what one minute of it adds, and the minutes are
     summed with that."""
     effects: dict[tuple[object, ...], Effect] = {}
     sums: dict[tuple[str, str], list[int]] = {} if into is None else into
-    slots = [WEEK0 + w for w in weeks]
     for sid, svc, status, reason, makeup, note, overdue, period, minutes, *by_week in groups:
         shape = (status, reason, makeup, note, overdue, period)
         effect = effects.get(shape)
@@ -138,31 +138,28 @@ def _tallies(
         total[2] += effect[2] * minutes
         if effect[3] and period == q.IN:
             total[DUE] += minutes
-            for i, week in zip(slots, by_week, strict=True):
+            for i, week in enumerate(by_week, WEEK0):
                 total[i] += week
     return sums
 
 
 def _month_tallies(
-    s: Session, scope: q.Scope, month: Month, cutoff: datetime, weeks: list[int], owed: bool
+    s: Session, scope: q.Scope, month: Month, cutoff: datetime, owed: bool
 ) -> dict[tuple[str, str], list[int]]:
-    """``_tallies`` of the month's sessions: summed per student service in the database where
-    it can (``minute_sums``, each shape weighed by the rule once), else from the groups."""
+    """``_tallies`` of the month's sessions, every week of the month summed: per student
+    service in the database where it can (``minute_sums``, each shape weighed by the rule
+    once), else from the groups."""
     sums = minute_sums(
-        s, scope, month.first, month.last, cutoff, weeks,
+        s, scope, month.first, month.last, cutoff, None,
         lambda shape: _effect(*shape, no_show_owed=owed),
     )  # fmt: skip
     if sums is None:
-        groups = q.minute_groups(s, scope, month.first, month.last, cutoff, weeks)
-        return _tallies(groups, weeks, no_show_owed=owed)
+        groups = q.minute_groups(s, scope, month.first, month.last, cutoff)
+        return _tallies(groups, no_show_owed=owed)
     rows, edges = sums
-    tallies: dict[tuple[str, str], list[int]] = {}
-    slots = [WEEK0 + w for w in weeks]
-    for sid, svc, *total in rows:
-        tally = tallies[(sid, svc)] = total[:WEEK0] + [0] * WEEKS
-        for i, week in zip(slots, total[WEEK0:], strict=True):
-            tally[i] = week
-    return _tallies(edges, weeks, no_show_owed=owed, into=tallies)
+    pad = [0] * (WEEK0 + WEEKS + 2 - len(rows[0])) if rows else []
+    tallies = {(sid, svc): [*total, *pad] for sid, svc, *total in rows}
+    return _tallies(edges, no_show_owed=owed, into=tallies)
 
 
 # A school and a mandate: (school, sessions a week, minutes each, minutes a week, a month,
@@ -174,14 +171,45 @@ def month_minutes(
     s: Session, scope: q.Scope, month: Month, now: datetime, settings: Settings
 ) -> list[StudentMinutes]:
     """Each student service in scope: required, delivered and owed for ``month`` as of ``now``."""
+    return month_figures(s, scope, month, now, settings, with_owed=False)[0]
+
+
+def month_figures(
+    s: Session,
+    scope: q.Scope,
+    month: Month,
+    now: datetime,
+    settings: Settings,
+    *,
+    with_owed: bool = True,
+) -> tuple[list[StudentMinutes], list[OwedMakeup]]:
+    """``month_minutes`` and (``with_owed``) ``owed_makeups`` for the scope. For a district or
+    more, the large reads (the month's sums, the weekly slots and their sessions counted, the
+    make-ups owed) run beside this thread's work on the services and their rules, sharing one
+    snapshot (``storage.db.Beside``): an organisation's month is a million sessions. The
+    objects it builds live until it ends: the cyclic collector waits meanwhile."""
+    with collector_paused(), Beside(s, wanted=scope.student_ids is None) as side:
+        owed = side.read(lambda t: owed_makeups(t, scope, now, settings)) if with_owed else None
+        items = _month_minutes(s, scope, month, now, settings, side)
+        return items, ([] if owed is None else owed.get())
+
+
+def _month_minutes(
+    s: Session, scope: q.Scope, month: Month, now: datetime, settings: Settings, side: Beside
+) -> list[StudentMinutes]:
+    cutoff = unmarked_cutoff(now, settings)
+    owed = settings.makeup_for_no_shows
+    tallied = side.read(lambda t: _month_tallies(t, scope, month, cutoff, owed))
+    slotted = side.read(lambda t: q.slot_rows(t, scope))
     services = q.service_rows(s, scope)
     if not services:
         return []
-    cutoff = unmarked_cutoff(now, settings)
     calendar = calendar_of(s, scope, {r[2] for r in services}, month, now, settings)
+    window = count_window(calendar, month)
+    counted = side.read(lambda t: q.recorded_counts(t, scope, *window) if window else {})
     # What each mandate makes due (students of one school mostly share a handful of mandates:
-    # each worked out once), and so which weeks' sessions anyone's "due so far" looks at. Rows
-    # are unpacked rather than read by name: a hundred thousand rows and more.
+    # each worked out once). Rows are unpacked rather than read by name: a hundred thousand
+    # rows and more.
     rules: dict[MandateKey, Due] = {}
     rule_of: list[Due] = []
     dates: dict[tuple[str, str], tuple[date | None, date | None]] = {}
@@ -206,12 +234,13 @@ def month_minutes(
                 calendar.settled[school_id],
             )
         rule_of.append(rule)
-    # (A monthly mandate looks only at the month's sum.)
-    weeks = sorted({w for rule in rules.values() for w, _ in rule.judged})
-    tallies = _month_tallies(s, scope, month, cutoff, weeks, settings.makeup_for_no_shows)
-    slots = q.slot_rows(s, scope)
+    tallies = tallied.get()
+    slots = slotted.get()
     if slots:
-        for slot, day in unrecorded_dates(s, scope, slots, month, calendar, dates, cutoff):
+        unrecorded = unrecorded_dates(
+            s, scope, slots, month, calendar, dates, cutoff, counted=counted.get()
+        )
+        for slot, day in unrecorded:
             total = tallies.get((slot.student_id, slot.service))
             if total is None:
                 total = tallies[(slot.student_id, slot.service)] = [0] * (WEEK0 + WEEKS)
@@ -264,18 +293,7 @@ def owed_makeups(
             what = outcome(facts, no_show_owed=settings.makeup_for_no_shows)
             owing = owes[shape] = what is Outcome.OWED
         if owing:
-            out.append(
-                OwedMakeup(
-                    c.session_id,
-                    c.student_id,
-                    c.service,
-                    c.provider_id,
-                    c.starts_at,
-                    c.minutes,
-                    c.status,
-                    c.cancel_reason,
-                )
-            )
+            out.append(OwedMakeup._make(c[:8]))  # (the candidate's fields, in the same order)
     return out
 
 
@@ -421,17 +439,10 @@ def provider_minutes(
     students = frozenset(
         s.scalars(select(m.Assignment.student_id).where(m.Assignment.provider_id == provider.id))
     )
-    items = [
-        i
-        for i in month_minutes(s, q.Scope(student_ids=students), month, now, settings)
-        if i.provider_id == provider.id
-    ]
+    every, owing = month_figures(s, q.Scope(student_ids=students), month, now, settings)
+    items = [i for i in every if i.provider_id == provider.id]
     items.sort(key=lambda i: (not i.line.behind, i.line.percent, i.student_id, i.service))
-    owed = [
-        o
-        for o in owed_makeups(s, q.Scope(student_ids=students), now, settings)
-        if o.provider_id == provider.id
-    ]
+    owed = [o for o in owing if o.provider_id == provider.id]
     labels = student_labels(s, {o.student_id for o in owed}, settings.show_student_names)
     return ProviderMinutes(
         provider.id,
@@ -457,11 +468,11 @@ def district_minutes(
 ) -> DistrictMinutes:
     """Students below 90% of their prorated minutes, and make-ups owed per provider."""
     scope = q.Scope(district_ids=frozenset({district.id}))
-    items = month_minutes(s, scope, month, now, settings)
+    items, owing = month_figures(s, scope, month, now, settings)
     behind = [i for i in items if i.line.behind]
     behind.sort(key=lambda i: (i.line.percent, i.student_id, i.service))
     per: dict[str, list[OwedMakeup]] = defaultdict(list)
-    for o in owed_makeups(s, scope, now, settings):
+    for o in owing:
         per[o.provider_id].append(o)
     names = dict(
         s.execute(
@@ -496,7 +507,8 @@ def district_lines(
         return []
     scope = q.Scope(district_ids=frozenset(d for d, _ in wanted))
     behind: dict[str, set[str]] = defaultdict(set)
-    for i in month_minutes(s, scope, month, now, settings):
+    items, owing = month_figures(s, scope, month, now, settings)
+    for i in items:
         if i.line.behind:
             behind[i.district_id].add(i.student_id)
     owed: dict[str, int] = defaultdict(int)
@@ -507,7 +519,7 @@ def district_lines(
             .where(m.School.district_id.in_(sorted(scope.district_ids or ())))
         ).all()
     )
-    for o in owed_makeups(s, scope, now, settings):
+    for o in owing:
         owed[district_of.get(o.student_id, "")] += 1
     return [DistrictLine(d, n, len(behind[d]), owed[d]) for d, n in wanted]
 

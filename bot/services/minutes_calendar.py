@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -69,8 +69,24 @@ def service_ends(r: q.ServiceRow) -> date | None:
     """The service's last day: its end, or the student's exit if sooner."""
     if r.exited_at is None:
         return r.ends_on
-    exited = r.exited_at.date()
+    exited = r.exited_at.astimezone(UTC).date()
     return exited if r.ends_on is None else min(r.ends_on, exited)
+
+
+def count_window(calendar: Calendar, month: Month) -> tuple[datetime, datetime] | None:
+    """The span, in every school's zone, from the month's first day to its last day whose grace
+    to be marked is over (None: no such day anywhere): a slot's sessions counted in it are
+    sessions of the dates ``unrecorded_dates`` looks at."""
+    spans = {
+        q.month_bounds(month.first, min(settled - timedelta(days=1), month.last), zone)
+        for zone, settled in {
+            (calendar.zones[school], calendar.settled[school]) for school in calendar.days
+        }
+    }
+    if not spans:
+        return None
+    lo, hi = max(a for a, _ in spans), min(b for _, b in spans)
+    return (lo, hi) if lo < hi else None
 
 
 def unrecorded_dates(
@@ -81,15 +97,17 @@ def unrecorded_dates(
     calendar: Calendar,
     dates: dict[tuple[str, str], tuple[date | None, date | None]],
     cutoff: datetime,
+    *,
+    counted: dict[tuple[str, str], int] | None = None,
 ) -> list[tuple[q.SlotRow, date]]:
     """The month's weekly-slot dates with no session on file at all (the rule:
     ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over, and
     neither the slot's own session for the date nor any other session of the student and
-    service (not a make-up) on that school-local date."""
+    service (not a make-up) on that school-local date. ``counted``: ``q.recorded_counts`` over
+    ``count_window`` if already read."""
     # Each slot's dates to account for: open, inside its dates, their grace over. Slots of one
     # school, weekday and dates share them: each worked out once.
     due_dates: list[tuple[q.SlotRow, list[date]]] = []
-    window: set[tuple[datetime, datetime]] = set()
     wanted_of: dict[tuple[object, ...], list[date]] = {}
     approved_on: dict[tuple[datetime, str], date] = {}  # slots approved together share it
     zones, settled, days = calendar.zones, calendar.settled, calendar.days
@@ -112,17 +130,15 @@ def unrecorded_dates(
             before = settled[school_id]
             slot = SlotDates(weekday, minutes, first, ends)
             wanted = wanted_of[key] = slot_days(slot, days[school_id], before)
-            if wanted:
-                last = min(before - timedelta(days=1), month.last)  # no further than the month
-                window.add(q.month_bounds(month.first, last, zone))
         if wanted:
             due_dates.append((r, wanted))
     if not due_dates:
         return []
     # Most slots have a session on every such date: counting a slot's sessions in a span that
     # holds only its dates in every zone settles those; the others are looked at date by date.
-    lo, hi = max(a for a, _ in window), min(b for _, b in window)
-    counted = q.recorded_counts(s, scope, lo, hi) if lo < hi else {}
+    if counted is None:
+        window = count_window(calendar, month)
+        counted = q.recorded_counts(s, scope, *window) if window else {}
     unsure = [
         (r, wanted)
         for r, wanted in due_dates

@@ -116,9 +116,7 @@ def _database(deps: Deps, *, summed: bool) -> dict[tuple[str, str], list[int]]:
         fast = minute_sums(s, q.Scope(), DEC.first, DEC.last, cutoff, weeks, lambda _: (0, 0, 0, 0))
         postgres = s.get_bind().dialect.name == "postgresql"
         assert (fast is not None) == (postgres and summed)
-        sums = svc._month_tallies(
-            s, q.Scope(), DEC, cutoff, weeks, deps.settings.makeup_for_no_shows
-        )
+        sums = svc._month_tallies(s, q.Scope(), DEC, cutoff, deps.settings.makeup_for_no_shows)
     return {k: v for k, v in sums.items() if any(v)}
 
 
