@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+from psycopg import Cursor
+from psycopg.rows import args_row
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -96,6 +98,23 @@ def _tuples(s: Session, q: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         result.close()
 
 
+N = TypeVar("N", bound=tuple[Any, ...])
+
+
+def _named(s: Session, q: Select[*tuple[Any, ...]], row: Callable[..., N]) -> list[N]:
+    """``_tuples``, each made a ``row`` (a named tuple's class) as the driver reads it: no list
+    of plain tuples first (a hundred thousand rows and more)."""
+    result = s.connection().execute(q)
+    if s.get_bind().dialect.name != "postgresql":
+        return [row(*values) for values in result]
+    try:
+        cursor = cast(Cursor[Any], result.cursor)  # (psycopg's, under SQLAlchemy's)
+        cursor.row_factory = args_row(row)
+        return cast(list[N], cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
@@ -135,7 +154,7 @@ def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
     # The driver's tuples, named (an organisation has a hundred thousand services and more);
     # ``exited_at`` then comes in the connection's zone on PostgreSQL (``service_ends``
     # converts it).
-    return [ServiceRow._make(row) for row in _tuples(s, _scoped(q, scope))]
+    return _named(s, _scoped(q, scope), ServiceRow)
 
 
 def _students_in(scope: Scope) -> Any:
@@ -325,7 +344,7 @@ def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
     # The driver's tuples (an organisation has a hundred thousand slots and more);
     # ``approved_at`` then comes in the connection's zone on PostgreSQL: the callers only
     # convert it (``local_date``), never read its wall time.
-    return [SlotRow._make(row) for row in _tuples(s, _scoped(q, scope))]
+    return _named(s, _scoped(q, scope), SlotRow)
 
 
 def _generated_in(scope: Scope, lo: datetime, hi: datetime) -> list[Any]:
