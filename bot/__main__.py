@@ -311,7 +311,10 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.errors import UserFacingError
 
     _database_ready(settings, auto_migrate=settings.is_sqlite)
-    deps = build_deps(settings)
+    # The solve in a child process, as the servers do: should OR-Tools abort (a native check,
+    # not an exception), the operator reads a sentence and the exit status, not a core dump.
+    one = settings.model_copy(update={"match_solves": 1})  # (one solve: one child)
+    deps = build_deps(one, solve_in_processes=True)
     try:
         district = matching.resolve_district(deps, args.district)
         today = args.today or _today_in(district.timezone)

@@ -465,7 +465,9 @@ def load_demo_if_empty(deps: Deps) -> str | None:
     )
 
 
-def make_console(settings: Settings, slack: LocalSlack, as_user: str | None) -> Console:
+def make_console(
+    settings: Settings, slack: LocalSlack, as_user: str | None, *, solve_in_processes: bool = False
+) -> Console:
     secret = secrets.token_hex(16)
     local = settings.model_copy(
         update={
@@ -473,9 +475,10 @@ def make_console(settings: Settings, slack: LocalSlack, as_user: str | None) -> 
             "slack_bot_token": "xoxb-local-console",
             "slack_signing_secret": secret,
             "listener_threads": 4,
+            "match_solves": 1,  # one person at the keyboard
         }
     )
-    deps = build_deps(local, slack_retries=0)
+    deps = build_deps(local, slack_retries=0, solve_in_processes=solve_in_processes)
     from bot.app import create_app
 
     app = create_app(local, deps, process_before_response=True)
@@ -498,7 +501,9 @@ def run(
     out = stdout or sys.stdout
     interactive = stdin.isatty()
     with LocalSlack() as slack:
-        console = make_console(settings, slack, as_user)
+        # Solves in a child process, as the servers do: should OR-Tools abort (a native
+        # check, not an exception), the console says so and carries on.
+        console = make_console(settings, slack, as_user, solve_in_processes=True)
         loaded = load_demo_if_empty(console.deps)
         if as_user is None:
             console.user = _default_user(console.deps)

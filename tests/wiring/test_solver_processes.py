@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from bot.domain.matching import MatchInput, Progress, solve
-from bot.solver_processes import SolverProcesses
+from bot.solver_processes import SolverFailed, SolverProcesses
 from bot.work import SOLVE_NICENESS
 from tests.domain.test_matching import instance, need, provider
 
@@ -73,3 +74,30 @@ def test_a_solve_that_raises_fails_the_call_and_keeps_the_child(pool: SolverProc
 
     assert pool(_inp(), 1.0, None).bound == 2
     assert pool._all == [child]
+
+
+def test_a_child_that_aborts_mid_solve_fails_the_call_politely_and_is_replaced(
+    pool: SolverProcesses,
+) -> None:
+    # OR-Tools can abort the process on a failed native check (SIGABRT, no exception): the
+    # call must end in SolverFailed, a sentence for the manager, and the next call must work.
+    from demo.instances import hard_instance
+
+    pool(_inp(), 1.0, None)
+    (child,) = pool._all
+    assert child.process.pid is not None
+    started = threading.Event()
+
+    def abort_once_solving(p: Progress) -> None:
+        if not started.is_set():
+            started.set()
+            os.kill(child.process.pid, signal.SIGABRT)  # type: ignore[arg-type]
+
+    with pytest.raises(SolverFailed) as failed:
+        pool(hard_instance(300, 40, 0), 10.0, abort_once_solving)
+
+    assert started.is_set()
+    assert "Please run it again" in failed.value.message
+    assert pool(_inp(), 1.0, None).bound == 2
+    (replacement,) = pool._all
+    assert replacement is not child
