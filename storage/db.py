@@ -141,9 +141,10 @@ class Beside:
     database as of one moment: on PostgreSQL the caller's transaction exports its snapshot and
     each read imports it (REPEATABLE READ, read only), in up to ``workers`` threads. For a
     summary's few large independent reads: the database works on them while the caller's thread
-    works on what it already has. Elsewhere (SQLite, or a session bound to a connection), and
-    when not ``wanted``, a read runs on the caller's session the first time its answer is
-    asked for. Leaving the block waits for the reads still running."""
+    works on what it already has. Elsewhere (SQLite, or a session bound to a connection), when
+    the caller's transaction has written (other connections would not see it), and when not
+    ``wanted``, a read runs on the caller's session the first time its answer is asked for.
+    Leaving the block waits for the reads still running."""
 
     def __init__(self, s: Session, *, wanted: bool = True, workers: int = 3) -> None:
         self._s = s
@@ -157,7 +158,14 @@ class Beside:
 
     def __enter__(self) -> Beside:
         if self._side:
-            snapshot = self._s.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            # Another connection never sees this transaction's own writes: where it has made
+            # any (flushed now, as a query here would), every read stays on the caller's.
+            self._s.flush()
+            snapshot, wrote = self._s.execute(
+                text("SELECT pg_export_snapshot(), pg_current_xact_id_if_assigned() IS NOT NULL")
+            ).one()
+            if wrote:
+                return self
             if not _SNAPSHOT.fullmatch(str(snapshot)):  # never expected: it goes into a SET
                 raise ValueError(f"unexpected snapshot id {snapshot!r}")
             self._snapshot = str(snapshot)

@@ -68,3 +68,18 @@ def test_without_a_snapshot_to_share_a_read_runs_on_the_callers_session_when_ask
             _district(db, "juneau")
             assert later.get() == 2 and later.get() == 2
         assert ran == [s]  # once, on the caller's session
+
+
+@pytest.mark.postgres
+def test_after_the_callers_own_writes_reads_stay_on_its_session(db: Engine) -> None:
+    ran: list[Session] = []
+
+    def counted(t: Session) -> int:
+        ran.append(t)
+        return _count(t)
+
+    with Session(db) as s:
+        s.add(m.District(id="anc", name="ANC", state="AK", timezone="America/Anchorage"))
+        with Beside(s) as side:  # (the district is flushed, not committed)
+            assert side.read(counted).get() == 1  # the caller's write is seen
+        assert ran == [s]
