@@ -327,14 +327,19 @@ class SlotRow(NamedTuple):
     timezone: str
 
 
-def slot_rows(s: Session, scope: Scope) -> list[SlotRow]:
-    """The weekly slots of the approved assignments in scope."""
+def slot_rows(s: Session, scope: Scope, *, holders: bool = True) -> list[SlotRow]:
+    """The weekly slots of the approved assignments in scope. Without ``holders``, each row's
+    provider, start and zone are left empty ("", 0, ""): the minutes count a slot's dates and
+    minutes only, and an organisation's slots are a hundred thousand rows and more."""
     slot, a = m.AssignmentSlot, m.Assignment
+    held: tuple[Any, ...] = (a.provider_id, slot.start_minute, slot.timezone)
+    if not holders:
+        held = (literal(""), literal(0), literal(""))
     q = (
         select(
             a.student_id, a.service, m.Student.school_id, slot.id.label("slot_id"),
             slot.group_key, slot.day, (slot.end_minute - slot.start_minute).label("minutes"),
-            a.approved_at, a.provider_id, slot.start_minute, slot.timezone,
+            a.approved_at, *held,
         )
         .join(a, a.id == slot.assignment_id)
         .join(m.Student, m.Student.id == a.student_id)
@@ -510,11 +515,21 @@ def owed_candidates(
     q = q.where(or_(*kinds))
     if since is not None:
         q = q.where(TS.starts_at >= since)
-    # The driver's tuples (a whole organisation's are tens of thousands): an instant then comes
-    # in the connection's zone on PostgreSQL, given here in UTC as everywhere else.
+    # The driver's tuples (a whole organisation's are a hundred thousand): an instant then
+    # comes in the connection's zone on PostgreSQL, given here in UTC as everywhere else. The
+    # words of a small vocabulary (service, status, reason) are kept once each, not per row.
+    words: dict[str, str] = {}
     return [
         OwedCandidate(
-            sid, student, svc, owner, at.astimezone(UTC), minutes, status, reason, bool(note)
+            sid,
+            student,
+            words.setdefault(svc, svc),
+            owner,
+            at.astimezone(UTC),
+            minutes,
+            words.setdefault(status, status),
+            reason if reason is None else words.setdefault(reason, reason),
+            bool(note),
         )
         for sid, student, svc, owner, at, minutes, status, reason, note in _tuples(
             s, _scoped(q, scope)

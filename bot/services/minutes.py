@@ -162,6 +162,8 @@ def _month_tallies(
     return _tallies(edges, no_show_owed=owed, into=tallies)
 
 
+NO_DATES: tuple[date | None, date | None] = (None, None)  # (most services: shared)
+
 # A school and a mandate: (school, sessions a week, minutes each, minutes a week, a month,
 # starts, ends).
 MandateKey = tuple[str, int, int, int | None, int | None, date | None, date | None]
@@ -200,7 +202,7 @@ def _month_minutes(
     cutoff = unmarked_cutoff(now, settings)
     owed = settings.makeup_for_no_shows
     tallied = side.read(lambda t: _month_tallies(t, scope, month, cutoff, owed))
-    slotted = side.read(lambda t: q.slot_rows(t, scope))
+    slotted = side.read(lambda t: q.slot_rows(t, scope, holders=False))
     services = q.service_rows(s, scope)
     if not services:
         return []
@@ -218,7 +220,7 @@ def _month_minutes(
         sid, svc, school_id, _, spw, length, per_week, per_month, starts, ends, gone, _ = r
         if gone is not None:
             ends = service_ends(r)
-        dates[(sid, svc)] = (starts, ends)
+        dates[(sid, svc)] = NO_DATES if starts is None and ends is None else (starts, ends)
         # Dates outside the month change nothing in it: most services share a key.
         if starts is not None and starts <= first:
             starts = None
