@@ -192,8 +192,17 @@ def create_app(
         outbound = ThreadPoolExecutor(
             max_workers=settings.listener_threads, thread_name_prefix="outbound"
         )
-    # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool).
-    solves = SolvePool(settings.match_solves, report_error, inline=inline, acks=acks)
+    # /match solves wait here, at most MATCH_SOLVES at a time (bot.work.SolvePool). Where the
+    # solve itself runs in a child process (serve, socket), the pool's thread only reads the
+    # input, waits and stores the proposal: it keeps the process's priority, so that it never
+    # holds Python's lock at a low one while requests wait for it.
+    solves = SolvePool(
+        settings.match_solves,
+        report_error,
+        inline=inline,
+        acks=acks,
+        lower=deps.solver_override is None,
+    )
     app.use(Admission(deps, solves, connections, outbound))
 
     @app.error

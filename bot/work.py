@@ -20,7 +20,9 @@ Matching solves (``/match``, Home's Run match, [Find new times]) go one step fur
 solve that waits holds no thread and a person's solves still run one at a time, and at most one
 solve per subject (a district) is queued or running. A solve's threads run at the lowest
 priority (``SOLVE_NICENESS``): its native solver threads, which do most of the work without
-Python's lock, then take only the CPU that requests leave.
+Python's lock, then take only the CPU that requests leave. Where the solve runs in a child
+process (``bot.solver_processes``, already at that priority), the pool's thread keeps the
+process's priority (``lower=False``): it only reads, waits and stores.
 
 In ``serve`` the door counts the requests being acknowledged on an ``AckGate`` that the
 composition root (``bot.app.create_door``) gives to the door and to the app's pools alike; a work
@@ -204,8 +206,10 @@ class SolvePool:
         *,
         inline: bool = False,
         acks: AckGate | None = None,
+        lower: bool = True,
     ) -> None:
         self.size, self.report = size, report
+        self._lower = lower and not inline  # lower_priority() for a solve in this thread
         self._work = WorkPool(size, inline=inline, acks=acks)
         self._lock = threading.Lock()
         self._subjects: dict[str, tuple[str, bool]] = {}  # subject -> (user, started)
@@ -239,7 +243,7 @@ class SolvePool:
         ``request`` (body, context, respond, client) is whom a failure is reported to."""
 
         def run() -> None:
-            if not self._work.inline:
+            if self._lower:
                 lower_priority()
             with self._lock:
                 self.running += 1

@@ -278,6 +278,24 @@ def test_a_solve_runs_at_the_lowest_priority_and_the_work_threads_do_not() -> No
     assert seen == {"solve": SOLVE_NICENESS, "work": os.getpriority(os.PRIO_PROCESS, 0)}
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_where_the_solve_runs_in_a_child_process_the_pool_thread_keeps_its_priority() -> None:
+    # (serve and socket: the thread only reads the input, waits and stores the proposal; at a
+    # low priority it would hold Python's lock while requests wait for it.)
+    solves = SolvePool(1, lower=False)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def task() -> None:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        done.set()
+
+    assert solves.claim("district-a", "U1") == 0
+    solves.start("district-a", "U1", task)
+    assert done.wait(5)
+    assert seen == [os.getpriority(os.PRIO_PROCESS, 0)]
+
+
 def test_work_does_not_wait_for_requests_that_arrived_after_it_was_queued() -> None:
     """A steady stream of requests would otherwise hold every task for the whole
     YIELD_SECONDS: a task waits only for those being answered when it was queued (``mark``)."""
