@@ -1,4 +1,5 @@
-"""Storage: engine and session factory, and the Alembic entry points."""
+"""Storage: engine and session factory, plain-row reads, reads beside a session's own
+(``Beside``), and the Alembic entry points."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
+from psycopg import Cursor
+from psycopg.rows import args_row
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +118,7 @@ def plain_rows(
 
 
 T = TypeVar("T")
+N = TypeVar("N", bound=tuple[Any, ...])
 SIDE_WORK_MEM_MB = 64
 _SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
@@ -201,6 +205,34 @@ class Beside:
                 future.cancel()
             self._pool.shutdown(wait=True)  # (the exported snapshot lives until the reads end)
             self._pool = None
+
+
+def driver_tuples(s: Session, q: Executable) -> list[tuple[Any, ...]]:
+    """Every row of a plain (non-ORM) query as the driver's own tuples (read by position only),
+    for the largest reads. On PostgreSQL the driver's values are already what the columns hold
+    (an instant comes in the connection's zone: compare it or convert it, never read its wall
+    time); elsewhere (SQLite keeps dates as text) the rows go through the column types."""
+    result = s.connection().execute(q)
+    if s.get_bind().dialect.name != "postgresql":
+        return [tuple(row) for row in result]
+    try:
+        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def driver_named(s: Session, q: Executable, row: Callable[..., N]) -> list[N]:
+    """``driver_tuples``, each made a ``row`` (a named tuple's class) as the driver reads it:
+    no list of plain tuples first (a hundred thousand rows and more)."""
+    result = s.connection().execute(q)
+    if s.get_bind().dialect.name != "postgresql":
+        return [row(*values) for values in result]
+    try:
+        cursor = cast(Cursor[Any], result.cursor)  # (psycopg's, under SQLAlchemy's)
+        cursor.row_factory = args_row(row)
+        return cast(list[N], cursor.fetchall())
+    finally:
+        result.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -23,7 +23,8 @@ from sqlalchemy.sql.elements import Grouping
 
 from bot.domain.vocabulary import CancelReason, SessionStatus
 from storage import models as m
-from storage.minutes import BEFORE, IN, Scope, _tuples, month_reads
+from storage.db import driver_tuples
+from storage.minutes import BEFORE, IN, Scope, month_reads
 
 TS = m.TherapySession
 STATUSES: tuple[str, ...] = tuple(SessionStatus)
@@ -125,7 +126,7 @@ def minute_sums(
     q = select(two.c.student_id, two.c.service, unknown, *sums).group_by(
         two.c.student_id, two.c.service
     )
-    rows = _tuples(s, q)
+    rows = driver_tuples(s, q)
     if any(row[2] for row in rows):
         return None
     return [(sid, svc, *rest) for sid, svc, _, *rest in rows], reads.edge_rows(s, weeks)

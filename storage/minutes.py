@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from psycopg import Cursor
-from psycopg.rows import args_row
 from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.domain.vocabulary import SessionStatus
 from storage import models as m
+from storage.db import driver_named, driver_tuples
 
 TS = m.TherapySession
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
@@ -84,37 +83,6 @@ def _rows(s: Session, q: Select[*tuple[Any, ...]]) -> list[Any]:
     return list(s.connection().execute(q).all())
 
 
-def _tuples(s: Session, q: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``_rows`` as the driver's own tuples (read by position only), for the largest reads. On
-    PostgreSQL the driver's values are already what the columns hold (an instant comes in the
-    connection's zone: compare it or convert it, never read its wall time); elsewhere (SQLite
-    keeps dates as text) the rows go through the column types."""
-    result = s.connection().execute(q)
-    if s.get_bind().dialect.name != "postgresql":
-        return [tuple(row) for row in result]
-    try:
-        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
-    finally:
-        result.close()
-
-
-N = TypeVar("N", bound=tuple[Any, ...])
-
-
-def _named(s: Session, q: Select[*tuple[Any, ...]], row: Callable[..., N]) -> list[N]:
-    """``_tuples``, each made a ``row`` (a named tuple's class) as the driver reads it: no list
-    of plain tuples first (a hundred thousand rows and more)."""
-    result = s.connection().execute(q)
-    if s.get_bind().dialect.name != "postgresql":
-        return [row(*values) for values in result]
-    try:
-        cursor = cast(Cursor[Any], result.cursor)  # (psycopg's, under SQLAlchemy's)
-        cursor.row_factory = args_row(row)
-        return cast(list[N], cursor.fetchall())
-    finally:
-        result.close()
-
-
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
@@ -154,7 +122,7 @@ def service_rows(s: Session, scope: Scope) -> list[ServiceRow]:
     # The driver's tuples, named (an organisation has a hundred thousand services and more);
     # ``exited_at`` then comes in the connection's zone on PostgreSQL (``service_ends``
     # converts it).
-    return _named(s, _scoped(q, scope), ServiceRow)
+    return driver_named(s, _scoped(q, scope), ServiceRow)
 
 
 def _students_in(scope: Scope) -> Any:
@@ -202,7 +170,7 @@ class MonthReads:
         if not self.edges:
             return []
         out: list[tuple[Any, ...]] = []
-        rows = _tuples(
+        rows = driver_tuples(
             s,
             select(*self.cols, TS.starts_at, TS.minutes, m.Student.school_id)
             .join(m.Student, m.Student.id == TS.student_id)
@@ -305,7 +273,7 @@ def minute_groups(
         .where(*reads.where)
         .group_by(*reads.cols, reads.period)
     )
-    out: list[Any] = _tuples(s, grouped)
+    out: list[Any] = driver_tuples(s, grouped)
     out.extend(reads.edge_rows(s, weeks))
     return out
 
@@ -349,7 +317,7 @@ def slot_rows(s: Session, scope: Scope, *, holders: bool = True) -> list[SlotRow
     # The driver's tuples (an organisation has a hundred thousand slots and more);
     # ``approved_at`` then comes in the connection's zone on PostgreSQL: the callers only
     # convert it (``local_date``), never read its wall time.
-    return _named(s, _scoped(q, scope), SlotRow)
+    return driver_named(s, _scoped(q, scope), SlotRow)
 
 
 def _generated_in(scope: Scope, lo: datetime, hi: datetime) -> list[Any]:
@@ -373,7 +341,7 @@ def recorded_counts(
         .where(*_generated_in(scope, lo, hi))
         .group_by(TS.student_id, slot)
     )
-    return {(sid, key): n for sid, key, n in _tuples(s, q)}
+    return {(sid, key): n for sid, key, n in driver_tuples(s, q)}
 
 
 # Up to this many students are named in the query; more are read for the whole scope and kept
@@ -400,7 +368,7 @@ def sessions_on_file(
         if students is not None:
             where.append(students)
     q = select(TS.student_id, TS.service, TS.starts_at, key).where(*where).distinct()
-    return [row for row in _tuples(s, q) if row[0] in wanted]
+    return [row for row in driver_tuples(s, q) if row[0] in wanted]
 
 
 def school_zones(s: Session, scope: Scope) -> dict[str, str]:
@@ -531,7 +499,7 @@ def owed_candidates(
             reason if reason is None else words.setdefault(reason, reason),
             bool(note),
         )
-        for sid, student, svc, owner, at, minutes, status, reason, note in _tuples(
+        for sid, student, svc, owner, at, minutes, status, reason, note in driver_tuples(
             s, _scoped(q, scope)
         )
     ]

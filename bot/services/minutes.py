@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,6 @@ from bot.domain.minutes import (
     Month,
     Outcome,
     SessionFacts,
-    Tally,
     due_rule,
     line_from,
     outcome,
@@ -49,6 +48,7 @@ from bot.services.minutes_calendar import (
     unmarked_cutoff,
     unrecorded_dates,
 )
+from bot.services.minutes_tallies import DUE, WEEK0, month_tallies
 from bot.services.people import Person, identify, require_known
 from bot.services.scope import audited, check_district
 from bot.settings import Settings
@@ -56,7 +56,6 @@ from storage import minutes as q
 from storage import models as m
 from storage.collector import collector_paused
 from storage.db import Beside
-from storage.minute_sums import minute_sums
 from storage.queries import manager_district_scope
 
 USAGE = (
@@ -84,82 +83,6 @@ class OwedMakeup(NamedTuple):
     minutes: int
     status: str
     cancel_reason: str | None
-
-
-# What one minute of a shape adds: delivered, owed, made up, due (in the month, and its week).
-Effect = tuple[int, int, int, int]
-DUE = 3  # a tally's sums: [delivered, owed, made up, due in the month, due in week 0, 1, ...]
-WEEK0 = 4
-
-
-def _effect(
-    status: str,
-    reason: str | None,
-    makeup: bool,
-    note: bool,
-    overdue: bool,
-    period: str,
-    *,
-    no_show_owed: bool,
-) -> Effect:
-    """What one minute of a session of this shape adds (the rule, ``Tally.add``)."""
-    one = Tally()
-    if period != q.AFTER:
-        facts = SessionFacts(status, reason, bool(makeup), bool(note), bool(overdue))
-        one = one.add(facts, 1, period == q.IN, no_show_owed=no_show_owed, week=0)
-    return (one.delivered, one.owed, one.made_up, one.weeks[0])
-
-
-def _tallies(
-    groups: Iterable[tuple[Any, ...]],
-    *,
-    no_show_owed: bool,
-    into: dict[tuple[str, str], list[int]] | None = None,
-) -> dict[tuple[str, str], list[int]]:
-    """Each student service's [delivered, owed, made up, due in the month, due in each week of
-    the month], from ``minute_groups`` rows summed by every week (added to ``into``'s). The
-    rule is ``Tally.add``, which is linear in the minutes; the groups come in a few dozen
-    shapes, so the rule is asked once per shape what one minute of it adds, and the minutes are
-    summed with that."""
-    effects: dict[tuple[object, ...], Effect] = {}
-    sums: dict[tuple[str, str], list[int]] = {} if into is None else into
-    for sid, svc, status, reason, makeup, note, overdue, period, minutes, *by_week in groups:
-        shape = (status, reason, makeup, note, overdue, period)
-        effect = effects.get(shape)
-        if effect is None:
-            effect = effects[shape] = _effect(*shape, no_show_owed=no_show_owed)
-        if effect == (0, 0, 0, 0):
-            continue
-        total = sums.get((sid, svc))
-        if total is None:
-            total = sums[(sid, svc)] = [0] * (WEEK0 + WEEKS)
-        total[0] += effect[0] * minutes
-        total[1] += effect[1] * minutes
-        total[2] += effect[2] * minutes
-        if effect[3] and period == q.IN:
-            total[DUE] += minutes
-            for i, week in enumerate(by_week, WEEK0):
-                total[i] += week
-    return sums
-
-
-def _month_tallies(
-    s: Session, scope: q.Scope, month: Month, cutoff: datetime, owed: bool
-) -> dict[tuple[str, str], list[int]]:
-    """``_tallies`` of the month's sessions, every week of the month summed: per student
-    service in the database where it can (``minute_sums``, each shape weighed by the rule
-    once), else from the groups."""
-    sums = minute_sums(
-        s, scope, month.first, month.last, cutoff, None,
-        lambda shape: _effect(*shape, no_show_owed=owed),
-    )  # fmt: skip
-    if sums is None:
-        groups = q.minute_groups(s, scope, month.first, month.last, cutoff)
-        return _tallies(groups, no_show_owed=owed)
-    rows, edges = sums
-    pad = [0] * (WEEK0 + WEEKS + 2 - len(rows[0])) if rows else []
-    tallies = {(sid, svc): [*total, *pad] for sid, svc, *total in rows}
-    return _tallies(edges, no_show_owed=owed, into=tallies)
 
 
 NO_DATES: tuple[date | None, date | None] = (None, None)  # (most services: shared)
@@ -201,7 +124,7 @@ def _month_minutes(
 ) -> list[StudentMinutes]:
     cutoff = unmarked_cutoff(now, settings)
     owed = settings.makeup_for_no_shows
-    tallied = side.read(lambda t: _month_tallies(t, scope, month, cutoff, owed))
+    tallied = side.read(lambda t: month_tallies(t, scope, month, cutoff, owed))
     slotted = side.read(lambda t: q.slot_rows(t, scope, holders=False))
     services = q.service_rows(s, scope)
     if not services:

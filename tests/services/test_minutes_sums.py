@@ -16,8 +16,8 @@ from bot.clock import FixedClock
 from bot.deps import Deps
 from bot.domain.minutes import WEEKS, Month, OpenDays, SchoolDays, SessionFacts, Tally
 from bot.domain.vocabulary import CancelReason, SessionStatus
-from bot.services import minutes as svc
 from bot.services.minutes_calendar import unmarked_cutoff
+from bot.services.minutes_tallies import month_tallies
 from storage import minutes as q
 from storage import models as m
 from storage.minute_sums import minute_sums
@@ -109,14 +109,14 @@ def _plain(deps: Deps) -> dict[tuple[str, str], list[int]]:
 
 
 def _database(deps: Deps, *, summed: bool) -> dict[tuple[str, str], list[int]]:
-    """``_month_tallies``; ``summed``: whether PostgreSQL sums per student service."""
+    """``month_tallies``; ``summed``: whether PostgreSQL sums per student service."""
     cutoff = unmarked_cutoff(NOW, deps.settings)
     weeks = list(range(len(OpenDays.of(SchoolDays(), DEC).mondays)))
     with deps.session_factory() as s:
         fast = minute_sums(s, q.Scope(), DEC.first, DEC.last, cutoff, weeks, lambda _: (0, 0, 0, 0))
         postgres = s.get_bind().dialect.name == "postgresql"
         assert (fast is not None) == (postgres and summed)
-        sums = svc._month_tallies(s, q.Scope(), DEC, cutoff, deps.settings.makeup_for_no_shows)
+        sums = month_tallies(s, q.Scope(), DEC, cutoff, deps.settings.makeup_for_no_shows)
     return {k: v for k, v in sums.items() if any(v)}
 
 
