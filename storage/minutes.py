@@ -331,16 +331,17 @@ def _generated_in(scope: Scope, lo: datetime, hi: datetime) -> list[Any]:
 
 
 def recorded_counts(
-    s: Session, scope: Scope, lo: datetime, hi: datetime
+    s: Session, scope: Scope, lo: datetime, hi: datetime, *, not_due: Iterable[str] = ()
 ) -> dict[tuple[str, str], int]:
     """How many sessions each student in scope has in ``[lo, hi)`` per weekly slot (the
-    generated key without its ``:YYYY-MM-DD`` date), any status."""
+    generated key without its ``:YYYY-MM-DD`` date), any status but cancelled for one of
+    ``not_due`` (a date that is no longer due, such as a day the school closed later, does not
+    stand for another)."""
     slot = func.substr(TS.session_key, 1, func.length(TS.session_key) - 11)
-    q = (
-        select(TS.student_id, slot, func.count())
-        .where(*_generated_in(scope, lo, hi))
-        .group_by(TS.student_id, slot)
-    )
+    where = _generated_in(scope, lo, hi)
+    if reasons := sorted(not_due):
+        where.append(or_(TS.cancel_reason.is_(None), TS.cancel_reason.not_in(reasons)))
+    q = select(TS.student_id, slot, func.count()).where(*where).group_by(TS.student_id, slot)
     return {(sid, key): n for sid, key, n in driver_tuples(s, q)}
 
 

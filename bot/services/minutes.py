@@ -45,6 +45,7 @@ from bot.services.minutes_calendar import (
     calendar_of,
     count_window,
     service_ends,
+    slot_counts,
     unmarked_cutoff,
     unrecorded_dates,
 )
@@ -131,7 +132,7 @@ def _month_minutes(
         return []
     calendar = calendar_of(s, scope, {r[2] for r in services}, month, now, settings)
     window = count_window(calendar, month)
-    counted = side.read(lambda t: q.recorded_counts(t, scope, *window) if window else {})
+    counted = side.read(lambda t: slot_counts(t, scope, window))
     # What each mandate makes due (students of one school mostly share a handful of mandates:
     # each worked out once). Rows are unpacked rather than read by name: a hundred thousand
     # rows and more.

@@ -13,7 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.domain.minutes import Month, OpenDays, SchoolDays, SlotDates, closed_dates, slot_days
+from bot.domain.minutes import (
+    NOT_DUE_REASONS,
+    Month,
+    OpenDays,
+    SchoolDays,
+    SlotDates,
+    closed_dates,
+    slot_days,
+)
 from bot.domain.schedule import local_date
 from bot.domain.sessions import session_key
 from bot.settings import Settings
@@ -89,6 +97,16 @@ def count_window(calendar: Calendar, month: Month) -> tuple[datetime, datetime] 
     return (lo, hi) if lo < hi else None
 
 
+def slot_counts(
+    s: Session, scope: q.Scope, window: tuple[datetime, datetime] | None
+) -> dict[tuple[str, str], int]:
+    """Each slot's sessions in ``window`` (``count_window``) that may be one of its due dates:
+    not those cancelled because the day was not due (closed, exited, the service over)."""
+    if window is None:
+        return {}
+    return q.recorded_counts(s, scope, *window, not_due=NOT_DUE_REASONS)
+
+
 def unrecorded_dates(
     s: Session,
     scope: q.Scope,
@@ -103,7 +121,7 @@ def unrecorded_dates(
     """The month's weekly-slot dates with no session on file at all (the rule:
     ``unrecorded_minutes``): open, inside the slot's and service's dates, their grace over, and
     neither the slot's own session for the date nor any other session of the student and
-    service (not a make-up) on that school-local date. ``counted``: ``q.recorded_counts`` over
+    service (not a make-up) on that school-local date. ``counted``: ``slot_counts`` over
     ``count_window`` if already read."""
     # Each slot's dates to account for: open, inside its dates, their grace over. Slots of one
     # school, weekday and dates share them: each worked out once.
@@ -138,7 +156,7 @@ def unrecorded_dates(
     # holds only its dates in every zone settles those; the others are looked at date by date.
     if counted is None:
         window = count_window(calendar, month)
-        counted = q.recorded_counts(s, scope, *window) if window else {}
+        counted = slot_counts(s, scope, window)
     unsure = [
         (r, wanted)
         for r, wanted in due_dates

@@ -194,3 +194,33 @@ def test_only_the_dates_with_nothing_on_them_in_the_schools_zone_are_owed(
     offered = {int(b["accessory"]["value"]) for b in blocks if "value" in b.get("accessory", {})}
     assert offered == ids
     assert s2_line(deps).owed == owed  # the same debt, now as sessions
+
+
+def test_a_closed_dates_own_session_does_not_stand_for_a_date_still_due(
+    world: tuple[Deps, int],
+) -> None:
+    """The school closes Tue Dec 8 after its session was made, which is cancelled for it. That
+    session is the slot's, but of a date no longer due: Dec 1, with nothing on file, is owed
+    all the same (a count of the slot's sessions alone would take it for Dec 1's)."""
+    deps, slot = world
+    with deps.session_factory.begin() as s:
+        s.add(
+            m.SchoolCalendarDay(
+                district_id="anc",
+                start_date=date(2026, 12, 8),
+                end_date=date(2026, 12, 8),
+                kind="closed",
+            )
+        )
+    closed = add_session(
+        deps, session_key(slot, None, date(2026, 12, 8)), "S2", utc(2026, 12, 8, 19),
+        provider="P2", service="ot", status="cancelled",
+    )  # fmt: skip
+    with deps.session_factory.begin() as s:
+        row = s.get(TS, closed)
+        assert row is not None
+        row.cancel_reason = "school_closed"
+    assert s2_line(deps).owed == 30  # Dec 1
+    with deps.session_factory() as s:
+        rows = unrecorded_rows(s, NOW, deps.settings)
+    assert [r["starts_at"] for r in rows] == [utc(2026, 11, 24, 19), utc(2026, 12, 1, 19)]
