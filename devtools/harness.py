@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,12 +60,41 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
+def start_bot(
+    command: str,
+    env: dict[str, str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    waiting_for: str,
+) -> subprocess.Popen[bytes]:
+    """``python -m bot <command>`` with ``env`` (and a bare ``PATH``), its output in
+    ``log_path``; returned once ``ready()`` says so, within 30 s. Raises with the log when it
+    exits first or is not ready by then (``waiting_for`` says what it did not do)."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", command],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", **env},
+            stdout=log,
+            stderr=log,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = log_path.read_text(errors="replace")
+            raise RuntimeError(f"{command} exited {proc.returncode}:\n{output}")
+        if ready():
+            return proc
+    proc.kill()
+    output = log_path.read_text(errors="replace")
+    raise RuntimeError(f"{command} did not {waiting_for} in 30 s:\n{output}")
+
+
 def start_server(
     database_url: str, api_url: str, tmp: Path, extra_env: dict[str, str] | None = None
 ) -> Server:
     port = free_port()
     env = {
-        "PATH": "/usr/bin:/bin",
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": "xoxb-e2e-token",
         "SLACK_SIGNING_SECRET": SECRET,
@@ -73,24 +103,21 @@ def start_server(
         "WEB_THREADS": "16",
         **(extra_env or {}),
     }
-    log_path = tmp / f"serve-{port}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve exited {proc.returncode}:\n{server.log()}")
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
         try:
-            if server.get("/healthz")[0] == 200:
-                return server
-        except OSError:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:  # (not listening yet, or an HTTP error: not ready)
             pass
         time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"serve did not answer /healthz in 30 s:\n{server.log()}")
+        return False
+
+    log_path = tmp / f"serve-{port}.log"
+    proc = start_bot("serve", env, log_path, healthy, "answer /healthz")
+    return Server(url, proc, log_path)
 
 
 def stop_server(server: Server) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import queue
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from websockets.sync.server import Server, ServerConnection, serve
 
-from devtools.harness import ROOT, stop_process
+from devtools.harness import start_bot, stop_process
 
 APP_TOKEN = "xapp-1-e2e-socket-token"
 
@@ -123,26 +122,14 @@ def start_socket_bot(
     database_url: str, api_url: str, socket: FakeSocketMode, tmp: Path
 ) -> SocketBot:
     env = {
-        "PATH": "/usr/bin:/bin",
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": "xoxb-e2e-token",
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_API_URL": api_url,
     }
     log_path = tmp / "socket.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "socket"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    bot = SocketBot(socket, proc, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"socket exited {proc.returncode}:\n{bot.log()}")
-        if socket.wait_connected(0.1):
-            return bot
-    proc.kill()
-    raise RuntimeError(f"socket did not connect in 30 s:\n{bot.log()}")
+    proc = start_bot("socket", env, log_path, lambda: socket.wait_connected(0.1), "connect")
+    return SocketBot(socket, proc, log_path)
 
 
 def stop_socket_bot(bot: SocketBot) -> None:
