@@ -158,7 +158,6 @@ class Beside:
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._snapshot = ""
-        self._started: list[Future[Any]] = []
 
     def __enter__(self) -> Beside:
         if self._side:
@@ -179,9 +178,7 @@ class Beside:
     def read(self, fn: Callable[[Session], T]) -> Later[T]:
         if self._pool is None:
             return Later(call=lambda: fn(self._s))
-        future = self._pool.submit(self._run, fn)
-        self._started.append(future)
-        return Later(future)
+        return Later(self._pool.submit(self._run, fn))
 
     def _run(self, fn: Callable[[Session], T]) -> T:
         with Session(self._engine) as t:
@@ -201,9 +198,8 @@ class Beside:
         tb: TracebackType | None,
     ) -> None:
         if self._pool is not None:
-            for future in self._started:
-                future.cancel()
-            self._pool.shutdown(wait=True)  # (the exported snapshot lives until the reads end)
+            # (the exported snapshot lives until the reads that started end)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
@@ -212,25 +208,24 @@ def driver_tuples(s: Session, q: Executable) -> list[tuple[Any, ...]]:
     for the largest reads. On PostgreSQL the driver's values are already what the columns hold
     (an instant comes in the connection's zone: compare it or convert it, never read its wall
     time); elsewhere (SQLite keeps dates as text) the rows go through the column types."""
-    result = s.connection().execute(q)
-    if s.get_bind().dialect.name != "postgresql":
-        return [tuple(row) for row in result]
-    try:
-        return cast(list[tuple[Any, ...]], result.cursor.fetchall())
-    finally:
-        result.close()
+    return _driver_rows(s, q, None)
 
 
 def driver_named(s: Session, q: Executable, row: Callable[..., N]) -> list[N]:
     """``driver_tuples``, each made a ``row`` (a named tuple's class) as the driver reads it:
     no list of plain tuples first (a hundred thousand rows and more)."""
+    return _driver_rows(s, q, row)
+
+
+def _driver_rows(s: Session, q: Executable, row: Callable[..., Any] | None) -> list[Any]:
     result = s.connection().execute(q)
     if s.get_bind().dialect.name != "postgresql":
-        return [row(*values) for values in result]
+        return [tuple(values) if row is None else row(*values) for values in result]
     try:
         cursor = cast(Cursor[Any], result.cursor)  # (psycopg's, under SQLAlchemy's)
-        cursor.row_factory = args_row(row)
-        return cast(list[N], cursor.fetchall())
+        if row is not None:
+            cursor.row_factory = args_row(row)
+        return cursor.fetchall()
     finally:
         result.close()
 

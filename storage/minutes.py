@@ -77,12 +77,6 @@ def month_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime
     return lo, hi
 
 
-def _rows(s: Session, q: Select[*tuple[Any, ...]]) -> list[Any]:
-    """Every row of a plain (non-ORM) query, fetched at once through the connection: no ORM
-    loading layer, no object per row beyond the database driver's."""
-    return list(s.connection().execute(q).all())
-
-
 def _scoped(q: Q, scope: Scope) -> Q:
     if scope.district_ids is not None:
         q = q.where(m.School.district_id.in_(sorted(scope.district_ids)))
