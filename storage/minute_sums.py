@@ -81,12 +81,11 @@ def minute_sums(
     weigh: Callable[[Shape], Weights],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
     """(sums, edge groups) on PostgreSQL, else None. ``sums``: one row per student service,
-    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` (None: every
-    week of the month) over the
-    sessions away from the edges, each session's minutes times its shape's ``weigh``; ``edge
-    groups``: the sessions near a week's or the month's edge, as ``minute_groups`` rows (the
-    caller weighs them). None too when a session has a status or reason outside the
-    vocabulary, or no school is in scope."""
+    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` (``weeks``
+    None: every week of the month) over the sessions away from the edges, each session's
+    minutes times its shape's ``weigh``; ``edge groups``: the sessions near a week's or the
+    month's edge, as ``minute_groups`` rows (the caller weighs them). None too when a session
+    has a status or reason outside the vocabulary, or no school is in scope."""
     if s.get_bind().dialect.name != "postgresql":
         return None
     reads = month_reads(s, scope, first, last, overdue_before)

@@ -124,8 +124,8 @@ def _month_minutes(
     s: Session, scope: q.Scope, month: Month, now: datetime, settings: Settings, side: Beside
 ) -> list[StudentMinutes]:
     cutoff = unmarked_cutoff(now, settings)
-    owed = settings.makeup_for_no_shows
-    tallied = side.read(lambda t: month_tallies(t, scope, month, cutoff, owed))
+    no_show_owed = settings.makeup_for_no_shows
+    tallied = side.read(lambda t: month_tallies(t, scope, month, cutoff, no_show_owed))
     slotted = side.read(lambda t: q.slot_rows(t, scope, holders=False))
     services = q.service_rows(s, scope)
     if not services:
