@@ -33,8 +33,9 @@ class Deps:
     # Where services send DMs; None means the Slack gateway (its adapter). Tests pass a fake.
     notifier_override: Notifier | None = None
     # The matcher (input, time limit in seconds, progress callback or None); None means the
-    # real one, in this process. ``serve`` and ``socket`` pass ``SolverProcesses`` (the real one
-    # in child processes, so a solve never holds back acknowledgements); tests pass a fake.
+    # real one, in this process. ``serve``, ``socket``, the ``match`` command and the console pass
+    # ``SolverProcesses`` (the real one in child processes: a solve never holds back
+    # acknowledgements, and an abort in OR-Tools ends only the child); tests pass a fake.
     solver_override: (
         Callable[[mt.MatchInput, float, mt.ProgressFn | None], mt.MatchResult] | None
     ) = None
@@ -61,8 +62,8 @@ def build_deps(
     solve_in_processes: bool = False,
 ) -> Deps:
     """The production dependencies. ``solve_in_processes``: run matching solves in
-    ``MATCH_SOLVES`` child processes (the servers that acknowledge requests), not in the
-    calling thread (the CLI's one-off commands)."""
+    ``MATCH_SOLVES`` child processes (the servers, the ``match`` command, the console), not in
+    the calling thread (the clock process, which never matches, and the tests)."""
     # Work threads hold a connection through a service call; request threads only for a moment.
     threads = settings.listener_threads + settings.match_solves
     engine = make_engine(settings.database_url, pool_size=min(threads + 8, 20))
