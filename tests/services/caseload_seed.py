@@ -8,7 +8,7 @@ Tue 08:30-15:00. The clock of the tests is Mon 2026-11-30 17:00Z (09:00 Pacific,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.deps import Deps
@@ -103,3 +103,10 @@ def add_session(
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def closed_days(first: date, last: date, district_id: str = "anc") -> m.SchoolCalendarDay:
+    """The district's schools closed from ``first`` to ``last`` (add it to a session)."""
+    return m.SchoolCalendarDay(
+        district_id=district_id, start_date=first, end_date=last, kind="closed"
+    )

@@ -18,7 +18,7 @@ from devtools.local_slack import LocalSlack
 from jobs import minutes_jobs
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, utc
+from tests.services.caseload_seed import add_session, closed_days, utc
 from tests.services.minutes_seed import NOW, seed_minutes
 
 # P1 is free Tue 08:00-11:00 Pacific = 07:00-10:00 in Anchorage; SCH1 opens 08:30 on Tuesdays.
@@ -51,14 +51,7 @@ def test_options_fit_school_hours_availability_and_other_sessions(world: Deps) -
     # Another session of P1 at 09:00 AKST on Dec 22, and the district closed on Dec 29.
     add_session(world, "busy", "S3", utc(2026, 12, 22, 18), status="scheduled")
     with world.session_factory.begin() as s:
-        s.add(
-            m.SchoolCalendarDay(
-                district_id="anc",
-                start_date=date(2026, 12, 28),
-                end_date=date(2026, 12, 31),
-                kind="closed",
-            )
-        )
+        s.add(closed_days(date(2026, 12, 28), date(2026, 12, 31)))
     options = svc.makeup_options(world, "U0P1", a3)
     assert starts(options) == [DEC22[0], DEC22[2]]
     assert (options.student, options.minutes) == ("T.E. (S1)", 30)

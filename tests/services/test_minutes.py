@@ -27,6 +27,7 @@ from tests.services.caseload_seed import (
     STUDENTS,
     add_session,
     add_slot,
+    closed_days,
     utc,
 )
 from tests.services.minutes_seed import NOW, seed_minutes
@@ -98,14 +99,7 @@ def test_monthly_mandate_calendar_and_service_dates(minutes_deps: Deps) -> None:
         s2.minutes_per_month = 90
         s1 = s.query(m.StudentService).filter_by(student_id="S1").one()
         s1.starts_on = date(2026, 12, 7)
-        s.add(
-            m.SchoolCalendarDay(
-                district_id="anc",
-                start_date=date(2026, 12, 21),
-                end_date=date(2027, 1, 1),
-                kind="closed",
-            )
-        )
+        s.add(closed_days(date(2026, 12, 21), date(2027, 1, 1)))
     lines = _lines(minutes_deps)
     # December's open days at SCH1 are now Dec 1,7,8,14,15: S2's 90 a month over five days.
     # A monthly mandate is due as its sessions settle (S2 has none yet), but at least the

@@ -22,7 +22,7 @@ from devtools.local_slack import LocalSlack
 from jobs import minutes_jobs
 from storage import minutes as q
 from storage import models as m
-from tests.services.caseload_seed import add_session, utc
+from tests.services.caseload_seed import add_session, closed_days, utc
 from tests.services.minutes_seed import NOW, seed_unrecorded
 
 DEC = Month(2026, 12)
@@ -78,14 +78,7 @@ def test_closed_days_exits_and_dates_before_the_service_are_left_alone(
 ) -> None:
     deps, _ = world
     with deps.session_factory.begin() as s:
-        s.add(
-            m.SchoolCalendarDay(
-                district_id="anc",
-                start_date=date(2026, 11, 23),
-                end_date=date(2026, 11, 27),
-                kind="closed",
-            )
-        )
+        s.add(closed_days(date(2026, 11, 23), date(2026, 11, 27)))
         service = s.query(m.StudentService).filter_by(student_id="S2").one()
         service.starts_on = date(2026, 11, 30)
         student = s.get(m.Student, "S2")
@@ -204,14 +197,7 @@ def test_a_closed_dates_own_session_does_not_stand_for_a_date_still_due(
     all the same (a count of the slot's sessions alone would take it for Dec 1's)."""
     deps, slot = world
     with deps.session_factory.begin() as s:
-        s.add(
-            m.SchoolCalendarDay(
-                district_id="anc",
-                start_date=date(2026, 12, 8),
-                end_date=date(2026, 12, 8),
-                kind="closed",
-            )
-        )
+        s.add(closed_days(date(2026, 12, 8), date(2026, 12, 8)))
     closed = add_session(
         deps, session_key(slot, None, date(2026, 12, 8)), "S2", utc(2026, 12, 8, 19),
         provider="P2", service="ot", status="cancelled",
