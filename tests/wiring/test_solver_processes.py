@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -40,22 +41,27 @@ def test_a_child_solves_as_this_process_would_and_reports_progress(
     assert heard[-1].served <= 2
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness as on Linux")
-def test_the_child_runs_at_the_solve_niceness(pool: SolverProcesses) -> None:
-    pool(_inp(), 1.0, None)  # the child is up and has answered
+def _the_child(pool: SolverProcesses) -> tuple[Any, int]:
+    """The pool's one child, up and having answered a solve, and its process id."""
+    pool(_inp(), 1.0, None)
     (child,) = pool._all
     pid = child.process.pid
-    assert pid is not None and pid != os.getpid()
+    assert pid is not None
+    return child, pid
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness as on Linux")
+def test_the_child_runs_at_the_solve_niceness(pool: SolverProcesses) -> None:
+    _, pid = _the_child(pool)
+    assert pid != os.getpid()
     assert os.getpriority(os.PRIO_PROCESS, pid) == SOLVE_NICENESS
 
 
 def test_a_child_that_died_while_idle_is_replaced_before_it_is_asked(
     pool: SolverProcesses,
 ) -> None:
-    pool(_inp(), 1.0, None)
-    (child,) = pool._all
-    assert child.process.pid is not None
-    os.kill(child.process.pid, signal.SIGKILL)
+    child, pid = _the_child(pool)
+    os.kill(pid, signal.SIGKILL)
     child.process.join(5)
 
     result = pool(_inp(), 2.0, None)
@@ -66,8 +72,7 @@ def test_a_child_that_died_while_idle_is_replaced_before_it_is_asked(
 
 
 def test_a_solve_that_raises_fails_the_call_and_keeps_the_child(pool: SolverProcesses) -> None:
-    pool(_inp(), 1.0, None)
-    (child,) = pool._all
+    child, _ = _the_child(pool)
 
     with pytest.raises(RuntimeError, match="the solve failed: AttributeError"):
         pool(None, 1.0, None)  # type: ignore[arg-type]  # not an input: the matcher raises
@@ -83,15 +88,13 @@ def test_a_child_that_aborts_mid_solve_fails_the_call_politely_and_is_replaced(
     # call must end in SolverFailed, a sentence for the manager, and the next call must work.
     from demo.instances import hard_instance
 
-    pool(_inp(), 1.0, None)
-    (child,) = pool._all
-    assert child.process.pid is not None
+    child, pid = _the_child(pool)
     started = threading.Event()
 
     def abort_once_solving(p: Progress) -> None:
         if not started.is_set():
             started.set()
-            os.kill(child.process.pid, signal.SIGABRT)  # type: ignore[arg-type]
+            os.kill(pid, signal.SIGABRT)
 
     with pytest.raises(SolverFailed) as failed:
         pool(hard_instance(300, 40, 0), 10.0, abort_once_solving)
