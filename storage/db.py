@@ -12,14 +12,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from psycopg import Cursor
 from psycopg.rows import args_row
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import ClauseElement
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -217,17 +218,54 @@ def driver_named(s: Session, q: Executable, row: Callable[..., N]) -> list[N]:
     return _driver_rows(s, q, row)
 
 
+# Rows the server hands over at a time (see ``_driver_rows``).
+CHUNK_ROWS = 20_000
+# The client library streams in chunks from version 17 (``PQsetChunkedRowsMode``).
+CHUNKED = psycopg.pq.version() >= 170000
+
+
 def _driver_rows(s: Session, q: Executable, row: Callable[..., Any] | None) -> list[Any]:
-    result = s.connection().execute(q)
-    if s.get_bind().dialect.name != "postgresql":
-        return [tuple(values) if row is None else row(*values) for values in result]
+    conn = s.connection()
+    if conn.dialect.name != "postgresql":
+        return [tuple(values) if row is None else row(*values) for values in conn.execute(q)]
+    # Straight on the driver's cursor, the result streamed in chunks where the client library
+    # can: read whole, it sits in the library's memory while the rows are made (for a hundred
+    # thousand rows, tens of MB beside the rows themselves). (SQLAlchemy's own streaming is a
+    # server-side cursor, which the planner never runs in parallel, and it reads a first row
+    # ahead as its own kind of row.) The statement is compiled and its parameters converted as
+    # SQLAlchemy would send them.
+    compiled = cast(ClauseElement, q).compile(
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = _plain_params(compiled, conn.dialect)
+    driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     try:
-        cursor = cast(Cursor[Any], result.cursor)  # (psycopg's, under SQLAlchemy's)
-        if row is not None:
-            cursor.row_factory = args_row(row)
-        return cursor.fetchall()
-    finally:
-        result.close()
+        with driver.cursor() as cursor:
+            if row is not None:
+                cursor.row_factory = args_row(row)
+            if CHUNKED:
+                return list(cursor.stream(compiled.string, params, size=CHUNK_ROWS))
+            return cursor.execute(compiled.string, params).fetchall()
+    except psycopg.Error as exc:
+        # As SQLAlchemy itself would raise it (its own class for the error, parameters
+        # hidden), and a connection the error broke is not handed out again.
+        lost = conn.dialect.is_disconnect(cast(Any, exc), conn.connection, None)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            compiled.string, params, exc, psycopg.Error,
+            hide_parameters=True, connection_invalidated=lost, dialect=conn.dialect,
+        ) from exc  # fmt: skip
+
+
+def _plain_params(compiled: Any, dialect: Any) -> dict[str, Any]:
+    """A compiled statement's parameters as the driver takes them: each converted by its type
+    as SQLAlchemy would (an instant's zone checked, say)."""
+    out = dict(compiled.params)
+    for name, bind in compiled.binds.items():
+        if name in out and (convert := bind.type.bind_processor(dialect)) is not None:
+            out[name] = convert(out[name])
+    return out
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import Grouping
 
 from bot.domain.vocabulary import CancelReason, SessionStatus
 from storage import models as m
-from storage.db import driver_tuples
+from storage.db import driver_named
 from storage.minutes import BEFORE, IN, Scope, month_reads
 
 TS = m.TherapySession
@@ -79,13 +79,14 @@ def minute_sums(
     overdue_before: datetime,
     weeks: Sequence[int] | None,
     weigh: Callable[[Shape], Weights],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
-    """(sums, edge groups) on PostgreSQL, else None. ``sums``: one row per student service,
-    ``(student, service, delivered, owed, made up, due, *due in each of weeks)`` (``weeks``
-    None: every week of the month) over the sessions away from the edges, each session's
-    minutes times its shape's ``weigh``; ``edge groups``: the sessions near a week's or the
-    month's edge, as ``minute_groups`` rows (the caller weighs them). None too when a session
-    has a status or reason outside the vocabulary, or no school is in scope."""
+    width: int = 0,
+) -> tuple[dict[tuple[str, str], list[int]], list[tuple[Any, ...]]] | None:
+    """(sums, edge groups) on PostgreSQL, else None. ``sums``: per (student, service),
+    ``[delivered, owed, made up, due, *due in each of weeks]`` (``weeks`` None: every week of
+    the month; zeros added up to ``width`` sums) over the sessions away from the edges, each
+    session's minutes times its shape's ``weigh``; ``edge groups``: the sessions near a week's
+    or the month's edge, as ``minute_groups`` rows (the caller weighs them). None too when a
+    session has a status or reason outside the vocabulary, or no school is in scope."""
     if s.get_bind().dialect.name != "postgresql":
         return None
     reads = month_reads(s, scope, first, last, overdue_before)
@@ -121,11 +122,21 @@ def minute_sums(
     )
     sums: list[Any] = [func.sum(two.c[f"w{i}"]) for i in range(4)]
     sums += [func.coalesce(func.sum(two.c.w3).filter(two.c.week == w + 1), 0) for w in weeks]
-    unknown = func.count().filter(two.c.number.is_(None))
-    q = select(two.c.student_id, two.c.service, unknown, *sums).group_by(
+    odd = func.count().filter(two.c.number.is_(None))
+    q = select(two.c.student_id, two.c.service, odd, *sums).group_by(
         two.c.student_id, two.c.service
     )
-    rows = driver_tuples(s, q)
-    if any(row[2] for row in rows):
+    # Each row made its entry as the driver reads it: a whole organisation's month is a hundred
+    # thousand and more, and a list of rows beside the entries would double them.
+    pad = [0] * max(0, width - 4 - len(weeks))
+    unknown = 0
+
+    def entry(sid: str, svc: str, n: int, *sums: int) -> tuple[tuple[str, str], list[int]]:
+        nonlocal unknown
+        unknown += n
+        return (sid, svc), [*sums, *pad]
+
+    entries = driver_named(s, q, entry)
+    if unknown:
         return None
-    return [(sid, svc, *rest) for sid, svc, _, *rest in rows], reads.edge_rows(s, weeks)
+    return dict(entries), reads.edge_rows(s, weeks)

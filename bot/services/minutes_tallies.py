@@ -81,12 +81,10 @@ def month_tallies(
     once), else from the groups."""
     sums = minute_sums(
         s, scope, month.first, month.last, cutoff, None,
-        lambda shape: shape_effect(*shape, no_show_owed=owed),
+        lambda shape: shape_effect(*shape, no_show_owed=owed), width=WEEK0 + WEEKS,
     )  # fmt: skip
     if sums is None:
         groups = q.minute_groups(s, scope, month.first, month.last, cutoff)
         return tally_groups(groups, no_show_owed=owed)
-    rows, edges = sums
-    pad = [0] * (WEEK0 + WEEKS + 2 - len(rows[0])) if rows else []
-    tallies = {(sid, svc): [*total, *pad] for sid, svc, *total in rows}
+    tallies, edges = sums
     return tally_groups(edges, no_show_owed=owed, into=tallies)
