@@ -8,12 +8,14 @@ import pytest
 
 from bot.domain.matching import MatchInput, solve, validate
 from bot.domain.matching.bound import relax, relax_all
-from bot.domain.matching.cpsat import build, phase_a
+from bot.domain.matching.cpsat import Work, build, phase_a
 from bot.domain.matching.decompose import components
 from bot.domain.matching.greedy import greedy_sessions
+from bot.domain.matching.guided import guide_component, timetable
+from bot.domain.matching.model import SchoolDay
 from bot.domain.matching.prep import Prep
 from demo.instances import hard_instance, synthetic_instance
-from tests.domain.test_matching import AK, instance, need, provider, span
+from tests.domain.test_matching import AK, instance, need, provider, school_week, span
 
 
 def served_count(sessions: object) -> int:
@@ -128,7 +130,7 @@ def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
     # The deterministic bounds (the LP, CP-SAT's) stay above the coverage here, so every stage
     # runs until its budget is spent: the relaxation, its timetabling, the assignment start and
     # the exact model on two workers (which is what changed the answer: "cp-sat").
-    inp = hard_instance(60, 8, 6)
+    inp = hard_instance(60, 8, 16)
     caplog.set_level("INFO", logger="bot.domain.matching")
     runs = [solve(inp, time_limit_s=1.0, seed=2, guard_s=60.0) for _ in range(2)]
     for r in runs:
@@ -162,3 +164,61 @@ def test_a_group_session_costs_its_minutes_whenever_one_member_is_there() -> Non
     prep = Prep(inp)
     assert relax(prep, [0, 1, 2], [0], 30.0, integral=False).bound == 2
     assert full_bound(inp) == optimum(inp) == 2
+
+
+def test_the_assignment_keeps_a_late_opening_schools_sessions_inside_its_hours() -> None:
+    # A provider free Mondays 12:00-14:30 with 150 minutes a week, and four schools that open at
+    # 12:00, 12:15, 12:30 and 13:45 (all closing at 14:30). A needs an hour at the first school;
+    # B and E half an hour at the second, C and D 45 minutes at the third and fourth. Only B, C,
+    # D and E fit the 150 minutes, but they all need the 135 minutes after 12:15: three can be
+    # served. Room per school and for the whole day lets the relaxation promise all four; the
+    # room of the window after 12:15 (the three late schools' time together) does not.
+    def opening(at: str) -> tuple[SchoolDay, ...]:
+        return school_week(at, "14:30", days=(0,))
+
+    needs = [
+        need("A", school="S1", minutes=60, days=opening("12:00")),
+        need("B", school="S2", days=opening("12:15")),
+        need("E", school="S2", days=opening("12:15")),
+        need("C", school="S3", minutes=45, days=opening("12:30")),
+        need("D", school="S4", minutes=45, days=opening("13:45")),
+    ]
+    inp = instance(
+        needs, [provider("P1", capacity=150, available=(span(0, "12:00", "14:30", AK),))]
+    )
+    prep = Prep(inp)
+    every = list(range(len(needs)))
+    loose = relax(prep, every, [0], 30.0, backend="sat", windows=False)
+    assert len(loose.assignment) == 4  # B, C, D and E: more than the provider's Monday holds
+    tight = relax(prep, every, [0], 30.0, backend="sat")
+    assert len(tight.assignment) == optimum(inp) == 3
+    chosen = sorted(tight.assignment)
+    got = timetable(prep, 0, chosen, {}, [], Work(5.0, time.perf_counter() + 60.0))
+    assert served_count(got) == 3  # the assignment chosen is timetabled whole
+    assert optimum(inp) <= full_bound(inp)  # (the bound's own model goes without the windows)
+
+
+def test_the_guided_timetable_keeps_what_the_assignment_leaves_unchanged() -> None:
+    # With no solver time at all, a provider whose needs the assignment leaves as they were
+    # keeps its sessions as they are; one that gains a need keeps those it had, as the start of
+    # its timetable (before, both lost every session when the time ran out).
+    inp = hard_instance(60, 8, 3)
+    prep = Prep(inp)
+    current = greedy_sessions(prep)
+    needs, provs = max(components(prep), key=lambda part: len(part[0]))
+    mine = [s for s in current if prep.provider_index[s.provider_id] in set(provs)]
+    assignment = {
+        prep.need_index[(sid, s.service)]: prep.provider_index[s.provider_id]
+        for s in mine
+        for sid in s.student_ids
+    }
+    spent = Work(0.0, time.perf_counter() + 60.0)
+    kept = guide_component(prep, needs, provs, assignment, {}, spent, mine)
+    assert sorted(kept, key=repr) == sorted(mine, key=repr)
+    assert spent.spent == 0.0
+    unserved = next(ni for ni in needs if ni not in assignment and prep.eligible(ni))
+    moved = {**assignment, unserved: prep.eligible(unserved)[0]}
+    got = guide_component(
+        prep, needs, provs, moved, {}, Work(0.0, time.perf_counter() + 60.0), mine
+    )
+    assert set(map(repr, mine)) <= set(map(repr, got))  # nothing it had is lost

@@ -13,7 +13,13 @@ licences split them further) a mixed-integer model, solved with HiGHS through OR
 * capacity: the minutes of p's sessions (solo `w` and group `g`) within `capacity_minutes`;
 * room, per provider, school and day, and per provider and day across schools: for each session
   length t, the sessions of at least t minutes fit, by count and by minutes, in the stretches of
-  free time (meeting the school's hours) at least t minutes long.
+  free time (meeting the school's hours) at least t minutes long;
+* in the model that picks "who serves whom" (CP-SAT), the same room per provider, day and window
+  of the day: the schools whose hours on that day lie inside the window share the time there
+  (`_window_rows`). A school that opens late crowds the others' sessions into its own late
+  stretch; without these rows the assignment often promised a provider one session more than
+  their day holds. They leave the bound as it was on every instance measured, and HiGHS, which
+  proves the bound, takes up to five times as long with them: its model goes without.
 
 Every rule here is implied by the exact rules (a session lies inside one stretch of the provider's
 free time that meets its school's hours, a provider's sessions never overlap), and the rest are
@@ -35,12 +41,13 @@ from dataclasses import dataclass, field
 from ortools.linear_solver.python import model_builder as mb
 
 from .decompose import sessions_by_part
-from .model import Session
+from .model import Interval, Session
 from .prep import Prep, merge
 
 log = logging.getLogger(__name__)
 
 Var = mb.Variable
+Item = tuple[int, Var]  # a session's minutes, and the variable counting such sessions
 SAT_SHARE = 0.7
 HIGHS_FLOOR = 1.0  # seconds: where HiGHS proves the bound, it mostly does so well within this
 
@@ -73,7 +80,7 @@ class Relaxation:
 
 def _room_rows(
     model: mb.Model,
-    items: Sequence[tuple[int, Var]],
+    items: Sequence[Item],
     stretches: Sequence[int],
 ) -> None:
     """Sessions (minutes, count variable) that must fit, disjoint, in stretches of these lengths:
@@ -85,6 +92,28 @@ def _room_rows(
         room = sum(usable)
         model.add(mb.LinearExpr.sum([v for _, v in mine]) <= slots)
         model.add(_weighted(mine) <= room)
+
+
+def _window_rows(model: mb.Model, schools: Sequence[tuple[list[Interval], list[Item]]]) -> None:
+    """One provider's day, as each school's pieces of that provider's free time with the
+    sessions held there: for each window from a school's first piece's start to a school's last
+    piece's end, the sessions of the schools whose pieces all lie inside it fit in those schools'
+    pieces together (`_room_rows`). One school alone, and all of them, have rows of their own."""
+    if len(schools) < 3:
+        return
+    hulls = [(pieces[0][0], pieces[-1][1]) if pieces else None for pieces, _ in schools]
+    seen: set[frozenset[int]] = set()
+    for lo in sorted({h[0] for h in hulls if h is not None}):
+        for hi in sorted({h[1] for h in hulls if h is not None}):
+            inside = frozenset(
+                i for i, h in enumerate(hulls) if h is not None and lo <= h[0] and h[1] <= hi
+            )
+            if len(inside) < 2 or len(inside) == len(schools) or inside in seen:
+                continue
+            seen.add(inside)
+            items = [item for i in sorted(inside) for item in schools[i][1]]
+            pieces = merge(piece for i in sorted(inside) for piece in schools[i][0])
+            _room_rows(model, items, [b - a for a, b in pieces])
 
 
 def _weighted(items: Sequence[tuple[int, Var]]) -> mb.LinearExprT:
@@ -101,11 +130,16 @@ def relax(
     backend: str = "highs",
     start: Iterable[Session] = (),
     deadline: float | None = None,
+    windows: bool | None = None,
 ) -> Relaxation:
     """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
     from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
     deterministic worker), or with `integral=False` its LP, with HiGHS too (a weaker bound, in a
-    fraction of the time). HiGHS gets no hint: OR-Tools' HiGHS interface crashes on one."""
+    fraction of the time). HiGHS gets no hint: OR-Tools' HiGHS interface crashes on one.
+    ``windows``: whether the room of each window of a provider's day is kept too (by default, in
+    the CP-SAT model only: see the module's doc)."""
+    if windows is None:
+        windows = integral and backend == "sat"
     on_day: set[tuple[int, int, str]] = set()
     for sess in start:
         spi = prep.provider_index[sess.provider_id]
@@ -174,14 +208,20 @@ def relax(
     by_provider: dict[int, list[tuple[int, Var]]] = defaultdict(list)
     by_day: dict[tuple[int, str], list[tuple[int, Var]]] = defaultdict(list)
     day_pieces: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    by_school: dict[tuple[int, str], list[tuple[list[Interval], list[Item]]]] = defaultdict(list)
     for (pi, did, d), items in units.items():
         by_provider[pi].extend(items)
         by_day[(pi, d)].extend(items)
         pieces = [(a, b) for day, a, b in prep.pieces(did, pi) if day == d]
         day_pieces[(pi, d)].extend(pieces)
-        _room_rows(model, items, [b - a for a, b in merge(pieces)])
+        merged = merge(pieces)
+        by_school[(pi, d)].append((list(merged), items))
+        _room_rows(model, items, [b - a for a, b in merged])
     for key, items in by_day.items():
         _room_rows(model, items, [b - a for a, b in merge(day_pieces[key])])
+    if windows:
+        for schools in by_school.values():
+            _window_rows(model, schools)
     for pi, items in by_provider.items():
         model.add(_weighted(items) <= prep.providers[pi].capacity_minutes)
     model.maximize(mb.LinearExpr.sum(list(x.values())))
@@ -197,7 +237,11 @@ def relax(
     if integral and backend == "sat":
         for v in model.get_variables():
             model.add_hint(v, hint.get(v.index, 0))
-        solver.set_solver_specific_parameters(f"num_workers:1,max_deterministic_time:{limit}")
+        # The LP at every node (linearization level 2): an assignment near the optimum in a
+        # fraction of the time the default level takes on these assignment-like models.
+        solver.set_solver_specific_parameters(
+            f"num_workers:1,linearization_level:2,max_deterministic_time:{limit}"
+        )
         # The wall clock is only a guard (a loaded machine takes longer per deterministic
         # second), up to the caller's deadline.
         limit = min(4 * limit, left)

@@ -85,19 +85,32 @@ def guide_component(
     assignment: dict[int, int],
     block: dict[str, Calendar],
     work: Work,
+    current: Sequence[Session] = (),
 ) -> list[Session]:
-    """The component's sessions: the assignment timetabled, then insertions."""
+    """The component's sessions: the assignment timetabled, then insertions. A provider's
+    ``current`` sessions whose students all stay with them are kept as they are where the
+    provider's needs do not change, and are the timetable's starting point where they do."""
     pset = set(providers)
     mine: dict[int, list[int]] = defaultdict(list)
     for ni in needs:
         pi = assignment.get(ni)
         if pi is not None and pi in pset:
             mine[pi].append(ni)
+    staying: dict[int, list[Session]] = defaultdict(list)
+    for s in current:
+        pi = prep.provider_index[s.provider_id]
+        if all(assignment.get(prep.need_index[(sid, s.service)]) == pi for sid in s.student_ids):
+            staying[pi].append(s)
     plan: dict[int, list[Session]] = {}
     for pi in sorted(mine):
+        kept = staying.get(pi, [])
+        if _key_needs(prep, kept) == set(mine[pi]):
+            plan[pi] = kept
+            continue
         if work.over("guided"):
-            break
-        plan[pi] = timetable(prep, pi, mine[pi], block, [], work)
+            plan[pi] = kept
+            continue
+        plan[pi] = timetable(prep, pi, mine[pi], block, kept, work)
     served = {ni for lst in plan.values() for ni in _key_needs(prep, lst)}
     load = {pi: sum(s.end - s.start for s in lst) for pi, lst in plan.items()}
     for ni in sorted((ni for ni in needs if ni not in served), key=lambda i: _scarcity(prep, i)):
@@ -153,7 +166,9 @@ def guided(
             break
         students = {prep.needs[ni].student_id for ni in needs}
         taken = taken_elsewhere((lst for d, lst in enumerate(current) if d != c), students)
-        got = guide_component(prep, needs, provs, assignment, calendars(taken, students), work)
+        got = guide_component(
+            prep, needs, provs, assignment, calendars(taken, students), work, current[c]
+        )
         if len(_key_needs(prep, got)) > have[c]:
             current[c] = got
     return [s for lst in current for s in lst]
