@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.domain.matching import MatchInput, solve, validate
-from bot.domain.matching.bound import relax, relax_all
+from bot.domain.matching.bound import dive, relax, relax_all
 from bot.domain.matching.cpsat import Work, build, phase_a
 from bot.domain.matching.decompose import components
 from bot.domain.matching.greedy import greedy_sessions
@@ -130,7 +130,7 @@ def test_a_time_limited_solve_gives_the_same_proposal_on_a_rerun(
     # The deterministic bounds (the LP, CP-SAT's) stay above the coverage here, so every stage
     # runs until its budget is spent: the relaxation, its timetabling, the assignment start and
     # the exact model on two workers (which is what changed the answer: "cp-sat").
-    inp = hard_instance(60, 8, 16)
+    inp = hard_instance(80, 10, 31)
     caplog.set_level("INFO", logger="bot.domain.matching")
     runs = [solve(inp, time_limit_s=1.0, seed=2, guard_s=60.0) for _ in range(2)]
     for r in runs:
@@ -222,3 +222,15 @@ def test_the_guided_timetable_keeps_what_the_assignment_leaves_unchanged() -> No
         prep, needs, provs, moved, {}, Work(0.0, time.perf_counter() + 60.0), mine
     )
     assert set(map(repr, mine)) <= set(map(repr, got))  # nothing it had is lost
+
+
+def test_the_lps_dive_keeps_what_the_lp_gives_whole_and_bounds_nothing() -> None:
+    inp = hard_instance(120, 16, 0)
+    prep = Prep(inp)
+    needs, provs = max(components(prep), key=lambda part: len(part[0]))
+    lp = relax(prep, needs, provs, 30.0, integral=False, windows=True)
+    assert lp.assignment  # the needs the LP's optimum gives whole to one provider
+    dived = dive(prep, needs, provs, 2.0, time.perf_counter() + 60.0)
+    assert lp.assignment.items() <= dived.assignment.items()  # each held where the LP put it
+    assert len(lp.assignment) <= len(dived.assignment) <= relax(prep, needs, provs, 30.0).bound
+    assert dived.bound == len(needs) and not dived.proved  # (its own bound would mislead)

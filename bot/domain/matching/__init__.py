@@ -46,8 +46,8 @@ SQUEAKY_RATE = 2_000  # rounds x needs per second of the time limit (under a ten
 # per second (measured on the 2-core machine; a loaded one stops on the wall-clock guard, and
 # logs it). Shares of them:
 DET_RATE = 0.7
-BOUND_SHARE = 0.6  # the relaxation 60% (its "who serves whom" is most of the answer),
-GUIDED_SHARE = 0.7  # its timetabling up to 70%; CP-SAT per component has the rest
+BOUND_SHARE = 0.75  # the relaxation 75% (its "who serves whom" is most of the answer),
+GUIDED_SHARE = 0.95  # its timetabling up to 95%; CP-SAT per component has the rest
 SECONDARY_SECONDS = 0.5
 MIN_SHARE = 0.3  # deterministic seconds: every CP-SAT run has a fixed start-up cost
 
@@ -105,7 +105,8 @@ def solve(
     1. The greedy (the baseline the result is never worse than), and each component's LP
        bound; where the greedy meets it, a short polish and done.
     2. The iterated greedy; the relaxation (`bound`) per component, CP-SAT from that start for
-       a "who serves whom" and HiGHS for the bound; that assignment timetabled exactly per
+       a "who serves whom" (two components at a time, the largest also by the LP's dive) and
+       HiGHS for the bound; that assignment timetabled exactly per
        provider with insertions (`guided`), kept per component where it serves more. When
        coverage meets the bound, only a short deterministic polish follows.
     3. Otherwise, per component of the provider-need graph, in two

@@ -34,7 +34,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 Var = mb.Variable
 Item = tuple[int, Var]  # a session's minutes, and the variable counting such sessions
 SAT_SHARE = 0.7
+DIVE_SHARE = 0.5  # of the largest component's CP-SAT budget, for the LP's dive (`dive`)
 HIGHS_FLOOR = 1.0  # seconds: where HiGHS proves the bound, it mostly does so well within this
 
 
@@ -131,6 +132,7 @@ def relax(
     start: Iterable[Session] = (),
     deadline: float | None = None,
     windows: bool | None = None,
+    fixed: Mapping[int, int] | None = None,
 ) -> Relaxation:
     """The relaxation of one component: the MIP with HiGHS (the tightest bound), or with CP-SAT
     from `start` as a complete hint (`backend="sat"`: a good "who serves whom" fast, on one
@@ -224,6 +226,9 @@ def relax(
             _window_rows(model, schools)
     for pi, items in by_provider.items():
         model.add(_weighted(items) <= prep.providers[pi].capacity_minutes)
+    for ni, pi in (fixed or {}).items():
+        if (ni, pi) in x:
+            model.add(x[(ni, pi)] >= 1)
     model.maximize(mb.LinearExpr.sum(list(x.values())))
     limit = max(0.05, time_limit_s)
     # Building the model takes time too: the wall-clock deadline counts from now.
@@ -267,14 +272,27 @@ def relax(
     best = solver.best_objective_bound if integral else solver.objective_value
     if not math.isfinite(best):
         return Relaxation(top)
-    bound = min(top, math.floor(best + 1e-6))
-    assignment: dict[int, int] = {}
-    if integral:
-        for (ni, pi), xv in x.items():
-            if solver.value(xv) > 0.5:
-                assignment[ni] = pi
-    proved = status == mb.SolveStatus.OPTIMAL and len(assignment) == bound
+    bound = top if fixed else min(top, math.floor(best + 1e-6))
+    whole = 0.5 if integral else 1 - 1e-6
+    assignment = {ni: pi for (ni, pi), xv in x.items() if solver.value(xv) > whole}
+    proved = (
+        integral and not fixed and status == mb.SolveStatus.OPTIMAL and len(assignment) == bound
+    )
     return Relaxation(bound, assignment, proved)
+
+
+def dive(
+    prep: Prep, needs: Sequence[int], providers: Sequence[int], limit: float, deadline: float
+) -> Relaxation:
+    """A "who serves whom" from the LP: the needs its optimum (window rows included) gives whole
+    to one provider are held there, and CP-SAT chooses for the rest, in ``limit`` deterministic
+    seconds. Its bound bounds nothing."""
+    lp = relax(prep, needs, providers, 30.0, integral=False, windows=True, deadline=deadline)
+    if not lp.assignment:
+        return Relaxation(len(needs))
+    return relax(
+        prep, needs, providers, limit, backend="sat", deadline=deadline, fixed=lp.assignment
+    )
 
 
 def lp_bounds(prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[int]:
@@ -294,16 +312,18 @@ def relax_all(
     background: bool = False,
 ) -> Relaxation:
     """The relaxation of every component. First its LP (fast). Then, where the LP leaves a gap
-    to what `start` serves, smallest component first (the fast wins first), `budget` seconds
-    (by default the time to `deadline`) shared by size: CP-SAT from `start` for the "who serves
-    whom" and a bound (`SAT_SHARE` of the share, on its deterministic clock), then, where that
-    is not proved optimal, HiGHS for a tighter bound (reported only: see `steer`). The shares
-    are fixed in advance, not taken from the time left, so that a loaded machine does not
-    change them; `deadline` is the wall-clock guard. A component the time does not reach keeps
-    its LP bound. `after` gets each component's "who serves whom" as soon as it is known, with the
-    part of what is left of any budget it shares that this component may take: its LP gap (what
-    more it may serve) over the gaps of the components still to come, so that a small component
-    that can gain much is not starved by one before it that can gain little.
+    to what `start` serves, `budget` seconds (by default the time to `deadline`) shared by size:
+    CP-SAT from `start` for the "who serves whom" and a bound (`SAT_SHARE` of the share, on its
+    deterministic clock), two components at a time; for the largest, the LP's `dive` beside it
+    too, whose answer is taken where it serves more. Where CP-SAT does not prove its answer
+    optimal, HiGHS then works for a tighter bound (reported only: see `steer`). The shares are
+    fixed in advance, not taken from the time left, so that a loaded machine does not change
+    them; `deadline` is the wall-clock guard (a solve it leaves no time for keeps the LP bound
+    and gives no assignment). `after` gets each component's "who serves whom" in turn,
+    smallest component first, as soon as it is known, with the part of what is left of any
+    budget it shares that this component may take: its LP gap (what more it may serve) over
+    the gaps of the components still to come, so that a small component that can gain much is
+    not starved by one before it that can gain little.
 
     With `background`, HiGHS runs in a thread of its own beside what comes next (it releases
     Python's lock while it solves, so it takes the other core, not this one's time); its bounds
@@ -322,40 +342,55 @@ def relax_all(
     gaps = [lps[c] - served[c] for c in todo]
     if budget is None:
         budget = deadline - time.perf_counter()
-    for i, c in enumerate(todo):
-        needs, provs = parts[c]
-        share = max(0.3, budget * weights[i] / sum(weights))
-        if deadline - time.perf_counter() < share:
-            # Not even the wall time for its share (building the models included): the LP
-            # bound stands for this component and the rest.
-            log.info("match.wall_guard", extra={"stage": "bound"})
-            break
-        # CP-SAT from `start` on its deterministic clock: the "who serves whom", and a bound.
-        fast = relax(
-            prep,
-            needs,
-            provs,
-            SAT_SHARE * share,
-            backend="sat",
-            start=starts[c],
-            deadline=deadline,
+    shares = [max(0.3, budget * weights[i] / sum(weights)) for i in range(len(todo))]
+    # CP-SAT from `start`, each component on its own deterministic clock and one worker, two
+    # components at a time (the components are independent here, and each solve releases
+    # Python's lock): the "who serves whom", and a bound. Each answer is used in turn as soon
+    # as it is in, in the order of `todo`.
+    solving = ThreadPoolExecutor(2, thread_name_prefix="relax")
+    fast_of = [
+        solving.submit(
+            relax, prep, parts[c][0], parts[c][1], SAT_SHARE * shares[i],
+            backend="sat", start=starts[c], deadline=deadline,
         )
-        steer[c] = bounds[c] = min(bounds[c], fast.bound)
-        assignment = fast.assignment
-        if not fast.proved:
-            # HiGHS for a tighter bound. It has no deterministic clock, so its answer only
-            # tightens the bound reported, never what the solve does next; its time limit is
-            # four times its share (as CP-SAT's wall-clock guard is), and at least
-            # `HIGHS_FLOOR`, so that a loaded machine rarely changes even that.
-            limit = max(HIGHS_FLOOR, 4 * (1 - SAT_SHARE) * share)
-            if total._highs is None:
-                total._highs = ThreadPoolExecutor(1, thread_name_prefix="highs")
-            total.pending.append(
-                (c, total._highs.submit(relax, prep, needs, provs, limit, deadline=deadline))
-            )
-        total.assignment.update(assignment)
-        if after is not None and assignment:
-            after(assignment, gaps[i] / sum(gaps[i:]))
+        for i, c in enumerate(todo)
+    ]  # fmt: skip
+    # The largest component, where CP-SAT alone needs several times its share to get near the
+    # optimum, also gets the LP's dive, beside the other solves, on a share of its own budget.
+    biggest = max(range(len(todo)), key=lambda i: (weights[i], -i), default=None)
+    dove = None
+    if biggest is not None:
+        needs, provs = parts[todo[biggest]]
+        limit = DIVE_SHARE * SAT_SHARE * shares[biggest]
+        dove = solving.submit(dive, prep, needs, provs, limit, deadline)
+    highs: list[tuple[int, float]] = []
+    try:
+        for i, c in enumerate(todo):
+            fast = fast_of[i].result()
+            steer[c] = bounds[c] = min(bounds[c], fast.bound)
+            if i == biggest and dove is not None and not fast.proved:
+                dived = dove.result().assignment
+                if len(dived) > len(fast.assignment):  # (on a tie, CP-SAT's own)
+                    fast = Relaxation(fast.bound, dived)
+            if not fast.proved:
+                # HiGHS for a tighter bound, once the CP-SAT solves are done. It has no
+                # deterministic clock, so its answer only tightens the bound reported, never
+                # what the solve does next; its time limit is four times its share (as
+                # CP-SAT's wall-clock guard is), and at least `HIGHS_FLOOR`, so that a loaded
+                # machine rarely changes even that.
+                highs.append((c, max(HIGHS_FLOOR, 4 * (1 - SAT_SHARE) * shares[i])))
+            total.assignment.update(fast.assignment)
+            if after is not None and fast.assignment:
+                after(fast.assignment, gaps[i] / sum(gaps[i:]))
+    finally:
+        solving.shutdown(wait=True, cancel_futures=True)
+    for c, limit in highs:
+        if total._highs is None:
+            total._highs = ThreadPoolExecutor(1, thread_name_prefix="highs")
+        needs, provs = parts[c]
+        total.pending.append(
+            (c, total._highs.submit(relax, prep, needs, provs, limit, deadline=deadline))
+        )
     total.parts, total.steer, total.served = bounds, steer, served
     total.bound = sum(bounds)
     return total if background else total.settle()
