@@ -37,6 +37,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.linear_solver.python import model_builder as mb
 
@@ -295,6 +296,25 @@ def dive(
     )
 
 
+def _in_time(
+    by: float,
+    share: float,
+    solve: Callable[..., Relaxation],
+    prep: Prep,
+    needs: Sequence[int],
+    /,
+    *args: Any,
+    **kw: Any,
+) -> Relaxation:
+    """``solve(prep, needs, ...)`` where the wall time left to ``by`` still holds its ``share``
+    (building the model included) when it gets its turn; otherwise no answer (its bound is the
+    needs' count, so the LP's stands)."""
+    if by - time.perf_counter() < share:
+        log.info("match.wall_guard", extra={"stage": "bound"})
+        return Relaxation(len(needs))
+    return solve(prep, needs, *args, **kw)
+
+
 def lp_bounds(prep: Prep, parts: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[int]:
     """Each component's LP bound (HiGHS, a second or two for a district)."""
     return [relax(prep, needs, provs, 30.0, integral=False).bound for needs, provs in parts]
@@ -350,8 +370,8 @@ def relax_all(
     solving = ThreadPoolExecutor(2, thread_name_prefix="relax")
     fast_of = [
         solving.submit(
-            relax, prep, parts[c][0], parts[c][1], SAT_SHARE * shares[i],
-            backend="sat", start=starts[c], deadline=deadline,
+            _in_time, deadline, shares[i], relax, prep, parts[c][0], parts[c][1],
+            SAT_SHARE * shares[i], backend="sat", start=starts[c], deadline=deadline,
         )
         for i, c in enumerate(todo)
     ]  # fmt: skip
@@ -362,7 +382,9 @@ def relax_all(
     if biggest is not None:
         needs, provs = parts[todo[biggest]]
         limit = DIVE_SHARE * SAT_SHARE * shares[biggest]
-        dove = solving.submit(dive, prep, needs, provs, limit, deadline)
+        dove = solving.submit(
+            _in_time, deadline, shares[biggest], dive, prep, needs, provs, limit, deadline
+        )
     highs: list[tuple[int, float]] = []
     try:
         for i, c in enumerate(todo):
