@@ -118,7 +118,7 @@ def _window_rows(model: mb.Model, schools: Sequence[tuple[list[Interval], list[I
             _room_rows(model, items, [b - a for a, b in pieces])
 
 
-def _weighted(items: Sequence[tuple[int, Var]]) -> mb.LinearExprT:
+def _weighted(items: Sequence[Item]) -> mb.LinearExprT:
     return mb.LinearExpr.weighted_sum([v for _, v in items], [m for m, _ in items])
 
 
@@ -208,20 +208,17 @@ def relax(
             for wv in ws:
                 model.add(gv >= wv)
         units[(pi, did, d)].append((m, gv))
-    by_provider: dict[int, list[tuple[int, Var]]] = defaultdict(list)
-    by_day: dict[tuple[int, str], list[tuple[int, Var]]] = defaultdict(list)
-    day_pieces: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    by_provider: dict[int, list[Item]] = defaultdict(list)
+    # (provider, day) -> each school's pieces of free time that day, with its sessions
     by_school: dict[tuple[int, str], list[tuple[list[Interval], list[Item]]]] = defaultdict(list)
     for (pi, did, d), items in units.items():
         by_provider[pi].extend(items)
-        by_day[(pi, d)].extend(items)
-        pieces = [(a, b) for day, a, b in prep.pieces(did, pi) if day == d]
-        day_pieces[(pi, d)].extend(pieces)
-        merged = merge(pieces)
+        merged = merge((a, b) for day, a, b in prep.pieces(did, pi) if day == d)
         by_school[(pi, d)].append((list(merged), items))
         _room_rows(model, items, [b - a for a, b in merged])
-    for key, items in by_day.items():
-        _room_rows(model, items, [b - a for a, b in merge(day_pieces[key])])
+    for schools in by_school.values():  # the whole day, across schools
+        day = [item for _, items in schools for item in items]
+        _room_rows(model, day, [b - a for a, b in merge(p for pcs, _ in schools for p in pcs)])
     if windows:
         for schools in by_school.values():
             _window_rows(model, schools)
